@@ -1,0 +1,53 @@
+"""The closed set of rejection codes shared by server, API and UI."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+__all__ = ["Code", "ProtocolCode", "Rejected"]
+
+
+class Code(enum.StrEnum):
+    """Why a mutation was rejected. The set is closed: the UI has a message for each."""
+
+    FORBIDDEN = "FORBIDDEN"
+    INVALID_ARGS = "INVALID_ARGS"
+    MARKET_NOT_ALLOWED = "MARKET_NOT_ALLOWED"
+    SYMBOL_UNKNOWN = "SYMBOL_UNKNOWN"
+    QUOTE_UNKNOWN = "QUOTE_UNKNOWN"
+    PRICE_MISMATCH = "PRICE_MISMATCH"
+    PRICE_MOVED = "PRICE_MOVED"
+    INSUFFICIENT_FUNDS = "INSUFFICIENT_FUNDS"
+    INSUFFICIENT_SHARES = "INSUFFICIENT_SHARES"
+    LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
+    ORDER_TOO_SMALL = "ORDER_TOO_SMALL"
+    INSUFFICIENT_PROFIT = "INSUFFICIENT_PROFIT"
+    CAP_EXCEEDED = "CAP_EXCEEDED"
+    COOLDOWN = "COOLDOWN"
+    REQUEST_CHANGED = "REQUEST_CHANGED"
+    ALREADY_DECIDED = "ALREADY_DECIDED"
+    NOT_FOUND = "NOT_FOUND"
+    INTERNAL = "INTERNAL"
+
+
+class ProtocolCode(enum.StrEnum):
+    """Codes that are not mutation outcomes but protocol or HTTP faults."""
+
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    RATE_LIMITED = "RATE_LIMITED"
+    VERSION_NOT_SUPPORTED = "VERSION_NOT_SUPPORTED"
+    GAP = "GAP"
+    CLIENT_STATE_DIVERGED = "CLIENT_STATE_DIVERGED"
+    STEP_UP_REQUIRED = "STEP_UP_REQUIRED"
+    CONFLICT = "CONFLICT"
+    UNAVAILABLE = "UNAVAILABLE"
+
+
+class Rejected(Exception):
+    """A rule said no. Carries a stable code and machine-readable detail for the UI."""
+
+    def __init__(self, code: Code, detail: dict[str, Any] | None = None) -> None:
+        super().__init__(code.value)
+        self.code = code
+        self.detail: dict[str, Any] = detail or {}

@@ -1,0 +1,346 @@
+"""Deciding trades: place, cancel, fill a queued order at the open, dividends and splits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+
+from .book import Book, Effects
+from .context import Context, kst_day
+from .errors import Code, Rejected
+from .fills import Fill, Queue, collar_ok, decide_fill, limit_ok, quote_detail
+from .ledger import Entry, move, position_account, reserved_shares_account
+from .market import Quote, currency_of, market_of
+from .money import BPS, MICRO, div_floor
+from .pricing import FillCost, buy_cost, quantity_for_amount, sell_proceeds, sell_quantity_for_amount
+from .protocol import TradeCancel, TradePlace
+from .records import Position, Role, Stats, Trade, TradeStatus
+from .rules import FillPolicy, HouseRules
+
+__all__ = ["apply_split", "cancel_order", "fill_queued", "pay_dividend", "place_order"]
+
+
+def _fx(book: Book, symbol: str) -> Quote | None:
+    if currency_of(symbol) == "KRW":
+        return None
+    fx = book.fx_quote()
+    if fx is None:
+        raise Rejected(Code.QUOTE_UNKNOWN, {"fx": "USDKRW"})
+    return fx
+
+
+def _share_price_krw(price: int, fx: Quote | None) -> int:
+    return price if fx is None else price * fx.price // (MICRO * MICRO)
+
+
+def _cost(side: str, price: int, quantity: int, fx: Quote | None, rules: HouseRules) -> FillCost:
+    rate = fx.price if fx else None
+    if side == "buy":
+        return buy_cost(price, quantity, rate, fee_bps=rules.fee_bps, spread_bps=rules.fx_spread_bps)
+    tax = rules.sell_tax_bps if fx is None else 0  # the securities transaction tax is Korean only
+    return sell_proceeds(
+        price, quantity, rate, fee_bps=rules.fee_bps, tax_bps=tax, spread_bps=rules.fx_spread_bps
+    )
+
+
+def _step(order: Trade | TradePlace) -> int:
+    return MICRO if order.limit_price is not None else 1  # limit orders trade whole shares
+
+
+def _quantity(order: Trade | TradePlace, price: int, fx: Quote | None, rules: HouseRules, held: int) -> int:
+    if order.amount is None or (order.side == "sell" and order.quantity):
+        return order.quantity or 0
+    rate = fx.price if fx else None
+    if order.side == "buy":
+        return quantity_for_amount(
+            order.amount,
+            price,
+            rate,
+            fee_bps=rules.fee_bps,
+            spread_bps=rules.fx_spread_bps,
+            step=_step(order),
+        )
+    return sell_quantity_for_amount(
+        order.amount, price, rate, held, spread_bps=rules.fx_spread_bps, step=_step(order)
+    )
+
+
+def _portfolio_value(book: Book) -> int:
+    fx = book.fx_quote()
+    total = book.balance("cash") + book.balance("reserved")
+    for p in book.positions():
+        q = book.latest_quote(p.symbol)
+        if q is None or (currency_of(p.symbol) == "USD" and fx is None):
+            total += p.cost
+        else:
+            total += _cost(
+                "sell", q.price, p.quantity, fx if currency_of(p.symbol) == "USD" else None, HouseRules()
+            ).gross
+    return total
+
+
+def _execute(
+    book: Book,
+    order: Trade,
+    quote: Quote,
+    fx: Quote | None,
+    rules: HouseRules,
+    now: datetime,
+    effects: Effects,
+    *,
+    released: int = 0,
+) -> Trade:
+    """Post the fill of ``order`` at ``quote``; returns the filled trade. Raises ``Rejected``.
+
+    ``released`` is a queued order's reservation that ``effects`` already returns to cash (buy)
+    or to the position (sell).
+    """
+    position = book.position(order.symbol)
+    if rules.min_share_price and _share_price_krw(quote.price, fx) < rules.min_share_price:
+        raise Rejected(Code.LIMIT_EXCEEDED, {"rule": "min_share_price", "minimum": rules.min_share_price})
+    held = book.balance(position_account(order.symbol)) + (released if order.side == "sell" else 0)
+    quantity = _quantity(order, quote.price, fx, rules, held)
+    if quantity <= 0:
+        raise Rejected(Code.ORDER_TOO_SMALL, {"minimum": rules.min_order})
+    cost = _cost(order.side, quote.price, quantity, fx, rules)
+    if cost.gross < rules.min_order:
+        raise Rejected(Code.ORDER_TOO_SMALL, {"minimum": rules.min_order, "value": cost.gross})
+    sym, counter = order.symbol, f"market:{order.symbol}"
+    if order.side == "buy":
+        cash = book.balance("cash") + released
+        if cost.total > cash:
+            raise Rejected(Code.INSUFFICIENT_FUNDS, {"needed": cost.total, "cash": cash})
+        if rules.max_position_pct < 100:
+            after = _cost("sell", quote.price, position.quantity + quantity, fx, HouseRules()).gross
+            if after * 100 > rules.max_position_pct * max(1, _portfolio_value(book)):
+                raise Rejected(
+                    Code.LIMIT_EXCEEDED, {"rule": "max_position_pct", "max": rules.max_position_pct}
+                )
+        effects.extend(move("cash", "market", cost.total) + move(counter, position_account(sym), quantity))
+        new_position = Position(
+            symbol=sym, quantity=position.quantity + quantity, cost=position.cost + cost.total
+        )
+        realised = 0
+    else:
+        if quantity > held:
+            raise Rejected(Code.INSUFFICIENT_SHARES, {"held": held})
+        basis = position.avg_cost_of(quantity)
+        realised = cost.total - basis
+        effects.extend(move(position_account(sym), counter, quantity) + move("market", "cash", cost.total))
+        new_position = Position(symbol=sym, quantity=position.quantity - quantity, cost=position.cost - basis)
+        stats = book.stats()
+        effects.records.append(msgspec.structs.replace(stats, realised=stats.realised + realised))
+    effects.records.append(new_position)
+    return msgspec.structs.replace(
+        order,
+        status=TradeStatus.FILLED,
+        quantity=quantity,
+        fill_price=quote.price,
+        fill_quote_id=quote.quote_id,
+        fx_rate=fx.price if fx else None,
+        fx_quote_id=fx.quote_id if fx else None,
+        gross=cost.gross,
+        fee=cost.fee,
+        tax=cost.tax,
+        total=cost.total,
+        realised=realised,
+        filled_at=now,
+        reserved=0,
+        practice=rules.fill_policy is FillPolicy.PRACTICE,
+    )
+
+
+def _reserve(
+    book: Book, order: Trade, reference: int, fx: Quote | None, rules: HouseRules, effects: Effects
+) -> Trade:
+    """Hold money (buy) or shares (sell) for a queued order. Raises ``Rejected``."""
+    sym = order.symbol
+    if order.side == "buy":
+        worst = (
+            div_floor(reference * (BPS + rules.collar_bps), BPS) if order.limit_price is None else reference
+        )
+        if order.amount is not None:
+            hold = order.amount
+        else:
+            hold = _cost("buy", worst, order.quantity, fx, rules).total
+        cash = book.balance("cash")
+        if hold > cash:
+            raise Rejected(Code.INSUFFICIENT_FUNDS, {"needed": hold, "cash": cash})
+        if (
+            _cost("buy", reference, order.quantity or 0, fx, rules).gross < rules.min_order
+            and order.amount is None
+        ):
+            raise Rejected(Code.ORDER_TOO_SMALL, {"minimum": rules.min_order})
+        effects.extend(move("cash", "reserved", hold))
+        return msgspec.structs.replace(order, reserved=hold)
+    held = book.balance(position_account(sym))
+    quantity = _quantity(order, reference, fx, rules, held)
+    if quantity <= 0 or quantity > held:
+        raise Rejected(Code.INSUFFICIENT_SHARES, {"held": held})
+    effects.extend(move(position_account(sym), reserved_shares_account(sym), quantity))
+    return msgspec.structs.replace(order, quantity=quantity, reserved=quantity)
+
+
+def place_order(book: Book, args: TradePlace, ctx: Context) -> Effects:
+    """``trade.place``: validate, then fill, queue or reject the order."""
+    if ctx.actor.role is not Role.CHILD or ctx.actor.user_id != book.child_id:
+        raise Rejected(Code.FORBIDDEN)
+    if (args.quantity is None) == (args.amount is None):
+        raise Rejected(Code.INVALID_ARGS, {"field": "quantity|amount"})
+    if book.trade(args.trade_id) is not None:
+        raise Rejected(Code.INVALID_ARGS, {"field": "trade_id"})
+    rules = book.rules()
+    if market_of(args.symbol) not in rules.markets:
+        raise Rejected(Code.MARKET_NOT_ALLOWED, {"market": market_of(args.symbol).value})
+    if args.limit_price is not None:
+        if not rules.limit_orders:
+            raise Rejected(Code.LIMIT_EXCEEDED, {"rule": "limit_orders"})
+        if args.quantity is None or args.quantity % MICRO:
+            raise Rejected(Code.INVALID_ARGS, {"field": "quantity", "why": "whole_shares"})
+    if book.trades_on_day(kst_day(ctx.now)) >= rules.trades_per_day:
+        raise Rejected(Code.LIMIT_EXCEEDED, {"rule": "trades_per_day", "max": rules.trades_per_day})
+    cited = book.quote(args.quote_id) if args.quote_id else None
+    latest = book.latest_quote(args.symbol)
+    if args.quote_id and cited is None:
+        raise Rejected(Code.QUOTE_UNKNOWN, quote_detail(latest))
+    fx = _fx(book, args.symbol)
+    decision = decide_fill(
+        side=args.side,
+        symbol=args.symbol,
+        cited=cited,
+        cited_price=args.price,
+        limit_price=args.limit_price,
+        latest=latest,
+        newest_served=book.newest_served_quote(args.symbol),
+        market_open=book.market_open(market_of(args.symbol)),
+        now=ctx.now,
+        rules=rules,
+    )
+    order = Trade(
+        trade_id=args.trade_id,
+        child_id=book.child_id,
+        side=args.side,
+        symbol=args.symbol,
+        status=TradeStatus.QUEUED,
+        policy=rules.fill_policy.value,
+        created_at=ctx.now,
+        quantity=args.quantity or 0,
+        amount=args.amount,
+        limit_price=args.limit_price,
+        cited_quote_id=cited.quote_id if cited else None,
+        cited_price=cited.price if cited else None,
+    )
+    effects = Effects(at=ctx.now)
+    if isinstance(decision, Queue):
+        order = _reserve(book, order, decision.reference_price, fx, rules, effects)
+        effects.records.append(order)
+        effects.events.append(("OrderQueued", {"trade_id": order.trade_id, "reason": decision.reason}))
+        effects.detail = {"queued": decision.reason}
+        return effects
+    assert isinstance(decision, Fill)
+    filled = _execute(book, order, decision.quote, fx, rules, ctx.now, effects)
+    effects.records.append(filled)
+    effects.adjusted = decision.adjusted
+    effects.detail = {"fill_price": filled.fill_price, "quote_id": filled.fill_quote_id}
+    if decision.adjusted and cited is not None:
+        effects.detail["cited_price"] = cited.price
+    effects.events.append(
+        ("TradeAdjusted" if decision.adjusted else "TradeExecuted", {"trade_id": filled.trade_id})
+    )
+    return effects
+
+
+def _release(order: Trade) -> list[Entry]:
+    if order.side == "buy":
+        return move("reserved", "cash", order.reserved)
+    return move(reserved_shares_account(order.symbol), position_account(order.symbol), order.reserved)
+
+
+def cancel_order(book: Book, args: TradeCancel, ctx: Context) -> Effects:
+    """``trade.cancel``: a queued order is cancelled and its reservation released."""
+    if ctx.actor.role is Role.CHILD and ctx.actor.user_id != book.child_id:
+        raise Rejected(Code.FORBIDDEN)
+    order = book.trade(args.trade_id)
+    if order is None:
+        raise Rejected(Code.NOT_FOUND)
+    if order.status is not TradeStatus.QUEUED:
+        raise Rejected(Code.ALREADY_DECIDED, {"status": order.status.value})
+    effects = Effects(at=ctx.now, entries=_release(order))
+    effects.records.append(
+        msgspec.structs.replace(order, status=TradeStatus.CANCELLED, reserved=0, filled_at=ctx.now)
+    )
+    return effects
+
+
+def fill_queued(book: Book, trade_id: str, open_quote: Quote, now: datetime) -> Effects:
+    """A queued order meets the session's opening price: fill within the collar, or reject and release.
+
+    Returns effects either way (a rejected queued order is a recorded outcome with its code in
+    ``detail``); raises ``Rejected(NOT_FOUND)`` when there is nothing queued under ``trade_id``.
+    """
+    order = book.trade(trade_id)
+    if order is None or order.status is not TradeStatus.QUEUED:
+        raise Rejected(Code.NOT_FOUND)
+    rules = book.rules()
+    effects = Effects(at=now, entries=_release(order))
+    released = msgspec.structs.replace(order, reserved=0)
+    if order.limit_price is not None:
+        ok = limit_ok(order.side, open_quote.price, order.limit_price)
+    else:
+        cited = order.cited_price
+        ok = cited is None or collar_ok(order.side, cited, open_quote.price, rules.collar_bps)
+    try:
+        if not ok:
+            raise Rejected(Code.PRICE_MOVED, quote_detail(open_quote))
+        fx = _fx(book, order.symbol)
+        filled = _execute(book, released, open_quote, fx, rules, now, effects, released=order.reserved)
+    except Rejected as rejected:
+        effects.records.append(
+            msgspec.structs.replace(
+                released, status=TradeStatus.REJECTED, filled_at=now, note=rejected.code.value
+            )
+        )
+        effects.detail = {"code": rejected.code.value, **rejected.detail}
+        effects.events.append(("TradeRejected", {"trade_id": trade_id, "code": rejected.code.value}))
+        return effects
+    effects.records.append(filled)
+    effects.events.append(("TradeExecuted", {"trade_id": trade_id}))
+    return effects
+
+
+def pay_dividend(
+    book: Book, symbol: str, per_share: int, fx: Quote | None, now: datetime, ref: str
+) -> Effects:
+    """A cash dividend (``per_share`` in the symbol's currency) credited on the pay date; realised profit."""
+    position = book.position(symbol)
+    amount = _cost("sell", per_share, position.quantity, fx, HouseRules()).gross
+    effects = Effects(at=now, entries=move("market", "cash", amount))
+    stats = book.stats()
+    effects.records.append(msgspec.structs.replace(stats, realised=stats.realised + amount))
+    effects.events.append(("DividendPaid", {"symbol": symbol, "amount": amount, "ref": ref}))
+    return effects
+
+
+def apply_split(book: Book, symbol: str, numerator: int, denominator: int, now: datetime) -> Effects:
+    """A split (``numerator`` new shares for ``denominator`` old): quantity changes, total cost does not."""
+    position = book.position(symbol)
+    new_quantity = position.quantity * numerator // denominator
+    delta = new_quantity - position.quantity
+    entries = (
+        move(f"market:{symbol}", position_account(symbol), delta)
+        if delta >= 0
+        else move(position_account(symbol), f"market:{symbol}", -delta)
+    )
+    effects = Effects(at=now, entries=entries)
+    effects.records.append(msgspec.structs.replace(position, quantity=new_quantity))
+    effects.events.append(("SplitApplied", {"symbol": symbol, "ratio": f"{numerator}:{denominator}"}))
+    return effects
+
+
+def open_account(child_id: str, rules: HouseRules, now: datetime) -> Effects:
+    """A new child's game account: the starting money arrives from ``grants``."""
+    effects = Effects(at=now, entries=move("grants", "cash", rules.starting_money))
+    effects.records.append(Stats(child_id=child_id, invested=rules.starting_money))
+    effects.records.append(rules)
+    return effects
