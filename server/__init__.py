@@ -1,0 +1,1 @@
+"""Yongdon's family server: the authority for family, money, trades and allowance."""

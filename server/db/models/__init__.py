@@ -1,0 +1,27 @@
+"""Every model, so ``Base.metadata`` is complete when this package is imported."""
+
+from .accounts import Device, Family, PairingCode, RefreshToken, ServerMeta, User
+from .game import ChangeLog, DeviceQuote, MutationAttempt, MutationRow, Outbox, QuoteRow
+from .ledger import Balance, ChildState, LedgerEntry, PositionRow, RequestRow, RulesVersion, TradeRow
+
+__all__ = [
+    "Balance",
+    "ChangeLog",
+    "ChildState",
+    "Device",
+    "DeviceQuote",
+    "Family",
+    "LedgerEntry",
+    "MutationAttempt",
+    "MutationRow",
+    "Outbox",
+    "PairingCode",
+    "PositionRow",
+    "QuoteRow",
+    "RefreshToken",
+    "RequestRow",
+    "RulesVersion",
+    "ServerMeta",
+    "TradeRow",
+    "User",
+]

@@ -1,0 +1,107 @@
+"""Replication and market rows: mutations and their outcomes, the change log, quotes, the outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..base import Base
+
+__all__ = ["ChangeLog", "DeviceQuote", "MutationAttempt", "MutationRow", "Outbox", "QuoteRow"]
+
+_BigId = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements only INTEGER keys
+
+
+class MutationRow(Base):
+    """A processed mutation and its outcome, committed with its effects (the idempotency record)."""
+
+    __tablename__ = "mutations"
+    __table_args__ = (UniqueConstraint("client_id", "seq", name="uq_mutations_client_seq"),)
+    mutation_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    family_id: Mapped[str | None] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
+    child_id: Mapped[str | None] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(64))
+    args: Mapped[dict[str, Any]]
+    args_hash: Mapped[str] = mapped_column(String(64))
+    base_cursor: Mapped[int] = mapped_column(BigInteger, default=0)
+    device_created_at: Mapped[str | None] = mapped_column(String(40))
+    received_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(10))
+    code: Mapped[str | None] = mapped_column(String(30))
+    detail: Mapped[dict[str, Any] | None]
+    server_seq: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class MutationAttempt(Base):
+    """Unexpected failures of a mutation, counted outside its rolled-back transaction (poison rule)."""
+
+    __tablename__ = "mutation_attempts"
+    mutation_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(String(200), default="")
+
+
+class ChangeLog(Base):
+    """One committed change, in commit order: the pull cursor is ``server_seq``.
+
+    ``audience`` is the child the row belongs to (its parents see it too), or ``None`` for rows the
+    whole family may see.
+    """
+
+    __tablename__ = "changelog"
+    server_seq: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
+    family_id: Mapped[str] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"))
+    audience: Mapped[str | None] = mapped_column(String(40))
+    entity: Mapped[str] = mapped_column(String(20))
+    entity_id: Mapped[str] = mapped_column(String(120))
+    op: Mapped[str] = mapped_column(String(3))
+    data: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime]
+
+
+Index("ix_changelog_family_seq", ChangeLog.family_id, ChangeLog.server_seq)
+
+
+class QuoteRow(Base):
+    """An immutable price observation. ``seq`` orders quotes of one symbol (newest = highest)."""
+
+    __tablename__ = "quotes"
+    quote_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    symbol: Mapped[str] = mapped_column(String(20))
+    price: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    as_of: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(20))
+    seq: Mapped[int] = mapped_column(BigInteger)
+
+
+Index("ix_quotes_symbol_seq", QuoteRow.symbol, QuoteRow.seq)
+
+
+class DeviceQuote(Base):
+    """The newest quote of each symbol the server has served to a device (pull or price endpoint)."""
+
+    __tablename__ = "device_quotes"
+    client_id: Mapped[str] = mapped_column(ForeignKey("devices.client_id", ondelete="CASCADE"), primary_key=True)
+    symbol: Mapped[str] = mapped_column(String(20), primary_key=True)
+    quote_id: Mapped[str] = mapped_column(String(64))
+    quote_seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class Outbox(Base):
+    """Domain events written in the same transaction as their effects, for the notification issue."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
+    family_id: Mapped[str] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
+    child_id: Mapped[str | None] = mapped_column(String(40))
+    event: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
