@@ -182,6 +182,7 @@ class PullRequest(_Wire):
     cursor: Annotated[int, msgspec.Meta(ge=0)] = 0
     schema_version: int = 1
     checksum_mismatch: bool = False
+    last_seq_acked: Annotated[int, msgspec.Meta(ge=0)] = 0  # outcomes after this seq come back in results
 
 
 class Change(_Wire):

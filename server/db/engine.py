@@ -29,7 +29,14 @@ def _is_temporary(error: OperationalError) -> bool:
     message = str(error.orig).lower() if error.orig else str(error).lower()
     return any(
         needle in message
-        for needle in ("database is locked", "busy", "could not serialize", "deadlock", "connection", "timeout")
+        for needle in (
+            "database is locked",
+            "busy",
+            "could not serialize",
+            "deadlock",
+            "connection",
+            "timeout",
+        )
     )
 
 

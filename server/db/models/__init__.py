@@ -1,7 +1,7 @@
 """Every model, so ``Base.metadata`` is complete when this package is imported."""
 
 from .accounts import Device, Family, PairingCode, RefreshToken, ServerMeta, User
-from .game import ChangeLog, DeviceQuote, MutationAttempt, MutationRow, Outbox, QuoteRow
+from .game import ChangeLog, DeviceQuote, MutationAlias, MutationAttempt, MutationRow, Outbox, QuoteRow
 from .ledger import Balance, ChildState, LedgerEntry, PositionRow, RequestRow, RulesVersion, TradeRow
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "DeviceQuote",
     "Family",
     "LedgerEntry",
+    "MutationAlias",
     "MutationAttempt",
     "MutationRow",
     "Outbox",

@@ -10,7 +10,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..base import Base
 
-__all__ = ["ChangeLog", "DeviceQuote", "MutationAttempt", "MutationRow", "Outbox", "QuoteRow"]
+__all__ = [
+    "ChangeLog",
+    "DeviceQuote",
+    "MutationAlias",
+    "MutationAttempt",
+    "MutationRow",
+    "Outbox",
+    "QuoteRow",
+]
 
 _BigId = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements only INTEGER keys
 
@@ -32,6 +40,21 @@ class MutationRow(Base):
     base_cursor: Mapped[int] = mapped_column(BigInteger, default=0)
     device_created_at: Mapped[str | None] = mapped_column(String(40))
     received_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(10))
+    code: Mapped[str | None] = mapped_column(String(30))
+    detail: Mapped[dict[str, Any] | None]
+    server_seq: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class MutationAlias(Base):
+    """A device's ``(client_id, seq)`` that carried a mutation id first processed under another device
+    (the same intent re-queued after a client reset). Its outcome is the original's, or a rejection
+    when the arguments differ; the effects exist once, under the original."""
+
+    __tablename__ = "mutation_aliases"
+    client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    mutation_id: Mapped[str] = mapped_column(ForeignKey("mutations.mutation_id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(10))
     code: Mapped[str | None] = mapped_column(String(30))
     detail: Mapped[dict[str, Any] | None]
@@ -88,7 +111,9 @@ class DeviceQuote(Base):
     """The newest quote of each symbol the server has served to a device (pull or price endpoint)."""
 
     __tablename__ = "device_quotes"
-    client_id: Mapped[str] = mapped_column(ForeignKey("devices.client_id", ondelete="CASCADE"), primary_key=True)
+    client_id: Mapped[str] = mapped_column(
+        ForeignKey("devices.client_id", ondelete="CASCADE"), primary_key=True
+    )
     symbol: Mapped[str] = mapped_column(String(20), primary_key=True)
     quote_id: Mapped[str] = mapped_column(String(64))
     quote_seq: Mapped[int] = mapped_column(BigInteger)

@@ -18,7 +18,6 @@ from ..base import Base
 __all__ = ["Balance", "ChildState", "LedgerEntry", "PositionRow", "RequestRow", "RulesVersion", "TradeRow"]
 
 
-
 def _child_fk() -> ForeignKey:
     return ForeignKey("users.id", ondelete="CASCADE")
 

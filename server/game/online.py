@@ -1,0 +1,80 @@
+"""Online REST mutations: the same handlers as ``/api/sync/push``, keyed by ``Idempotency-Key``.
+
+An online buy and an offline buy are decided by the same code; a retried request (same key) answers
+the stored outcome and never applies twice. Online mutations are recorded under a per-user
+pseudo-device ``rest:<user_id>`` so the push protocol's ``(client_id, seq)`` order stays untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from sync.errors import Code, ProtocolCode
+from sync.handlers import needs_step_up
+from sync.protocol import MutationResult
+
+from ..db import Database
+from ..db.models import MutationRow
+from ..errors import ProblemError
+from ..ids import new_id
+from ..market.clock import MarketClock
+from ..principal import Principal
+from ..replication.apply import Poisoned, args_hash, decide_and_record, find_mutation, stored_result
+
+__all__ = ["run_online"]
+
+
+def run_online(
+    db: Database,
+    principal: Principal,
+    name: str,
+    args: dict[str, Any],
+    *,
+    idempotency_key: str | None,
+    now: Callable[[], datetime],
+    market_clock: MarketClock,
+) -> MutationResult:
+    """Decide and record one mutation now. Raises ``ProblemError`` for protocol faults only."""
+    if principal.family_id is None:
+        raise ProblemError(404, Code.NOT_FOUND, "no family data for this account")
+    received = now()
+    if needs_step_up(name, args) and not principal.elevated(received):
+        raise ProblemError(403, ProtocolCode.STEP_UP_REQUIRED, "confirm with your password first")
+    mutation_id = idempotency_key or new_id()
+    pseudo_client = f"rest:{principal.user_id}"
+    with db.write(principal.family_id) as session:
+        existing = find_mutation(session, mutation_id)
+        if existing is not None:
+            if existing.user_id != principal.user_id or existing.args_hash != args_hash(name, args):
+                raise ProblemError(
+                    422, Code.INVALID_ARGS, "this Idempotency-Key was used for another request"
+                )
+            return stored_result(existing)
+        seq = (
+            session.scalar(select(func.max(MutationRow.seq)).where(MutationRow.client_id == pseudo_client))
+            or 0
+        ) + 1
+        try:
+            recorded = decide_and_record(
+                session,
+                principal=principal,
+                client_id=pseudo_client,
+                seq=seq,
+                mutation_id=mutation_id,
+                name=name,
+                args=args,
+                base_cursor=0,
+                device_created_at=None,
+                now=received,
+                market_clock=market_clock,
+                served_client_id=principal.client_id,
+            )
+        except Poisoned:
+            recorded = None  # the failure count commits with this transaction
+    if recorded is None:
+        raise ProblemError(503, ProtocolCode.UNAVAILABLE, "try again shortly", headers={"Retry-After": "2"})
+    return recorded.result

@@ -1,0 +1,186 @@
+"""Reading a child's game for the REST API: portfolio, trades, ledger, performance."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sync.ledger import position_account
+from sync.market import Quote
+from sync.portfolio import Summary, summarise, time_weighted_return
+from sync.records import Position
+
+from ..db import Database
+from ..db.models import LedgerEntry, QuoteRow, TradeRow
+from ..market.clock import WeekdayMarketClock
+from ..market.quotes import to_quote
+from ..principal import Principal
+from .book import SqlBook
+from .scope import visible_child
+
+__all__ = ["RANGES", "ledger", "performance", "portfolio", "trade_of", "trades"]
+
+RANGES = {
+    "1W": timedelta(days=7),
+    "1M": timedelta(days=30),
+    "3M": timedelta(days=91),
+    "1Y": timedelta(days=365),
+    "ALL": None,
+}
+
+
+def _book(session: Session, principal: Principal, user_id: str, now: datetime) -> SqlBook:
+    child = visible_child(session, principal, user_id)
+    assert child.family_id is not None
+    return SqlBook(
+        session,
+        family_id=child.family_id,
+        child_id=child.id,
+        client_id=None,
+        now=now,
+        market_clock=WeekdayMarketClock(),
+    )
+
+
+def portfolio(db: Database, principal: Principal, user_id: str, now: datetime) -> dict[str, Any]:
+    with db.read() as session:
+        summary = summarise(_book(session, principal, user_id, now))
+    return {**msgspec.to_builtins(summary), "as_of": now.isoformat()}
+
+
+def trade_of(db: Database, trade_id: str) -> dict[str, Any] | None:
+    with db.read() as session:
+        row = session.get(TradeRow, trade_id)
+        return row.data if row else None
+
+
+def trades(db: Database, principal: Principal, user_id: str, *, limit: int, before: str | None) -> list[Any]:
+    with db.read() as session:
+        visible_child(session, principal, user_id)
+        query = select(TradeRow).where(TradeRow.child_id == user_id)
+        if before:
+            query = query.where(TradeRow.trade_id < before)
+        rows = session.scalars(
+            query.order_by(TradeRow.created_at.desc(), TradeRow.trade_id.desc()).limit(limit)
+        )
+        return [row.data for row in rows]
+
+
+def ledger(db: Database, principal: Principal, user_id: str, *, limit: int, before: int | None) -> list[Any]:
+    with db.read() as session:
+        visible_child(session, principal, user_id)
+        query = select(LedgerEntry).where(LedgerEntry.child_id == user_id)
+        if before:
+            query = query.where(LedgerEntry.id < before)
+        rows = session.scalars(query.order_by(LedgerEntry.id.desc()).limit(limit))
+        return [
+            {
+                "id": e.id,
+                "txn_id": e.txn_id,
+                "account": e.account,
+                "amount": e.amount,
+                "actor_id": e.actor_id,
+                "kind": e.kind,
+                "ref_id": e.ref_id,
+                "reason": e.reason,
+                "created_at": e.created_at.isoformat(),
+            }
+            for e in rows
+        ]
+
+
+class _HistoryBook:
+    """The child's book as it stood at one moment: balances from entries, prices from quotes then."""
+
+    def __init__(
+        self, live: SqlBook, balances: dict[str, int], costs: dict[str, int], quotes: dict[str, Quote]
+    ) -> None:
+        self._live, self._balances, self._costs, self._quotes = live, balances, costs, quotes
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._live, name)
+
+    def balance(self, account: str) -> int:
+        return self._balances.get(account, 0)
+
+    def positions(self) -> list[Position]:
+        held = {a.split(":", 1)[1] for a in self._balances if a.startswith(("position:", "reserved:"))}
+        out = []
+        for symbol in sorted(held):
+            quantity = self.balance(position_account(symbol)) + self.balance(f"reserved:{symbol}")
+            if quantity:
+                out.append(Position(symbol=symbol, quantity=quantity, cost=self._costs.get(symbol, 0)))
+        return out
+
+    def latest_quote(self, symbol: str) -> Quote | None:
+        return self._quotes.get(symbol)
+
+    def fx_quote(self) -> Quote | None:
+        return self._quotes.get("USDKRW=X")
+
+
+def performance(
+    db: Database, principal: Principal, user_id: str, range_: str, now: datetime
+) -> dict[str, Any]:
+    """Value after every change of the child's game, the money put in, the headline profit and TWR.
+
+    Positions are valued with the newest quote known at each moment (their cost before any quote).
+    """
+    window = RANGES[range_]
+    with db.read() as session:
+        live = _book(session, principal, user_id, now)
+        entries = list(
+            session.scalars(
+                select(LedgerEntry).where(LedgerEntry.child_id == user_id).order_by(LedgerEntry.id)
+            )
+        )
+        quote_rows = list(session.scalars(select(QuoteRow).order_by(QuoteRow.as_of, QuoteRow.seq)))
+        headline: Summary = summarise(live)
+        balances: dict[str, int] = {}
+        costs = {p.symbol: p.cost for p in live.positions()}  # current cost basis (history approximated)
+        series: list[dict[str, Any]] = []
+        flows: list[int] = []
+        qi, quotes = 0, {}
+        txns: dict[str, list[LedgerEntry]] = {}
+        order: list[str] = []
+        for e in entries:
+            if e.txn_id not in txns:
+                order.append(e.txn_id)
+                txns[e.txn_id] = []
+            txns[e.txn_id].append(e)
+        for txn in order:
+            group = txns[txn]
+            at = group[0].created_at
+            while qi < len(quote_rows) and quote_rows[qi].as_of <= at:
+                quotes[quote_rows[qi].symbol] = to_quote(quote_rows[qi])
+                qi += 1
+            flow = 0
+            for e in group:
+                balances[e.account] = balances.get(e.account, 0) + e.amount
+                if e.account in ("grants", "conversion_sink"):
+                    flow -= e.amount  # grants (negative side) put money in; conversions take it out
+            value = summarise(_HistoryBook(live, balances, costs, quotes)).total_value
+            series.append({"t": at.isoformat(), "value": value})
+            flows.append(flow)
+    if window is not None:
+        start = now - window
+        keep = [i for i, point in enumerate(series) if datetime.fromisoformat(point["t"]) >= start]
+        series, flows = [series[i] for i in keep], [flows[i] for i in keep]
+    if series:
+        series.append({"t": now.isoformat(), "value": headline.total_value})
+        flows.append(0)
+    twr = time_weighted_return([p["value"] for p in series], flows) if len(series) > 1 else 0.0
+    return {
+        "range": range_,
+        "series": series,
+        "total_value": headline.total_value,
+        "invested": headline.invested,
+        "profit": headline.profit,
+        "profit_pct": headline.profit_pct,
+        "twr_pct": round(twr * 100, 2),
+        "benchmark": [],  # the index line arrives with the market-data issue (needs index history)
+    }

@@ -1,0 +1,46 @@
+"""Whether a market is open, behind a small interface (the calendars issue brings real holidays)."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from sync.rules import Market
+
+__all__ = ["FixedMarketClock", "MarketClock", "WeekdayMarketClock", "provide_market_clock"]
+
+
+class MarketClock(Protocol):
+    def is_open(self, market: Market, now: datetime) -> bool: ...
+
+
+_SESSIONS = {
+    Market.KRX: (ZoneInfo("Asia/Seoul"), time(9, 0), time(15, 30)),
+    Market.US: (ZoneInfo("America/New_York"), time(9, 30), time(16, 0)),
+}
+
+
+class WeekdayMarketClock:
+    """Regular sessions on weekdays in the exchange's own time zone (no holidays yet)."""
+
+    def is_open(self, market: Market, now: datetime) -> bool:
+        zone, start, end = _SESSIONS[market]
+        local = now.astimezone(zone)
+        return local.weekday() < 5 and start <= local.time() < end
+
+
+class FixedMarketClock:
+    """The in-memory twin for tests: exactly the markets in ``open`` are open."""
+
+    def __init__(self, open_markets: set[Market] | None = None) -> None:
+        self.open_markets = set(Market) if open_markets is None else set(open_markets)
+
+    def is_open(self, market: Market, now: datetime) -> bool:
+        return market in self.open_markets
+
+
+def provide_market_clock(state: Any) -> MarketClock:
+    """DI provider: the app's market clock (tests put a :class:`FixedMarketClock` in ``app.state``)."""
+    clock = state.get("market_clock")
+    return clock if clock is not None else WeekdayMarketClock()

@@ -1,0 +1,95 @@
+"""The quote table: recording immutable price observations and serving them to devices."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from sync.market import Quote, currency_of
+
+from ..db.models import DeviceQuote, QuoteRow
+from ..ids import new_id
+
+__all__ = ["FX_SYMBOL", "latest_quotes", "quote_by_id", "record_quote", "serve_quotes", "to_quote"]
+
+FX_SYMBOL = "USDKRW=X"
+
+
+def to_quote(row: QuoteRow) -> Quote:
+    return Quote(
+        quote_id=row.quote_id,
+        symbol=row.symbol,
+        price=row.price,
+        currency=row.currency,
+        as_of=row.as_of,
+        source=row.source,
+        seq=row.seq,
+    )
+
+
+def record_quote(
+    session: Session, symbol: str, price: int, as_of: datetime, *, source: str, currency: str | None = None
+) -> Quote:
+    """Store a new observation; its ``seq`` is above every earlier quote, so "newest" is well defined."""
+    if price <= 0:
+        raise ValueError("a quote has a positive price")
+    seq = (session.scalar(select(func.max(QuoteRow.seq))) or 0) + 1
+    row = QuoteRow(
+        quote_id=new_id(),
+        symbol=symbol,
+        price=price,
+        as_of=as_of,
+        source=source,
+        seq=seq,
+        currency=currency or ("KRW" if symbol == FX_SYMBOL else currency_of(symbol)),
+    )
+    session.add(row)
+    session.flush()
+    return to_quote(row)
+
+
+def quote_by_id(session: Session, quote_id: str) -> Quote | None:
+    row = session.get(QuoteRow, quote_id)
+    return to_quote(row) if row else None
+
+
+def latest_quotes(session: Session, symbols: Iterable[str] | None = None) -> dict[str, Quote]:
+    """The newest quote of each symbol (of ``symbols`` when given)."""
+    newest = select(QuoteRow.symbol, func.max(QuoteRow.seq).label("seq")).group_by(QuoteRow.symbol)
+    if symbols is not None:
+        newest = newest.where(QuoteRow.symbol.in_(list(symbols)))
+    sub = newest.subquery()
+    rows = session.scalars(
+        select(QuoteRow).join(sub, (QuoteRow.symbol == sub.c.symbol) & (QuoteRow.seq == sub.c.seq))
+    )
+    return {row.symbol: to_quote(row) for row in rows}
+
+
+def serve_quotes(session: Session, client_id: str, symbols: Iterable[str] | None = None) -> list[Quote]:
+    """The newest quotes this device has not been served yet; records them as served.
+
+    The fill rule's "newest quote served to that device" reads these records.
+    """
+    served = {
+        row.symbol: row.quote_seq
+        for row in session.scalars(select(DeviceQuote).where(DeviceQuote.client_id == client_id))
+    }
+    fresh = [q for q in latest_quotes(session, symbols).values() if q.seq > served.get(q.symbol, 0)]
+    if fresh:
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        values = [
+            {"client_id": client_id, "symbol": q.symbol, "quote_id": q.quote_id, "quote_seq": q.seq}
+            for q in fresh
+        ]
+        stmt = dialect.insert(DeviceQuote).values(values)
+        session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["client_id", "symbol"],
+                set_={"quote_id": stmt.excluded.quote_id, "quote_seq": stmt.excluded.quote_seq},
+            )
+        )
+    return fresh

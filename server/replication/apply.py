@@ -1,0 +1,177 @@
+"""Deciding and recording one mutation inside a write transaction (shared by push and REST).
+
+The outcome row, the effects and the device's ``last_seq`` are written in the caller's transaction;
+the decision itself runs in a savepoint so a rejection leaves no trace but its outcome.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from sync.context import Context
+from sync.errors import Code, Rejected
+from sync.handlers import decide, target_child
+from sync.protocol import MutationResult, Outcome
+
+from ..db import TemporaryFailure
+from ..db.models import MutationAttempt, MutationRow, User
+from ..game.book import SqlBook
+from ..game.writer import Posting, post_effects
+from ..market.clock import MarketClock
+from ..principal import Principal
+
+__all__ = ["POISON_AFTER", "Poisoned", "Recorded", "args_hash", "decide_and_record", "stored_result"]
+
+POISON_AFTER = 3
+"""Unexpected failures of one mutation before it is recorded as ``rejected: INTERNAL``."""
+
+
+class Poisoned(Exception):
+    """The handler failed unexpectedly and has not yet failed ``POISON_AFTER`` times: retry later."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    result: MutationResult
+    row: MutationRow
+
+
+def args_hash(name: str, args: dict[str, Any]) -> str:
+    canonical = json.dumps([name, args], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def stored_result(row: MutationRow, seq: int | None = None) -> MutationResult:
+    return MutationResult(
+        seq=row.seq if seq is None else seq,
+        id=row.mutation_id,
+        status=Outcome(row.status),
+        code=row.code,
+        detail=row.detail,
+        server_seq=row.server_seq,
+    )
+
+
+def _ref_id(args: dict[str, Any]) -> str | None:
+    for key in ("trade_id", "request_id", "grant_id"):
+        if isinstance(args.get(key), str):
+            return str(args[key])
+    return None
+
+
+def _child_in_family(session: Session, principal: Principal, child_id: str | None) -> bool:
+    if child_id is None or principal.family_id is None:
+        return False
+    user = session.get(User, child_id)
+    return user is not None and user.family_id == principal.family_id and user.role == "child"
+
+
+def _count_failure(session: Session, mutation_id: str, error: Exception) -> int:
+    attempt = session.get(MutationAttempt, mutation_id)
+    if attempt is None:
+        attempt = MutationAttempt(mutation_id=mutation_id, failures=0)
+        session.add(attempt)
+    attempt.failures += 1
+    attempt.last_error = type(error).__name__[:200]
+    session.flush()
+    return attempt.failures
+
+
+def decide_and_record(
+    session: Session,
+    *,
+    principal: Principal,
+    client_id: str,
+    seq: int,
+    mutation_id: str,
+    name: str,
+    args: dict[str, Any],
+    base_cursor: int,
+    device_created_at: str | None,
+    now: datetime,
+    market_clock: MarketClock,
+    served_client_id: str | None,
+) -> Recorded:
+    """Run the handler for a new mutation and store its outcome. Raises :class:`Poisoned`.
+
+    ``served_client_id`` is the device whose served quotes the fill rule consults.
+    """
+    child_id = target_child(name, args, principal.actor())
+    status, code, detail, server_seq = Outcome.APPLIED, None, None, None
+    if name != "noop/v1" and not _child_in_family(session, principal, child_id):
+        status, code = Outcome.REJECTED, Code.NOT_FOUND.value
+    else:
+        try:
+            with session.begin_nested():
+                if child_id is not None:
+                    assert principal.family_id is not None
+                    book = SqlBook(
+                        session,
+                        family_id=principal.family_id,
+                        child_id=child_id,
+                        client_id=served_client_id,
+                        now=now,
+                        market_clock=market_clock,
+                    )
+                    effects = decide(name, args, book, Context(principal.actor(), child_id, now, mutation_id))
+                    posting = Posting(
+                        family_id=principal.family_id,
+                        child_id=child_id,
+                        txn_id=mutation_id,
+                        actor_id=principal.user_id,
+                        kind=name.split("/")[0],
+                        ref_id=_ref_id(args),
+                        reason=args.get("reason") if isinstance(args.get("reason"), str) else None,
+                    )
+                    server_seq = post_effects(session, posting, effects, now)
+                    status = Outcome.ADJUSTED if effects.adjusted else Outcome.APPLIED
+                    detail = msgspec.to_builtins(effects.detail) or None
+        except Rejected as rejected:
+            status, code = Outcome.REJECTED, rejected.code.value
+            detail = msgspec.to_builtins(rejected.detail) or None
+        except (OperationalError, TemporaryFailure):
+            raise  # the database is busy: nothing is recorded, the push answers 503
+        except Exception as error:  # a bug in a handler: retried, then recorded (a poison must not wedge)
+            if _count_failure(session, mutation_id, error) < POISON_AFTER:
+                raise Poisoned(mutation_id) from error
+            status, code, detail = Outcome.REJECTED, Code.INTERNAL.value, {"error": type(error).__name__}
+    row = MutationRow(
+        mutation_id=mutation_id,
+        client_id=client_id,
+        seq=seq,
+        user_id=principal.user_id,
+        family_id=principal.family_id,
+        child_id=child_id,
+        name=name,
+        args=args,
+        args_hash=args_hash(name, args),
+        base_cursor=base_cursor,
+        device_created_at=device_created_at,
+        received_at=now,
+        status=status.value,
+        code=code,
+        detail=detail,
+        server_seq=server_seq,
+    )
+    session.add(row)
+    session.flush()
+    return Recorded(stored_result(row), row)
+
+
+def find_mutation(session: Session, mutation_id: str) -> MutationRow | None:
+    return session.get(MutationRow, mutation_id)
+
+
+def mutation_at(session: Session, client_id: str, seq: int) -> MutationRow | None:
+    return session.scalars(
+        select(MutationRow).where(MutationRow.client_id == client_id, MutationRow.seq == seq)
+    ).first()

@@ -1,0 +1,183 @@
+"""``POST /api/sync/pull``: the scoped change log since a cursor, or a full snapshot (sync.md, "Pull").
+
+Everything in one response is read in one snapshot, so ``last_seq``, ``results`` and ``changes``
+agree: the effects of every mutation up to ``last_seq`` are in, none after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from sync.protocol import Change, MutationResult, Outcome, PullRequest, PullResponse
+from sync.rebase import balances_checksum
+from sync.records import Role
+
+from ..db import Database
+from ..db.models import (
+    Balance,
+    ChangeLog,
+    ChildState,
+    MutationAlias,
+    MutationRow,
+    PositionRow,
+    RequestRow,
+    RulesVersion,
+    TradeRow,
+    User,
+)
+from ..errors import ProblemError
+from ..market.quotes import serve_quotes
+from ..principal import Principal
+from .apply import stored_result
+from .push import check_versions, own_device
+
+__all__ = ["PAGE", "pull"]
+
+PAGE = 1000
+"""Change-log rows per pull page; the device pulls until ``has_more`` is false."""
+
+
+def _visible_children(session: Session, principal: Principal) -> list[str]:
+    if principal.role is Role.CHILD:
+        return [principal.user_id]
+    return list(
+        session.scalars(
+            select(User.id)
+            .where(User.family_id == principal.family_id, User.role == "child")
+            .order_by(User.id)
+        )
+    )
+
+
+def _head(session: Session, family_id: str) -> int:
+    return session.scalar(select(func.max(ChangeLog.server_seq)).where(ChangeLog.family_id == family_id)) or 0
+
+
+def _snapshot(session: Session, family_id: str, children: list[str]) -> list[Change]:
+    """Every entity the caller may see, as puts (the reset path)."""
+    changes: list[Change] = []
+    for user in session.scalars(select(User).where(User.family_id == family_id).order_by(User.id)):
+        data = {"user_id": user.id, "role": user.role, "display_name": user.display_name}
+        changes.append(Change(op="put", entity="member", id=user.id, data=data))
+    for b in session.scalars(select(Balance).where(Balance.child_id.in_(children))):
+        data = {"child_id": b.child_id, "account": b.account, "balance": b.balance}
+        changes.append(Change(op="put", entity="balance", id=f"{b.child_id}:{b.account}", data=data))
+    for p in session.scalars(select(PositionRow).where(PositionRow.child_id.in_(children))):
+        data = {"child_id": p.child_id, "symbol": p.symbol, "quantity": p.quantity, "cost": p.cost}
+        changes.append(Change(op="put", entity="position", id=f"{p.child_id}:{p.symbol}", data=data))
+    for t in session.scalars(select(TradeRow).where(TradeRow.child_id.in_(children))):
+        changes.append(Change(op="put", entity="trade", id=t.trade_id, data=t.data))
+    for r in session.scalars(select(RequestRow).where(RequestRow.child_id.in_(children))):
+        changes.append(Change(op="put", entity="request", id=r.request_id, data=r.data))
+    for s in session.scalars(select(ChildState).where(ChildState.child_id.in_(children))):
+        data = {
+            "child_id": s.child_id,
+            "invested": s.invested,
+            "realised": s.realised,
+            "converted": s.converted,
+        }
+        changes.append(Change(op="put", entity="stats", id=s.child_id, data=data))
+    latest = (
+        select(RulesVersion.child_id, func.max(RulesVersion.version).label("v"))
+        .where(RulesVersion.child_id.in_(children))
+        .group_by(RulesVersion.child_id)
+        .subquery()
+    )
+    for rv in session.scalars(
+        select(RulesVersion).join(
+            latest, (RulesVersion.child_id == latest.c.child_id) & (RulesVersion.version == latest.c.v)
+        )
+    ):
+        data = {"child_id": rv.child_id, "version": rv.version, **rv.data}
+        changes.append(Change(op="put", entity="rules", id=rv.child_id, data=data))
+    return changes
+
+
+def _results(session: Session, client_id: str, after: int, upto: int) -> list[MutationResult]:
+    rows = session.scalars(
+        select(MutationRow).where(
+            MutationRow.client_id == client_id, MutationRow.seq > after, MutationRow.seq <= upto
+        )
+    )
+    aliases = session.scalars(
+        select(MutationAlias).where(
+            MutationAlias.client_id == client_id, MutationAlias.seq > after, MutationAlias.seq <= upto
+        )
+    )
+    results = [stored_result(r) for r in rows] + [
+        MutationResult(
+            seq=a.seq,
+            id=a.mutation_id,
+            status=Outcome(a.status),
+            code=a.code,
+            detail=a.detail,
+            server_seq=a.server_seq,
+        )
+        for a in aliases
+    ]
+    return sorted(results, key=lambda r: r.seq)
+
+
+def _checksums(session: Session, children: list[str]) -> dict[str, str]:
+    balances: dict[str, dict[str, int]] = {child: {} for child in children}
+    for b in session.scalars(select(Balance).where(Balance.child_id.in_(children))):
+        balances[b.child_id][b.account] = b.balance
+    return {child: balances_checksum(values) for child, values in balances.items()}
+
+
+def pull(db: Database, principal: Principal, body: PullRequest, now: Callable[[], datetime]) -> PullResponse:
+    check_versions(body.protocol)
+    if principal.family_id is None:
+        raise ProblemError(404, "NOT_FOUND", "no family data for this account")
+    family = principal.family_id
+    with db.write(family) as session:  # records which quotes were served: a (small) write
+        device = own_device(session, principal, body.client_id)
+        children = _visible_children(session, principal)
+        head = _head(session, family)
+        reset = body.cursor == 0 or body.cursor > head or body.checksum_mismatch
+        changes: list[Change]
+        if reset:
+            changes, cursor, has_more = _snapshot(session, family, children), head, False
+        else:
+            audience = or_(ChangeLog.audience.is_(None), ChangeLog.audience.in_(children))
+            rows = list(
+                session.scalars(
+                    select(ChangeLog)
+                    .where(ChangeLog.family_id == family, ChangeLog.server_seq > body.cursor, audience)
+                    .order_by(ChangeLog.server_seq)
+                    .limit(PAGE + 1)
+                )
+            )
+            has_more = len(rows) > PAGE
+            rows = rows[:PAGE]
+            changes = [Change(op=r.op, entity=r.entity, id=r.entity_id, data=r.data) for r in rows]  # type: ignore[arg-type]
+            cursor = rows[-1].server_seq if has_more else head
+        quotes = serve_quotes(session, device.client_id)
+        changes += [Change(op="put", entity="quote", id=q.quote_id, data=_quote_data(q)) for q in quotes]
+        device.served_cursor = max(device.served_cursor, cursor)
+        device.last_seen_at = now()
+        last_seq = device.last_seq
+        results = _results(session, device.client_id, min(body.last_seq_acked, last_seq), last_seq)
+        checksums = {} if has_more else _checksums(session, children)
+    return PullResponse(
+        cursor=cursor,
+        reset=reset,
+        has_more=has_more,
+        changes=changes,
+        last_seq=last_seq,
+        results=results,
+        checksums=checksums,
+        server_time=now().isoformat(),
+    )
+
+
+def _quote_data(quote: Any) -> dict[str, Any]:
+    data = msgspec.to_builtins(quote)
+    assert isinstance(data, dict)
+    return data

@@ -1,0 +1,174 @@
+"""``POST /api/sync/push``: apply a device's mutations in order, exactly once (sync.md, "Push")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import msgspec
+from sqlalchemy.orm import Session
+
+from sync.errors import Code, ProtocolCode
+from sync.handlers import SUPPORTED, needs_step_up
+from sync.protocol import SUPPORTED_PROTOCOLS, Mutation, MutationResult, Outcome, PushRequest, PushResponse
+
+from ..db import Database
+from ..db.models import Device, MutationAlias
+from ..errors import ProblemError
+from ..market.clock import MarketClock
+from ..principal import Principal
+from .apply import Poisoned, args_hash, decide_and_record, find_mutation, mutation_at, stored_result
+
+__all__ = ["check_versions", "own_device", "push"]
+
+
+def check_versions(protocol: int, names: list[str] | None = None) -> None:
+    """400 ``VERSION_NOT_SUPPORTED`` before anything is applied: the device keeps its queue."""
+    unknown = sorted({n for n in names or [] if n not in SUPPORTED})
+    if protocol not in SUPPORTED_PROTOCOLS or unknown:
+        raise ProblemError(
+            400,
+            ProtocolCode.VERSION_NOT_SUPPORTED,
+            "this server does not speak that version",
+            extra={"supported_protocols": sorted(SUPPORTED_PROTOCOLS), "unknown_mutations": unknown},
+        )
+
+
+def own_device(session: Session, principal: Principal, client_id: str) -> Device:
+    """The caller's own, unrevoked device; 403 otherwise (a device never pushes for another user)."""
+    device = session.get(Device, client_id)
+    if device is None or device.user_id != principal.user_id or device.revoked_at is not None:
+        raise ProblemError(403, Code.FORBIDDEN, "this device is not enrolled for you")
+    return device
+
+
+def _alias_result(alias: MutationAlias) -> MutationResult:
+    return MutationResult(
+        seq=alias.seq,
+        id=alias.mutation_id,
+        status=Outcome(alias.status),
+        code=alias.code,
+        detail=alias.detail,
+        server_seq=alias.server_seq,
+    )
+
+
+def _retry_result(session: Session, client_id: str, m: Mutation) -> MutationResult | None:
+    """The stored outcome of an already processed seq; ``None`` when a different mutation holds it."""
+    row = mutation_at(session, client_id, m.seq)
+    if row is not None:
+        return stored_result(row) if row.mutation_id == m.id else None
+    alias = session.get(MutationAlias, (client_id, m.seq))
+    if alias is not None and alias.mutation_id == m.id:
+        return _alias_result(alias)
+    return None
+
+
+def _adopt(session: Session, client_id: str, m: Mutation) -> MutationResult | None:
+    """A mutation id first processed under another device (a client reset re-queued it)."""
+    original = find_mutation(session, m.id)
+    if original is None:
+        return None
+    if original.args_hash == args_hash(m.name, m.args):
+        alias = MutationAlias(
+            client_id=client_id,
+            seq=m.seq,
+            mutation_id=m.id,
+            status=original.status,
+            code=original.code,
+            detail=original.detail,
+            server_seq=original.server_seq,
+        )
+    else:
+        alias = MutationAlias(
+            client_id=client_id,
+            seq=m.seq,
+            mutation_id=m.id,
+            status=Outcome.REJECTED.value,
+            code=Code.INVALID_ARGS.value,
+            detail={"why": "mutation id reused with other arguments"},
+        )
+    session.add(alias)
+    session.flush()
+    return _alias_result(alias)
+
+
+def push(
+    db: Database,
+    principal: Principal,
+    body: PushRequest,
+    now: Callable[[], datetime],
+    market_clock: MarketClock,
+) -> PushResponse:
+    check_versions(body.protocol, [m.name for m in body.mutations])
+    if principal.family_id is None:
+        raise ProblemError(404, Code.NOT_FOUND, "no family data for this account")
+    results: list[MutationResult] = []
+    stop: ProblemError | None = None
+    with db.write(principal.family_id) as session:
+        device = own_device(session, principal, body.client_id)
+        received = now()
+        for m in body.mutations:
+            if m.seq <= device.last_seq:
+                retried = _retry_result(session, body.client_id, m)
+                if retried is None:
+                    stop = ProblemError(
+                        409,
+                        ProtocolCode.CLIENT_STATE_DIVERGED,
+                        f"seq {m.seq} was used by another mutation",
+                        extra={"last_seq": device.last_seq},
+                    )
+                    break
+                results.append(retried)
+                continue
+            if m.seq > device.last_seq + 1:
+                stop = ProblemError(
+                    409,
+                    ProtocolCode.GAP,
+                    "a mutation is missing",
+                    extra={"expected_seq": device.last_seq + 1, "last_seq": device.last_seq},
+                )
+                break
+            adopted = _adopt(session, body.client_id, m)
+            if adopted is None:
+                if needs_step_up(m.name, m.args) and not principal.elevated(received):
+                    stop = ProblemError(
+                        403,
+                        ProtocolCode.STEP_UP_REQUIRED,
+                        "confirm with your password first",
+                        extra={"last_seq": device.last_seq, "seq": m.seq},
+                    )
+                    break
+                try:
+                    recorded = decide_and_record(
+                        session,
+                        principal=principal,
+                        client_id=body.client_id,
+                        seq=m.seq,
+                        mutation_id=m.id,
+                        name=m.name,
+                        args=m.args,
+                        base_cursor=m.base_cursor,
+                        device_created_at=m.created_at,
+                        now=received,
+                        market_clock=market_clock,
+                        served_client_id=body.client_id,
+                    )
+                except Poisoned:
+                    stop = ProblemError(
+                        503,
+                        ProtocolCode.UNAVAILABLE,
+                        "could not process a mutation; retry",
+                        extra={"last_seq": device.last_seq},
+                        headers={"Retry-After": "2"},
+                    )
+                    break
+                adopted = recorded.result
+            results.append(adopted)
+            device.last_seq = m.seq
+        device.last_seen_at = received
+        last_seq = device.last_seq
+    if stop is not None:
+        stop.extra["results"] = msgspec.to_builtins(results)
+        raise stop
+    return PushResponse(results=results, last_seq=last_seq, server_time=received.isoformat())
