@@ -104,13 +104,10 @@ def _post_entries(session: Session, p: Posting, effects: Effects, now: datetime)
             for e in effects.entries
         ],
     )
-    existing = dict(
-        session.execute(
-            select(Balance.account, Balance.balance).where(
-                Balance.child_id == p.child_id, Balance.account.in_(list(totals))
-            )
-        ).tuples()
+    rows = session.execute(
+        select(Balance.account, Balance.balance).where(Balance.child_id == p.child_id, Balance.account.in_(list(totals)))
     )
+    existing = {account: balance for account, balance in rows}
     changed: dict[str, int] = {}
     for account, delta in totals.items():
         spec = account_spec(account)
