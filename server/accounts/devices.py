@@ -1,0 +1,44 @@
+"""Binding a device (its ``client_id``) to the one user who signs in on it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from sync.errors import ProtocolCode
+
+from ..db.models import Device, User
+from ..errors import ProblemError
+
+__all__ = ["bind_device"]
+
+
+def bind_device(session: Session, user: User, client_id: str | None, name: str, now: datetime) -> None:
+    """Create or refresh the Device row for ``user``; a ``client_id`` is never shared between users.
+
+    A revoked device stays revoked: signing in again needs a new installation (a new ``client_id``),
+    so a parent's revocation cannot be undone by whoever holds the old phone.
+    """
+    if client_id is None:
+        return
+    device = session.get(Device, client_id)
+    if device is None:
+        session.add(
+            Device(
+                client_id=client_id,
+                user_id=user.id,
+                family_id=user.family_id,
+                name=name,
+                created_at=now,
+                last_seen_at=now,
+            )
+        )
+        return
+    if device.user_id != user.id:
+        raise ProblemError(409, ProtocolCode.CONFLICT, "this client_id belongs to another account")
+    if device.revoked_at is not None:
+        raise ProblemError(409, ProtocolCode.CONFLICT, "this device was revoked; reinstall the app")
+    device.last_seen_at = now
+    if name:
+        device.name = name

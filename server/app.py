@@ -1,0 +1,98 @@
+"""``create_app(settings)``: the one place that wires the server together."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from .accounts.controllers import ROUTES as accounts_routes
+from .accounts.setup import announce_setup_token
+from .allowance.controllers import ROUTES as allowance_routes
+from .auth.middleware import AUTH_EXCLUDE, BearerAuthMiddleware
+from .db import Database, utcnow
+from .db.migrate import head_revisions, upgrade
+from .family.controllers import ROUTES as family_routes
+from .game.controllers import ROUTES as game_routes
+from .health import ROUTES as health_routes
+from .logs import RequestLogMiddleware, configure_logging
+from .market.controllers import ROUTES as market_routes
+from .problems import EXCEPTION_HANDLERS
+from .ratelimit import MemoryCounters, RateLimiter, RateLimitMiddleware, RedisCounters
+from .replication.controllers import ROUTES as replication_routes
+from .settings import Settings
+
+__all__ = ["MAX_BODY", "create_app"]
+
+MAX_BODY = 1024 * 1024
+Clock = Callable[[], datetime]
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
+    """Build the Litestar app on ``settings``: migrate the database, then wire routes and middleware.
+
+    ``clock`` returns the current aware UTC time; tests pass a movable one to test expiry.
+    """
+    configure_logging()
+    if settings.database_url.startswith("sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.database_url)
+    db = Database(settings.database_url)
+    now = clock or utcnow
+    counters = RedisCounters(settings.redis_url) if settings.redis_url else MemoryCounters()
+    limiter = RateLimiter(counters, now, enabled=settings.rate_limits)
+    if settings.announce_setup_token:
+        announce_setup_token(db, now())
+
+    def _shutdown(app: Litestar) -> None:
+        counters.close()
+        db.dispose()
+
+    app = Litestar(
+        route_handlers=[
+            *accounts_routes,
+            *family_routes,
+            *game_routes,
+            *allowance_routes,
+            *replication_routes,
+            *market_routes,
+            *health_routes,
+        ],
+        dependencies={
+            "db": Provide(lambda: db, sync_to_thread=False),
+            "settings": Provide(lambda: settings, sync_to_thread=False),
+            "clock": Provide(lambda: now, sync_to_thread=False),
+            "limiter": Provide(lambda: limiter, sync_to_thread=False),
+        },
+        middleware=[
+            RequestLogMiddleware(),
+            DefineMiddleware(BearerAuthMiddleware, exclude=AUTH_EXCLUDE),
+            RateLimitMiddleware(),
+        ],
+        exception_handlers=EXCEPTION_HANDLERS,
+        cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,
+        openapi_config=OpenAPIConfig(
+            title="Yongdon",
+            version="0.1.0",
+            path="/schema",
+            components=Components(
+                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
+            ),
+            security=[{"bearer": []}],
+        ),
+        request_max_body_size=MAX_BODY,
+        on_shutdown=[_shutdown],
+        debug=False,
+    )
+    app.state.db = db
+    app.state.settings = settings
+    app.state.clock = now
+    app.state.limiter = limiter
+    app.state.migration_heads = head_revisions()
+    return app

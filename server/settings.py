@@ -1,0 +1,144 @@
+"""One frozen settings object, from the environment (``YONGDON_*``) or explicit values.
+
+The server refuses to start with a missing, short or well-known secret: a forged access token would
+let anyone act as any parent, and the PIN pepper is what keeps a stolen database from giving up
+every child's 4–6 digit PIN in seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+__all__ = ["SettingsError", "Settings"]
+
+MIN_SECRET_BYTES = 32
+# Words from the placeholders people paste out of examples ("change-me-32-bytes-minimum-secret!!").
+# A random 32-byte secret contains one of them with negligible probability.
+_PLACEHOLDER_WORDS = re.compile(
+    r"change[-_ ]?(me|it)|replace[-_ ]?me|placeholder|example|insecure|default|password|secret|dummy",
+    re.IGNORECASE,
+)
+
+
+class SettingsError(ValueError):
+    """The configuration cannot run safely; the message says what to fix."""
+
+
+def check_secret(name: str, value: str | None) -> str:
+    """Return ``value`` if it is a usable secret, else raise :class:`SettingsError` saying why."""
+    if not value:
+        raise SettingsError(f"{name} is missing: set YONGDON_{name.upper()} to at least 32 random bytes")
+    if len(value.encode()) < MIN_SECRET_BYTES:
+        raise SettingsError(f"{name} is too short: it needs at least {MIN_SECRET_BYTES} bytes")
+    if _PLACEHOLDER_WORDS.search(value) or len(set(value)) < 8:
+        # a single repeated character ("x" * 64) or a handful of characters is not random
+        raise SettingsError(f"{name} looks like a placeholder or default; generate a random one")
+    return value
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Everything the server reads from its environment. Tests construct it directly."""
+
+    jwt_secret: str
+    pin_pepper: str
+    data_dir: Path = Path("./data")
+    database_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8787
+    cors_origins: tuple[str, ...] = ()
+    rate_limits: bool = True
+    redis_url: str | None = None
+    issuer: str = "yongdon"
+    audience: str = "yongdon-app"
+    # print the one-time ADMIN setup token on first start (the CLI and tests may silence it)
+    announce_setup_token: bool = True
+
+    def __post_init__(self) -> None:
+        check_secret("jwt_secret", self.jwt_secret)
+        check_secret("pin_pepper", self.pin_pepper)
+        if self.jwt_secret == self.pin_pepper:
+            raise SettingsError("jwt_secret and pin_pepper must differ")
+        object.__setattr__(self, "data_dir", Path(self.data_dir))
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite:///{Path(self.data_dir) / 'yongdon.db'}")
+        for origin in self.cors_origins:
+            if origin == "*" or not re.match(r"^https?://[^/*]+$", origin):
+                raise SettingsError(f"cors origin {origin!r} must be an exact scheme://host[:port]")
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with some fields changed (``None`` values are ignored, as from unset CLI flags)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read ``YONGDON_*`` variables; ``overrides`` win. Secrets must be present in the environment."""
+        values = _from_env(os.environ if env is None else env)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    @classmethod
+    def for_data_dir(
+        cls, data_dir: Path | str, env: Mapping[str, str] | None = None, **overrides: Any
+    ) -> Settings:
+        """Embedded-server settings: secrets from the environment, else from ``<data_dir>/secret.key``.
+
+        The key file is created once with 0600 permissions, so a family server needs no configuration
+        and keeps its tokens valid across restarts.
+        """
+        source = dict(os.environ if env is None else env)
+        data_dir = Path(data_dir)
+        if not source.get("YONGDON_JWT_SECRET") or not source.get("YONGDON_PIN_PEPPER"):
+            jwt_secret, pin_pepper = _load_or_create_keys(data_dir / "secret.key")
+            source.setdefault("YONGDON_JWT_SECRET", jwt_secret)
+            source.setdefault("YONGDON_PIN_PEPPER", pin_pepper)
+        return cls.from_env(source, data_dir=data_dir, **overrides)
+
+
+def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "jwt_secret": env.get("YONGDON_JWT_SECRET", ""),
+        "pin_pepper": env.get("YONGDON_PIN_PEPPER", ""),
+    }
+    simple = {
+        "data_dir": "YONGDON_DATA_DIR",
+        "database_url": "YONGDON_DATABASE_URL",
+        "host": "YONGDON_HOST",
+        "redis_url": "YONGDON_REDIS_URL",
+        "issuer": "YONGDON_ISSUER",
+        "audience": "YONGDON_AUDIENCE",
+    }
+    for key, name in simple.items():
+        if env.get(name):
+            values[key] = env[name]
+    if env.get("YONGDON_PORT"):
+        values["port"] = int(env["YONGDON_PORT"])
+    if env.get("YONGDON_CORS_ORIGINS"):
+        values["cors_origins"] = tuple(o.strip() for o in env["YONGDON_CORS_ORIGINS"].split(",") if o.strip())
+    if env.get("YONGDON_RATE_LIMITS"):
+        values["rate_limits"] = env["YONGDON_RATE_LIMITS"].strip().lower() not in {"0", "false", "off", "no"}
+    return values
+
+
+def _load_or_create_keys(path: Path) -> tuple[str, str]:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        content = f"{secrets.token_urlsafe(48)}\n{secrets.token_urlsafe(48)}\n"
+        # O_EXCL: two servers starting at once never overwrite each other's key
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(content)
+    lines = path.read_text().split()
+    if len(lines) != 2:
+        raise SettingsError(f"{path} is damaged: expected two lines (jwt secret, pin pepper)")
+    return lines[0], lines[1]
