@@ -45,7 +45,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     upgrade(settings.database_url)
     db = Database(settings.database_url)
     now = clock or utcnow
-    counters = RedisCounters(settings.redis_url) if settings.redis_url else MemoryCounters()
+    counters = (
+        RedisCounters(settings.redis_url, settings.redis_prefix) if settings.redis_url else MemoryCounters()
+    )
     limiter = RateLimiter(counters, now, enabled=settings.rate_limits)
     if settings.announce_setup_token:
         announce_setup_token(db, now())

@@ -80,13 +80,14 @@ class RedisCounters:
 
     blocking = True
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, prefix: str = "yongdon") -> None:
         import redis  # only when configured: the embedded server has no Redis
 
         self._redis = redis.Redis.from_url(url)
+        self._prefix = prefix
 
     def hit(self, key: str, window_index: int, window: int) -> int:
-        name = f"yongdon:rl:{key}:{window_index}"
+        name = f"{self._prefix}:rl:{key}:{window_index}"
         with self._redis.pipeline(transaction=True) as pipe:
             pipe.incr(name)
             pipe.expire(name, window + 5)

@@ -55,6 +55,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     rate_limits: bool = True
     redis_url: str | None = None
+    redis_prefix: str = "yongdon"  # several servers (or test runs) may share one Redis
     issuer: str = "yongdon"
     audience: str = "yongdon-app"
     # print the one-time ADMIN setup token on first start (the CLI and tests may silence it)

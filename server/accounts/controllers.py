@@ -8,7 +8,7 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 
 from sync.records import Role
 
@@ -112,7 +112,7 @@ class UsersController(Controller):
     def reset_pin(
         self,
         request: Request[Principal, AccessClaims, Any],
-        child_id: str,
+        child_id: FromPath[str],
         data: JSONBody[PinIn],
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
@@ -146,7 +146,10 @@ class UsersController(Controller):
 
     @get("/{user_id:str}/profile", operation_id="getProfile", guards=[family_member], sync_to_thread=True)
     def profile(
-        self, request: Request[Principal, AccessClaims, Any], user_id: str, db: NamedDependency[Database]
+        self,
+        request: Request[Principal, AccessClaims, Any],
+        user_id: FromPath[str],
+        db: NamedDependency[Database],
     ) -> ProfileOut:
         """A member's profile (self, or a parent of the family)."""
         return services.profile(db, request.user, user_id)

@@ -8,6 +8,7 @@ from typing import Any
 
 from litestar import Controller, Request, delete, get
 from litestar.di import NamedDependency
+from litestar.params import FromPath
 
 from sync.records import Role
 
@@ -40,7 +41,7 @@ class FamilyController(Controller):
     def revoke_device(
         self,
         request: Request[Principal, Any, Any],
-        client_id: str,
+        client_id: FromPath[str],
         db: NamedDependency[Database],
         clock: NamedDependency[Callable[[], datetime]],
     ) -> None:

@@ -1,0 +1,151 @@
+"""Shared fixtures: settings, a movable clock, database backends (SQLite, PostgreSQL), Redis, the app.
+
+Backends: ``app`` runs each test on SQLite and, marked ``postgres``, on PostgreSQL. PostgreSQL and
+Redis tests skip when the service is unreachable, unless ``YONGDON_REQUIRE_SERVICES=1`` (CI), where
+an unreachable service fails the run instead.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from server.app import create_app
+from server.settings import Settings
+
+PG_ADMIN_URL = os.environ.get("YONGDON_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("YONGDON_TEST_REDIS", "redis://127.0.0.1:6379/0")
+REQUIRE_SERVICES = os.environ.get("YONGDON_REQUIRE_SERVICES") == "1"
+
+
+class MovableClock:
+    """A clock tests move by hand: ``clock.advance(minutes=15)``. Starts at the real current time."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+def _unavailable(what: str, error: Exception) -> None:
+    message = f"{what} is unreachable ({type(error).__name__}: {error})"
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{message}; YONGDON_REQUIRE_SERVICES=1 requires it")
+    pytest.skip(message)
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock()
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    """Settings on a temporary data dir (SQLite file), random secrets, rate limits off unless asked."""
+
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "jwt_secret": secrets.token_urlsafe(48),
+            "pin_pepper": secrets.token_urlsafe(48),
+            "data_dir": tmp_path / "data",
+            "announce_setup_token": False,
+            "rate_limits": False,
+        }
+        values.update(overrides)
+        return Settings(**values)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test run (dropped at the end); yields its URL."""
+    import sqlalchemy as sa
+
+    name = f"yongdon_t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as error:
+        admin.dispose()
+        _unavailable("PostgreSQL", error)
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def reset_pg(url: str) -> None:
+    """Drop every table (and the migration record): the next create_app migrates from scratch."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_url(pg_database: str) -> str:
+    """The run's PostgreSQL database, emptied for this test."""
+    reset_pg(pg_database)
+    return pg_database
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        _unavailable("Redis", error)
+    finally:
+        client.close()
+    return REDIS_URL
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if backend == "postgres":
+        return str(request.getfixturevalue("pg_url"))
+    return f"sqlite:///{tmp_path / 'data' / 'yongdon.db'}"
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings], database_url: str) -> Settings:
+    return make_settings(database_url=database_url)
+
+
+@pytest.fixture
+def app(settings: Settings, clock: MovableClock) -> Litestar:
+    return create_app(settings, clock=clock)
+
+
+@pytest.fixture
+def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
+    with TestClient(app) as test_client:
+        yield test_client
