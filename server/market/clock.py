@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import Any, Protocol
+from typing import Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
+
+from litestar.datastructures import State
 
 from sync.rules import Market
 
 __all__ = ["FixedMarketClock", "MarketClock", "WeekdayMarketClock", "provide_market_clock"]
 
 
+@runtime_checkable
 class MarketClock(Protocol):
     def is_open(self, market: Market, now: datetime) -> bool: ...
 
@@ -40,7 +43,7 @@ class FixedMarketClock:
         return market in self.open_markets
 
 
-def provide_market_clock(state: Any) -> MarketClock:
+def provide_market_clock(state: State) -> MarketClock:
     """DI provider: the app's market clock (tests put a :class:`FixedMarketClock` in ``app.state``)."""
     clock = state.get("market_clock")
     return clock if clock is not None else WeekdayMarketClock()

@@ -1,0 +1,194 @@
+"""The randomized sync model test (quality.md): devices, a fault-injecting network, the real server.
+
+Two devices of one child and two parents' devices act, sync and suffer faults (lost requests, lost
+responses after commit, duplicates, held-back and reordered requests, 503s), the server restarts,
+time and prices move. After every step the safety invariants hold on the server and the devices; at
+the end the network heals and everything must converge with nothing lost (I1, I13, I14).
+
+CI runs a modest number of examples; set ``YONGDON_SOAK=1`` for a long run. Hypothesis prints the
+seed of a failing run (``--hypothesis-seed``) so it replays exactly.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from sync.records import Role
+from sync.rules import Market
+
+from ..support.device import Device, SyncFailed
+from ..support.faults import FAULTS
+from ..support.invariants import check_converged, check_device, check_server
+from ..support.world import World
+
+SOAK = bool(os.environ.get("YONGDON_SOAK"))
+SYMBOLS = ["005930.KS", "035720.KQ", "AAPL"]
+START_PRICES = {"005930.KS": 70_000, "035720.KQ": 45_000, "AAPL": 190_000_000}
+
+
+class SyncModel(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tmp = Path(tempfile.mkdtemp(prefix="yongdon-model-"))
+        self.world = World(self.tmp, database_url=os.environ.get("YONGDON_MODEL_DB"))
+        family = self.world.family()
+        mom = self.world.member(family, Role.PARENT, "Mom")
+        dad = self.world.member(family, Role.PARENT, "Dad")
+        self.child = self.world.member(family, Role.CHILD, "Jiu")
+        self.kids = [self.world.device(self.child, "kid-phone"), self.world.device(self.child, "kid-tablet")]
+        self.parents = [self.world.device(mom, "mom", elevated=True), self.world.device(dad, "dad", elevated=True)]
+        self.prices = dict(START_PRICES)
+        for symbol, price in self.prices.items():
+            self.world.quote(symbol, price)
+        self.world.fx(1_400_000_000)
+        self.created: set[str] = set()
+        for device in self.devices:
+            device.sync()
+        self.counter = 0
+
+    @property
+    def devices(self) -> list[Device]:
+        return self.kids + self.parents
+
+    def _id(self, prefix: str) -> str:
+        self.counter += 1
+        return f"{prefix}{self.counter}"
+
+    def _act(self, device: Device, name: str, args: dict) -> None:  # type: ignore[type-arg]
+        self.created.add(device.act(name, args))
+
+    # -- children --------------------------------------------------------------------------------
+    @rule(k=st.integers(0, 1), side=st.sampled_from(["buy", "sell"]), symbol=st.sampled_from(SYMBOLS),
+          shares=st.integers(1, 40), by_amount=st.booleans())
+    def trade(self, k: int, side: str, symbol: str, shares: int, by_amount: bool) -> None:
+        device = self.kids[k]
+        quotes = [q for q in device.state.replica.quotes().values() if q.symbol == symbol]
+        args: dict[str, object] = {"trade_id": self._id("t"), "side": side, "symbol": symbol}
+        if quotes:
+            quote = max(quotes, key=lambda q: q.seq)
+            args |= {"quote_id": quote.quote_id, "price": quote.price}
+        if by_amount:
+            args["amount"] = shares * 10_000
+        else:
+            args["quantity"] = shares * 1_000_000
+        self._act(device, "trade.place/v1", args)
+
+    @rule(k=st.integers(0, 1), amount=st.sampled_from([10_000, 20_000, 50_000, 150_000]))
+    def request(self, k: int, amount: int) -> None:
+        self._act(self.kids[k], "allowance.request/v1", {"request_id": self._id("r"), "amount_game": amount})
+
+    @rule(k=st.integers(0, 1), pick=st.integers(0, 5))
+    def cancel_order(self, k: int, pick: int) -> None:
+        queued = sorted(t for t, d in self.kids[k].state.replica.table("trade").items() if d["status"] == "queued")
+        if queued:
+            self._act(self.kids[k], "trade.cancel/v1", {"trade_id": queued[pick % len(queued)]})
+
+    # -- parents ---------------------------------------------------------------------------------
+    @rule(p=st.integers(0, 1), pick=st.integers(0, 5), approve=st.booleans())
+    def decide(self, p: int, pick: int, approve: bool) -> None:
+        device = self.parents[p]
+        pending = sorted(device.state.replica.table("request").values(), key=lambda d: d["request_id"])
+        pending = [d for d in pending if d["status"] == "pending"]
+        if not pending:
+            return
+        seen = pending[pick % len(pending)]
+        args = {"child_id": self.child.user_id, "request_id": seen["request_id"], "version": seen["version"],
+                "amount_real": seen["amount_real"], "decision": "approve" if approve else "reject"}
+        if not approve:
+            args["reason"] = "let's wait until the weekend"
+        self._act(device, "allowance.decide/v1", args)
+
+    @rule(p=st.integers(0, 1))
+    def mark_paid(self, p: int) -> None:
+        device = self.parents[p]
+        approved = sorted(r for r, d in device.state.replica.table("request").items() if d["status"] == "approved")
+        if approved:
+            args = {"child_id": self.child.user_id, "request_id": approved[0], "method": "cash"}
+            self._act(device, "allowance.mark_paid/v1", args)
+
+    @rule(p=st.integers(0, 1), amount=st.sampled_from([5_000, 100_000]))
+    def grant(self, p: int, amount: int) -> None:
+        args = {"child_id": self.child.user_id, "grant_id": self._id("g"), "amount": amount, "reason": "chores"}
+        self._act(self.parents[p], "family.grant/v1", args)
+
+    # -- the world -------------------------------------------------------------------------------
+    @rule(d=st.integers(0, 3))
+    def sync(self, d: int) -> None:
+        try:
+            self.devices[d].sync()
+        except SyncFailed:
+            pass  # the queue is intact; a later round retries
+
+    @rule(symbol=st.sampled_from(SYMBOLS), move_bps=st.integers(-800, 800))
+    def quote_tick(self, symbol: str, move_bps: int) -> None:
+        self.prices[symbol] = max(1, self.prices[symbol] * (10_000 + move_bps) // 10_000)
+        self.world.quote(symbol, self.prices[symbol])
+
+    @rule(market=st.sampled_from(list(Market)), open_=st.booleans())
+    def market_hours(self, market: Market, open_: bool) -> None:
+        (self.world.market.open_markets.add if open_ else self.world.market.open_markets.discard)(market)
+
+    @rule(minutes=st.sampled_from([1, 10, 30, 24 * 60]))
+    def time_passes(self, minutes: int) -> None:
+        self.world.clock.advance(minutes=minutes)
+
+    @rule(d=st.integers(0, 3), faults=st.lists(st.sampled_from(FAULTS), min_size=1, max_size=3))
+    def network_fault(self, d: int, faults: list[str]) -> None:
+        self.world.transports[self.devices[d].client_id].plan(faults)
+
+    @rule(d=st.integers(0, 3))
+    def late_delivery(self, d: int) -> None:
+        self.world.transports[self.devices[d].client_id].release_held()
+
+    @precondition(lambda self: self.counter % 3 == 0)
+    @rule()
+    def server_restart(self) -> None:
+        self.world.restart()
+
+    @rule(d=st.integers(0, 1), hours=st.sampled_from([-1, 1, 24 * 365]))
+    def device_clock_jump(self, d: int, hours: int) -> None:
+        device = self.kids[d]
+        base = device.now
+        device.now = lambda: base() + timedelta(hours=hours)  # predictions only: never decides anything
+
+    # -- invariants ------------------------------------------------------------------------------
+    @invariant()
+    def server_is_consistent(self) -> None:
+        check_server(self.world.db)
+
+    @invariant()
+    def devices_are_consistent(self) -> None:
+        for device in self.devices:
+            check_device(device)
+
+    def teardown(self) -> None:
+        try:
+            for transport in self.world.transports.values():
+                transport.heal()
+                transport.release_held()
+            for _round in range(4):  # I14: queues drain without any new user action
+                for device in self.devices:
+                    device.sync()
+            check_server(self.world.db)
+            check_converged(self.world.db, self.devices, self.created)
+        finally:
+            self.world.close()
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+SyncModel.TestCase.settings = settings(
+    max_examples=200 if SOAK else 25,
+    stateful_step_count=50 if SOAK else 30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    print_blob=True,
+)
+test_sync_model = SyncModel.TestCase
