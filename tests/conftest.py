@@ -141,8 +141,10 @@ def settings(make_settings: Callable[..., Settings], database_url: str) -> Setti
 
 
 @pytest.fixture
-def app(settings: Settings, clock: MovableClock) -> Litestar:
-    return create_app(settings, clock=clock)
+def app(settings: Settings, clock: MovableClock) -> Iterator[Litestar]:
+    application = create_app(settings, clock=clock)
+    yield application
+    application.state.db.dispose()  # a test may use the database after the client shut the app down
 
 
 @pytest.fixture

@@ -1,0 +1,180 @@
+"""Refresh rotation, reuse detection, logout, device revocation and step-up."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from litestar.testing import TestClient
+
+from tests.conftest import MovableClock
+from tests.helpers import PASSWORD, Family, bearer, register_parent, step_up
+
+
+def _refresh(client: TestClient[Any], token: str) -> Any:
+    return client.post("/api/auth/refresh", json={"refresh_token": token})
+
+
+def test_refresh_rotates_and_the_new_pair_works(client: TestClient[Any], clock: MovableClock) -> None:
+    parent = register_parent(client)
+    clock.advance(minutes=16)
+    assert client.get("/api/family", headers=parent.headers).status_code == 401
+    response = _refresh(client, parent.refresh)
+    assert response.status_code == 200
+    fresh = response.json()
+    assert fresh["refresh_token"] != parent.refresh
+    assert client.get("/api/family", headers=bearer(fresh["access_token"])).status_code == 200
+    assert _refresh(client, fresh["refresh_token"]).status_code == 200
+
+
+def test_reusing_a_rotated_token_revokes_the_whole_chain(
+    client: TestClient[Any], clock: MovableClock
+) -> None:
+    parent = register_parent(client)
+    first = _refresh(client, parent.refresh).json()
+    second = _refresh(client, first["refresh_token"]).json()
+    clock.advance(seconds=11)  # past the grace window
+    reused = _refresh(client, parent.refresh)
+    assert reused.status_code == 401 and reused.json()["code"] == "UNAUTHENTICATED"
+    # the thief's and the owner's tokens all die with the chain, access tokens included
+    assert _refresh(client, second["refresh_token"]).status_code == 401
+    assert client.get("/api/family", headers=bearer(second["access_token"])).status_code == 401
+    # a new sign-in starts a new chain
+    login = client.post(
+        "/api/users/login", json={"email": parent.email, "password": PASSWORD, "client_id": parent.client_id}
+    )
+    assert login.status_code == 200
+
+
+def test_grace_window_refuses_without_revoking(client: TestClient[Any], clock: MovableClock) -> None:
+    parent = register_parent(client)
+    winner = _refresh(client, parent.refresh).json()
+    clock.advance(seconds=5)
+    assert _refresh(client, parent.refresh).status_code == 401
+    # the winner's session is intact
+    assert client.get("/api/family", headers=bearer(winner["access_token"])).status_code == 200
+    assert _refresh(client, winner["refresh_token"]).status_code == 200
+
+
+def test_reuse_after_the_successor_was_used_revokes_even_inside_the_grace_window(
+    client: TestClient[Any], clock: MovableClock
+) -> None:
+    parent = register_parent(client)
+    first = _refresh(client, parent.refresh).json()
+    second = _refresh(client, first["refresh_token"]).json()
+    clock.advance(seconds=1)
+    assert _refresh(client, parent.refresh).status_code == 401
+    assert _refresh(client, second["refresh_token"]).status_code == 401
+
+
+def test_parallel_refresh_of_one_token_succeeds_at_most_once(client: TestClient[Any]) -> None:
+    parent = register_parent(client)
+    statuses: list[int] = []
+    barrier = threading.Barrier(8)
+
+    def attempt() -> None:
+        barrier.wait()
+        statuses.append(_refresh(client, parent.refresh).status_code)
+
+    threads = [threading.Thread(target=attempt) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200] + [401] * 7
+
+
+def test_parallel_rotation_in_the_service_succeeds_at_most_once(app: Any, clock: MovableClock) -> None:
+    """The same race below HTTP, on separate sessions (a conditional UPDATE decides it)."""
+    from server.auth.sessions import rotate
+    from server.errors import ProblemError
+
+    with TestClient(app) as client:
+        parent = register_parent(client)
+    results: list[object] = []
+    barrier = threading.Barrier(6)
+
+    def attempt() -> None:
+        barrier.wait()
+        try:
+            with app.state.db.write() as session:
+                results.append(rotate(session, parent.refresh, clock(), app.state.settings))
+        except Exception as error:  # a busy database counts as "no success"
+            results.append(error)
+
+    threads = [threading.Thread(target=attempt) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(isinstance(r, dict) for r in results) == 1
+    assert all(isinstance(r, dict | ProblemError) for r in results)
+
+
+def test_refresh_tokens_expire_seven_days_after_sign_in(client: TestClient[Any], clock: MovableClock) -> None:
+    parent = register_parent(client)
+    token = parent.refresh
+    for _ in range(6):  # rotating daily does not extend the chain
+        clock.advance(days=1)
+        token = _refresh(client, token).json()["refresh_token"]
+    clock.advance(days=1)
+    assert _refresh(client, token).status_code == 401
+
+
+def test_logout_ends_the_session(client: TestClient[Any]) -> None:
+    parent = register_parent(client)
+    assert client.post("/api/auth/logout", json={"refresh_token": parent.refresh}).status_code == 204
+    assert _refresh(client, parent.refresh).status_code == 401
+    assert client.get("/api/family", headers=parent.headers).status_code == 401
+    # unknown tokens answer the same (nothing to learn)
+    assert client.post("/api/auth/logout", json={"refresh_token": "nope"}).status_code == 204
+
+
+def test_revoked_device_is_refused_at_once(client: TestClient[Any]) -> None:
+    family = Family.create(client, ("지우",))
+    kid = family.child("지우")
+    assert client.get("/api/family", headers=kid.headers).status_code == 200
+    elevated = step_up(client, family.parent)
+    response = client.delete(f"/api/family/devices/{kid.client_id}", headers=elevated)
+    assert response.status_code == 204
+    assert client.get("/api/family", headers=kid.headers).status_code == 401
+    assert _refresh(client, kid.refresh).status_code == 401
+    devices = client.get("/api/family", headers=family.parent.headers).json()["devices"]
+    assert next(d for d in devices if d["client_id"] == kid.client_id)["revoked_at"] is not None
+    # the PIN no longer works on that device either
+    pin = client.post(
+        "/api/users/login/pin", json={"client_id": kid.client_id, "child_id": kid.user_id, "pin": kid.pin}
+    )
+    assert pin.status_code == 403
+
+
+def test_device_revocation_needs_step_up_and_family_scope(client: TestClient[Any]) -> None:
+    family = Family.create(client, ("지우",))
+    other = Family.create(client, ("민수",))
+    kid = family.child("지우")
+    plain = client.delete(f"/api/family/devices/{kid.client_id}", headers=family.parent.headers)
+    assert plain.status_code == 403 and plain.json()["code"] == "STEP_UP_REQUIRED"
+    assert client.delete(f"/api/family/devices/{kid.client_id}", headers=kid.headers).status_code == 403
+    foreign = client.delete(f"/api/family/devices/{kid.client_id}", headers=step_up(client, other.parent))
+    assert foreign.status_code == 404
+
+
+def test_step_up_lasts_five_minutes(client: TestClient[Any], clock: MovableClock) -> None:
+    family = Family.create(client, ("지우",))
+    kid = family.child("지우")
+    wrong = client.post(
+        "/api/auth/step-up", json={"password": "not the password"}, headers=family.parent.headers
+    )
+    assert wrong.status_code == 403
+    assert (
+        client.post("/api/auth/step-up", json={"password": PASSWORD}, headers=kid.headers).status_code == 403
+    )
+    elevated = step_up(client, family.parent)
+    body = {"pin": "572946"}
+    url = f"/api/users/children/{kid.user_id}/pin"
+    assert client.post(url, json=body, headers=family.parent.headers).json()["code"] == "STEP_UP_REQUIRED"
+    clock.advance(minutes=4, seconds=59)
+    assert client.post(url, json=body, headers=elevated).status_code == 204
+    clock.advance(seconds=1)
+    late = client.post(url, json=body, headers=elevated)
+    assert late.status_code == 403 and late.json()["code"] == "STEP_UP_REQUIRED"
