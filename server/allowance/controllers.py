@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from litestar import Controller, Request, get, post, put
 from litestar.di import NamedDependency, Provide
-from litestar.params import JSONBody, Parameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy import select
 
 from sync.protocol import Id, PositiveWon, Reason, Won
@@ -100,7 +100,7 @@ class AllowanceController(Controller):
     def approve(
         self,
         request: Request[Principal, Any, Any],
-        request_id: str,
+        request_id: FromPath[str],
         data: JSONBody[ApproveBody],
         db: NamedDependency[Database],
         clock: NamedDependency[Callable[[], datetime]],
@@ -121,7 +121,7 @@ class AllowanceController(Controller):
     def reject(
         self,
         request: Request[Principal, Any, Any],
-        request_id: str,
+        request_id: FromPath[str],
         data: JSONBody[RejectBody],
         db: NamedDependency[Database],
         clock: NamedDependency[Callable[[], datetime]],
@@ -146,7 +146,7 @@ class AllowanceController(Controller):
     def paid(
         self,
         request: Request[Principal, Any, Any],
-        request_id: str,
+        request_id: FromPath[str],
         data: JSONBody[PaidBody],
         db: NamedDependency[Database],
         clock: NamedDependency[Callable[[], datetime]],
@@ -166,9 +166,9 @@ class AllowanceController(Controller):
     def history(
         self,
         request: Request[Principal, Any, Any],
-        user_id: str,
+        user_id: FromPath[str],
         db: NamedDependency[Database],
-        limit: Annotated[int, Parameter(ge=1, le=100)] = 50,
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
     ) -> list[Any]:
         """Requests with their decisions, reasons and payouts, newest first."""
         with db.read() as session:

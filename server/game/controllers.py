@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, delete, get, post, put
 from litestar.di import NamedDependency, Provide
-from litestar.params import JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from sync.errors import Code
 from sync.protocol import MutationResult, Outcome
@@ -28,10 +28,10 @@ from .schemas import GrantBody, TradeBody
 
 __all__ = ["ROUTES", "mutation_response"]
 
-Limit = Annotated[int, Parameter(ge=1, le=100)]
+Limit = Annotated[int, QueryParameter(ge=1, le=100)]
 IdempotencyKey = Annotated[
     str | None,
-    Parameter(header="Idempotency-Key", required=False, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$"),
+    HeaderParameter(name="Idempotency-Key", required=False, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$"),
 ]
 
 
@@ -60,7 +60,7 @@ class GameController(Controller):
     def portfolio(
         self,
         request: Request[Principal, Any, Any],
-        user_id: str,
+        user_id: FromPath[str],
         db: NamedDependency[Database],
         clock: NamedDependency[Callable[[], datetime]],
     ) -> dict[str, Any]:
@@ -121,11 +121,11 @@ class GameController(Controller):
     def cancel(
         self,
         request: Request[Principal, Any, Any],
-        trade_id: str,
+        trade_id: FromPath[str],
         db: NamedDependency[Database],
         clock: NamedDependency[Callable[[], datetime]],
         market_clock: NamedDependency[MarketClock],
-        child_id: str | None = None,
+        child_id: FromQuery[str | None] = None,
         idempotency_key: IdempotencyKey = None,
     ) -> dict[str, Any]:
         """Cancel a queued order and release its reservation (the child, or a parent naming ``child_id``)."""
@@ -147,10 +147,10 @@ class GameController(Controller):
     def trades(
         self,
         request: Request[Principal, Any, Any],
-        user_id: str,
+        user_id: FromPath[str],
         db: NamedDependency[Database],
         limit: Limit = 50,
-        before: str | None = None,
+        before: FromQuery[str | None] = None,
     ) -> list[Any]:
         """Trade history with each outcome, newest first."""
         return services.trades(db, request.user, user_id, limit=limit, before=before)
@@ -159,10 +159,10 @@ class GameController(Controller):
     def performance(
         self,
         request: Request[Principal, Any, Any],
-        user_id: str,
+        user_id: FromPath[str],
         db: NamedDependency[Database],
         clock: NamedDependency[Callable[[], datetime]],
-        range_: Annotated[str, Parameter(query="range", pattern="^(1W|1M|3M|1Y|ALL)$")] = "1M",
+        range_: Annotated[str, QueryParameter(name="range", pattern="^(1W|1M|3M|1Y|ALL)$")] = "1M",
     ) -> dict[str, Any]:
         """Value series, headline profit and time-weighted return over a range."""
         return services.performance(db, request.user, user_id, range_, clock())
@@ -171,10 +171,10 @@ class GameController(Controller):
     def ledger(
         self,
         request: Request[Principal, Any, Any],
-        user_id: str,
+        user_id: FromPath[str],
         db: NamedDependency[Database],
         limit: Limit = 100,
-        before: int | None = None,
+        before: FromQuery[int | None] = None,
     ) -> list[Any]:
         """Every ledger entry with its actor, reason and linked trade, request or grant."""
         return services.ledger(db, request.user, user_id, limit=limit, before=before)
@@ -214,7 +214,7 @@ class FamilyMoneyController(Controller):
     def set_rules(
         self,
         request: Request[Principal, Any, Any],
-        child_id: str,
+        child_id: FromPath[str],
         data: JSONBody[dict[str, Any]],
         db: NamedDependency[Database],
         clock: NamedDependency[Callable[[], datetime]],

@@ -105,7 +105,9 @@ def _post_entries(session: Session, p: Posting, effects: Effects, now: datetime)
         ],
     )
     rows = session.execute(
-        select(Balance.account, Balance.balance).where(Balance.child_id == p.child_id, Balance.account.in_(list(totals)))
+        select(Balance.account, Balance.balance).where(
+            Balance.child_id == p.child_id, Balance.account.in_(list(totals))
+        )
     )
     existing = {account: balance for account, balance in rows}
     changed: dict[str, int] = {}

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request, get
 from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
 
 from sync.errors import Code
 from sync.market import market_of
@@ -29,7 +30,7 @@ __all__ = ["ROUTES"]
 )
 def price(
     request: Request[Principal, Any, Any],
-    symbol: str,
+    symbol: FromPath[str],
     db: NamedDependency[Database],
     market_clock: NamedDependency[MarketClock],
 ) -> dict[str, Any]:
