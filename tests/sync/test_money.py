@@ -1,0 +1,91 @@
+"""Rounding pins of the money module: what the child pays rounds up, what it receives rounds down."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sync.allowance import real_amount
+from sync.money import bps_of_down, bps_of_up, div_ceil, div_floor, format_micro_shares
+from sync.rules import HouseRules
+
+
+@pytest.mark.parametrize(
+    ("num", "den", "floor", "ceil"),
+    [(7, 2, 3, 4), (-7, 2, -4, -3), (6, 3, 2, 2), (0, 5, 0, 0), (1, 1_000_000, 0, 1), (-1, 10, -1, 0)],
+)
+def test_division_rounds_the_named_way(num: int, den: int, floor: int, ceil: int) -> None:
+    assert div_floor(num, den) == floor
+    assert div_ceil(num, den) == ceil
+
+
+@pytest.mark.parametrize("den", [0, -3])
+def test_division_refuses_a_non_positive_denominator(den: int) -> None:
+    with pytest.raises(ValueError, match="positive"):
+        div_floor(1, den)
+    with pytest.raises(ValueError, match="positive"):
+        div_ceil(1, den)
+
+
+@given(st.integers(-(10**18), 10**18), st.integers(1, 10**12))
+def test_floor_and_ceil_bracket_the_exact_quotient(num: int, den: int) -> None:
+    lo, hi = div_floor(num, den), div_ceil(num, den)
+    assert lo * den <= num <= hi * den
+    assert hi - lo == (0 if num % den == 0 else 1)
+
+
+def test_a_fee_the_child_pays_rounds_up_and_a_share_it_receives_rounds_down() -> None:
+    # 10,001 × 15 bps = 15.0015 won
+    assert bps_of_up(10_001, 15) == 16
+    assert bps_of_down(10_001, 15) == 15
+    # exact amounts are not rounded at all: 100,000 × 15 bps = 150
+    assert bps_of_up(100_000, 15) == 150
+    assert bps_of_down(100_000, 15) == 150
+    # a fee on a tiny amount is still at least one won, never zero
+    assert bps_of_up(1, 1) == 1
+    assert bps_of_down(1, 1) == 0
+
+
+@pytest.mark.parametrize(
+    ("game", "num", "den", "real"),
+    [
+        (12_345, 1, 10, 1_234),  # 1,234.5 → 1,234: the child receives, rounded down
+        (10_000, 1, 10, 1_000),
+        (19, 1, 10, 1),
+        (9, 1, 10, 0),
+        (10, 3, 7, 4),  # 30/7 = 4.28…
+        (100, 1, 1, 100),
+    ],
+)
+def test_real_amount_is_floor_of_game_times_rate(game: int, num: int, den: int, real: int) -> None:
+    rules = HouseRules(conversion_num=num, conversion_den=den)
+    assert real_amount(game, rules) == real
+
+
+@pytest.mark.parametrize(
+    ("micro", "text"),
+    [
+        (1_500_000, "1.5"),
+        (2_000_000, "2"),
+        (0, "0"),
+        (1, "0.000001"),
+        (10_000, "0.01"),
+        (1_234_567, "1.234567"),
+        (12_000_001, "12.000001"),
+        (-1_500_000, "-1.5"),
+        (-1, "-0.000001"),
+    ],
+)
+def test_micro_shares_render_as_a_plain_share_count(micro: int, text: str) -> None:
+    assert format_micro_shares(micro) == text
+
+
+@given(st.integers(-(10**15), 10**15))
+def test_micro_share_text_reads_back_to_the_same_quantity(micro: int) -> None:
+    text = format_micro_shares(micro)
+    assert "e" not in text and not text.endswith(".")
+    negative = text.startswith("-")
+    whole, _, frac = text.lstrip("-").partition(".")
+    value = int(whole) * 1_000_000 + int((frac + "000000")[:6])
+    assert (-value if negative else value) == micro
