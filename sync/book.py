@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from .context import kst_day
 from .ledger import Entry, apply_entries
 from .market import Quote
 from .records import Position, Request, Stats, Trade
@@ -103,10 +104,11 @@ class MemoryBook:
         return market in self.open_markets
 
     def trades_on_day(self, day: str) -> int:
+        """Orders not rejected whose Korean calendar day (``kst_day``) is ``day``, as the server counts."""
         return sum(
             1
             for t in self.trades.values()
-            if t.status != "rejected" and t.created_at.date().isoformat() == day
+            if t.status != "rejected" and kst_day(t.created_at) == day
         )
 
     def parent_count(self) -> int:
