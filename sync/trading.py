@@ -167,10 +167,11 @@ def _reserve(
         cash = book.balance("cash")
         if hold > cash:
             raise Rejected(Code.INSUFFICIENT_FUNDS, {"needed": hold, "cash": cash})
-        if (
-            _cost("buy", reference, order.quantity or 0, fx, rules).gross < rules.min_order
-            and order.amount is None
-        ):
+        # refuse now what the open would refuse anyway, rather than hold the money overnight
+        value = order.amount
+        if value is None:
+            value = _cost("buy", reference, order.quantity, fx, rules).gross
+        if value < rules.min_order:
             raise Rejected(Code.ORDER_TOO_SMALL, {"minimum": rules.min_order})
         effects.extend(move("cash", "reserved", hold))
         return msgspec.structs.replace(order, reserved=hold)
@@ -178,6 +179,8 @@ def _reserve(
     quantity = _quantity(order, reference, fx, rules, held)
     if quantity <= 0 or quantity > held:
         raise Rejected(Code.INSUFFICIENT_SHARES, {"held": held})
+    if _cost("sell", reference, quantity, fx, rules).gross < rules.min_order:
+        raise Rejected(Code.ORDER_TOO_SMALL, {"minimum": rules.min_order})
     effects.extend(move(position_account(sym), reserved_shares_account(sym), quantity))
     return msgspec.structs.replace(order, quantity=quantity, reserved=quantity)
 
