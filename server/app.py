@@ -91,6 +91,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         request_max_body_size=MAX_BODY,
         on_shutdown=[_shutdown],
         debug=False,
+        logging_config=None,  # handlers are the process's business (the CLI); structlog goes through stdlib
     )
     app.state.db = db
     app.state.settings = settings
