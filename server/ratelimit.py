@@ -132,9 +132,7 @@ def identity_of(scope: Scope) -> str:
 
 
 class RateLimitMiddleware(ASGIMiddleware):
-    """The general and trading groups, counted after authentication so the key is the user."""
-
-    exclude_path_pattern = (r"^/schema(/|$)", r"^/health$", r"^/ready$", r"^/metrics$")
+    """The general and trading groups under ``/api/``, counted after authentication (keyed by user)."""
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         limiter: RateLimiter | None = getattr(scope["app"].state, "limiter", None)
