@@ -1,0 +1,5 @@
+"""``python -m server`` is the ``yongdon`` command."""
+
+from .cli import main
+
+main()
