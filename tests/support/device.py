@@ -44,6 +44,8 @@ class _Durable:
     pending: list[Pending] = field(default_factory=list)
     outcomes: dict[str, MutationResult] = field(default_factory=dict)
     cursor_history: list[int] = field(default_factory=list)
+    # acknowledged mutations, kept to re-send if the server is restored from an older backup
+    history: list[Pending] = field(default_factory=list)
 
 
 class Device:
@@ -86,6 +88,8 @@ class Device:
             response = self._post("/api/sync/push", body)
             if response.status_code == 409 and response.json().get("code") == "GAP":
                 start = response.json()["expected_seq"] - 1
+                if start < self.state.last_seq_acked:  # the server lost acknowledged work (a restore)
+                    self._requeue_after(start)
                 continue
             if response.status_code != 200:
                 raise SyncFailed(f"push answered {response.status_code}: {response.text[:200]}")
@@ -115,11 +119,37 @@ class Device:
         # commit: confirmed state, cursor and last_seq_acked change together; confirmed pending leave
         state = self.state
         state.replica, state.cursor = replica, cursor
+        if page.reset:
+            state.cursor_history.clear()  # I12: a reset is the one time a cursor may go back
         state.cursor_history.append(cursor)
-        state.last_seq_acked = max(state.last_seq_acked, page.last_seq)
+        if page.last_seq < state.last_seq_acked:
+            self._requeue_after(page.last_seq)
+        state.last_seq_acked = page.last_seq
         for result in page.results:
             state.outcomes[result.id] = result
+        state.history += [p for p in state.pending if p.seq <= state.last_seq_acked]
         state.pending = [p for p in state.pending if p.seq > state.last_seq_acked]
+
+    def _requeue_after(self, seq: int) -> None:
+        """Put acknowledged mutations after ``seq`` back in the queue (same seq, same mutation id)."""
+        state = self.state
+        back = [p for p in state.history if p.seq > seq]
+        state.history = [p for p in state.history if p.seq <= seq]
+        state.pending = sorted(back + state.pending, key=lambda p: p.seq)
+        for p in back:
+            state.outcomes.pop(p.mutation_id, None)
+        state.last_seq_acked = seq
+
+    def reset_client(self, new_client_id: str) -> None:
+        """Start over as a new installation: surviving pending mutations keep their mutation ids."""
+        state = self.state
+        survivors = sorted(state.pending, key=lambda p: p.seq)
+        self.client_id = new_client_id
+        self.state = _Durable(replica=state.replica, outcomes=state.outcomes)
+        for p in survivors:
+            self.state.pending.append(Pending(seq=self.state.next_seq, mutation_id=p.mutation_id, name=p.name,
+                                              args=p.args))
+            self.state.next_seq += 1
 
     def sync(self) -> None:
         self.push()

@@ -64,8 +64,8 @@ class World:
 
     def __post_init__(self) -> None:
         self.settings = Settings(
-            jwt_secret=secrets.token_urlsafe(40), pin_pepper=secrets.token_urlsafe(40), data_dir=self.tmp_path,
-            database_url=self.database_url or f"sqlite:///{self.tmp_path / 'world.db'}", rate_limits=False,
+            jwt_secret=secrets.token_urlsafe(40), pin_pepper=secrets.token_urlsafe(40), data_dir=self.tmp_path / "data",
+            database_url=self.database_url or f"sqlite:///{self.tmp_path / 'data' / 'world.db'}", rate_limits=False,
             announce_setup_token=False,
         )
         self._tokens: dict[str, tuple[str, datetime]] = {}
