@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import Response, get
 from litestar.datastructures import State
+from litestar.openapi.datastructures import ResponseSpec
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -29,6 +30,7 @@ def health() -> dict[str, str]:
     "/ready",
     exclude_from_auth=True,
     operation_id="ready",
+    responses={503: ResponseSpec(data_container=dict[str, str], description="Not ready")},
     tags=["operations"],
     security=[{}],
     sync_to_thread=True,

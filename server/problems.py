@@ -11,15 +11,17 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 
 from sync.errors import Code, ProtocolCode
 
 from .db import TemporaryFailure
 from .errors import ProblemError
 
-__all__ = ["EXCEPTION_HANDLERS", "problem_response"]
+__all__ = ["EXCEPTION_HANDLERS", "Problem", "documented", "problem_response"]
 
 PROBLEM_JSON = "application/problem+json"
 _log = logging.getLogger("yongdon.errors")
@@ -32,6 +34,29 @@ _CODE_OF_STATUS = {
     429: ProtocolCode.RATE_LIMITED,
     503: ProtocolCode.UNAVAILABLE,
 }
+
+
+class Problem(msgspec.Struct):
+    """RFC 9457 problem details with our stable ``code`` (extra members depend on the code)."""
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str
+
+
+def documented(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI ``responses`` for the problem statuses a route can answer."""
+    return {
+        status: ResponseSpec(
+            data_container=Problem,
+            media_type=PROBLEM_JSON,
+            description=HTTPStatus(status).phrase,
+            generate_examples=False,
+        )
+        for status in statuses
+    }
 
 
 def problem_response(

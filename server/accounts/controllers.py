@@ -18,6 +18,7 @@ from ..auth.tokens import AccessClaims
 from ..db import Database
 from ..errors import ProblemError
 from ..principal import Principal
+from ..problems import documented
 from ..ratelimit import RateLimiter
 from ..settings import Settings
 from . import pairing, services, setup
@@ -55,7 +56,9 @@ class UsersController(Controller):
     path = "/api/users"
     tags = ["accounts"]
 
-    @post("/register", operation_id="register", status_code=201, **_PUBLIC)
+    @post(
+        "/register", operation_id="register", responses=documented(409, 422, 429), status_code=201, **_PUBLIC
+    )
     def register(
         self,
         data: JSONBody[RegisterIn],
@@ -66,7 +69,9 @@ class UsersController(Controller):
         """A parent registers and creates the family; answers the session's tokens."""
         return TokensOut(**services.register(db, settings, data, clock()))
 
-    @post("/login", operation_id="login", status_code=200, **_PUBLIC)
+    @post(
+        "/login", operation_id="login", responses=documented(401, 409, 422, 429), status_code=200, **_PUBLIC
+    )
     def login(
         self,
         data: JSONBody[LoginIn],
@@ -78,7 +83,13 @@ class UsersController(Controller):
         """Password sign-in on a device (``client_id``)."""
         return TokensOut(**services.login(db, settings, limiter, data, clock()))
 
-    @post("/login/pin", operation_id="loginPin", status_code=200, **_PUBLIC)
+    @post(
+        "/login/pin",
+        operation_id="loginPin",
+        responses=documented(401, 403, 409, 422, 429),
+        status_code=200,
+        **_PUBLIC,
+    )
     def login_pin(
         self,
         data: JSONBody[PinLoginIn],
@@ -90,7 +101,14 @@ class UsersController(Controller):
         """A child's PIN sign-in on a device enrolled for it."""
         return TokensOut(**services.pin_login(db, settings, limiter, data, clock()))
 
-    @post("/children", operation_id="createChild", status_code=201, guards=_PARENT, sync_to_thread=True)
+    @post(
+        "/children",
+        operation_id="createChild",
+        responses=documented(401, 403, 404, 422, 429),
+        status_code=201,
+        guards=_PARENT,
+        sync_to_thread=True,
+    )
     def create_child(
         self,
         request: Request[Principal, AccessClaims, Any],
@@ -105,6 +123,7 @@ class UsersController(Controller):
     @post(
         "/children/{child_id:str}/pin",
         operation_id="resetChildPin",
+        responses=documented(401, 403, 404, 422, 429),
         status_code=204,
         guards=[*_PARENT, requires_step_up],
         sync_to_thread=True,
@@ -120,7 +139,14 @@ class UsersController(Controller):
         """Set a child's PIN and lift a lockout (step-up)."""
         services.reset_pin(db, settings, request.user, child_id, data.pin)
 
-    @post("/family/link", operation_id="createLinkCode", status_code=201, guards=_PARENT, sync_to_thread=True)
+    @post(
+        "/family/link",
+        operation_id="createLinkCode",
+        responses=documented(401, 403, 404, 422, 429),
+        status_code=201,
+        guards=_PARENT,
+        sync_to_thread=True,
+    )
     def link(
         self,
         request: Request[Principal, AccessClaims, Any],
@@ -131,7 +157,13 @@ class UsersController(Controller):
         """A single-use, 24-hour code to enrol a child's device or invite a second parent."""
         return pairing.create_link(db, request.user, data, clock())
 
-    @post("/family/join", operation_id="joinFamily", status_code=200, **_PUBLIC)
+    @post(
+        "/family/join",
+        operation_id="joinFamily",
+        responses=documented(404, 409, 422, 429),
+        status_code=200,
+        **_PUBLIC,
+    )
     def join(
         self,
         request: Request[Any, Any, Any],
@@ -144,7 +176,13 @@ class UsersController(Controller):
         """Redeem a code on this device; answers tokens bound to it."""
         return TokensOut(**pairing.redeem(db, settings, limiter, data, clock(), _address(request)))
 
-    @get("/{user_id:str}/profile", operation_id="getProfile", guards=[family_member], sync_to_thread=True)
+    @get(
+        "/{user_id:str}/profile",
+        operation_id="getProfile",
+        responses=documented(401, 404, 429),
+        guards=[family_member],
+        sync_to_thread=True,
+    )
     def profile(
         self,
         request: Request[Principal, AccessClaims, Any],
@@ -159,7 +197,13 @@ class AuthController(Controller):
     path = "/api/auth"
     tags = ["accounts"]
 
-    @post("/refresh", operation_id="refreshTokens", status_code=200, **_PUBLIC)
+    @post(
+        "/refresh",
+        operation_id="refreshTokens",
+        responses=documented(401, 422, 429),
+        status_code=200,
+        **_PUBLIC,
+    )
     def refresh(
         self,
         data: JSONBody[RefreshIn],
@@ -174,7 +218,7 @@ class AuthController(Controller):
             raise outcome
         return TokensOut(**outcome)
 
-    @post("/logout", operation_id="logout", status_code=204, **_PUBLIC)
+    @post("/logout", operation_id="logout", responses=documented(422, 429), status_code=204, **_PUBLIC)
     def logout(
         self, data: JSONBody[LogoutIn], db: NamedDependency[Database], clock: NamedDependency[Clock]
     ) -> None:
@@ -185,6 +229,7 @@ class AuthController(Controller):
     @post(
         "/step-up",
         operation_id="stepUp",
+        responses=documented(401, 403, 422, 429),
         status_code=200,
         guards=[requires_role(Role.PARENT)],
         sync_to_thread=True,
@@ -206,7 +251,13 @@ class AdminSetupController(Controller):
     path = "/api/admin"
     tags = ["operations"]
 
-    @post("/setup", operation_id="adminSetup", status_code=201, **_PUBLIC)
+    @post(
+        "/setup",
+        operation_id="adminSetup",
+        responses=documented(403, 409, 422, 429),
+        status_code=201,
+        **_PUBLIC,
+    )
     def setup(
         self,
         request: Request[Any, Any, Any],

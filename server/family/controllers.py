@@ -15,6 +15,7 @@ from sync.records import Role
 from ..auth.guards import family_member, requires_role, requires_step_up
 from ..db import Database
 from ..principal import Principal
+from ..problems import documented
 from . import services
 from .schemas import FamilyOut
 
@@ -26,7 +27,7 @@ class FamilyController(Controller):
     tags = ["family"]
     guards = [family_member]
 
-    @get("", operation_id="getFamily", sync_to_thread=True)
+    @get("", operation_id="getFamily", responses=documented(401, 404, 429), sync_to_thread=True)
     def family(self, request: Request[Principal, Any, Any], db: NamedDependency[Database]) -> FamilyOut:
         """Members, devices (parents see all) and each child's house rules."""
         return services.overview(db, request.user)
@@ -34,6 +35,7 @@ class FamilyController(Controller):
     @delete(
         "/devices/{client_id:str}",
         operation_id="revokeDevice",
+        responses=documented(401, 403, 404, 429),
         status_code=204,
         guards=[requires_role(Role.PARENT), requires_step_up],
         sync_to_thread=True,

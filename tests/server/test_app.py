@@ -35,6 +35,9 @@ def test_openapi_names_every_operation(client: TestClient[Any]) -> None:
     assert len(ids) == len(set(ids))
     for path in ["/api/users/register", "/api/users/login", "/api/auth/refresh", "/health"]:
         assert document["paths"][path]["post" if path.startswith("/api") else "get"].get("security") == [{}]
+    family = document["paths"]["/api/family"]["get"]["responses"]
+    assert {"200", "401", "404", "429"} <= set(family)
+    assert "application/problem+json" in family["401"]["content"]
 
 
 def test_problem_details_for_framework_errors(client: TestClient[Any]) -> None:
