@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 import msgspec
@@ -325,17 +326,38 @@ def pay_dividend(
     return effects
 
 
-def apply_split(book: Book, symbol: str, numerator: int, denominator: int, now: datetime) -> Effects:
-    """A split (``numerator`` new shares for ``denominator`` old): quantity changes, total cost does not."""
+def apply_split(
+    book: Book, symbol: str, numerator: int, denominator: int, now: datetime, *, queued: Iterable[Trade] = ()
+) -> Effects:
+    """A split (``numerator`` new shares for ``denominator`` old): quantity changes, total cost does not.
+
+    Queued orders of ``symbol`` carry pre-split quantities and prices, so the split cancels the ones
+    passed in ``queued`` and releases their reservations first. Raises ``ValueError`` when shares
+    stay reserved by queued sells that were not passed (they would no longer match the position).
+    """
+    effects = Effects(at=now)
+    released = 0
+    for order in queued:
+        if order.symbol != symbol or order.status is not TradeStatus.QUEUED:
+            continue
+        effects.extend(_release(order))
+        released += order.reserved if order.side == "sell" else 0
+        effects.records.append(
+            msgspec.structs.replace(
+                order, status=TradeStatus.CANCELLED, reserved=0, filled_at=now, note="split"
+            )
+        )
+        effects.events.append(("OrderCancelled", {"trade_id": order.trade_id, "reason": "split"}))
+    if book.balance(reserved_shares_account(symbol)) != released:
+        raise ValueError(f"queued sells of {symbol} must be passed to apply_split")
     position = book.position(symbol)
     new_quantity = position.quantity * numerator // denominator
     delta = new_quantity - position.quantity
-    entries = (
+    effects.extend(
         move(f"market:{symbol}", position_account(symbol), delta)
         if delta >= 0
         else move(position_account(symbol), f"market:{symbol}", -delta)
     )
-    effects = Effects(at=now, entries=entries)
     effects.records.append(msgspec.structs.replace(position, quantity=new_quantity))
     effects.events.append(("SplitApplied", {"symbol": symbol, "ratio": f"{numerator}:{denominator}"}))
     return effects

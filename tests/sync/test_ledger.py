@@ -195,7 +195,8 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(symbol=st.sampled_from(SYMBOLS), ratio=st.sampled_from([(2, 1), (3, 2), (1, 2)]))
     def split(self, symbol: str, ratio: tuple[int, int]) -> None:
-        self.post(apply_split(self.book, symbol, *ratio, self.now))
+        queued = [t for t in self.book.trades.values() if t.status is TradeStatus.QUEUED]
+        self.post(apply_split(self.book, symbol, *ratio, self.now, queued=queued))
 
     @rule(amount=st.integers(1, 500_000))
     def grant(self, amount: int) -> None:
