@@ -5,25 +5,29 @@ responses after commit, duplicates, held-back and reordered requests, 503s), the
 time and prices move. After every step the safety invariants hold on the server and the devices; at
 the end the network heals and everything must converge with nothing lost (I1, I13, I14).
 
-CI (``CI=true``) runs 200 examples × 50 steps, a laptop 25 × 30; ``YONGDON_SOAK=1`` runs 2,000 × 100. Hypothesis prints the
+On SQLite, CI (``CI=true``) runs 200 examples × 50 steps, a laptop 25 × 30; ``YONGDON_SOAK=1`` runs
+2,000 × 100. PostgreSQL runs fewer examples (each starts from an empty schema). Hypothesis prints the
 seed of a failing run (``--hypothesis-seed``) so it replays exactly.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from sync.records import Role
 from sync.rules import Market
 
+from ..conftest import reset_pg
 from ..support.device import Device, SyncFailed
 from ..support.faults import FAULTS
 from ..support.invariants import check_converged, check_device, check_server
@@ -36,16 +40,23 @@ START_PRICES = {"005930.KS": 70_000, "035720.KQ": 45_000, "AAPL": 190_000_000}
 
 
 class SyncModel(RuleBasedStateMachine):
+    database_url: str | None = None  # None: a fresh SQLite file per example
+
     def __init__(self) -> None:
         super().__init__()
         self.tmp = Path(tempfile.mkdtemp(prefix="yongdon-model-"))
-        self.world = World(self.tmp, database_url=os.environ.get("YONGDON_MODEL_DB"))
+        if self.database_url is not None:
+            reset_pg(self.database_url)
+        self.world = World(self.tmp, database_url=self.database_url)
         family = self.world.family()
         mom = self.world.member(family, Role.PARENT, "Mom")
         dad = self.world.member(family, Role.PARENT, "Dad")
         self.child = self.world.member(family, Role.CHILD, "Jiu")
         self.kids = [self.world.device(self.child, "kid-phone"), self.world.device(self.child, "kid-tablet")]
-        self.parents = [self.world.device(mom, "mom", elevated=True), self.world.device(dad, "dad", elevated=True)]
+        self.parents = [
+            self.world.device(mom, "mom", elevated=True),
+            self.world.device(dad, "dad", elevated=True),
+        ]
         self.prices = dict(START_PRICES)
         for symbol, price in self.prices.items():
             self.world.quote(symbol, price)
@@ -63,8 +74,14 @@ class SyncModel(RuleBasedStateMachine):
         for side, price in (("buy", 70_000), ("sell", 80_000)):
             quote = self.world.quote("005930.KS", price)
             kid.pull()
-            args = {"trade_id": self._id("t"), "side": side, "symbol": "005930.KS", "quantity": 10_000_000,
-                    "quote_id": quote.quote_id, "price": price}
+            args = {
+                "trade_id": self._id("t"),
+                "side": side,
+                "symbol": "005930.KS",
+                "quantity": 10_000_000,
+                "quote_id": quote.quote_id,
+                "price": price,
+            }
             self._act(kid, "trade.place/v1", args)
             kid.sync()
         self.prices["005930.KS"] = 80_000
@@ -81,8 +98,13 @@ class SyncModel(RuleBasedStateMachine):
         self.created.add(device.act(name, args))
 
     # -- children --------------------------------------------------------------------------------
-    @rule(k=st.integers(0, 1), side=st.sampled_from(["buy", "sell"]), symbol=st.sampled_from(SYMBOLS),
-          shares=st.integers(1, 40), by_amount=st.booleans())
+    @rule(
+        k=st.integers(0, 1),
+        side=st.sampled_from(["buy", "sell"]),
+        symbol=st.sampled_from(SYMBOLS),
+        shares=st.integers(1, 40),
+        by_amount=st.booleans(),
+    )
     def trade(self, k: int, side: str, symbol: str, shares: int, by_amount: bool) -> None:
         device = self.kids[k]
         quotes = [q for q in device.state.replica.quotes().values() if q.symbol == symbol]
@@ -102,7 +124,9 @@ class SyncModel(RuleBasedStateMachine):
 
     @rule(k=st.integers(0, 1), pick=st.integers(0, 5))
     def cancel_order(self, k: int, pick: int) -> None:
-        queued = sorted(t for t, d in self.kids[k].state.replica.table("trade").items() if d["status"] == "queued")
+        queued = sorted(
+            t for t, d in self.kids[k].state.replica.table("trade").items() if d["status"] == "queued"
+        )
         if queued:
             self._act(self.kids[k], "trade.cancel/v1", {"trade_id": queued[pick % len(queued)]})
 
@@ -115,8 +139,13 @@ class SyncModel(RuleBasedStateMachine):
         if not pending:
             return
         seen = pending[pick % len(pending)]
-        args = {"child_id": self.child.user_id, "request_id": seen["request_id"], "version": seen["version"],
-                "amount_real": seen["amount_real"], "decision": "approve" if approve else "reject"}
+        args = {
+            "child_id": self.child.user_id,
+            "request_id": seen["request_id"],
+            "version": seen["version"],
+            "amount_real": seen["amount_real"],
+            "decision": "approve" if approve else "reject",
+        }
         if not approve:
             args["reason"] = "let's wait until the weekend"
         self._act(device, "allowance.decide/v1", args)
@@ -124,23 +153,28 @@ class SyncModel(RuleBasedStateMachine):
     @rule(p=st.integers(0, 1))
     def mark_paid(self, p: int) -> None:
         device = self.parents[p]
-        approved = sorted(r for r, d in device.state.replica.table("request").items() if d["status"] == "approved")
+        approved = sorted(
+            r for r, d in device.state.replica.table("request").items() if d["status"] == "approved"
+        )
         if approved:
             args = {"child_id": self.child.user_id, "request_id": approved[0], "method": "cash"}
             self._act(device, "allowance.mark_paid/v1", args)
 
     @rule(p=st.integers(0, 1), amount=st.sampled_from([5_000, 100_000]))
     def grant(self, p: int, amount: int) -> None:
-        args = {"child_id": self.child.user_id, "grant_id": self._id("g"), "amount": amount, "reason": "chores"}
+        args = {
+            "child_id": self.child.user_id,
+            "grant_id": self._id("g"),
+            "amount": amount,
+            "reason": "chores",
+        }
         self._act(self.parents[p], "family.grant/v1", args)
 
     # -- the world -------------------------------------------------------------------------------
     @rule(d=st.integers(0, 3))
     def sync(self, d: int) -> None:
-        try:
+        with contextlib.suppress(SyncFailed):  # the queue is intact; a later round retries
             self.devices[d].sync()
-        except SyncFailed:
-            pass  # the queue is intact; a later round retries
 
     @rule(symbol=st.sampled_from(SYMBOLS), move_bps=st.integers(-800, 800))
     def quote_tick(self, symbol: str, move_bps: int) -> None:
@@ -201,11 +235,30 @@ class SyncModel(RuleBasedStateMachine):
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-SyncModel.TestCase.settings = settings(
-    max_examples=2000 if SOAK else 200 if IN_CI else 25,
-    stateful_step_count=100 if SOAK else 50 if IN_CI else 30,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-    print_blob=True,
-)
-test_sync_model = SyncModel.TestCase
+def _settings(examples: int, steps: int) -> settings:
+    return settings(
+        max_examples=examples,
+        stateful_step_count=steps,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        print_blob=True,
+    )
+
+
+def test_sync_model_sqlite() -> None:
+    SyncModel.database_url = None
+    run_state_machine_as_test(
+        SyncModel, settings=_settings(*((2000, 100) if SOAK else (200, 50) if IN_CI else (25, 30)))
+    )
+
+
+@pytest.mark.postgres
+def test_sync_model_postgres(pg_url: str) -> None:
+    """Fewer examples: each one starts from an empty PostgreSQL schema."""
+    SyncModel.database_url = pg_url
+    try:
+        run_state_machine_as_test(
+            SyncModel, settings=_settings(*((500, 100) if SOAK else (40, 40) if IN_CI else (8, 25)))
+        )
+    finally:
+        SyncModel.database_url = None
