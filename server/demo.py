@@ -23,6 +23,7 @@ from .accounts.schemas import ChildIn, RegisterIn
 from .auth.credentials import check_pin_policy
 from .db import Database
 from .db.models import User
+from .market.source import DEMO_PRICES, StaticQuoteSource, refresh_quotes
 from .principal import Principal
 from .settings import Settings
 
@@ -112,4 +113,5 @@ def seed_demo(db: Database, settings: Settings, now: datetime) -> DemoFamily:
             if user is not None:
                 bind_device(session, user, child.client_id, f"{child.name}의 기기", now)
     _save(path, demo)
+    refresh_quotes(db, StaticQuoteSource(DEMO_PRICES, name="demo"), DEMO_PRICES, now)
     return demo
