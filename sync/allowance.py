@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from .context import KST
 from .errors import Code, Rejected
 from .money import div_floor
 from .records import Request, RequestStatus, Stats
@@ -32,8 +33,12 @@ def convertible_profit(stats: Stats, requests: Iterable[Request], *, excluding: 
 
 
 def week_and_month_start(now: datetime) -> tuple[datetime, datetime]:
-    """Start of the (Monday-based) week and the month containing ``now`` (``now``'s timezone)."""
-    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    """Start of the (Monday-based) week and the month containing ``now``, in Korea.
+
+    Caps count Korean calendar weeks and months, like the daily limits (``kst_day``), whatever
+    timezone the caller's clock uses: the server's UTC month would start at 09:00 on the 1st.
+    """
+    day = now.astimezone(KST).replace(hour=0, minute=0, second=0, microsecond=0)
     return day - timedelta(days=day.weekday()), day.replace(day=1)
 
 
