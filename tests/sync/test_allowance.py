@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -379,3 +379,15 @@ def test_a_child_cannot_decide_or_mark_paid_and_a_parent_cannot_request() -> Non
         actor=OTHER_CHILD,
     )
     refused(Code.FORBIDDEN, run, book, "allowance.cancel/v1", {"request_id": "r1"}, actor=OTHER_CHILD)
+
+
+def test_caps_reset_at_midnight_in_korea_not_in_utc() -> None:
+    # 1 April 2024, 08:00 in Seoul is still 31 March 23:00 UTC: it is a new month (and a new week
+    # would begin on a Monday at 00:00 KST likewise) for the child, whatever clock the server keeps
+    end_of_march = datetime(2024, 3, 30, 3, 0, tzinfo=UTC)  # Saturday 30 March, 12:00 KST
+    first_of_april = datetime(2024, 3, 31, 23, 0, tzinfo=UTC)  # Monday 1 April, 08:00 KST
+    book = new_book(HouseRules(request_cap_week=10_000, request_cap_month=10_000))
+    realise(book, 300_000, end_of_march)
+    request(book, "r1", 100_000, end_of_march)  # ₩10,000: both caps used up
+    request(book, "r2", 100_000, first_of_april)
+    assert the(book, "r2").amount_real == 10_000
