@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.app import create_app
+from server.db.migrate import upgrade
 from server.settings import Settings
 
 PG_ADMIN_URL = os.environ.get("YONGDON_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -48,6 +50,16 @@ def _unavailable(what: str, error: Exception) -> None:
     pytest.skip(message)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_argon2() -> None:
+    """Argon2 at its smallest cost: the suite hashes thousands of passwords and PINs."""
+    from argon2 import PasswordHasher
+
+    from server.auth.credentials import use_hasher
+
+    use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
 @pytest.fixture
 def clock() -> MovableClock:
     return MovableClock()
@@ -73,7 +85,7 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
 
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test run (dropped at the end); yields its URL."""
+    """A PostgreSQL database for this test run, migrated to head (dropped at the end); yields its URL."""
     import sqlalchemy as sa
 
     name = f"yongdon_t_{uuid.uuid4().hex[:12]}"
@@ -85,6 +97,7 @@ def pg_database() -> Iterator[str]:
         admin.dispose()
         _unavailable("PostgreSQL", error)
     url = admin.url.set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
     yield url
     with admin.connect() as connection:
         connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -92,7 +105,7 @@ def pg_database() -> Iterator[str]:
 
 
 def reset_pg(url: str) -> None:
-    """Drop every table (and the migration record): the next create_app migrates from scratch."""
+    """Drop every table and the migration record: the next upgrade migrates from scratch."""
     import sqlalchemy as sa
 
     engine = sa.create_engine(url)
@@ -104,9 +117,37 @@ def reset_pg(url: str) -> None:
 
 @pytest.fixture
 def pg_url(pg_database: str) -> str:
-    """The run's PostgreSQL database, emptied for this test."""
+    """The run's PostgreSQL database at head, every table emptied for this test."""
+    import sqlalchemy as sa
+
+    from server.db import Base
+
+    engine = sa.create_engine(pg_database)
+    with engine.begin() as connection:
+        existing = set(sa.inspect(connection).get_table_names())
+        if not existing >= set(Base.metadata.tables):  # a test dropped the schema: migrate again
+            connection.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        else:
+            names = ", ".join(f'"{name}"' for name in Base.metadata.tables)
+            connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    upgrade(pg_database)
+    return pg_database
+
+
+@pytest.fixture
+def pg_empty_url(pg_database: str) -> str:
+    """The run's PostgreSQL database with no tables at all (for migration tests)."""
     reset_pg(pg_database)
     return pg_database
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once per run; each test starts from a copy."""
+    path = tmp_path_factory.mktemp("template") / "yongdon.db"
+    upgrade(f"sqlite:///{path}")
+    return path
 
 
 @pytest.fixture(scope="session")
@@ -132,7 +173,10 @@ def backend(request: pytest.FixtureRequest) -> str:
 def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if backend == "postgres":
         return str(request.getfixturevalue("pg_url"))
-    return f"sqlite:///{tmp_path / 'data' / 'yongdon.db'}"
+    path = tmp_path / "data" / "yongdon.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture

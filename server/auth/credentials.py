@@ -22,6 +22,7 @@ __all__ = [
     "hash_password",
     "hash_pin",
     "needs_rehash",
+    "use_hasher",
     "verify_password",
     "verify_pin",
 ]
@@ -54,6 +55,13 @@ _COMMON_PINS = frozenset(
         "000007",
     }
 )
+
+
+def use_hasher(hasher: PasswordHasher) -> None:
+    """Swap the Argon2 parameters process-wide (the test suite uses a cheap profile to stay fast)."""
+    global _HASHER, _DUMMY_HASH
+    _HASHER = hasher
+    _DUMMY_HASH = hasher.hash("yongdon-dummy-password-for-timing")
 
 
 def digest(secret: str) -> str:

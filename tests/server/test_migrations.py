@@ -27,7 +27,7 @@ def _diffs(url: str) -> list[object]:
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "postgres":
-        return str(request.getfixturevalue("pg_url"))
+        return str(request.getfixturevalue("pg_empty_url"))
     return f"sqlite:///{tmp_path / 'migrated.db'}"
 
 
