@@ -45,7 +45,7 @@ __all__ = ["ROUTES"]
 
 Clock = Callable[[], datetime]
 _PUBLIC: dict[str, Any] = {"exclude_from_auth": True, "security": [{}], "sync_to_thread": True}
-_PARENT = [requires_role(Role.PARENT), family_member]
+_PARENT = [family_member, requires_role(Role.PARENT)]  # the ADMIN gets 404, like all family data
 
 
 def _address(request: Request[Any, Any, Any]) -> str:
