@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -68,10 +69,10 @@ def the(book: MemoryBook, request_id: str) -> Request:
     return found
 
 
-def refused(code: Code, call: object, *args: object, **kwargs: object) -> Rejected:
+def refused(code: Code, call: Callable[..., object], *args: object, **kwargs: object) -> Rejected:
     before = (dict(book_of(args).balances), dict(book_of(args).requests_))
     with pytest.raises(Rejected) as info:
-        call(*args, **kwargs)  # type: ignore[operator]
+        call(*args, **kwargs)
     assert info.value.code is code, (info.value.code, info.value.detail)
     assert (book_of(args).balances, book_of(args).requests_) == before  # a refusal changes nothing
     return info.value

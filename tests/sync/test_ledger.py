@@ -57,7 +57,7 @@ class LedgerMachine(RuleBasedStateMachine):
         head_start=st.sampled_from([0, 5_000, 50_000, 300_000]),
     )
     def start(self, parents: int, policy: FillPolicy, head_start: int) -> None:
-        self.rules = machine_rules(policy)
+        self.house_rules = machine_rules(policy)
         self.now = T0
         self.book = new_book(machine_rules(FillPolicy.QUOTE), parents=parents)
         self.n = 0
@@ -70,7 +70,7 @@ class LedgerMachine(RuleBasedStateMachine):
         assert self.mutate(
             "rules.set/v1", {"child_id": CHILD.user_id, "rules": {"fill_policy": policy.value}}, MOM
         )
-        assert self.book.rules() == self.rules
+        assert self.book.rules() == self.house_rules
         publish(self.book, FX, won_per_usd(1300), at=self.now)
         publish(self.book, SAMSUNG, 70_000, at=self.now)
         publish(self.book, AAPL, usd(150), at=self.now)
@@ -236,9 +236,9 @@ class LedgerMachine(RuleBasedStateMachine):
         if not requests:
             return
         pending = self.requests_with(RequestStatus.PENDING)
-        seen: Request = data.draw(
-            st.sampled_from(pending if pending and data.draw(st.booleans()) else requests)
-        )
+        mostly_pending: bool = bool(pending) and data.draw(st.booleans())
+        pool = pending if mostly_pending else requests
+        seen = data.draw(st.sampled_from(pool))
         args: dict[str, Any] = {
             "child_id": CHILD.user_id,
             "request_id": seen.request_id,
@@ -297,7 +297,7 @@ class LedgerMachine(RuleBasedStateMachine):
         approved = self.requests_with(RequestStatus.APPROVED, RequestStatus.PAID)
         paid = self.requests_with(RequestStatus.PAID)
         real = sum(r.amount_real for r in approved)
-        assert real == sum(real_amount(r.amount_game, self.rules) for r in approved)
+        assert real == sum(real_amount(r.amount_game, self.house_rules) for r in approved)
         assert self.book.balance("allowance_payable") + self.book.balance("allowance_paid") == real
         assert self.book.balance("allowance_paid") == sum(r.amount_real for r in paid)
         game = sum(r.amount_game for r in approved)

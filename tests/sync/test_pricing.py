@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sync import HouseRules
+from sync import HouseRules, Trade
 from sync.money import MICRO
 from sync.pricing import FillCost, buy_cost, quantity_for_amount, sell_proceeds, sell_quantity_for_amount
 
@@ -155,5 +155,5 @@ def test_a_us_round_trip_pays_the_spread_both_ways_and_no_korean_tax() -> None:
     assert book.balance("cash") == 1_000_000 - 201_907
     effects = place(book, "sell", AAPL, quantity=shares(1), quote=quote)
     assert book.balance("cash") == 1_000_000 - 201_907 + 197_908
-    (trade,) = [r for r in effects.records if getattr(r, "side", None) == "sell"]
+    (trade,) = [r for r in effects.records if isinstance(r, Trade)]
     assert trade.tax == 0  # the securities transaction tax applies to KRX sales only

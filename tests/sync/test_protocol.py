@@ -45,10 +45,11 @@ DOMAIN_CODES = [
     "INTERNAL",
 ]
 
-PUSH = {
+MUTATION: dict[str, Any] = {"seq": 1, "id": "m1", "name": "noop/v1", "args": {}}
+PUSH: dict[str, Any] = {
     "protocol": 1,
     "client_id": "dev-1",
-    "mutations": [{"seq": 1, "id": "m1", "name": "noop/v1", "args": {}}],
+    "mutations": [MUTATION],
 }
 
 
@@ -67,7 +68,7 @@ def test_push_and_pull_decode_from_json() -> None:
     "document",
     [
         {**PUSH, "admin": True},
-        {**PUSH, "mutations": [{**PUSH["mutations"][0], "user_id": "mom"}]},  # type: ignore[index]
+        {**PUSH, "mutations": [{**MUTATION, "user_id": "mom"}]},
     ],
 )
 def test_wire_structs_reject_unknown_fields(document: dict[str, Any]) -> None:
@@ -92,7 +93,7 @@ def test_a_pull_response_with_an_unknown_field_is_refused_by_the_client() -> Non
 
 
 def test_a_push_has_a_size_limit_and_sequence_numbers_start_at_one() -> None:
-    mutation = PUSH["mutations"][0]  # type: ignore[index]
+    mutation = MUTATION
     too_many = {**PUSH, "mutations": [{**mutation, "seq": i + 1} for i in range(MAX_PUSH_MUTATIONS + 1)]}
     with pytest.raises(msgspec.ValidationError):
         msgspec.json.decode(encode(too_many), type=PushRequest)
