@@ -64,8 +64,16 @@ class Pusher:
     make: Any  # (seq, mutation_id) -> (name, args)
     log: list[dict[str, Any]] = field(default_factory=list)
     acked: dict[int, dict[str, Any]] = field(default_factory=dict)  # seq -> the first 200 result
-    confirmed: int = 0  # the server's last_seq as this device knows it
+    server_last: int = 0  # the server's last_seq in its latest answer
     in_doubt: list[int] = field(default_factory=list)  # new seqs of a push whose answer was lost
+
+    @property
+    def confirmed(self) -> int:
+        """The seqs this device holds answers for: 1..confirmed (it pushes on from confirmed + 1)."""
+        seq = 0
+        while seq + 1 in self.acked:
+            seq += 1
+        return seq
 
     def batch(self, start: int, size: int) -> list[dict[str, Any]]:
         while len(self.log) < start + size - 1:
@@ -109,7 +117,8 @@ class Killer(threading.Thread):
                 self.server.start()
                 self.up.set()
                 # lives of a few pushes: kills land inside pushes (a push takes a few milliseconds)
-                time.sleep(self.rng.uniform(0, 0.03) if self.rng.random() < 0.3 else self.rng.uniform(0.05, 0.4))
+                short = self.rng.random() < 0.3
+                time.sleep(self.rng.uniform(0, 0.03) if short else self.rng.uniform(0.05, 0.4))
                 self.up.clear()
                 flying = self.in_flight.is_set()
                 self.server.kill()
@@ -136,8 +145,8 @@ def _kid_mutation(rng: random.Random, quote: Any) -> Any:
 
 def _mom_mutation(rng: random.Random, child_id: str) -> Any:
     def make(seq: int, mutation_id: str) -> tuple[str, dict[str, Any]]:
-        args = {"child_id": child_id, "grant_id": f"g-{mutation_id}", "amount": rng.randrange(20_000, 150_000),
-                "reason": "chores"}
+        args = {"child_id": child_id, "grant_id": f"g-{mutation_id}",
+                "amount": rng.randrange(20_000, 150_000), "reason": "chores"}
         return "family.grant/v1", args
     return make
 
@@ -160,22 +169,23 @@ def _record(pusher: Pusher, mutations: list[dict[str, Any]], answer: dict[str, A
     for result in results:
         first = pusher.acked.setdefault(result["seq"], result)
         assert result == first, f"a resent mutation got another answer: {first} then {result}"
-    assert answer["last_seq"] >= pusher.confirmed
-    pusher.confirmed = answer["last_seq"]
+    assert answer["last_seq"] >= pusher.server_last
+    pusher.server_last = answer["last_seq"]
 
 
 def _learn_last_seq(http: httpx.Client, pusher: Pusher, tally: Tally, in_flight: threading.Event) -> bool:
-    """After a lost answer: an empty push tells the server's ``last_seq``; the lost push must be all or nothing."""
+    """After a lost answer, an empty push tells the server's ``last_seq``: the lost push is all or nothing."""
     response = _push(http, pusher, [], tally, in_flight)
     if response is None or response.status_code == 503:
         return False
     assert response.status_code == 200, response.text
     last_seq = response.json()["last_seq"]
-    doubt = pusher.in_doubt
-    assert last_seq in (pusher.confirmed, pusher.confirmed + len(doubt)), (
-        f"a killed push was applied in part: last_seq {last_seq}, known {pusher.confirmed}, sent {doubt}")
+    doubt, known = pusher.in_doubt, pusher.server_last
+    assert last_seq in (known, known + len(doubt)), (
+        f"a killed push was applied in part: last_seq {last_seq}, known {known}, sent {doubt}")
+    pusher.server_last = last_seq
     if doubt:
-        if last_seq > pusher.confirmed:
+        if last_seq > known:
             tally.lost_acks += 1
         else:
             tally.lost_pushes += 1
@@ -200,11 +210,13 @@ def _drive(server: LiveServer, pushers: list[Pusher], kills: int, rng: random.Ra
                     time.sleep(0.002)
                 continue
             resend = pusher.confirmed > 0 and rng.random() < 0.15
-            start = rng.randint(max(1, pusher.confirmed - 6), pusher.confirmed) if resend else pusher.confirmed + 1
+            start = pusher.confirmed + 1
+            if resend:
+                start = rng.randint(max(1, pusher.confirmed - 6), pusher.confirmed)
             mutations = pusher.batch(start, rng.randint(1, 4))
             response = _push(http, pusher, mutations, tally, in_flight)
             if response is None:
-                pusher.in_doubt = [m["seq"] for m in mutations if m["seq"] > pusher.confirmed]
+                pusher.in_doubt = [m["seq"] for m in mutations if m["seq"] > pusher.server_last]
                 pending_doubt.add(pusher.name)
                 time.sleep(0.002)
                 continue
@@ -231,8 +243,9 @@ def _check_database(db: Database, pushers: list[Pusher]) -> None:
         last_seqs = {d.client_id: d.last_seq for d in s.scalars(select(DeviceRow))}
     for pusher in pushers:
         # the last push before the last kill may have committed unanswered: all of it or none
-        assert last_seqs[pusher.client_id] in (pusher.confirmed, pusher.confirmed + len(pusher.in_doubt))
-        assert set(pusher.acked) == set(range(1, pusher.confirmed + 1))
+        known = pusher.server_last
+        assert last_seqs[pusher.client_id] in (known, known + len(pusher.in_doubt))
+        assert set(pusher.acked) == set(range(1, pusher.confirmed + 1)) and pusher.confirmed <= known
         for seq, result in pusher.acked.items():
             client_id, row_seq, _, status, code, server_seq, detail = rows[result["id"]]
             assert (client_id, row_seq, status, code, server_seq, detail) == (
@@ -262,7 +275,7 @@ def _final_sync(server: LiveServer, seeded: Seeded, pushers: list[Pusher], db: D
         created = {m["id"] for p in pushers for m in p.log}
         check_converged(db, devices, created)
     for pusher, device in zip(pushers, devices, strict=True):
-        for seq, result in pusher.acked.items():
+        for result in pusher.acked.values():
             told = device.state.outcomes[result["id"]]
             assert (told.status.value, told.code, told.server_seq) == (
                 result["status"], result.get("code"), result.get("server_seq"))
@@ -279,7 +292,8 @@ def test_sigkill_during_pushes(database_url: str, tmp_path: Path) -> None:
         pushers = [
             Pusher("kid0", seeded.devices["kid0"], seeded.headers("kid0"),
                    _kid_mutation(rng, seeded.quotes[SYMBOL])),
-            Pusher("mom", seeded.devices["mom"], seeded.headers("mom"), _mom_mutation(rng, seeded.users["kid0"])),
+            Pusher("mom", seeded.devices["mom"], seeded.headers("mom"),
+                   _mom_mutation(rng, seeded.users["kid0"])),
         ]
         began = time.perf_counter()
         tally = _drive(server, pushers, KILLS, rng)

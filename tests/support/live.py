@@ -1,4 +1,4 @@
-"""A real server process on loopback, killable and quickly restartable, plus a family seeded into its database.
+"""A real server process on loopback, killable and quickly restarted; a family seeded into its database.
 
 Importing Litestar, SQLAlchemy and the server takes about 1.2 s on the CI machine, which would make
 a crash test with hundreds of SIGKILLs spend most of its time importing. So a small *fork server*
@@ -57,6 +57,7 @@ class LiveServer:
             "YONGDON_RATE_LIMITS": "0",
             "YONGDON_LIVE_PORT": str(self.port),
             "YONGDON_LIVE_LOG": str(self.log),
+            "PYTHONUNBUFFERED": "1",  # a SIGKILL must not eat the log
         }
         self._forker = subprocess.Popen(
             [sys.executable, "-m", "tests.support.live"], cwd=_ROOT, env=env, text=True,
