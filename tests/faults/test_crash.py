@@ -100,7 +100,7 @@ class Tally:
 
 
 class Killer(threading.Thread):
-    """Keeps the server up for a random while, SIGKILLs it, restarts it; ``kills`` times."""
+    """Keeps the server up for a random few pushes, SIGKILLs it, restarts it; ``kills`` times."""
 
     def __init__(self, server: LiveServer, kills: int, rng: random.Random, tally: Tally,
                  in_flight: threading.Event) -> None:
@@ -116,9 +116,13 @@ class Killer(threading.Thread):
             for _ in range(self.kills):
                 self.server.start()
                 self.up.set()
-                # lives of a few pushes: kills land inside pushes (a push takes a few milliseconds)
-                short = self.rng.random() < 0.3
-                time.sleep(self.rng.uniform(0, 0.03) if short else self.rng.uniform(0.05, 0.4))
+                # live for a few answered pushes (so work gets done however slow the machine), then
+                # die a little later: mostly in the middle of the next push
+                target = self.tally.pushes + self.rng.randint(0, 4)
+                deadline = time.perf_counter() + 5
+                while self.tally.pushes < target and time.perf_counter() < deadline:
+                    time.sleep(0.001)
+                time.sleep(self.rng.uniform(0, 0.03))
                 self.up.clear()
                 flying = self.in_flight.is_set()
                 self.server.kill()
