@@ -46,3 +46,24 @@ def test_upgrade_is_idempotent_and_reports_head(empty_url: str) -> None:
         assert len(head_revisions()) == 1  # one linear history
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_concurrent_upgrades_on_postgres_do_not_collide(pg_empty_url: str) -> None:
+    import threading
+
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            upgrade(pg_empty_url)
+        except BaseException as error:  # collected and asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert _diffs(pg_empty_url) == []
