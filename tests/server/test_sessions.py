@@ -178,3 +178,21 @@ def test_step_up_lasts_five_minutes(client: TestClient[Any], clock: MovableClock
     clock.advance(seconds=1)
     late = client.post(url, json=body, headers=elevated)
     assert late.status_code == 403 and late.json()["code"] == "STEP_UP_REQUIRED"
+
+
+def test_a_revoked_client_id_cannot_sign_in_again(client: TestClient[Any]) -> None:
+    family = Family.create(client, ("지우",))
+    second = client.post(
+        "/api/users/login",
+        json={"email": family.parent.email, "password": PASSWORD, "client_id": "old-phone-01"},
+    )
+    assert second.status_code == 200
+    elevated = step_up(client, family.parent)
+    assert client.delete("/api/family/devices/old-phone-01", headers=elevated).status_code == 204
+    again = client.post(
+        "/api/users/login",
+        json={"email": family.parent.email, "password": PASSWORD, "client_id": "old-phone-01"},
+    )
+    assert again.status_code == 409 and again.json()["code"] == "CONFLICT"
+    # the parent's other device is untouched
+    assert client.get("/api/family", headers=family.parent.headers).status_code == 200
