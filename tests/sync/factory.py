@@ -48,9 +48,7 @@ def new_book(rules: HouseRules | None = None, *, parents: int = 1, now: datetime
     return book
 
 
-def publish(
-    book: MemoryBook, symbol: str, price: int, *, at: datetime = T0, served: bool = True
-) -> Quote:
+def publish(book: MemoryBook, symbol: str, price: int, *, at: datetime = T0, served: bool = True) -> Quote:
     """A new server quote (its ``seq`` after every earlier one); ``served`` to the child's device."""
     seq = max((q.seq for q in book.quotes.values()), default=0) + 1
     quote = Quote(
