@@ -61,7 +61,6 @@ class MemoryBook:
     parents: int = 1
     grants: set[str] = field(default_factory=set)
     fx_symbol: str = "USDKRW=X"
-    day_of: object = None  # optional callable(datetime) -> str used for trades_on_day
 
     def balance(self, account: str) -> int:
         return self.balances.get(account, 0)

@@ -94,8 +94,10 @@ def decide_fill(
     newest = newest_served is None or (cited is not None and cited.seq >= newest_served.seq)
     if cited is not None and fresh and newest and limit_ok(side, cited.price, limit_price):
         return Fill(cited, adjusted=False)
+    if limit_price is not None:  # the limit is the child's own protection: no collar, wait for the price
+        if limit_ok(side, latest.price, limit_price):
+            return Fill(latest, adjusted=cited is None or latest.quote_id != cited.quote_id)
+        return Queue(reference_price=limit_price, reason="limit_not_reached")
     if not collar_ok(side, reference, latest.price, rules.collar_bps):
         raise Rejected(Code.PRICE_MOVED, {"cited_price": reference, **quote_detail(latest)})
-    if not limit_ok(side, latest.price, limit_price):
-        return Queue(reference_price=limit_price or reference, reason="limit_not_reached")
     return Fill(latest, adjusted=cited is None or latest.quote_id != cited.quote_id)

@@ -19,7 +19,7 @@ from .errors import Code, Rejected
 from .protocol import ARGS, decode_args
 from .records import Actor, Role
 
-__all__ = ["SUPPORTED", "decide", "needs_step_up", "target_child"]
+__all__ = ["SUPPORTED", "decide", "needs_step_up", "roles_for", "target_child"]
 
 _Handler = Callable[[Book, Any, Context], Effects]
 
@@ -44,6 +44,11 @@ assert set(_HANDLERS) == set(ARGS)
 
 SUPPORTED = frozenset(_HANDLERS)
 """Mutation names (with versions) this build can decide."""
+
+
+def roles_for(name: str) -> frozenset[Role]:
+    """The roles whose members may run mutation ``name`` (``KeyError`` for an unknown name)."""
+    return _HANDLERS[name][1]
 
 
 def target_child(name: str, args: dict[str, Any], actor: Actor) -> str | None:

@@ -75,6 +75,7 @@ class Trade(msgspec.Struct, frozen=True, kw_only=True):
     limit_price: int | None = None
     cited_quote_id: str | None = None
     cited_price: int | None = None
+    reference_price: int | None = None  # the price a queued order's collar is measured from
     reserved: int = 0  # won (buy) or micro-shares (sell) held while queued
     fill_price: int | None = None
     fill_quote_id: str | None = None

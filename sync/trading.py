@@ -105,7 +105,8 @@ def _execute(
     if quantity <= 0:
         raise Rejected(Code.ORDER_TOO_SMALL, {"minimum": rules.min_order})
     cost = _cost(order.side, quote.price, quantity, fx, rules)
-    if cost.gross < rules.min_order:
+    whole_position = order.side == "sell" and quantity == held  # a leftover fraction can always go
+    if cost.gross < rules.min_order and not whole_position:
         raise Rejected(Code.ORDER_TOO_SMALL, {"minimum": rules.min_order, "value": cost.gross})
     sym, counter = order.symbol, f"market:{order.symbol}"
     if order.side == "buy":
@@ -237,6 +238,7 @@ def place_order(book: Book, args: TradePlace, ctx: Context) -> Effects:
     )
     effects = Effects(at=ctx.now)
     if isinstance(decision, Queue):
+        order = msgspec.structs.replace(order, reference_price=decision.reference_price)
         order = _reserve(book, order, decision.reference_price, fx, rules, effects)
         effects.records.append(order)
         effects.events.append(("OrderQueued", {"trade_id": order.trade_id, "reason": decision.reason}))
@@ -292,8 +294,8 @@ def fill_queued(book: Book, trade_id: str, open_quote: Quote, now: datetime) -> 
     if order.limit_price is not None:
         ok = limit_ok(order.side, open_quote.price, order.limit_price)
     else:
-        cited = order.cited_price
-        ok = cited is None or collar_ok(order.side, cited, open_quote.price, rules.collar_bps)
+        reference = order.reference_price or order.cited_price
+        ok = reference is None or collar_ok(order.side, reference, open_quote.price, rules.collar_bps)
     try:
         if not ok:
             raise Rejected(Code.PRICE_MOVED, quote_detail(open_quote))
@@ -317,6 +319,8 @@ def pay_dividend(
     book: Book, symbol: str, per_share: int, fx: Quote | None, now: datetime, ref: str
 ) -> Effects:
     """A cash dividend (``per_share`` in the symbol's currency) credited on the pay date; realised profit."""
+    if currency_of(symbol) == "USD" and fx is None:
+        raise ValueError("a dollar dividend needs an FX quote")  # else micro-dollars would be paid as won
     position = book.position(symbol)
     amount = _cost("sell", per_share, position.quantity, fx, HouseRules()).gross
     effects = Effects(at=now, entries=move("market", "cash", amount))

@@ -11,7 +11,7 @@ import pytest
 from sync import Code, FillPolicy, HouseRules, Market, MemoryBook, Rejected, Trade, TradeStatus
 from sync.money import MICRO
 from sync.rules import PRESETS
-from sync.trading import fill_queued
+from sync.trading import fill_queued, pay_dividend
 
 from .factory import (
     AAPL,
@@ -431,3 +431,41 @@ def test_a_us_trade_needs_an_fx_quote() -> None:
     seen = publish(book, AAPL, usd(150), at=JUST_NOW)
     error = rejected(Code.QUOTE_UNKNOWN, place, book, "buy", AAPL, quantity=shares(1), quote=seen)
     assert error.detail == {"fx": "USDKRW"}
+
+
+# --- review fixes: collars for uncited queued orders, waiting limits, leftover fractions -------
+
+
+def test_a_queued_order_that_cited_no_quote_keeps_a_collar_from_the_price_when_placed() -> None:
+    book = closed_book()
+    publish(book, SAMSUNG, 70_000, at=JUST_NOW)
+    tid = trade_id_of(place(book, "buy", SAMSUNG, quantity=shares(1)))
+    assert trade(book, tid).reference_price == 70_000
+    gap_up = publish(book, SAMSUNG, 80_000, at=T0 + timedelta(hours=20))
+    effects = fill_queued(book, tid, gap_up, gap_up.as_of)
+    assert effects.detail["code"] == Code.PRICE_MOVED  # not filled 14% above what the child saw
+    book.apply(effects)
+    assert book.balance("cash") == 1_000_000
+
+
+def test_a_limit_order_far_from_the_price_waits_instead_of_being_refused() -> None:
+    book = new_book(HouseRules(limit_orders=True))
+    seen = publish(book, SAMSUNG, 70_000, at=JUST_NOW)
+    publish(book, SAMSUNG, 80_000, at=T0, served=False)  # well outside the 5% collar of what was seen
+    effects = place(book, "buy", SAMSUNG, quantity=shares(1), quote=seen, limit_price=69_000)
+    assert effects.detail == {"queued": "limit_not_reached"}
+    assert book.balance("reserved") == 69_000
+
+
+def test_the_whole_position_can_be_sold_even_below_the_minimum_order() -> None:
+    book = new_book()
+    place(book, "buy", SAMSUNG, quantity=shares("0.01"), quote=publish(book, SAMSUNG, 100_000, at=JUST_NOW))
+    assert book.position(SAMSUNG).quantity == shares("0.01")
+    seen = publish(book, SAMSUNG, 70_000, at=JUST_NOW)
+    place(book, "sell", SAMSUNG, quantity=shares("0.01"), quote=seen)  # worth ₩700: a leftover
+    assert book.position(SAMSUNG).quantity == 0
+
+
+def test_a_dollar_dividend_without_an_fx_quote_is_refused() -> None:
+    with pytest.raises(ValueError, match="FX"):
+        pay_dividend(new_book(), AAPL, usd("0.25"), None, T0, "div-1")  # never micro-dollars paid as won
