@@ -49,8 +49,15 @@ class _Durable:
 
 
 class Device:
-    def __init__(self, name: str, http: httpx.Client, headers: Callable[[], dict[str, str]], client_id: str,
-                 actor: Actor, now: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        name: str,
+        http: httpx.Client,
+        headers: Callable[[], dict[str, str]],
+        client_id: str,
+        actor: Actor,
+        now: Callable[[], datetime],
+    ) -> None:
         self.name, self.http, self.headers, self.client_id = name, http, headers, client_id
         self.actor, self.now = actor, now
         self.state = _Durable()
@@ -82,9 +89,20 @@ class Device:
             batch = [p for p in self.state.pending if p.seq > start][:MAX_PUSH_MUTATIONS]
             if not batch:
                 return
-            body = {"protocol": PROTOCOL_VERSION, "client_id": self.client_id, "mutations": [
-                {"seq": p.seq, "id": p.mutation_id, "name": p.name, "args": p.args, "base_cursor": self.state.cursor}
-                for p in batch]}
+            body = {
+                "protocol": PROTOCOL_VERSION,
+                "client_id": self.client_id,
+                "mutations": [
+                    {
+                        "seq": p.seq,
+                        "id": p.mutation_id,
+                        "name": p.name,
+                        "args": p.args,
+                        "base_cursor": self.state.cursor,
+                    }
+                    for p in batch
+                ],
+            }
             response = self._post("/api/sync/push", body)
             if response.status_code == 409 and response.json().get("code") == "GAP":
                 start = response.json()["expected_seq"] - 1
@@ -102,8 +120,13 @@ class Device:
         cursor, pages = self.state.cursor, 0
         mismatch = checksum_mismatch
         while True:
-            body = {"protocol": PROTOCOL_VERSION, "client_id": self.client_id, "cursor": cursor,
-                    "checksum_mismatch": mismatch, "last_seq_acked": self.state.last_seq_acked}
+            body = {
+                "protocol": PROTOCOL_VERSION,
+                "client_id": self.client_id,
+                "cursor": cursor,
+                "checksum_mismatch": mismatch,
+                "last_seq_acked": self.state.last_seq_acked,
+            }
             response = self._post("/api/sync/pull", body)
             if response.status_code != 200:
                 raise SyncFailed(f"pull answered {response.status_code}: {response.text[:200]}")
@@ -147,8 +170,9 @@ class Device:
         self.client_id = new_client_id
         self.state = _Durable(replica=state.replica, outcomes=state.outcomes)
         for p in survivors:
-            self.state.pending.append(Pending(seq=self.state.next_seq, mutation_id=p.mutation_id, name=p.name,
-                                              args=p.args))
+            self.state.pending.append(
+                Pending(seq=self.state.next_seq, mutation_id=p.mutation_id, name=p.name, args=p.args)
+            )
             self.state.next_seq += 1
 
     def sync(self) -> None:

@@ -20,11 +20,13 @@ FAULTS = ("ok", "drop_request", "drop_response", "duplicate", "hold", "error_5xx
 
 
 class FaultTransport(httpx.BaseTransport):
-    def __init__(self, inner: httpx.BaseTransport, *, rng: random.Random | None = None, chaos: float = 0.0) -> None:
+    def __init__(
+        self, inner: httpx.BaseTransport, *, rng: random.Random | None = None, chaos: float = 0.0
+    ) -> None:
         self.inner = inner
         self.rng = rng or random.Random(0)  # noqa: S311 - a test's seeded chaos, not a secret
         self.chaos = chaos
-        self.healthy = False if chaos else True
+        self.healthy = not chaos
         self.next_faults: deque[str] = deque()
         self.held: list[httpx.Request] = []
         self.log: list[tuple[str, str]] = []
@@ -61,7 +63,9 @@ class FaultTransport(httpx.BaseTransport):
         if fault == "drop_request":
             raise httpx.ConnectError("injected: request lost", request=request)
         if fault == "error_5xx":
-            return httpx.Response(503, headers={"Retry-After": "1"}, json={"code": "UNAVAILABLE"}, request=request)
+            return httpx.Response(
+                503, headers={"Retry-After": "1"}, json={"code": "UNAVAILABLE"}, request=request
+            )
         if fault == "hold":
             self.held.append(request)
             raise httpx.ReadTimeout("injected: request held back", request=request)

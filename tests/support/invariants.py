@@ -47,16 +47,23 @@ def check_server(db: Database) -> None:
         # positions agree with their share accounts
         for p in s.scalars(select(PositionRow)):
             held = balances.get((p.child_id, f"position:{p.symbol}"), 0) + balances.get(
-                (p.child_id, f"reserved:{p.symbol}"), 0)
+                (p.child_id, f"reserved:{p.symbol}"), 0
+            )
             assert p.quantity == held, (p.symbol, p.quantity, held)
         # I2/I3/I8: per device, processed seqs are exactly 1..last_seq, once each
         for device in s.scalars(select(Device)):
             seqs = list(s.scalars(select(MutationRow.seq).where(MutationRow.client_id == device.client_id)))
-            seqs += list(s.scalars(select(MutationAlias.seq).where(MutationAlias.client_id == device.client_id)))
+            seqs += list(
+                s.scalars(select(MutationAlias.seq).where(MutationAlias.client_id == device.client_id))
+            )
             assert sorted(seqs) == list(range(1, device.last_seq + 1)), (device.client_id, sorted(seqs))
-            applied = list(s.execute(select(MutationRow.seq, MutationRow.server_seq).where(
-                MutationRow.client_id == device.client_id, MutationRow.server_seq.is_not(None)
-            ).order_by(MutationRow.seq)))
+            applied = list(
+                s.execute(
+                    select(MutationRow.seq, MutationRow.server_seq)
+                    .where(MutationRow.client_id == device.client_id, MutationRow.server_seq.is_not(None))
+                    .order_by(MutationRow.seq)
+                )
+            )
             server_seqs = [row[1] for row in applied]
             assert server_seqs == sorted(server_seqs), "server order differs from device order"
         # I9: every filled trade's price is a stored quote's price
@@ -72,20 +79,27 @@ def check_server(db: Database) -> None:
             assert r.data["amount_real"] == real_amount(r.data["amount_game"], rules)
             expected[r.child_id] += r.data["amount_real"]
         for child_id, total in expected.items():
-            owed = balances.get((child_id, "allowance_payable"), 0) + balances.get((child_id, "allowance_paid"), 0)
+            owed = balances.get((child_id, "allowance_payable"), 0) + balances.get(
+                (child_id, "allowance_paid"), 0
+            )
             assert owed == total, (child_id, owed, total)
         converted = {c.child_id: c.converted for c in s.scalars(select(ChildState))}
         for child_id in converted:
             assert converted[child_id] == balances.get((child_id, "conversion_sink"), 0)
         # one outcome per mutation id (the primary key) and no duplicate (client, seq)
-        dup = s.scalar(select(func.count()).select_from(
-            select(MutationRow.client_id, MutationRow.seq).group_by(MutationRow.client_id, MutationRow.seq)
-            .having(func.count() > 1).subquery()))
+        dup = s.scalar(
+            select(func.count()).select_from(
+                select(MutationRow.client_id, MutationRow.seq)
+                .group_by(MutationRow.client_id, MutationRow.seq)
+                .having(func.count() > 1)
+                .subquery()
+            )
+        )
         assert dup == 0
 
 
 def check_device(device: ModelDevice) -> None:
-    """I11/I12 on a device: cursors never go backwards (but on reset); queue holds only unacknowledged work."""
+    """I11/I12 on a device: cursors never go back (but on reset); the queue holds only unacknowledged work."""
     history = device.state.cursor_history
     assert all(a <= b for a, b in zip(history, history[1:], strict=False)), history
     assert all(p.seq > device.state.last_seq_acked for p in device.state.pending)
@@ -96,8 +110,12 @@ def check_device(device: ModelDevice) -> None:
 def check_converged(db: Database, devices: list[ModelDevice], created: set[str]) -> None:
     """I1, I13, I14 after healing and syncing everything."""
     with db.read() as s:
-        known = set(s.scalars(select(MutationRow.mutation_id))) | set(s.scalars(select(MutationAlias.mutation_id)))
-        server_balances = {(b.child_id, b.account): b.balance for b in s.scalars(select(Balance)) if b.balance}
+        known = set(s.scalars(select(MutationRow.mutation_id))) | set(
+            s.scalars(select(MutationAlias.mutation_id))
+        )
+        server_balances = {
+            (b.child_id, b.account): b.balance for b in s.scalars(select(Balance)) if b.balance
+        }
         trades = {t.trade_id: t.data for t in s.scalars(select(TradeRow))}
         requests = {r.request_id: r.data for r in s.scalars(select(RequestRow))}
     assert created <= known, f"lost mutations: {sorted(created - known)[:5]}"
@@ -116,7 +134,8 @@ def check_converged(db: Database, devices: list[ModelDevice], created: set[str])
         assert not replayed
         for child in children:
             assert {k: v for k, v in books[child].balances.items() if v} == {
-                a: v for a, v in replica.balances(child).items() if v}
+                a: v for a, v in replica.balances(child).items() if v
+            }
         for mutation_id in created:
             if mutation_id.startswith(device.client_id):
                 assert mutation_id in device.state.outcomes, f"{device.name} never learned {mutation_id}"

@@ -38,8 +38,15 @@ def free_port() -> int:
 class LiveServer:
     """A server on ``127.0.0.1:port`` over ``database_url``; :meth:`start`, :meth:`kill`, :meth:`stop`."""
 
-    def __init__(self, database_url: str, data_dir: Path, *, port: int | None = None,
-                 jwt_secret: str | None = None, pin_pepper: str | None = None) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        data_dir: Path,
+        *,
+        port: int | None = None,
+        jwt_secret: str | None = None,
+        pin_pepper: str | None = None,
+    ) -> None:
         self.database_url, self.data_dir = database_url, data_dir
         self.port = port or free_port()
         self.jwt_secret = jwt_secret or secrets.token_urlsafe(40)
@@ -60,8 +67,12 @@ class LiveServer:
             "PYTHONUNBUFFERED": "1",  # a SIGKILL must not eat the log
         }
         self._forker = subprocess.Popen(
-            [sys.executable, "-m", "tests.support.live"], cwd=_ROOT, env=env, text=True,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            [sys.executable, "-m", "tests.support.live"],
+            cwd=_ROOT,
+            env=env,
+            text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
         )
         self._expect("imported")
 
@@ -69,8 +80,14 @@ class LiveServer:
         """The settings the server process runs with (same secrets: tokens issued here are valid there)."""
         from server.settings import Settings
 
-        return Settings(jwt_secret=self.jwt_secret, pin_pepper=self.pin_pepper, data_dir=self.data_dir,
-                        database_url=self.database_url, rate_limits=False, announce_setup_token=False)
+        return Settings(
+            jwt_secret=self.jwt_secret,
+            pin_pepper=self.pin_pepper,
+            data_dir=self.data_dir,
+            database_url=self.database_url,
+            rate_limits=False,
+            announce_setup_token=False,
+        )
 
     def _send(self, command: str) -> None:
         assert self._forker.stdin is not None
@@ -82,7 +99,7 @@ class LiveServer:
         line = self._forker.stdout.readline().strip()
         if not line.startswith(prefix):
             raise RuntimeError(f"fork server said {line!r}, expected {prefix!r}; see {self.log}")
-        return line[len(prefix):].strip()
+        return line[len(prefix) :].strip()
 
     def start(self, timeout: float = 30.0) -> float:
         """Start a server process and wait until it answers ``/health``; returns the seconds it took."""
@@ -148,9 +165,16 @@ class Seeded:
         return {"Authorization": f"Bearer {self.tokens[device]}", "Content-Type": "application/json"}
 
 
-def seed_family(settings: Any, *, children: int = 1, devices_per_child: int = 1, preset: str = "beginner",
-                prices: dict[str, int] | None = None, rules: dict[str, Any] | None = None,
-                now: datetime | None = None) -> Seeded:
+def seed_family(
+    settings: Any,
+    *,
+    children: int = 1,
+    devices_per_child: int = 1,
+    preset: str = "beginner",
+    prices: dict[str, int] | None = None,
+    rules: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> Seeded:
     """A family written straight into the (migrated) database: parent ``mom`` with device ``mom``,
     children ``kid0``… with devices ``kid0``, ``kid0-1``…, house rules ``preset`` (plus ``rules``
     overrides as a second rules version) and one quote per symbol. Tokens come from the server's own
@@ -181,19 +205,37 @@ def seed_family(settings: Any, *, children: int = 1, devices_per_child: int = 1,
                 seeded.users[name] = user_id
                 s.add(User(id=user_id, family_id=fam, role=role, display_name=name, created_at=now))
                 s.flush()
-                device_names = [name] if role == "parent" else [
-                    name if k == 0 else f"{name}-{k}" for k in range(devices_per_child)]
+                device_names = (
+                    [name]
+                    if role == "parent"
+                    else [name if k == 0 else f"{name}-{k}" for k in range(devices_per_child)]
+                )
                 if role == "child":
                     open_child(s, family_id=fam, child_id=user_id, preset=preset, now=now)
                     if rules:
                         data = msgspec.to_builtins(msgspec.structs.replace(PRESETS[preset], **rules))
-                        s.add(RulesVersion(child_id=user_id, version=2, family_id=fam, effective_at=now,
-                                           set_by="seed", data=data))
+                        s.add(
+                            RulesVersion(
+                                child_id=user_id,
+                                version=2,
+                                family_id=fam,
+                                effective_at=now,
+                                set_by="seed",
+                                data=data,
+                            )
+                        )
                 for device_name in device_names:
                     client_id = f"dev-{device_name}-{secrets.token_hex(6)}"
                     seeded.devices[device_name] = client_id
-                    s.add(Device(client_id=client_id, user_id=user_id, family_id=fam, name=device_name,
-                                 created_at=now))
+                    s.add(
+                        Device(
+                            client_id=client_id,
+                            user_id=user_id,
+                            family_id=fam,
+                            name=device_name,
+                            created_at=now,
+                        )
+                    )
             s.flush()
             for device_name, client_id in seeded.devices.items():
                 owner = device_name.split("-")[0]
@@ -222,8 +264,13 @@ def _serve_child() -> None:
 
     settings = Settings.from_env(announce_setup_token=False)
     app = create_app(settings)
-    uvicorn.run(app, host="127.0.0.1", port=int(os.environ["YONGDON_LIVE_PORT"]), log_level="warning",
-                access_log=False)
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=int(os.environ["YONGDON_LIVE_PORT"]),
+        log_level="warning",
+        access_log=False,
+    )
 
 
 def _fork_server() -> None:

@@ -64,8 +64,11 @@ class World:
 
     def __post_init__(self) -> None:
         self.settings = Settings(
-            jwt_secret=secrets.token_urlsafe(40), pin_pepper=secrets.token_urlsafe(40), data_dir=self.tmp_path / "data",
-            database_url=self.database_url or f"sqlite:///{self.tmp_path / 'data' / 'world.db'}", rate_limits=False,
+            jwt_secret=secrets.token_urlsafe(40),
+            pin_pepper=secrets.token_urlsafe(40),
+            data_dir=self.tmp_path / "data",
+            database_url=self.database_url or f"sqlite:///{self.tmp_path / 'data' / 'world.db'}",
+            rate_limits=False,
             announce_setup_token=False,
         )
         self._tokens: dict[str, tuple[str, datetime]] = {}
@@ -99,7 +102,15 @@ class World:
     def member(self, family_id: str, role: Role, name: str, *, preset: str = "classic") -> _Member:
         user_id = f"{role.value}-{secrets.token_hex(4)}"
         with self.db.write(family_id) as s:
-            s.add(User(id=user_id, family_id=family_id, role=role.value, display_name=name, created_at=self.clock()))
+            s.add(
+                User(
+                    id=user_id,
+                    family_id=family_id,
+                    role=role.value,
+                    display_name=name,
+                    created_at=self.clock(),
+                )
+            )
             s.flush()
             if role is Role.CHILD:
                 open_child(s, family_id=family_id, child_id=user_id, preset=preset, now=self.clock())
@@ -129,14 +140,27 @@ class World:
     def device(self, member: _Member, name: str, *, elevated: bool = False) -> Device:
         client_id = f"dev-{name}-{secrets.token_hex(4)}"
         with self.db.write(member.family_id) as s:
-            s.add(DeviceRow(client_id=client_id, user_id=member.user_id, family_id=member.family_id, name=name,
-                            created_at=self.clock()))
+            s.add(
+                DeviceRow(
+                    client_id=client_id,
+                    user_id=member.user_id,
+                    family_id=member.family_id,
+                    name=name,
+                    created_at=self.clock(),
+                )
+            )
         transport = FaultTransport(self.client._transport)  # type: ignore[attr-defined]
         self.transports[client_id] = transport
         http = httpx.Client(transport=transport, base_url=str(self.client.base_url))
         actor = Actor(user_id=member.user_id, role=member.role, family_id=member.family_id)
-        dev = Device(name, http, lambda: self.headers_for(member, client_id, elevated=elevated), client_id, actor,
-                     self.clock)
+        dev = Device(
+            name,
+            http,
+            lambda: self.headers_for(member, client_id, elevated=elevated),
+            client_id,
+            actor,
+            self.clock,
+        )
         self.devices.append(dev)
         return dev
 
