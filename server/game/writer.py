@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from sync.book import Effects
@@ -32,6 +32,17 @@ from ..db.models import (
 )
 
 __all__ = ["Posting", "log_change", "post_effects"]
+
+# Core statements on the tables, built once: the ORM-enabled insert/update path costs several times
+# more per statement, and one trade writes about a dozen of these rows (see bench/).
+_BALANCES = Balance.__table__
+_LOG_INSERT = ChangeLog.__table__.insert().returning(ChangeLog.__table__.c.server_seq)
+_ENTRY_INSERT = LedgerEntry.__table__.insert()
+_BALANCE_UPDATE = (
+    _BALANCES.update()
+    .where(_BALANCES.c.child_id == bindparam("c"), _BALANCES.c.account == bindparam("a"))
+    .values(balance=bindparam("balance"))
+)
 
 
 @dataclass(frozen=True)
@@ -58,20 +69,16 @@ def log_change(
     op: str = "put",
 ) -> int:
     """Append one change-log row; returns its ``server_seq`` (the pull cursor)."""
-    result = session.execute(
-        insert(ChangeLog)
-        .values(
-            family_id=family_id,
-            audience=audience,
-            entity=entity,
-            entity_id=entity_id,
-            op=op,
-            data=data,
-            created_at=now,
-        )
-        .returning(ChangeLog.server_seq)
-    )
-    return int(result.scalar_one())
+    row = {
+        "family_id": family_id,
+        "audience": audience,
+        "entity": entity,
+        "entity_id": entity_id,
+        "op": op,
+        "data": data,
+        "created_at": now,
+    }
+    return int(session.connection().execute(_LOG_INSERT, row).scalar_one())
 
 
 def _builtins(record: object) -> dict[str, Any]:
@@ -86,8 +93,9 @@ def _post_entries(session: Session, p: Posting, effects: Effects, now: datetime)
     totals: dict[str, int] = {}
     for entry in effects.entries:
         totals[entry.account] = totals.get(entry.account, 0) + entry.amount
-    session.execute(
-        insert(LedgerEntry),
+    db = session.connection()
+    db.execute(
+        _ENTRY_INSERT,
         [
             {
                 "family_id": p.family_id,
@@ -104,9 +112,9 @@ def _post_entries(session: Session, p: Posting, effects: Effects, now: datetime)
             for e in effects.entries
         ],
     )
-    rows = session.execute(
-        select(Balance.account, Balance.balance).where(
-            Balance.child_id == p.child_id, Balance.account.in_(list(totals))
+    rows = db.execute(
+        select(_BALANCES.c.account, _BALANCES.c.balance).where(
+            _BALANCES.c.child_id == p.child_id, _BALANCES.c.account.in_(list(totals))
         )
     )
     existing = {account: balance for account, balance in rows}
@@ -115,23 +123,20 @@ def _post_entries(session: Session, p: Posting, effects: Effects, now: datetime)
         spec = account_spec(account)
         if account in existing:
             new = existing[account] + delta
-            session.execute(
-                update(Balance)
-                .where(Balance.child_id == p.child_id, Balance.account == account)
-                .values(balance=new)
-            )
+            db.execute(_BALANCE_UPDATE, {"c": p.child_id, "a": account, "balance": new})
         else:
             new = delta
-            session.execute(
-                insert(Balance).values(
-                    child_id=p.child_id,
-                    account=account,
-                    family_id=p.family_id,
-                    ledger=spec.ledger.value,
-                    unit=spec.unit,
-                    may_go_negative=spec.may_go_negative,
-                    balance=new,
-                )
+            db.execute(
+                _BALANCES.insert(),
+                {
+                    "child_id": p.child_id,
+                    "account": account,
+                    "family_id": p.family_id,
+                    "ledger": spec.ledger.value,
+                    "unit": spec.unit,
+                    "may_go_negative": spec.may_go_negative,
+                    "balance": new,
+                },
             )
         if new < 0 and not spec.may_go_negative:
             raise ValueError(f"{account} would go negative")  # rules check first; this is a bug guard
@@ -215,8 +220,8 @@ def post_effects(session: Session, p: Posting, effects: Effects, now: datetime) 
         entity, entity_id, data = _post_record(session, p, record, now)
         last = log_change(session, p.family_id, p.child_id, entity, entity_id, data, now)
     if effects.events:
-        session.execute(
-            insert(Outbox),
+        session.connection().execute(
+            Outbox.__table__.insert(),
             [
                 {
                     "family_id": p.family_id,
