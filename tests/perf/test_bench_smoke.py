@@ -1,0 +1,22 @@
+"""``python -m bench --quick`` runs end to end and prints a row for every figure (not its timing)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+KEYS = ["a1", "a2", "a3", "c1", "c2", "c3", "d1", "d2", "e10", "e1000", "e2000", "f"]
+
+
+@pytest.mark.slow
+def test_quick_bench_prints_every_figure(tmp_path: Path) -> None:
+    run = subprocess.run([sys.executable, "-m", "bench", "--quick", "--results", str(tmp_path)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    rows = {line.split()[0]: line for line in run.stdout.splitlines() if line.strip()}
+    assert [key for key in KEYS if key not in rows] == []
+    assert len(list(tmp_path.glob("bench-*-quick.json"))) == 1
