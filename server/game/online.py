@@ -23,7 +23,14 @@ from ..errors import ProblemError
 from ..ids import new_id
 from ..market.clock import MarketClock
 from ..principal import Principal
-from ..replication.apply import Poisoned, args_hash, decide_and_record, find_mutation, stored_result
+from ..replication.apply import (
+    Poisoned,
+    args_hash,
+    decide_and_record,
+    find_mutation,
+    refusal,
+    stored_result,
+)
 
 __all__ = ["run_online"]
 
@@ -42,11 +49,17 @@ def run_online(
     if principal.family_id is None:
         raise ProblemError(404, Code.NOT_FOUND, "no family data for this account")
     received = now()
-    if needs_step_up(name, args) and not principal.elevated(received):
-        raise ProblemError(403, ProtocolCode.STEP_UP_REQUIRED, "confirm with your password first")
     mutation_id = idempotency_key or new_id()
     pseudo_client = f"rest:{principal.user_id}"
     with db.write(principal.family_id) as session:
+        # step-up is asked only of a parent acting on its own family's child: anyone else gets the
+        # handler's refusal (404 for another family's child, 403 for a child), which no password fixes
+        if (
+            needs_step_up(name, args)
+            and not principal.elevated(received)
+            and refusal(session, principal, name, args) is None
+        ):
+            raise ProblemError(403, ProtocolCode.STEP_UP_REQUIRED, "confirm with your password first")
         existing = find_mutation(session, mutation_id)
         if existing is not None:
             if existing.user_id != principal.user_id or existing.args_hash != args_hash(name, args):

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from sync.context import Context
 from sync.errors import Code, Rejected
-from sync.handlers import decide, target_child
+from sync.handlers import decide, roles_for, target_child
 from sync.protocol import MutationResult, Outcome
 
 from ..db import TemporaryFailure
@@ -29,7 +29,15 @@ from ..game.writer import Posting, post_effects
 from ..market.clock import MarketClock
 from ..principal import Principal
 
-__all__ = ["POISON_AFTER", "Poisoned", "Recorded", "args_hash", "decide_and_record", "stored_result"]
+__all__ = [
+    "POISON_AFTER",
+    "Poisoned",
+    "Recorded",
+    "args_hash",
+    "decide_and_record",
+    "refusal",
+    "stored_result",
+]
 
 POISON_AFTER = 3
 """Unexpected failures of one mutation before it is recorded as ``rejected: INTERNAL``."""
@@ -75,6 +83,26 @@ def _child_in_family(session: Session, principal: Principal, child_id: str | Non
     return user is not None and user.family_id == principal.family_id and user.role == "child"
 
 
+def refusal(session: Session, principal: Principal, name: str, args: dict[str, Any]) -> Code | None:
+    """Why the caller may not run ``name`` at all, checked before step-up and before the handler.
+
+    In this order: a ``child_id`` outside the caller's family (or none such) is ``NOT_FOUND`` for
+    every role, never ``FORBIDDEN`` (another family's child does not exist for it); then a role the
+    handler never accepts is ``FORBIDDEN`` (a parent buying, a child approving); then a mutation
+    without a child of the caller's family to act on is ``NOT_FOUND``.
+    """
+    if name == "noop/v1":
+        return None
+    named = args.get("child_id")
+    if isinstance(named, str) and not _child_in_family(session, principal, named):
+        return Code.NOT_FOUND
+    if principal.role not in roles_for(name):
+        return Code.FORBIDDEN
+    if not _child_in_family(session, principal, target_child(name, args, principal.actor())):
+        return Code.NOT_FOUND
+    return None
+
+
 def _count_failure(session: Session, mutation_id: str, error: Exception) -> int:
     attempt = session.get(MutationAttempt, mutation_id)
     if attempt is None:
@@ -107,8 +135,9 @@ def decide_and_record(
     """
     child_id = target_child(name, args, principal.actor())
     status, code, detail, server_seq = Outcome.APPLIED, None, None, None
-    if name != "noop/v1" and not _child_in_family(session, principal, child_id):
-        status, code = Outcome.REJECTED, Code.NOT_FOUND.value
+    refused = refusal(session, principal, name, args)
+    if refused is not None:
+        status, code = Outcome.REJECTED, refused.value
     else:
         try:
             with session.begin_nested():

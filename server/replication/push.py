@@ -17,7 +17,15 @@ from ..db.models import Device, MutationAlias
 from ..errors import ProblemError
 from ..market.clock import MarketClock
 from ..principal import Principal
-from .apply import Poisoned, args_hash, decide_and_record, find_mutation, mutation_at, stored_result
+from .apply import (
+    Poisoned,
+    args_hash,
+    decide_and_record,
+    find_mutation,
+    mutation_at,
+    refusal,
+    stored_result,
+)
 
 __all__ = ["check_versions", "own_device", "push"]
 
@@ -131,7 +139,11 @@ def push(
                 break
             adopted = _adopt(session, body.client_id, m)
             if adopted is None:
-                if needs_step_up(m.name, m.args) and not principal.elevated(received):
+                if (
+                    needs_step_up(m.name, m.args)
+                    and not principal.elevated(received)
+                    and refusal(session, principal, m.name, m.args) is None
+                ):
                     stop = ProblemError(
                         403,
                         ProtocolCode.STEP_UP_REQUIRED,
