@@ -43,9 +43,14 @@ def check_versions(protocol: int, names: list[str] | None = None) -> None:
 
 
 def own_device(session: Session, principal: Principal, client_id: str) -> Device:
-    """The caller's own, unrevoked device; 403 otherwise (a device never pushes for another user)."""
+    """The caller's own, unrevoked device; 403 otherwise (a device never pushes for another user).
+
+    A device of another family, or none at all, is 404: another family's objects do not exist here.
+    """
     device = session.get(Device, client_id)
-    if device is None or device.user_id != principal.user_id or device.revoked_at is not None:
+    if device is None or device.family_id != principal.family_id:
+        raise ProblemError(404, Code.NOT_FOUND, "no such device")
+    if device.user_id != principal.user_id or device.revoked_at is not None:
         raise ProblemError(403, Code.FORBIDDEN, "this device is not enrolled for you")
     return device
 
