@@ -12,7 +12,7 @@ from litestar.params import FromPath, JSONBody
 
 from sync.records import Role
 
-from ..auth.guards import family_member, requires_role, requires_step_up
+from ..auth.guards import family_member, requires_role
 from ..auth.sessions import end_session, rotate
 from ..auth.tokens import AccessClaims
 from ..db import Database
@@ -125,7 +125,7 @@ class UsersController(Controller):
         operation_id="resetChildPin",
         responses=documented(401, 403, 404, 422, 429),
         status_code=204,
-        guards=[*_PARENT, requires_step_up],
+        guards=[family_member],  # role and step-up after the child lookup: another family's is 404
         sync_to_thread=True,
     )
     def reset_pin(
@@ -135,16 +135,17 @@ class UsersController(Controller):
         data: JSONBody[PinIn],
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
+        clock: NamedDependency[Clock],
     ) -> None:
-        """Set a child's PIN and lift a lockout (step-up)."""
-        services.reset_pin(db, settings, request.user, child_id, data.pin)
+        """Set a child's PIN and lift a lockout (a parent with step-up)."""
+        services.reset_pin(db, settings, request.user, child_id, data.pin, clock())
 
     @post(
         "/family/link",
         operation_id="createLinkCode",
         responses=documented(401, 403, 404, 422, 429),
         status_code=201,
-        guards=_PARENT,
+        guards=[family_member],  # the role after the child lookup: another family's child is 404
         sync_to_thread=True,
     )
     def link(

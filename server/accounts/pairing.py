@@ -19,6 +19,7 @@ from sync.errors import Code, ProtocolCode
 from sync.records import Role
 
 from ..auth.credentials import check_password_policy, digest, hash_password
+from ..auth.guards import refuse_unless_parent
 from ..auth.sessions import issue_tokens
 from ..db import Database
 from ..db.models import PairingCode, User
@@ -51,12 +52,17 @@ def normalise_code(code: str) -> str:
 
 
 def create_link(db: Database, parent: Principal, body: LinkIn, now: datetime) -> LinkOut:
-    """A parent makes a code for a child's device or for a second parent."""
-    if body.kind == "child_device" and body.child_id is None:
-        raise invalid("child_id is required for a child_device code")
+    """A parent makes a code for a child's device or for a second parent.
+
+    Another family's child is 404 for every caller; then only a parent may make a code.
+    """
     code = _new_code()
     with db.write(parent.family_id) as session:
-        child_id = family_child(session, parent, body.child_id).id if body.kind == "child_device" else None
+        device_for = body.child_id if body.kind == "child_device" else None
+        child_id = family_child(session, parent, device_for).id if device_for is not None else None
+        refuse_unless_parent(parent)
+        if body.kind == "child_device" and child_id is None:
+            raise invalid("child_id is required for a child_device code")
         assert parent.family_id is not None  # family_member guard
         session.add(
             PairingCode(

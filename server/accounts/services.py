@@ -24,6 +24,7 @@ from ..auth.credentials import (
     verify_password,
     verify_pin,
 )
+from ..auth.guards import refuse_unless_parent
 from ..auth.sessions import issue_tokens, step_up_token
 from ..auth.tokens import AccessClaims
 from ..db import Database
@@ -240,10 +241,13 @@ def family_child(session: Session, principal: Principal, child_id: str) -> User:
     return child
 
 
-def reset_pin(db: Database, settings: Settings, parent: Principal, child_id: str, pin: str) -> None:
-    """Set a child's PIN and lift a lockout (parent with step-up)."""
+def reset_pin(
+    db: Database, settings: Settings, parent: Principal, child_id: str, pin: str, now: datetime
+) -> None:
+    """Set a child's PIN and lift a lockout (parent with step-up; another family's child is 404)."""
     with db.read() as session:
         birth_year = family_child(session, parent, child_id).birth_year
+    refuse_unless_parent(parent, step_up_at=now)
     if reason := check_pin_policy(pin, birth_year=birth_year):
         raise invalid(f"pin: {reason}")
     pin_hash = hash_pin(pin, settings.pin_pepper)

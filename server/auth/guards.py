@@ -7,6 +7,7 @@ checked by the service, which answers 404 for another family's object.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -18,7 +19,14 @@ from sync.records import Role
 from ..errors import ProblemError
 from ..principal import Principal
 
-__all__ = ["Guard", "family_member", "principal_of", "requires_role", "requires_step_up"]
+__all__ = [
+    "Guard",
+    "family_member",
+    "principal_of",
+    "refuse_unless_parent",
+    "requires_role",
+    "requires_step_up",
+]
 
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
 
@@ -39,6 +47,19 @@ def requires_role(*roles: Role) -> Guard:
             raise ProblemError(403, Code.FORBIDDEN, "your role may not do this")
 
     return guard
+
+
+def refuse_unless_parent(principal: Principal, *, step_up_at: datetime | None = None) -> None:
+    """:func:`requires_role` (PARENT) and, given ``step_up_at`` (now), :func:`requires_step_up`, as a call.
+
+    For a route that names an object: its service first looks the object up in the caller's family
+    (404 for another family's, whatever the caller's role), then refuses the wrong role or a
+    missing step-up with the same problems as the guards.
+    """
+    if principal.role is not Role.PARENT:
+        raise ProblemError(403, Code.FORBIDDEN, "your role may not do this")
+    if step_up_at is not None and not principal.elevated(step_up_at):
+        raise ProblemError(403, ProtocolCode.STEP_UP_REQUIRED, "confirm your password first (step-up)")
 
 
 def requires_step_up(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

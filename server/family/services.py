@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sync.errors import Code
 from sync.records import Role
 
+from ..auth.guards import refuse_unless_parent
 from ..auth.sessions import revoke_device_chains
 from ..db import Database
 from ..db.models import Device, Family, RulesVersion, User
@@ -80,11 +81,15 @@ def _member(user: User, parent_view: bool) -> MemberOut:
 
 
 def revoke_device(db: Database, parent: Principal, client_id: str, now: datetime) -> None:
-    """Revoke a family device: its sessions end and its access tokens stop on the next request."""
+    """Revoke a family device: its sessions end and its access tokens stop on the next request.
+
+    Another family's device is 404 for every caller; then only a parent with step-up may revoke.
+    """
     with db.write(parent.family_id) as session:
         device = session.get(Device, client_id)
         if device is None or device.family_id != parent.family_id:
             raise ProblemError(404, Code.NOT_FOUND, "no such device")
+        refuse_unless_parent(parent, step_up_at=now)
         if device.revoked_at is None:
             device.revoked_at = now
         revoke_device_chains(session, client_id, now)
