@@ -56,6 +56,8 @@ class LedgerEntry(Base):
 
 
 Index("ix_ledger_entries_child_account", LedgerEntry.child_id, LedgerEntry.account)
+# the duplicate-grant check looks a grant up by reference on every family.grant
+Index("ix_ledger_entries_child_ref", LedgerEntry.child_id, LedgerEntry.ref_id)
 
 
 class PositionRow(Base):
@@ -76,6 +78,10 @@ class TradeRow(Base):
     status: Mapped[str] = mapped_column(String(12), index=True)
     created_at: Mapped[datetime]
     data: Mapped[dict[str, Any]]
+
+
+# the trades-per-day rule counts one day of a child's trades on every trade.place
+Index("ix_trades_child_created", TradeRow.child_id, TradeRow.created_at)
 
 
 class RequestRow(Base):
