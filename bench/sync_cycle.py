@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 import httpx
 
@@ -18,7 +19,17 @@ from tests.support.live import Seeded
 
 from .apply_rate import trade_args
 
-__all__ = ["cycle_seconds"]
+__all__ = ["Phases", "cycle_seconds"]
+
+
+class Phases(NamedTuple):
+    total: float
+    push: float
+    pull: float
+    rebase: float
+
+    def notes(self) -> str:
+        return f"push {self.push:.2f} s, pull {self.pull:.2f} s, rebase {self.rebase * 1000:.0f} ms"
 
 
 def _device(http: httpx.Client, seeded: Seeded, name: str) -> Device:
@@ -28,9 +39,9 @@ def _device(http: httpx.Client, seeded: Seeded, name: str) -> Device:
                   lambda: datetime.now(UTC))
 
 
-def cycle_seconds(url: str, seeded: Seeded, name: str, pending: int, repeats: int) -> list[float]:
-    """Seconds per cycle, ``repeats`` cycles of ``pending`` new trades each on device ``name``."""
-    times: list[float] = []
+def cycle_seconds(url: str, seeded: Seeded, name: str, pending: int, repeats: int) -> list[Phases]:
+    """Seconds per cycle and per phase, ``repeats`` cycles of ``pending`` new trades each on ``name``."""
+    times: list[Phases] = []
     with httpx.Client(base_url=url, timeout=300) as http:
         device = _device(http, seeded, name)
         device.sync()  # the first pull (a reset snapshot) is not part of the cycle
@@ -39,9 +50,13 @@ def cycle_seconds(url: str, seeded: Seeded, name: str, pending: int, repeats: in
                 seq = device.state.next_seq
                 device.act("trade.place/v1", trade_args(seeded, f"t-{device.client_id}-{seq}", seq))
             started = time.perf_counter()
-            device.sync()
+            device.push()
+            pushed = time.perf_counter()
+            device.pull()
+            pulled = time.perf_counter()
             device.view()
-            times.append(time.perf_counter() - started)
+            done = time.perf_counter()
+            times.append(Phases(done - started, pushed - started, pulled - pushed, done - pulled))
             if device.state.pending:
                 raise RuntimeError(f"{len(device.state.pending)} mutations still pending after a cycle")
     return times
