@@ -29,8 +29,14 @@ def trade_args(seeded: Seeded, trade_id: str, seq: int) -> dict[str, Any]:
     """Buy, then sell the same small amount: the money never runs out however long the run."""
     quote = seeded.quotes[SYMBOL]
     side = "buy" if seq % 2 else "sell"
-    return {"trade_id": trade_id, "side": side, "symbol": SYMBOL, "quantity": SHARES,
-            "quote_id": quote.quote_id, "price": quote.price}
+    return {
+        "trade_id": trade_id,
+        "side": side,
+        "symbol": SYMBOL,
+        "quantity": SHARES,
+        "quote_id": quote.quote_id,
+        "price": quote.price,
+    }
 
 
 @dataclass
@@ -43,8 +49,9 @@ class BatchResult:
         return statistics.median(self.rates)
 
 
-def _post(connection: http.client.HTTPConnection, path: str, body: dict[str, Any],
-          headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+def _post(
+    connection: http.client.HTTPConnection, path: str, body: dict[str, Any], headers: dict[str, str]
+) -> tuple[int, dict[str, Any]]:
     connection.request("POST", path, body=json.dumps(body), headers=headers)
     response = connection.getresponse()
     return response.status, json.loads(response.read() or b"{}")
@@ -65,8 +72,12 @@ def batched(port: int, seeded: Seeded, device: str, size: int, batches: int, kin
             for seq in range(batch * size + 1, (batch + 1) * size + 1):
                 mutation_id = f"{client_id}-b{seq}"
                 if kind == "grant":
-                    args = {"child_id": seeded.users["kid1"], "grant_id": f"g-{mutation_id}", "amount": 1_000,
-                            "reason": "bench"}
+                    args = {
+                        "child_id": seeded.users["kid1"],
+                        "grant_id": f"g-{mutation_id}",
+                        "amount": 1_000,
+                        "reason": "bench",
+                    }
                     mutations.append({"seq": seq, "id": mutation_id, "name": "family.grant/v1", "args": args})
                 else:
                     args = trade_args(seeded, f"t-{mutation_id}", seq)
@@ -106,10 +117,19 @@ def _single_client(args: tuple[int, str, dict[str, str], dict[str, Any], float, 
     while time.time() < stop_at:
         seq += 1
         mutation_id = f"{client_id}-s{seq}"
-        args = {"trade_id": f"t-{mutation_id}", "side": "buy" if seq % 2 else "sell", "symbol": SYMBOL,
-                "quantity": SHARES, "quote_id": quote["quote_id"], "price": quote["price"]}
-        body = {"protocol": 1, "client_id": client_id,
-                "mutations": [{"seq": seq, "id": mutation_id, "name": "trade.place/v1", "args": args}]}
+        args = {
+            "trade_id": f"t-{mutation_id}",
+            "side": "buy" if seq % 2 else "sell",
+            "symbol": SYMBOL,
+            "quantity": SHARES,
+            "quote_id": quote["quote_id"],
+            "price": quote["price"],
+        }
+        body = {
+            "protocol": 1,
+            "client_id": client_id,
+            "mutations": [{"seq": seq, "id": mutation_id, "name": "trade.place/v1", "args": args}],
+        }
         while True:
             began = time.perf_counter()
             status, answer = _post(connection, "/api/sync/push", body, headers)
@@ -123,8 +143,13 @@ def _single_client(args: tuple[int, str, dict[str, str], dict[str, Any], float, 
             break
         applied += sum(r["status"] in ("applied", "adjusted") for r in answer["results"])
     connection.close()
-    return {"latencies": latencies, "applied": applied, "errors": errors, "retries": retries,
-            "end": time.time()}
+    return {
+        "latencies": latencies,
+        "applied": applied,
+        "errors": errors,
+        "retries": retries,
+        "end": time.time(),
+    }
 
 
 def concurrent_single(port: int, seeded: Seeded, devices: list[str], seconds: float) -> SingleResult:
@@ -136,5 +161,10 @@ def concurrent_single(port: int, seeded: Seeded, devices: list[str], seconds: fl
     elapsed = max(o["end"] for o in outputs) - start_at
     latencies = [ms for o in outputs for ms in o["latencies"]]
     applied = sum(o["applied"] for o in outputs)
-    return SingleResult(applied / elapsed, latencies, applied, sum(o["errors"] for o in outputs),
-                        sum(o["retries"] for o in outputs))
+    return SingleResult(
+        applied / elapsed,
+        latencies,
+        applied,
+        sum(o["errors"] for o in outputs),
+        sum(o["retries"] for o in outputs),
+    )

@@ -40,23 +40,32 @@ def _open(path: Path) -> sqlite3.Connection:
 
 def _apply(connection: sqlite3.Connection, seq: int) -> None:
     mutation_id = f"m{seq}"
-    cash, market = (row[0] for row in connection.execute(
-        "SELECT balance FROM balances WHERE child_id = 'kid' AND account IN ('cash', 'market') "
-        "ORDER BY account"))
+    cash, market = (
+        row[0]
+        for row in connection.execute(
+            "SELECT balance FROM balances WHERE child_id = 'kid' AND account IN ('cash', 'market') "
+            "ORDER BY account"
+        )
+    )
     amount = 1_400
     connection.executemany(
         "INSERT INTO entries (txn_id, child_id, account, amount, created_at) VALUES (?, 'kid', ?, ?, 'now')",
-        [(mutation_id, "cash", -amount), (mutation_id, "market", amount)])
-    connection.execute("UPDATE balances SET balance = ? WHERE child_id = 'kid' AND account = 'cash'",
-                       (cash - amount,))
-    connection.execute("UPDATE balances SET balance = ? WHERE child_id = 'kid' AND account = 'market'",
-                       (market + amount,))
+        [(mutation_id, "cash", -amount), (mutation_id, "market", amount)],
+    )
+    connection.execute(
+        "UPDATE balances SET balance = ? WHERE child_id = 'kid' AND account = 'cash'", (cash - amount,)
+    )
+    connection.execute(
+        "UPDATE balances SET balance = ? WHERE child_id = 'kid' AND account = 'market'", (market + amount,)
+    )
     server_seq = connection.execute(
         "INSERT INTO changelog (family_id, entity, entity_id, data, created_at) "
         "VALUES ('fam', 'balance', ?, ?, 'now') RETURNING server_seq",
-        ("kid:cash", f'{{"balance": {cash - amount}}}')).fetchone()[0]
-    connection.execute("INSERT INTO mutations VALUES (?, 'dev', ?, 'applied', '{}', ?)",
-                       (mutation_id, seq, server_seq))
+        ("kid:cash", f'{{"balance": {cash - amount}}}'),
+    ).fetchone()[0]
+    connection.execute(
+        "INSERT INTO mutations VALUES (?, 'dev', ?, 'applied', '{}', ?)", (mutation_id, seq, server_seq)
+    )
     connection.execute("UPDATE devices SET last_seq = ? WHERE client_id = 'dev'", (seq,))
 
 

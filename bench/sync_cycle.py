@@ -35,8 +35,9 @@ class Phases(NamedTuple):
 def _device(http: httpx.Client, seeded: Seeded, name: str) -> Device:
     owner = name.split("-")[0]
     actor = Actor(user_id=seeded.users[owner], role=Role.CHILD, family_id=seeded.family_id)
-    return Device(name, http, lambda: seeded.headers(name), seeded.devices[name], actor,
-                  lambda: datetime.now(UTC))
+    return Device(
+        name, http, lambda: seeded.headers(name), seeded.devices[name], actor, lambda: datetime.now(UTC)
+    )
 
 
 def cycle_seconds(url: str, seeded: Seeded, name: str, pending: int, repeats: int) -> list[Phases]:

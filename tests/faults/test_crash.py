@@ -81,7 +81,7 @@ class Pusher:
             mutation_id = f"{self.client_id}-m{seq}"
             name, args = self.make(seq, mutation_id)
             self.log.append({"seq": seq, "id": mutation_id, "name": name, "args": args})
-        return self.log[start - 1:start - 1 + size]
+        return self.log[start - 1 : start - 1 + size]
 
     def body(self, mutations: list[dict[str, Any]]) -> dict[str, Any]:
         return {"protocol": PROTOCOL_VERSION, "client_id": self.client_id, "mutations": mutations}
@@ -102,8 +102,9 @@ class Tally:
 class Killer(threading.Thread):
     """Keeps the server up for a random few pushes, SIGKILLs it, restarts it; ``kills`` times."""
 
-    def __init__(self, server: LiveServer, kills: int, rng: random.Random, tally: Tally,
-                 in_flight: threading.Event) -> None:
+    def __init__(
+        self, server: LiveServer, kills: int, rng: random.Random, tally: Tally, in_flight: threading.Event
+    ) -> None:
         super().__init__(daemon=True)
         self.server, self.kills, self.rng, self.tally, self.in_flight = server, kills, rng, tally, in_flight
         self.up = threading.Event()
@@ -141,22 +142,39 @@ class Killer(threading.Thread):
 def _kid_mutation(rng: random.Random, quote: Any) -> Any:
     def make(seq: int, mutation_id: str) -> tuple[str, dict[str, Any]]:
         side = "sell" if rng.random() < 0.4 else "buy"
-        args = {"trade_id": f"t-{mutation_id}", "side": side, "symbol": SYMBOL,
-                "quantity": rng.choice([1, 2]) * 1_000_000, "quote_id": quote.quote_id, "price": quote.price}
+        args = {
+            "trade_id": f"t-{mutation_id}",
+            "side": side,
+            "symbol": SYMBOL,
+            "quantity": rng.choice([1, 2]) * 1_000_000,
+            "quote_id": quote.quote_id,
+            "price": quote.price,
+        }
         return "trade.place/v1", args
+
     return make
 
 
 def _mom_mutation(rng: random.Random, child_id: str) -> Any:
     def make(seq: int, mutation_id: str) -> tuple[str, dict[str, Any]]:
-        args = {"child_id": child_id, "grant_id": f"g-{mutation_id}",
-                "amount": rng.randrange(20_000, 150_000), "reason": "chores"}
+        args = {
+            "child_id": child_id,
+            "grant_id": f"g-{mutation_id}",
+            "amount": rng.randrange(20_000, 150_000),
+            "reason": "chores",
+        }
         return "family.grant/v1", args
+
     return make
 
 
-def _push(http: httpx.Client, pusher: Pusher, mutations: list[dict[str, Any]], tally: Tally,
-          in_flight: threading.Event) -> httpx.Response | None:
+def _push(
+    http: httpx.Client,
+    pusher: Pusher,
+    mutations: list[dict[str, Any]],
+    tally: Tally,
+    in_flight: threading.Event,
+) -> httpx.Response | None:
     in_flight.set()
     try:
         return http.post("/api/sync/push", json=pusher.body(mutations), headers=pusher.headers)
@@ -186,7 +204,8 @@ def _learn_last_seq(http: httpx.Client, pusher: Pusher, tally: Tally, in_flight:
     last_seq = response.json()["last_seq"]
     doubt, known = pusher.in_doubt, pusher.server_last
     assert last_seq in (known, known + len(doubt)), (
-        f"a killed push was applied in part: last_seq {last_seq}, known {known}, sent {doubt}")
+        f"a killed push was applied in part: last_seq {last_seq}, known {known}, sent {doubt}"
+    )
     pusher.server_last = last_seq
     if doubt:
         if last_seq > known:
@@ -224,7 +243,7 @@ def _drive(server: LiveServer, pushers: list[Pusher], kills: int, rng: random.Ra
                 pending_doubt.add(pusher.name)
                 time.sleep(0.002)
                 continue
-            if response.status_code == 503:  # busy: nothing was applied, retry
+            if response.status_code == 503:  # busy or poisoned: what it did apply is answered on the resend
                 tally.unavailable += 1
                 continue
             assert response.status_code == 200, f"{response.status_code}: {response.text[:500]}"
@@ -241,8 +260,10 @@ def _drive(server: LiveServer, pushers: list[Pusher], kills: int, rng: random.Ra
 def _check_database(db: Database, pushers: list[Pusher]) -> None:
     check_server(db)
     with db.read() as s:
-        rows = {r.mutation_id: (r.client_id, r.seq, r.name, r.status, r.code, r.server_seq, r.detail or None)
-                for r in s.scalars(select(MutationRow))}
+        rows = {
+            r.mutation_id: (r.client_id, r.seq, r.name, r.status, r.code, r.server_seq, r.detail or None)
+            for r in s.scalars(select(MutationRow))
+        }
         entries = dict(s.execute(select(LedgerEntry.txn_id, func.count()).group_by(LedgerEntry.txn_id)).all())
         last_seqs = {d.client_id: d.last_seq for d in s.scalars(select(DeviceRow))}
     for pusher in pushers:
@@ -253,8 +274,13 @@ def _check_database(db: Database, pushers: list[Pusher]) -> None:
         for seq, result in pusher.acked.items():
             client_id, row_seq, _, status, code, server_seq, detail = rows[result["id"]]
             assert (client_id, row_seq, status, code, server_seq, detail) == (
-                pusher.client_id, seq, result["status"], result.get("code"), result.get("server_seq"),
-                result.get("detail"))
+                pusher.client_id,
+                seq,
+                result["status"],
+                result.get("code"),
+                result.get("server_seq"),
+                result.get("detail"),
+            )
     for mutation_id, (_, _, name, status, *_rest) in rows.items():
         applied = status in ("applied", "adjusted")
         assert entries.get(mutation_id, 0) == (ENTRIES[name] if applied else 0), (mutation_id, status)
@@ -282,7 +308,10 @@ def _final_sync(server: LiveServer, seeded: Seeded, pushers: list[Pusher], db: D
         for result in pusher.acked.values():
             told = device.state.outcomes[result["id"]]
             assert (told.status.value, told.code, told.server_seq) == (
-                result["status"], result.get("code"), result.get("server_seq"))
+                result["status"],
+                result.get("code"),
+                result.get("server_seq"),
+            )
 
 
 def test_sigkill_during_pushes(database_url: str, tmp_path: Path) -> None:
@@ -294,10 +323,15 @@ def test_sigkill_during_pushes(database_url: str, tmp_path: Path) -> None:
     with LiveServer(database_url, data_dir) as server:
         seeded = seed_family(server.settings(), prices={SYMBOL: 70_000}, rules={"trades_per_day": 1_000_000})
         pushers = [
-            Pusher("kid0", seeded.devices["kid0"], seeded.headers("kid0"),
-                   _kid_mutation(rng, seeded.quotes[SYMBOL])),
-            Pusher("mom", seeded.devices["mom"], seeded.headers("mom"),
-                   _mom_mutation(rng, seeded.users["kid0"])),
+            Pusher(
+                "kid0",
+                seeded.devices["kid0"],
+                seeded.headers("kid0"),
+                _kid_mutation(rng, seeded.quotes[SYMBOL]),
+            ),
+            Pusher(
+                "mom", seeded.devices["mom"], seeded.headers("mom"), _mom_mutation(rng, seeded.users["kid0"])
+            ),
         ]
         began = time.perf_counter()
         tally = _drive(server, pushers, KILLS, rng)

@@ -14,8 +14,13 @@ KEYS = ["a1", "a2", "a3", "c1", "c2", "c3", "d1", "d2", "e10", "e1000", "e2000",
 
 @pytest.mark.slow
 def test_quick_bench_prints_every_figure(tmp_path: Path) -> None:
-    run = subprocess.run([sys.executable, "-m", "bench", "--quick", "--results", str(tmp_path)], cwd=ROOT,
-                         capture_output=True, text=True, timeout=600)
+    run = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--results", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     rows = {line.split()[0]: line for line in run.stdout.splitlines() if line.strip()}
     assert [key for key in KEYS if key not in rows] == []
