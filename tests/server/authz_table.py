@@ -1,0 +1,384 @@
+"""The authorization matrix as data: every route × actor × object scope → the expected status.
+
+security.md ("Authorization") and api.md say who may call what. Each :class:`Row` is
+``(route_key, method, path_template, body_factory, {actor: {scope: status}})``; the test
+(``test_authz_matrix.py``) runs every cell against the real app and checks that the table covers
+every route of ``app.routes``.
+
+**Scope is relative to the caller.** ``own`` is an object of the caller itself (for a parent: of its
+first child), ``sibling`` one of the caller's sibling (for a parent: of its second child), ``other``
+one of a child of the other family (for the other family's members, that is *our* family). So the
+other family's child and parent mirror ours and every cross-family check runs in both directions.
+Routes without an object (a buy, ``GET /api/family``, the public routes) have the single scope ``-``.
+The test adds the scope ``missing`` (an id that exists nowhere), which must answer like ``other``.
+
+**Order of the checks** (the first that fails answers):
+
+1. no valid access token (none, expired, a refresh token, another audience) → 401 ``UNAUTHENTICATED``
+   (public routes ignore the header: an expired token must still be able to refresh or sign in);
+2. the ADMIN on family data → 404 (it has no family);
+3. an object outside the caller's family (or one that does not exist) → 404, whatever the
+   caller's role or step-up: another family's objects do not exist for it, never 403;
+4. a role that may not call the route → 403 ``FORBIDDEN`` (a child on a parent route, also for
+   its sibling's objects: inside the family the answer depends on the caller only);
+5. a parent route that needs step-up (approve, paid, house rules, device revocation, PIN reset)
+   without it → 403 ``STEP_UP_REQUIRED``;
+6. on routes a child may call, a sibling's object → 404 (a child sees only its own).
+
+One exception, from sync.md ("Push", step 1): the ``client_id`` in a sync push or pull must be the
+caller's own device; a device of the caller's family that is not its own is 403 (a sibling's too).
+
+The problem ``code`` follows from the status: 401 ``UNAUTHENTICATED``, 404 ``NOT_FOUND``, 403
+``STEP_UP_REQUIRED`` for a parent without step-up on a step-up row, else 403 ``FORBIDDEN``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "ACTORS",
+    "DERIVED_ACTORS",
+    "DERIVED_SCOPES",
+    "NO_SCOPE",
+    "ROWS",
+    "SCOPES",
+    "Row",
+    "expected_code",
+]
+
+ACTORS = (
+    "anonymous",
+    "child",
+    "sibling",  # the other child of the same family
+    "parent",  # signed in and stepped up (password re-entered in the last 5 minutes)
+    "parent_no_stepup",
+    "other_child",  # the other family's child
+    "other_parent",  # the other family's parent, stepped up
+    "admin",  # the server's operator: no family
+    "expired",  # a stepped-up parent's access token 16 minutes later
+    "refresh_as_access",  # the parent's (opaque) refresh token in the Authorization header
+)
+# Extra actors (research/security.md §3(a)) whose every cell equals another actor's.
+DERIVED_ACTORS = {
+    "parent_stale_stepup": "parent_no_stepup",  # elevated until a second ago
+    "wrong_audience": "expired",  # a well-signed parent token for another audience
+}
+SCOPES = ("own", "sibling", "other")
+NO_SCOPE = "-"
+# A derived scope: an id that exists nowhere must answer exactly like another family's object (else the
+# status would tell a caller that some other family has such an object).
+DERIVED_SCOPES = {"missing": "other"}
+
+Target = Mapping[str, Any]
+"""What a case is about, filled by the test: ``user_id`` (the object's child), ``client_id``,
+``trade_id``, ``request_id``, ``amount_real``, ``code``, ``seq`` (the device's next push seq),
+``refresh_token``, ``symbol``, ``quote_id``, ``price``, ``email``, ``pin``, ``child_client_id``,
+``uniq``."""
+BodyFactory = Callable[[Target], dict[str, Any]]
+
+UNAUTHENTICATED = ("anonymous", "expired", "refresh_as_access")
+
+
+@dataclass(frozen=True)
+class Row:
+    route_key: str  # the route's operation_id, with "[variant]" for a second row of the same route
+    method: str
+    path: str  # a template over the Target's keys
+    body: BodyFactory | None
+    expect: Mapping[str, Mapping[str, int]]  # actor → scope → status
+    target: str = "member"  # which object a case needs (see ``World.target`` in the test)
+    mutates: bool = False  # a domain write: a denied call must leave the database as it was
+    step_up: bool = False  # a parent route that needs step-up
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        return tuple(next(iter(self.expect.values())))
+
+
+def expected_code(row: Row, actor: str, status: int) -> str | None:
+    """The problem ``code`` a denial must carry (``None`` for a success)."""
+    if status == 401:
+        return "UNAUTHENTICATED"
+    if status == 404:
+        return "NOT_FOUND"
+    if status == 403:
+        return "STEP_UP_REQUIRED" if row.step_up and actor == "parent_no_stepup" else "FORBIDDEN"
+    return None
+
+
+def _same(status: int) -> dict[str, dict[str, int]]:
+    """A public route: the Authorization header is ignored, every actor gets ``status``."""
+    return {actor: {NO_SCOPE: status} for actor in ACTORS}
+
+
+def _unscoped(*, child: int, parent: int, admin: int = 404) -> dict[str, dict[str, int]]:
+    """A signed-in route without an object."""
+    table = {actor: {NO_SCOPE: 401} for actor in UNAUTHENTICATED}
+    for actor in ("child", "sibling", "other_child"):
+        table[actor] = {NO_SCOPE: child}
+    for actor in ("parent", "parent_no_stepup", "other_parent"):
+        table[actor] = {NO_SCOPE: parent}
+    table["admin"] = {NO_SCOPE: admin}
+    return {actor: table[actor] for actor in ACTORS}
+
+
+def _scoped(
+    *,
+    child: tuple[int, int, int],
+    parent: tuple[int, int, int],
+    parent_no_stepup: tuple[int, int, int] | None = None,
+    admin: int = 404,
+) -> dict[str, dict[str, int]]:
+    """(own, sibling, other) for the children and the parents; the other family mirrors ours."""
+    rows: dict[str, tuple[int, ...]] = {actor: (401, 401, 401) for actor in UNAUTHENTICATED}
+    for actor in ("child", "sibling", "other_child"):
+        rows[actor] = child
+    for actor in ("parent", "other_parent"):
+        rows[actor] = parent
+    rows["parent_no_stepup"] = parent_no_stepup or parent
+    rows["admin"] = (admin, admin, admin)
+    return {actor: dict(zip(SCOPES, rows[actor], strict=True)) for actor in ACTORS}
+
+
+# The child's own data: the child itself or a parent of its family (api.md "the child, its parents").
+CHILD_DATA = _scoped(child=(200, 404, 404), parent=(200, 200, 404))
+# A parent's change to a child (no step-up): a child is refused inside its family, 404 outside it.
+PARENT_CHANGE = _scoped(child=(403, 403, 404), parent=(201, 201, 404))
+
+
+def _parent_step_up(ok: int) -> dict[str, dict[str, int]]:
+    """A parent's change that needs step-up (the row sets ``step_up``: its 403s are STEP_UP_REQUIRED)."""
+    return _scoped(child=(403, 403, 404), parent=(ok, ok, 404), parent_no_stepup=(403, 403, 404))
+
+
+PASSWORD = "correct horse battery staple"  # tests.helpers.PASSWORD: every parent's
+SIGNUP = {"display_name": "새 가족", "family_name": "새집", "locale": "ko", "password": PASSWORD}
+
+
+def _trade(t: Target) -> dict[str, Any]:
+    return {"symbol": t["symbol"], "quantity": 1_000_000, "quote_id": t["quote_id"], "price": t["price"]}
+
+
+ROWS: tuple[Row, ...] = (
+    # -- public: no token needed, a token changes nothing --------------------------------------------
+    Row("health", "GET", "/health", None, _same(200)),
+    Row("ready", "GET", "/ready", None, _same(200)),
+    Row(
+        "register",
+        "POST",
+        "/api/users/register",
+        lambda t: {**SIGNUP, "email": f"new-{t['uniq']}@example.org"},
+        _same(201),
+    ),
+    Row(
+        "login",
+        "POST",
+        "/api/users/login",
+        lambda t: {"email": t["email"], "password": PASSWORD, "client_id": f"login-{t['uniq']}"},
+        _same(200),
+    ),
+    Row(
+        "loginPin",
+        "POST",
+        "/api/users/login/pin",
+        lambda t: {"client_id": t["child_client_id"], "child_id": t["user_id"], "pin": t["pin"]},
+        _same(200),
+    ),
+    Row(
+        "joinFamily",
+        "POST",
+        "/api/users/family/join",
+        lambda t: {"code": t["code"], "client_id": f"join-{t['uniq']}", "device_name": "tablet"},
+        _same(200),
+        target="join_code",
+    ),
+    Row(
+        "refreshTokens",
+        "POST",
+        "/api/auth/refresh",
+        lambda t: {"refresh_token": t["refresh_token"]},
+        _same(200),
+        target="session",
+    ),
+    Row(
+        "logout",
+        "POST",
+        "/api/auth/logout",
+        lambda t: {"refresh_token": t["refresh_token"]},
+        _same(204),
+        target="session",
+    ),
+    # the setup token was spent when the operator was created: nobody can make a second one
+    Row(
+        "adminSetup",
+        "POST",
+        "/api/admin/setup",
+        lambda t: {
+            "token": "spent",
+            "email": f"ops-{t['uniq']}@example.org",
+            "password": PASSWORD,
+            "display_name": "ops",
+        },
+        _same(403),
+        mutates=True,
+    ),
+    # -- accounts and family ---------------------------------------------------------------------------
+    Row("getProfile", "GET", "/api/users/{user_id}/profile", None, CHILD_DATA),
+    Row(
+        "createChild",
+        "POST",
+        "/api/users/children",
+        lambda t: {"display_name": "새싹", "birth_year": 2016, "pin": "480263", "preset": "classic"},
+        _unscoped(child=403, parent=201),
+        mutates=True,
+    ),
+    Row(
+        "resetChildPin",
+        "POST",
+        "/api/users/children/{user_id}/pin",
+        lambda t: {"pin": t["pin"]},  # the same PIN again: the child's sign-in keeps working
+        _parent_step_up(204),
+        mutates=True,
+        step_up=True,
+    ),
+    Row(
+        "createLinkCode",
+        "POST",
+        "/api/users/family/link",
+        lambda t: {"kind": "child_device", "child_id": t["user_id"]},
+        PARENT_CHANGE,
+        mutates=True,
+    ),
+    Row(
+        "createLinkCode[parent_invite]",
+        "POST",
+        "/api/users/family/link",
+        lambda t: {"kind": "parent_invite"},
+        _unscoped(child=403, parent=201),
+        mutates=True,
+    ),
+    Row(
+        "stepUp",
+        "POST",
+        "/api/auth/step-up",
+        lambda t: {"password": PASSWORD},
+        _unscoped(child=403, parent=200, admin=403),  # not family data: the operator has the wrong role
+    ),
+    Row("getFamily", "GET", "/api/family", None, _unscoped(child=200, parent=200)),
+    Row(
+        "revokeDevice",
+        "DELETE",
+        "/api/family/devices/{client_id}",
+        None,
+        _parent_step_up(204),
+        target="fresh_device",
+        mutates=True,
+        step_up=True,
+    ),
+    Row(
+        "grant",
+        "POST",
+        "/api/family/grants",
+        lambda t: {"child_id": t["user_id"], "amount": 1_000, "reason": "심부름"},
+        PARENT_CHANGE,
+        mutates=True,
+    ),
+    Row(
+        "setHouseRules",
+        "PUT",
+        "/api/family/children/{user_id}/rules",
+        lambda t: {"trades_per_day": 1_000},  # what the world already has: a success changes nothing else
+        _parent_step_up(200),
+        mutates=True,
+        step_up=True,
+    ),
+    # -- game ------------------------------------------------------------------------------------------
+    Row("getPortfolio", "GET", "/api/game/portfolio/{user_id}", None, CHILD_DATA),
+    Row("listTrades", "GET", "/api/game/trades/{user_id}", None, CHILD_DATA),
+    Row("getPerformance", "GET", "/api/game/performance/{user_id}?range=ALL", None, CHILD_DATA),
+    Row("getLedger", "GET", "/api/game/ledger/{user_id}", None, CHILD_DATA),
+    # a trade is always on the caller's own book: only a child trades
+    Row("buy", "POST", "/api/game/trade/buy", _trade, _unscoped(child=200, parent=403), mutates=True),
+    Row("sell", "POST", "/api/game/trade/sell", _trade, _unscoped(child=200, parent=403), mutates=True),
+    Row(
+        "cancelOrder",
+        "DELETE",
+        "/api/game/orders/{trade_id}?child_id={user_id}",
+        None,
+        _scoped(child=(200, 404, 404), parent=(200, 200, 404)),
+        target="queued_order",
+        mutates=True,
+    ),
+    # -- allowance -------------------------------------------------------------------------------------
+    Row(
+        "requestAllowance",
+        "POST",
+        "/api/allowance/request",
+        lambda t: {"amount_game": 100},
+        _unscoped(child=201, parent=403),
+        mutates=True,
+    ),
+    Row(
+        "approveAllowance",
+        "PUT",
+        "/api/allowance/{request_id}/approve",
+        lambda t: {"version": 1, "amount_real": t["amount_real"]},
+        _parent_step_up(200),
+        target="pending_request",
+        mutates=True,
+        step_up=True,
+    ),
+    Row(
+        "rejectAllowance",
+        "PUT",
+        "/api/allowance/{request_id}/reject",
+        lambda t: {"version": 1, "reason": "다음 주에"},
+        _scoped(child=(403, 403, 404), parent=(200, 200, 404)),
+        target="pending_request",
+        mutates=True,
+    ),
+    Row(
+        "markAllowancePaid",
+        "PUT",
+        "/api/allowance/{request_id}/paid",
+        lambda t: {"method": "cash"},
+        _parent_step_up(200),
+        target="approved_request",
+        mutates=True,
+        step_up=True,
+    ),
+    Row("allowanceHistory", "GET", "/api/allowance/history/{user_id}", None, CHILD_DATA),
+    # -- sync: the device in the body is the object (own = the caller's own device) ------------------
+    Row(
+        "syncPush",
+        "POST",
+        "/api/sync/push",
+        lambda t: {
+            "protocol": 1,
+            "client_id": t["client_id"],
+            "mutations": [{"seq": t["seq"], "id": f"noop-{t['uniq']}", "name": "noop/v1", "args": {}}],
+        },
+        _scoped(child=(200, 403, 404), parent=(200, 403, 404)),
+        target="device",
+        mutates=True,
+    ),
+    Row(
+        "syncPull",
+        "POST",
+        "/api/sync/pull",
+        lambda t: {"protocol": 1, "client_id": t["client_id"], "cursor": 0},
+        _scoped(child=(200, 403, 404), parent=(200, 403, 404)),
+        target="device",
+    ),
+    # -- market: any signed-in caller, the operator too ------------------------------------------------
+    Row(
+        "getPrice",
+        "GET",
+        "/api/market/stocks/{symbol}/price",
+        None,
+        _unscoped(child=200, parent=200, admin=200),
+    ),
+)
