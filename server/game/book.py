@@ -8,7 +8,8 @@ import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sync.context import KST
+from sync.book import Effects
+from sync.context import KST, kst_day
 from sync.market import Quote
 from sync.records import Position, Request, Stats, Trade
 from sync.rules import HouseRules, Market
@@ -41,7 +42,13 @@ def current_rules(session: Session, child_id: str) -> HouseRules:
 
 
 class SqlBook:
-    """What the rules may read about ``child_id``; every read sees the transaction's own writes."""
+    """What the rules may read about ``child_id``, inside one write transaction.
+
+    One book serves every mutation of a push for its child: reads are loaded once and kept, and
+    :meth:`absorb` folds each decision's effects in after they were written, so the next decision
+    sees them without asking the database again. Quotes and the quotes served to the device do not
+    change inside a push (the device's pull, which serves them, is another transaction).
+    """
 
     def __init__(
         self,
@@ -55,67 +62,106 @@ class SqlBook:
     ) -> None:
         self.session, self.family_id, self.child_id = session, family_id, child_id
         self.client_id, self.now, self.market_clock = client_id, now, market_clock
+        self._balances: dict[str, int] | None = None
+        self._positions: dict[str, Position] | None = None
+        self._requests: dict[str, Request] | None = None
+        self._trades: dict[str, Trade | None] = {}
+        self._days: dict[str, int] = {}
+        self._stats: Stats | None = None
+        self._rules: HouseRules | None = None
+        self._parents: int | None = None
+        self._quotes: dict[str, Quote | None] = {}
+        self._latest: dict[str, Quote | None] = {}
+        self._served: dict[str, Quote | None] = {}
+        self._grants: set[str] = set()
 
+    # -- reads -----------------------------------------------------------------------------------
     def balance(self, account: str) -> int:
-        value = self.session.scalar(
-            select(Balance.balance).where(Balance.child_id == self.child_id, Balance.account == account)
-        )
-        return value or 0
+        if self._balances is None:
+            rows = self.session.execute(
+                select(Balance.account, Balance.balance).where(Balance.child_id == self.child_id)
+            )
+            self._balances = {account: balance for account, balance in rows}
+        return self._balances.get(account, 0)
+
+    def _position_map(self) -> dict[str, Position]:
+        if self._positions is None:
+            rows = self.session.execute(
+                select(PositionRow.symbol, PositionRow.quantity, PositionRow.cost).where(
+                    PositionRow.child_id == self.child_id
+                )
+            )
+            self._positions = {sym: Position(symbol=sym, quantity=qty, cost=cost) for sym, qty, cost in rows}
+        return self._positions
 
     def position(self, symbol: str) -> Position:
-        row = self.session.get(PositionRow, (self.child_id, symbol))
-        return (
-            Position(symbol=symbol, quantity=row.quantity, cost=row.cost) if row else Position(symbol=symbol)
-        )
+        return self._position_map().get(symbol) or Position(symbol=symbol)
 
     def positions(self) -> list[Position]:
-        rows = self.session.scalars(
-            select(PositionRow).where(PositionRow.child_id == self.child_id, PositionRow.quantity != 0)
-        )
-        return [Position(symbol=r.symbol, quantity=r.quantity, cost=r.cost) for r in rows]
+        return [p for p in self._position_map().values() if p.quantity]
 
     def trade(self, trade_id: str) -> Trade | None:
-        row = self.session.get(TradeRow, trade_id)
-        if row is None or row.child_id != self.child_id:
-            return None
-        return msgspec.convert(row.data, Trade, strict=False)
+        if trade_id not in self._trades:
+            data = self.session.scalar(
+                select(TradeRow.data).where(TradeRow.trade_id == trade_id, TradeRow.child_id == self.child_id)
+            )
+            self._trades[trade_id] = msgspec.convert(data, Trade, strict=False) if data else None
+        return self._trades[trade_id]
+
+    def _request_map(self) -> dict[str, Request]:
+        if self._requests is None:
+            rows = self.session.scalars(select(RequestRow.data).where(RequestRow.child_id == self.child_id))
+            requests = [msgspec.convert(data, Request, strict=False) for data in rows]
+            self._requests = {r.request_id: r for r in requests}
+        return self._requests
 
     def request(self, request_id: str) -> Request | None:
-        row = self.session.get(RequestRow, request_id)
-        if row is None or row.child_id != self.child_id:
-            return None
-        return msgspec.convert(row.data, Request, strict=False)
+        return self._request_map().get(request_id)
 
     def requests(self) -> list[Request]:
-        rows = self.session.scalars(select(RequestRow).where(RequestRow.child_id == self.child_id))
-        return [msgspec.convert(r.data, Request, strict=False) for r in rows]
+        return list(self._request_map().values())
 
     def stats(self) -> Stats:
-        row = self.session.get(ChildState, self.child_id)
-        if row is None:
-            return Stats(child_id=self.child_id)
-        return Stats(
-            child_id=self.child_id, invested=row.invested, realised=row.realised, converted=row.converted
-        )
+        if self._stats is None:
+            row = self.session.get(ChildState, self.child_id)
+            self._stats = (
+                Stats(child_id=self.child_id)
+                if row is None
+                else Stats(
+                    child_id=self.child_id,
+                    invested=row.invested,
+                    realised=row.realised,
+                    converted=row.converted,
+                )
+            )
+        return self._stats
 
     def rules(self) -> HouseRules:
-        return current_rules(self.session, self.child_id)
+        if self._rules is None:
+            self._rules = current_rules(self.session, self.child_id)
+        return self._rules
 
     def quote(self, quote_id: str) -> Quote | None:
-        return quote_by_id(self.session, quote_id)
+        if quote_id not in self._quotes:
+            self._quotes[quote_id] = quote_by_id(self.session, quote_id)
+        return self._quotes[quote_id]
 
     def latest_quote(self, symbol: str) -> Quote | None:
-        return latest_quotes(self.session, [symbol]).get(symbol)
+        if symbol not in self._latest:
+            self._latest[symbol] = latest_quotes(self.session, [symbol]).get(symbol)
+        return self._latest[symbol]
 
     def newest_served_quote(self, symbol: str) -> Quote | None:
         if self.client_id is None:
             return None
-        quote_id = self.session.scalar(
-            select(DeviceQuote.quote_id).where(
-                DeviceQuote.client_id == self.client_id, DeviceQuote.symbol == symbol
+        if symbol not in self._served:
+            quote_id = self.session.scalar(
+                select(DeviceQuote.quote_id).where(
+                    DeviceQuote.client_id == self.client_id, DeviceQuote.symbol == symbol
+                )
             )
-        )
-        return quote_by_id(self.session, quote_id) if quote_id else None
+            self._served[symbol] = self.quote(quote_id) if quote_id else None
+        return self._served[symbol]
 
     def fx_quote(self) -> Quote | None:
         return self.latest_quote(FX_SYMBOL)
@@ -124,28 +170,34 @@ class SqlBook:
         return self.market_clock.is_open(market, self.now)
 
     def trades_on_day(self, day: str) -> int:
-        start = datetime.fromisoformat(day).replace(tzinfo=KST)
-        count = self.session.scalar(
-            select(func.count())
-            .select_from(TradeRow)
-            .where(
-                TradeRow.child_id == self.child_id,
-                TradeRow.status != "rejected",
-                TradeRow.created_at >= start,
-                TradeRow.created_at < start + timedelta(days=1),
+        if day not in self._days:
+            start = datetime.fromisoformat(day).replace(tzinfo=KST)
+            count = self.session.scalar(
+                select(func.count())
+                .select_from(TradeRow)
+                .where(
+                    TradeRow.child_id == self.child_id,
+                    TradeRow.status != "rejected",
+                    TradeRow.created_at >= start,
+                    TradeRow.created_at < start + timedelta(days=1),
+                )
             )
-        )
-        return count or 0
+            self._days[day] = count or 0
+        return self._days[day]
 
     def parent_count(self) -> int:
-        count = self.session.scalar(
-            select(func.count())
-            .select_from(User)
-            .where(User.family_id == self.family_id, User.role == "parent")
-        )
-        return count or 0
+        if self._parents is None:
+            count = self.session.scalar(
+                select(func.count())
+                .select_from(User)
+                .where(User.family_id == self.family_id, User.role == "parent")
+            )
+            self._parents = count or 0
+        return self._parents
 
     def grant_exists(self, grant_id: str) -> bool:
+        if grant_id in self._grants:
+            return True
         found = self.session.scalar(
             select(LedgerEntry.id)
             .where(
@@ -156,3 +208,29 @@ class SqlBook:
             .limit(1)
         )
         return found is not None
+
+    # -- after a decision was written ------------------------------------------------------------
+    def absorb(self, effects: Effects) -> None:
+        """Fold in effects that are now written, exactly as the writer wrote them."""
+        if self._balances is not None:
+            for entry in effects.entries:
+                self._balances[entry.account] = self._balances.get(entry.account, 0) + entry.amount
+        for record in effects.records:
+            if isinstance(record, Position):
+                self._position_map()[record.symbol] = record
+            elif isinstance(record, Trade):
+                self._count_trade(self._trades.get(record.trade_id), record)
+                self._trades[record.trade_id] = record
+            elif isinstance(record, Request):
+                self._request_map()[record.request_id] = record
+            elif isinstance(record, Stats):
+                self._stats = record
+            elif isinstance(record, HouseRules):
+                self._rules = record
+        self._grants.update(effects.grants)
+
+    def _count_trade(self, before: Trade | None, after: Trade) -> None:
+        day = kst_day(after.created_at)
+        if day in self._days:
+            counted = (before is not None and before.status != "rejected", after.status != "rejected")
+            self._days[day] += {(False, True): 1, (True, False): -1}.get(counted, 0)

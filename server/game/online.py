@@ -90,4 +90,4 @@ def run_online(
             recorded = None  # the failure count commits with this transaction
     if recorded is None:
         raise ProblemError(503, ProtocolCode.UNAVAILABLE, "try again shortly", headers={"Retry-After": "2"})
-    return recorded.result
+    return recorded

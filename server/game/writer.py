@@ -11,7 +11,8 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Table, bindparam, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from sync.book import Effects
@@ -36,13 +37,37 @@ __all__ = ["Posting", "log_change", "post_effects"]
 # Core statements on the tables, built once: the ORM-enabled insert/update path costs several times
 # more per statement, and one trade writes about a dozen of these rows (see bench/).
 _BALANCES = Balance.__table__
-_LOG_INSERT = ChangeLog.__table__.insert().returning(ChangeLog.__table__.c.server_seq)
+_LOG = ChangeLog.__table__
+_LOG_INSERT = _LOG.insert().returning(_LOG.c.server_seq, sort_by_parameter_order=True)
 _ENTRY_INSERT = LedgerEntry.__table__.insert()
-_BALANCE_UPDATE = (
+# the CHECK constraint refuses a balance that may not go negative: a rule bug cannot overdraw
+_BALANCE_ADD = (
     _BALANCES.update()
     .where(_BALANCES.c.child_id == bindparam("c"), _BALANCES.c.account == bindparam("a"))
-    .values(balance=bindparam("balance"))
+    .values(balance=_BALANCES.c.balance + bindparam("d"))
+    .returning(_BALANCES.c.balance)
 )
+
+
+_UPSERTS: dict[tuple[str, str], Any] = {}
+
+
+def _upsert(session: Session, model: type, values: dict[str, Any]) -> None:
+    """Insert the row, or overwrite its non-key columns when its primary key exists.
+
+    The statement is built once per table and backend (both speak ``ON CONFLICT … DO UPDATE``).
+    """
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    backend = session.get_bind().dialect.name
+    statement = _UPSERTS.get((backend, table.name))
+    if statement is None:
+        dialect = postgresql if backend == "postgresql" else sqlite
+        keys = [column.name for column in table.primary_key]
+        insert = dialect.insert(table)
+        changes = {c.name: insert.excluded[c.name] for c in table.columns if c.name not in keys}
+        statement = insert.on_conflict_do_update(index_elements=keys, set_=changes)
+        _UPSERTS[(backend, table.name)] = statement
+    session.connection().execute(statement, values)
 
 
 @dataclass(frozen=True)
@@ -78,7 +103,7 @@ def log_change(
         "data": data,
         "created_at": now,
     }
-    return int(session.connection().execute(_LOG_INSERT, row).scalar_one())
+    return int(session.connection().execute(_LOG_INSERT, [row]).scalar_one())
 
 
 def _builtins(record: object) -> dict[str, Any]:
@@ -112,19 +137,11 @@ def _post_entries(session: Session, p: Posting, effects: Effects, now: datetime)
             for e in effects.entries
         ],
     )
-    rows = db.execute(
-        select(_BALANCES.c.account, _BALANCES.c.balance).where(
-            _BALANCES.c.child_id == p.child_id, _BALANCES.c.account.in_(list(totals))
-        )
-    )
-    existing = {account: balance for account, balance in rows}
     changed: dict[str, int] = {}
     for account, delta in totals.items():
-        spec = account_spec(account)
-        if account in existing:
-            new = existing[account] + delta
-            db.execute(_BALANCE_UPDATE, {"c": p.child_id, "a": account, "balance": new})
-        else:
+        new = db.execute(_BALANCE_ADD, {"c": p.child_id, "a": account, "d": delta}).scalar()
+        if new is None:  # the account's first posting
+            spec = account_spec(account)
             new = delta
             db.execute(
                 _BALANCES.insert(),
@@ -138,20 +155,8 @@ def _post_entries(session: Session, p: Posting, effects: Effects, now: datetime)
                     "balance": new,
                 },
             )
-        if new < 0 and not spec.may_go_negative:
-            raise ValueError(f"{account} would go negative")  # rules check first; this is a bug guard
-        changed[account] = new
+        changed[account] = int(new)
     return changed
-
-
-def _upsert(session: Session, model: type, key: dict[str, Any], values: dict[str, Any]) -> None:
-    row = session.get(model, tuple(key.values()) if len(key) > 1 else next(iter(key.values())))
-    if row is None:
-        session.add(model(**key, **values))
-    else:
-        for name, value in values.items():
-            setattr(row, name, value)
-    session.flush()
 
 
 def _post_record(
@@ -160,12 +165,19 @@ def _post_record(
     """Store one record; returns its change-log (entity, id, data)."""
     fam, child = p.family_id, p.child_id
     if isinstance(record, Position):
-        values = {"family_id": fam, "quantity": record.quantity, "cost": record.cost}
-        _upsert(session, PositionRow, {"child_id": child, "symbol": record.symbol}, values)
+        values = {
+            "child_id": child,
+            "symbol": record.symbol,
+            "family_id": fam,
+            "quantity": record.quantity,
+            "cost": record.cost,
+        }
+        _upsert(session, PositionRow, values)
         return "position", f"{child}:{record.symbol}", {"child_id": child, **_builtins(record)}
     if isinstance(record, Trade):
         data = _builtins(record)
         values = {
+            "trade_id": record.trade_id,
             "family_id": fam,
             "child_id": child,
             "symbol": record.symbol,
@@ -173,27 +185,29 @@ def _post_record(
             "created_at": record.created_at,
             "data": data,
         }
-        _upsert(session, TradeRow, {"trade_id": record.trade_id}, values)
+        _upsert(session, TradeRow, values)
         return "trade", record.trade_id, data
     if isinstance(record, Request):
         data = _builtins(record)
         values = {
+            "request_id": record.request_id,
             "family_id": fam,
             "child_id": child,
             "status": record.status.value,
             "created_at": record.created_at,
             "data": data,
         }
-        _upsert(session, RequestRow, {"request_id": record.request_id}, values)
+        _upsert(session, RequestRow, values)
         return "request", record.request_id, data
     if isinstance(record, Stats):
         values = {
+            "child_id": child,
             "family_id": fam,
             "invested": record.invested,
             "realised": record.realised,
             "converted": record.converted,
         }
-        _upsert(session, ChildState, {"child_id": child}, values)
+        _upsert(session, ChildState, values)
         return "stats", child, _builtins(record)
     if isinstance(record, HouseRules):
         version = (
@@ -212,13 +226,30 @@ def _post_record(
 
 def post_effects(session: Session, p: Posting, effects: Effects, now: datetime) -> int | None:
     """Write ``effects``; returns the last change-log ``server_seq`` written (``None`` if nothing changed)."""
+    changes: list[tuple[str, str, dict[str, Any]]] = [
+        (
+            "balance",
+            f"{p.child_id}:{account}",
+            {"child_id": p.child_id, "account": account, "balance": value},
+        )
+        for account, value in _post_entries(session, p, effects, now).items()
+    ]
+    changes += [_post_record(session, p, record, now) for record in effects.records]
     last: int | None = None
-    for account, balance in _post_entries(session, p, effects, now).items():
-        data = {"child_id": p.child_id, "account": account, "balance": balance}
-        last = log_change(session, p.family_id, p.child_id, "balance", f"{p.child_id}:{account}", data, now)
-    for record in effects.records:
-        entity, entity_id, data = _post_record(session, p, record, now)
-        last = log_change(session, p.family_id, p.child_id, entity, entity_id, data, now)
+    if changes:
+        rows = [
+            {
+                "family_id": p.family_id,
+                "audience": p.child_id,
+                "entity": entity,
+                "entity_id": entity_id,
+                "op": "put",
+                "data": data,
+                "created_at": now,
+            }
+            for entity, entity_id, data in changes
+        ]
+        last = max(session.connection().execute(_LOG_INSERT, rows).scalars())
     if effects.events:
         session.connection().execute(
             Outbox.__table__.insert(),

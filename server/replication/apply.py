@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -32,7 +31,6 @@ from ..principal import Principal
 __all__ = [
     "POISON_AFTER",
     "Poisoned",
-    "Recorded",
     "args_hash",
     "decide_and_record",
     "refusal",
@@ -45,12 +43,6 @@ POISON_AFTER = 3
 
 class Poisoned(Exception):
     """The handler failed unexpectedly and has not yet failed ``POISON_AFTER`` times: retry later."""
-
-
-@dataclass(frozen=True)
-class Recorded:
-    result: MutationResult
-    row: MutationRow
 
 
 def args_hash(name: str, args: dict[str, Any]) -> str:
@@ -79,8 +71,13 @@ def _ref_id(args: dict[str, Any]) -> str | None:
 def _child_in_family(session: Session, principal: Principal, child_id: str | None) -> bool:
     if child_id is None or principal.family_id is None:
         return False
-    user = session.get(User, child_id)
-    return user is not None and user.family_id == principal.family_id and user.role == "child"
+    children: dict[str, bool] = session.info.setdefault("yongdon.children", {})  # one lookup per push
+    if child_id not in children:
+        user = session.get(User, child_id)
+        children[child_id] = (
+            user is not None and user.family_id == principal.family_id and user.role == "child"
+        )
+    return children[child_id]
 
 
 def refusal(session: Session, principal: Principal, name: str, args: dict[str, Any]) -> Code | None:
@@ -128,7 +125,7 @@ def decide_and_record(
     now: datetime,
     market_clock: MarketClock,
     served_client_id: str | None,
-) -> Recorded:
+) -> MutationResult:
     """Run the handler for a new mutation and store its outcome. Raises :class:`Poisoned`.
 
     ``served_client_id`` is the device whose served quotes the fill rule consults.
@@ -140,60 +137,86 @@ def decide_and_record(
         status, code = Outcome.REJECTED, refused.value
     else:
         try:
-            with session.begin_nested():
-                if child_id is not None:
-                    assert principal.family_id is not None
-                    book = SqlBook(
-                        session,
-                        family_id=principal.family_id,
-                        child_id=child_id,
-                        client_id=served_client_id,
-                        now=now,
-                        market_clock=market_clock,
-                    )
-                    effects = decide(name, args, book, Context(principal.actor(), child_id, now, mutation_id))
-                    posting = Posting(
-                        family_id=principal.family_id,
-                        child_id=child_id,
-                        txn_id=mutation_id,
-                        actor_id=principal.user_id,
-                        kind=name.split("/")[0],
-                        ref_id=_ref_id(args),
-                        reason=args.get("reason") if isinstance(args.get("reason"), str) else None,
-                    )
+            if child_id is not None:
+                assert principal.family_id is not None
+                book = _book(session, principal.family_id, child_id, served_client_id, now, market_clock)
+                # deciding only reads; the savepoint guards the writes, so a rejection costs none
+                effects = decide(name, args, book, Context(principal.actor(), child_id, now, mutation_id))
+                posting = Posting(
+                    family_id=principal.family_id,
+                    child_id=child_id,
+                    txn_id=mutation_id,
+                    actor_id=principal.user_id,
+                    kind=name.split("/")[0],
+                    ref_id=_ref_id(args),
+                    reason=args.get("reason") if isinstance(args.get("reason"), str) else None,
+                )
+                with session.begin_nested():
                     server_seq = post_effects(session, posting, effects, now)
-                    status = Outcome.ADJUSTED if effects.adjusted else Outcome.APPLIED
-                    detail = msgspec.to_builtins(effects.detail) or None
+                book.absorb(effects)
+                status = Outcome.ADJUSTED if effects.adjusted else Outcome.APPLIED
+                detail = msgspec.to_builtins(effects.detail) or None
         except Rejected as rejected:
             status, code = Outcome.REJECTED, rejected.code.value
             detail = msgspec.to_builtins(rejected.detail) or None
         except (OperationalError, TemporaryFailure):
             raise  # the database is busy: nothing is recorded, the push answers 503
         except Exception as error:  # a bug in a handler: retried, then recorded (a poison must not wedge)
+            session.info.pop(_BOOKS, None)  # what the books held may not match the database any more
             if _count_failure(session, mutation_id, error) < POISON_AFTER:
                 raise Poisoned(mutation_id) from error
             status, code, detail = Outcome.REJECTED, Code.INTERNAL.value, {"error": type(error).__name__}
-    row = MutationRow(
-        mutation_id=mutation_id,
-        client_id=client_id,
-        seq=seq,
-        user_id=principal.user_id,
-        family_id=principal.family_id,
-        child_id=child_id,
-        name=name,
-        args=args,
-        args_hash=args_hash(name, args),
-        base_cursor=base_cursor,
-        device_created_at=device_created_at,
-        received_at=now,
-        status=status.value,
-        code=code,
-        detail=detail,
-        server_seq=server_seq,
+    session.execute(
+        _INSERT_MUTATION,
+        {
+            "mutation_id": mutation_id,
+            "client_id": client_id,
+            "seq": seq,
+            "user_id": principal.user_id,
+            "family_id": principal.family_id,
+            "child_id": child_id,
+            "name": name,
+            "args": args,
+            "args_hash": args_hash(name, args),
+            "base_cursor": base_cursor,
+            "device_created_at": device_created_at,
+            "received_at": now,
+            "status": status.value,
+            "code": code,
+            "detail": detail,
+            "server_seq": server_seq,
+        },
     )
-    session.add(row)
-    session.flush()
-    return Recorded(stored_result(row), row)
+    return MutationResult(
+        seq=seq, id=mutation_id, status=status, code=code, detail=detail, server_seq=server_seq
+    )
+
+
+_INSERT_MUTATION = insert(MutationRow)
+_BOOKS = "yongdon.books"
+
+
+def _book(
+    session: Session,
+    family_id: str,
+    child_id: str,
+    client_id: str | None,
+    now: datetime,
+    market_clock: MarketClock,
+) -> SqlBook:
+    """The child's book for this transaction (one per push, kept in the session)."""
+    books: dict[tuple[str, str | None], SqlBook] = session.info.setdefault(_BOOKS, {})
+    key = (child_id, client_id)
+    if key not in books:
+        books[key] = SqlBook(
+            session,
+            family_id=family_id,
+            child_id=child_id,
+            client_id=client_id,
+            now=now,
+            market_clock=market_clock,
+        )
+    return books[key]
 
 
 def find_mutation(session: Session, mutation_id: str) -> MutationRow | None:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 import msgspec
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sync.errors import Code, ProtocolCode
@@ -13,7 +14,7 @@ from sync.handlers import SUPPORTED, needs_step_up
 from sync.protocol import SUPPORTED_PROTOCOLS, Mutation, MutationResult, Outcome, PushRequest, PushResponse
 
 from ..db import Database
-from ..db.models import Device, MutationAlias
+from ..db.models import Device, MutationAlias, MutationRow
 from ..errors import ProblemError
 from ..market.clock import MarketClock
 from ..principal import Principal
@@ -77,8 +78,13 @@ def _retry_result(session: Session, client_id: str, m: Mutation) -> MutationResu
     return None
 
 
-def _adopt(session: Session, client_id: str, m: Mutation) -> MutationResult | None:
-    """A mutation id first processed under another device (a client reset re-queued it)."""
+def _adopt(session: Session, client_id: str, m: Mutation, known: set[str]) -> MutationResult | None:
+    """A mutation id first processed under another device (a client reset re-queued it).
+
+    ``known`` holds the push's mutation ids the server already has (looked up in one query).
+    """
+    if m.id not in known:
+        return None
     original = find_mutation(session, m.id)
     if original is None:
         return None
@@ -121,6 +127,10 @@ def push(
     with db.write(principal.family_id) as session:
         device = own_device(session, principal, body.client_id)
         received = now()
+        fresh = [m.id for m in body.mutations if m.seq > device.last_seq]
+        known = set(
+            session.scalars(select(MutationRow.mutation_id).where(MutationRow.mutation_id.in_(fresh)))
+        )
         for m in body.mutations:
             if m.seq <= device.last_seq:
                 retried = _retry_result(session, body.client_id, m)
@@ -142,7 +152,7 @@ def push(
                     extra={"expected_seq": device.last_seq + 1, "last_seq": device.last_seq},
                 )
                 break
-            adopted = _adopt(session, body.client_id, m)
+            adopted = _adopt(session, body.client_id, m, known)
             if adopted is None:
                 if (
                     needs_step_up(m.name, m.args)
@@ -180,7 +190,7 @@ def push(
                         headers={"Retry-After": "2"},
                     )
                     break
-                adopted = recorded.result
+                adopted = recorded
             results.append(adopted)
             device.last_seq = m.seq
         device.last_seen_at = received
