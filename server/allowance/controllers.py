@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, get, post, put
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy import select
 
@@ -17,11 +15,10 @@ from sync.protocol import Id, PositiveWon, Reason, Won
 from ..db import Database
 from ..db.models import RequestRow
 from ..errors import ProblemError
-from ..game.controllers import IdempotencyKey, mutation_response
-from ..game.online import run_online
+from ..game.controllers import RUNNER, IdempotencyKey, mutation_response
+from ..game.online import Runner
 from ..game.scope import visible_child
 from ..ids import new_id
-from ..market.clock import MarketClock, provide_market_clock
 from ..principal import Principal
 
 __all__ = ["ROUTES"]
@@ -47,120 +44,91 @@ class PaidBody(msgspec.Struct, forbid_unknown_fields=True):
     reference: Annotated[str, msgspec.Meta(max_length=200)] | None = None
 
 
-def _request(db: Database, request_id: str) -> dict[str, Any] | None:
-    with db.read() as session:
-        row = session.get(RequestRow, request_id)
-        return row.data if row else None
-
-
-def _child_of(db: Database, principal: Principal, request_id: str) -> str:
-    """The child a request belongs to, if the caller's family owns it (else 404)."""
+def _owned(db: Database, principal: Principal, request_id: str) -> dict[str, Any]:
+    """The request as stored, if the caller's family owns it (else 404)."""
     with db.read() as session:
         row = session.get(RequestRow, request_id)
         if row is None or row.family_id != principal.family_id:
             raise ProblemError(404, "NOT_FOUND", "no such request")
-        return row.child_id
+        return row.data
+
+
+def _answer(runner: Runner, name: str, args: dict[str, Any], key: str | None) -> dict[str, Any]:
+    result = runner.run(name, args, key)
+    with runner.db.read() as session:
+        row = session.get(RequestRow, args["request_id"])
+        return mutation_response(result, request=row.data if row else None)
 
 
 class AllowanceController(Controller):
     path = "/api/allowance"
     tags = ["allowance"]
-    dependencies = {"market_clock": Provide(provide_market_clock, sync_to_thread=False)}
-
-    def _run(
-        self,
-        request: Request[Principal, Any, Any],
-        name: str,
-        args: dict[str, Any],
-        db: Database,
-        clock: Callable[[], datetime],
-        market_clock: MarketClock,
-        key: str | None,
-    ) -> dict[str, Any]:
-        result = run_online(
-            db, request.user, name, args, idempotency_key=key, now=clock, market_clock=market_clock
-        )
-        return mutation_response(result, request=_request(db, args["request_id"]))
+    dependencies = RUNNER
 
     @post("/request", operation_id="requestAllowance", sync_to_thread=True, status_code=201)
     def make(
         self,
-        request: Request[Principal, Any, Any],
         data: JSONBody[RequestBody],
-        db: NamedDependency[Database],
-        clock: NamedDependency[Callable[[], datetime]],
-        market_clock: NamedDependency[MarketClock],
+        runner: NamedDependency[Runner],
         idempotency_key: IdempotencyKey = None,
     ) -> dict[str, Any]:
         """A child asks to convert realised game profit into real pocket money."""
         args = {"request_id": data.request_id or new_id(), "amount_game": data.amount_game}
-        return self._run(request, "allowance.request/v1", args, db, clock, market_clock, idempotency_key)
+        return _answer(runner, "allowance.request/v1", args, idempotency_key)
 
     @put("/{request_id:str}/approve", operation_id="approveAllowance", sync_to_thread=True)
     def approve(
         self,
-        request: Request[Principal, Any, Any],
         request_id: FromPath[str],
         data: JSONBody[ApproveBody],
-        db: NamedDependency[Database],
-        clock: NamedDependency[Callable[[], datetime]],
-        market_clock: NamedDependency[MarketClock],
+        runner: NamedDependency[Runner],
         idempotency_key: IdempotencyKey = None,
     ) -> dict[str, Any]:
         """Approve exactly the version and amount the parent saw (step-up required)."""
+        seen = _owned(runner.db, runner.principal, request_id)
         args = {
-            "child_id": _child_of(db, request.user, request_id),
+            "child_id": seen["child_id"],
             "request_id": request_id,
             "version": data.version,
             "amount_real": data.amount_real,
             "decision": "approve",
         }
-        return self._run(request, "allowance.decide/v1", args, db, clock, market_clock, idempotency_key)
+        return _answer(runner, "allowance.decide/v1", args, idempotency_key)
 
     @put("/{request_id:str}/reject", operation_id="rejectAllowance", sync_to_thread=True)
     def reject(
         self,
-        request: Request[Principal, Any, Any],
         request_id: FromPath[str],
         data: JSONBody[RejectBody],
-        db: NamedDependency[Database],
-        clock: NamedDependency[Callable[[], datetime]],
-        market_clock: NamedDependency[MarketClock],
+        runner: NamedDependency[Runner],
         idempotency_key: IdempotencyKey = None,
     ) -> dict[str, Any]:
         """Reject with a reason the child will read."""
-        with db.read() as session:
-            row = session.get(RequestRow, request_id)
-            amount_real = row.data["amount_real"] if row is not None else 0
+        seen = _owned(runner.db, runner.principal, request_id)
         args = {
-            "child_id": _child_of(db, request.user, request_id),
+            "child_id": seen["child_id"],
             "request_id": request_id,
             "version": data.version,
-            "amount_real": amount_real,
+            "amount_real": seen["amount_real"],
             "decision": "reject",
             "reason": data.reason,
         }
-        return self._run(request, "allowance.decide/v1", args, db, clock, market_clock, idempotency_key)
+        return _answer(runner, "allowance.decide/v1", args, idempotency_key)
 
     @put("/{request_id:str}/paid", operation_id="markAllowancePaid", sync_to_thread=True)
     def paid(
         self,
-        request: Request[Principal, Any, Any],
         request_id: FromPath[str],
         data: JSONBody[PaidBody],
-        db: NamedDependency[Database],
-        clock: NamedDependency[Callable[[], datetime]],
-        market_clock: NamedDependency[MarketClock],
+        runner: NamedDependency[Runner],
         idempotency_key: IdempotencyKey = None,
     ) -> dict[str, Any]:
         """Record that the real money was handed over (method and an optional reference; step-up)."""
-        args = {
-            "child_id": _child_of(db, request.user, request_id),
-            "request_id": request_id,
-            "method": data.method,
-            **({"reference": data.reference} if data.reference else {}),
-        }
-        return self._run(request, "allowance.mark_paid/v1", args, db, clock, market_clock, idempotency_key)
+        seen = _owned(runner.db, runner.principal, request_id)
+        args = {"child_id": seen["child_id"], "request_id": request_id, "method": data.method}
+        if data.reference:
+            args["reference"] = data.reference
+        return _answer(runner, "allowance.mark_paid/v1", args, idempotency_key)
 
     @get("/history/{user_id:str}", operation_id="allowanceHistory", sync_to_thread=True)
     def history(

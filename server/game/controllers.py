@@ -20,13 +20,12 @@ from sync.protocol import MutationResult, Outcome
 from ..db import Database
 from ..errors import DEFAULT_REJECTION_STATUS, STATUS_OF, ProblemError
 from ..ids import new_id
-from ..market.clock import MarketClock, provide_market_clock
 from ..principal import Principal
 from . import services
-from .online import run_online
+from .online import Runner, provide_runner
 from .schemas import GrantBody, TradeBody
 
-__all__ = ["ROUTES", "mutation_response"]
+__all__ = ["RUNNER", "ROUTES", "IdempotencyKey", "mutation_response"]
 
 Limit = Annotated[int, QueryParameter(ge=1, le=100)]
 IdempotencyKey = Annotated[
@@ -51,10 +50,13 @@ def mutation_response(result: MutationResult, **extra: Any) -> dict[str, Any]:
     return body
 
 
+RUNNER = {"runner": Provide(provide_runner, sync_to_thread=False)}
+
+
 class GameController(Controller):
     path = "/api/game"
     tags = ["game"]
-    dependencies = {"market_clock": Provide(provide_market_clock, sync_to_thread=False)}
+    dependencies = RUNNER
 
     @get("/portfolio/{user_id:str}", operation_id="getPortfolio", sync_to_thread=True)
     def portfolio(
@@ -67,64 +69,39 @@ class GameController(Controller):
         """Cash, holdings and returns of one child (the child itself or its parents)."""
         return services.portfolio(db, request.user, user_id, clock())
 
-    def _trade(
-        self,
-        side: str,
-        request: Request[Principal, Any, Any],
-        data: TradeBody,
-        db: Database,
-        clock: Callable[[], datetime],
-        market_clock: MarketClock,
-        key: str | None,
-    ) -> dict[str, Any]:
+    @staticmethod
+    def _trade(side: str, data: TradeBody, runner: Runner, key: str | None) -> dict[str, Any]:
         args = {k: v for k, v in msgspec.to_builtins(data).items() if v is not None}
         args.setdefault("trade_id", new_id())
         args["side"] = side
-        result = run_online(
-            db,
-            request.user,
-            "trade.place/v1",
-            args,
-            idempotency_key=key,
-            now=clock,
-            market_clock=market_clock,
-        )
-        return mutation_response(result, trade=services.trade_of(db, args["trade_id"]))
+        result = runner.run("trade.place/v1", args, key)
+        return mutation_response(result, trade=services.trade_of(runner.db, args["trade_id"]))
 
     @post("/trade/buy", operation_id="buy", sync_to_thread=True, status_code=200)
     def buy(
         self,
-        request: Request[Principal, Any, Any],
         data: JSONBody[TradeBody],
-        db: NamedDependency[Database],
-        clock: NamedDependency[Callable[[], datetime]],
-        market_clock: NamedDependency[MarketClock],
+        runner: NamedDependency[Runner],
         idempotency_key: IdempotencyKey = None,
     ) -> dict[str, Any]:
         """Buy at the quote the child saw, per the house fill rules (filled, adjusted or queued)."""
-        return self._trade("buy", request, data, db, clock, market_clock, idempotency_key)
+        return self._trade("buy", data, runner, idempotency_key)
 
     @post("/trade/sell", operation_id="sell", sync_to_thread=True, status_code=200)
     def sell(
         self,
-        request: Request[Principal, Any, Any],
         data: JSONBody[TradeBody],
-        db: NamedDependency[Database],
-        clock: NamedDependency[Callable[[], datetime]],
-        market_clock: NamedDependency[MarketClock],
+        runner: NamedDependency[Runner],
         idempotency_key: IdempotencyKey = None,
     ) -> dict[str, Any]:
         """Sell shares the child holds."""
-        return self._trade("sell", request, data, db, clock, market_clock, idempotency_key)
+        return self._trade("sell", data, runner, idempotency_key)
 
     @delete("/orders/{trade_id:str}", operation_id="cancelOrder", sync_to_thread=True, status_code=200)
     def cancel(
         self,
-        request: Request[Principal, Any, Any],
         trade_id: FromPath[str],
-        db: NamedDependency[Database],
-        clock: NamedDependency[Callable[[], datetime]],
-        market_clock: NamedDependency[MarketClock],
+        runner: NamedDependency[Runner],
         child_id: FromQuery[str | None] = None,
         idempotency_key: IdempotencyKey = None,
     ) -> dict[str, Any]:
@@ -132,16 +109,8 @@ class GameController(Controller):
         args: dict[str, Any] = {"trade_id": trade_id}
         if child_id:
             args["child_id"] = child_id
-        result = run_online(
-            db,
-            request.user,
-            "trade.cancel/v1",
-            args,
-            idempotency_key=idempotency_key,
-            now=clock,
-            market_clock=market_clock,
-        )
-        return mutation_response(result, trade=services.trade_of(db, trade_id))
+        result = runner.run("trade.cancel/v1", args, idempotency_key)
+        return mutation_response(result, trade=services.trade_of(runner.db, trade_id))
 
     @get("/trades/{user_id:str}", operation_id="listTrades", sync_to_thread=True)
     def trades(
@@ -185,52 +154,30 @@ class FamilyMoneyController(Controller):
 
     path = "/api/family"
     tags = ["family"]
-    dependencies = {"market_clock": Provide(provide_market_clock, sync_to_thread=False)}
+    dependencies = RUNNER
 
     @post("/grants", operation_id="grant", sync_to_thread=True, status_code=201)
     def grant(
         self,
-        request: Request[Principal, Any, Any],
         data: JSONBody[GrantBody],
-        db: NamedDependency[Database],
-        clock: NamedDependency[Callable[[], datetime]],
-        market_clock: NamedDependency[MarketClock],
+        runner: NamedDependency[Runner],
         idempotency_key: IdempotencyKey = None,
     ) -> dict[str, Any]:
         """Top up a child's game money, with a reason."""
         args = {**msgspec.to_builtins(data), "grant_id": idempotency_key or new_id()}
-        result = run_online(
-            db,
-            request.user,
-            "family.grant/v1",
-            args,
-            idempotency_key=idempotency_key,
-            now=clock,
-            market_clock=market_clock,
-        )
+        result = runner.run("family.grant/v1", args, idempotency_key)
         return mutation_response(result, grant_id=args["grant_id"])
 
     @put("/children/{child_id:str}/rules", operation_id="setHouseRules", sync_to_thread=True)
     def set_rules(
         self,
-        request: Request[Principal, Any, Any],
         child_id: FromPath[str],
         data: JSONBody[dict[str, Any]],
-        db: NamedDependency[Database],
-        clock: NamedDependency[Callable[[], datetime]],
-        market_clock: NamedDependency[MarketClock],
+        runner: NamedDependency[Runner],
         idempotency_key: IdempotencyKey = None,
     ) -> dict[str, Any]:
         """A new house-rules version for a child, effective from now (step-up required)."""
-        result = run_online(
-            db,
-            request.user,
-            "rules.set/v1",
-            {"child_id": child_id, "rules": data},
-            idempotency_key=idempotency_key,
-            now=clock,
-            market_clock=market_clock,
-        )
+        result = runner.run("rules.set/v1", {"child_id": child_id, "rules": data}, idempotency_key)
         return mutation_response(result)
 
 

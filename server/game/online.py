@@ -8,9 +8,13 @@ pseudo-device ``rest:<user_id>`` so the push protocol's ``(client_id, seq)`` ord
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import NamedDependency
 from sqlalchemy import func, select
 
 from sync.errors import Code, ProtocolCode
@@ -21,7 +25,7 @@ from ..db import Database
 from ..db.models import MutationRow
 from ..errors import ProblemError
 from ..ids import new_id
-from ..market.clock import MarketClock
+from ..market.clock import MarketClock, provide_market_clock
 from ..principal import Principal
 from ..replication.apply import (
     Poisoned,
@@ -32,7 +36,7 @@ from ..replication.apply import (
     stored_result,
 )
 
-__all__ = ["run_online"]
+__all__ = ["Runner", "provide_runner", "run_online"]
 
 
 def run_online(
@@ -91,3 +95,33 @@ def run_online(
     if recorded is None:
         raise ProblemError(503, ProtocolCode.UNAVAILABLE, "try again shortly", headers={"Retry-After": "2"})
     return recorded
+
+
+@dataclass(frozen=True)
+class Runner:
+    """What a mutation route needs to run a mutation for its caller (a DI dependency: ``runner``)."""
+
+    db: Database
+    principal: Principal
+    clock: Callable[[], datetime]
+    market_clock: MarketClock
+
+    def run(self, name: str, args: dict[str, Any], key: str | None = None) -> MutationResult:
+        return run_online(
+            self.db,
+            self.principal,
+            name,
+            args,
+            idempotency_key=key,
+            now=self.clock,
+            market_clock=self.market_clock,
+        )
+
+
+def provide_runner(
+    request: Request[Principal, Any, Any],
+    db: NamedDependency[Database],
+    clock: NamedDependency[Callable[[], datetime]],
+    state: State,
+) -> Runner:
+    return Runner(db=db, principal=request.user, clock=clock, market_clock=provide_market_clock(state))
