@@ -30,7 +30,7 @@ from sync.rules import Market
 from ..conftest import reset_pg
 from ..support.device import Device, SyncFailed
 from ..support.faults import FAULTS
-from ..support.invariants import check_converged, check_device, check_server
+from ..support.invariants import check_change_log_replays, check_converged, check_device, check_server
 from ..support.world import World
 
 SOAK = bool(os.environ.get("YONGDON_SOAK"))
@@ -226,6 +226,7 @@ class SyncModel(RuleBasedStateMachine):
                 for device in self.devices:
                     device.sync()
             check_server(self.world.db)
+            check_change_log_replays(self.world.db)
             check_converged(self.world.db, self.devices, self.created)
             for device in self.devices:  # what the run exercised (--hypothesis-show-statistics)
                 for result in device.state.outcomes.values():

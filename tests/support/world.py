@@ -21,7 +21,7 @@ from server.auth.sessions import issue_tokens
 from server.db import Database
 from server.db.models import Device as DeviceRow
 from server.db.models import Family, User
-from server.game.accounts import open_child
+from server.game.accounts import log_member, open_child
 from server.market.clock import FixedMarketClock
 from server.market.quotes import FX_SYMBOL, record_quote
 from server.settings import Settings
@@ -112,6 +112,9 @@ class World:
                 )
             )
             s.flush()
+            log_member(
+                s, family_id=family_id, user_id=user_id, role=role.value, display_name=name, now=self.clock()
+            )
             if role is Role.CHILD:
                 open_child(s, family_id=family_id, child_id=user_id, preset=preset, now=self.clock())
         return _Member(user_id, role, family_id)
