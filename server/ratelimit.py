@@ -1,4 +1,4 @@
-"""Fixed-window rate limits per caller and per route group, each group with its own counter.
+"""Fixed-window rate limits per caller and per route group, each group with its own counters.
 
 Authenticated calls are counted per *user*, never per IP: a whole family shares one home address.
 Anonymous calls (login, join, refresh) are counted per IP for the general group; the login, PIN and
@@ -34,11 +34,13 @@ class Limit:
     window: int  # seconds
 
 
-LIMITS: dict[str, Limit] = {
-    "general": Limit(100, 60),
-    "trading": Limit(10, 60),
-    "login": Limit(5, 60),  # password login, PIN login, step-up, admin setup
-    "redeem": Limit(5, 3600),  # invite and pairing codes: 5 guesses an hour
+LIMITS: dict[str, tuple[Limit, ...]] = {
+    "general": (Limit(100, 60),),
+    "trading": (Limit(10, 60),),
+    # password login, PIN login, step-up, admin setup: 5 a minute, and tiers that back off — a guesser
+    # waits a minute, then ten, then the rest of the hour
+    "login": (Limit(5, 60), Limit(10, 600), Limit(20, 3600)),
+    "redeem": (Limit(5, 3600),),  # invite and pairing codes: 5 guesses an hour
 }
 TRADING_PREFIX = "/api/game/trade"
 
@@ -109,15 +111,18 @@ class RateLimiter:
     def hit(self, group: str, identity: str) -> None:
         if not self.enabled:
             return
-        limit = LIMITS[group]
         now = self.clock().timestamp()
-        index = int(now // limit.window)
-        if self.counters.hit(f"{group}:{identity}", index, limit.window) > limit.count:
-            retry_after = max(1, math.ceil((index + 1) * limit.window - now))
+        retry_after = 0
+        for tier, limit in enumerate(LIMITS[group]):
+            index = int(now // limit.window)
+            key = f"{group}:{identity}" if tier == 0 else f"{group}/{limit.window}:{identity}"
+            if self.counters.hit(key, index, limit.window) > limit.count:
+                retry_after = max(retry_after, math.ceil((index + 1) * limit.window - now))
+        if retry_after:
             raise ProblemError(
                 429,
                 ProtocolCode.RATE_LIMITED,
-                f"too many requests: at most {limit.count} per {limit.window} s",
+                f"too many requests: try again in {retry_after} s",
                 extra={"retry_after": retry_after},
                 headers={"Retry-After": str(retry_after)},
             )

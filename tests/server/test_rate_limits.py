@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -106,3 +107,21 @@ def test_guessing_codes_never_succeeds_and_is_throttled(
     clock.advance(hours=1)
     joined = limited.post("/api/users/family/join", json={"code": real, "client_id": "kid-tablet-9"})
     assert joined.status_code == 200
+
+
+def test_login_guessing_backs_off(limited: TestClient[Any], clock: MovableClock) -> None:
+    family = Family.create(limited, ("지우",))
+    hour = clock.now.replace(minute=0, second=0, microsecond=0)
+    clock.now = hour + timedelta(hours=1)  # fresh windows of every length
+    body = {"email": family.parent.email, "password": "wrong password!", "client_id": "attacker-box"}
+
+    def attempts(n: int) -> list[int]:
+        return [limited.post("/api/users/login", json=body).status_code for _ in range(n)]
+
+    assert attempts(5) == [401] * 5
+    first_wait = int(_problem(limited.post("/api/users/login", json=body))["retry_after"])
+    assert first_wait <= 60
+    clock.advance(seconds=first_wait)
+    assert attempts(4) == [401] * 4  # a new minute, but the ten-minute tier allows only 10 in all
+    second_wait = int(_problem(limited.post("/api/users/login", json=body))["retry_after"])
+    assert second_wait > 5 * 60  # the wait grew from a minute to the rest of ten minutes
