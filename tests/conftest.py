@@ -7,6 +7,7 @@ an unreachable service fails the run instead.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import shutil
@@ -195,3 +196,31 @@ def app(settings: Settings, clock: MovableClock) -> Iterator[Litestar]:
 def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
     with TestClient(app) as test_client:
         yield test_client
+
+
+class _LogTap(logging.Handler):
+    """Keeps every log line the suite produces, for the canary check at the end of the session."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.append(record.getMessage())
+        except Exception:  # noqa: BLE001 - a record that cannot format is not a leak
+            self.lines.append(str(record.msg))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def log_canary() -> Iterator[None]:
+    """security.md: plant known secrets (every test parent's password) and grep every log line the
+    whole suite produced: none may carry them."""
+    from tests.helpers import PASSWORD
+
+    tap = _LogTap()
+    logging.getLogger().addHandler(tap)
+    yield
+    logging.getLogger().removeHandler(tap)
+    leaks = [line for line in tap.lines if PASSWORD in line]
+    assert not leaks, f"{len(leaks)} log lines carry a password, e.g. {leaks[0][:200]}"
