@@ -14,7 +14,16 @@ from sync.market import Quote, currency_of
 from ..db.models import DeviceQuote, QuoteRow
 from ..ids import new_id
 
-__all__ = ["FX_SYMBOL", "latest_quotes", "quote_by_id", "record_quote", "serve_quotes", "to_quote"]
+__all__ = [
+    "FX_SYMBOL",
+    "latest_quotes",
+    "mark_served",
+    "quote_by_id",
+    "record_quote",
+    "serve_quotes",
+    "to_quote",
+    "unserved_quotes",
+]
 
 FX_SYMBOL = "USDKRW=X"
 
@@ -69,27 +78,40 @@ def latest_quotes(session: Session, symbols: Iterable[str] | None = None) -> dic
     return {row.symbol: to_quote(row) for row in rows}
 
 
-def serve_quotes(session: Session, client_id: str, symbols: Iterable[str] | None = None) -> list[Quote]:
-    """The newest quotes this device has not been served yet; records them as served.
-
-    The fill rule's "newest quote served to that device" reads these records.
-    """
+def unserved_quotes(session: Session, client_id: str, symbols: Iterable[str] | None = None) -> list[Quote]:
+    """The newest quote of each symbol that this device has not been served yet."""
     served = {
         row.symbol: row.quote_seq
         for row in session.scalars(select(DeviceQuote).where(DeviceQuote.client_id == client_id))
     }
-    fresh = [q for q in latest_quotes(session, symbols).values() if q.seq > served.get(q.symbol, 0)]
-    if fresh:
-        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        values = [
-            {"client_id": client_id, "symbol": q.symbol, "quote_id": q.quote_id, "quote_seq": q.seq}
-            for q in fresh
-        ]
-        stmt = dialect.insert(DeviceQuote).values(values)
-        session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["client_id", "symbol"],
-                set_={"quote_id": stmt.excluded.quote_id, "quote_seq": stmt.excluded.quote_seq},
-            )
+    return [q for q in latest_quotes(session, symbols).values() if q.seq > served.get(q.symbol, 0)]
+
+
+def mark_served(session: Session, client_id: str, quotes: list[Quote]) -> None:
+    """Record quotes as served to the device; a record never moves back to an older quote.
+
+    The fill rule's "newest quote served to that device" reads these records, so they are written
+    before the device can see the quotes.
+    """
+    if not quotes:
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    values = [
+        {"client_id": client_id, "symbol": q.symbol, "quote_id": q.quote_id, "quote_seq": q.seq}
+        for q in quotes
+    ]
+    stmt = dialect.insert(DeviceQuote).values(values)
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["client_id", "symbol"],
+            set_={"quote_id": stmt.excluded.quote_id, "quote_seq": stmt.excluded.quote_seq},
+            where=DeviceQuote.quote_seq < stmt.excluded.quote_seq,
         )
+    )
+
+
+def serve_quotes(session: Session, client_id: str, symbols: Iterable[str] | None = None) -> list[Quote]:
+    """The newest quotes this device has not been served yet, recorded as served."""
+    fresh = unserved_quotes(session, client_id, symbols)
+    mark_served(session, client_id, fresh)
     return fresh

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from sync.protocol import Change, MutationResult, Outcome, PullRequest, PullResponse
@@ -23,6 +23,7 @@ from ..db.models import (
     Balance,
     ChangeLog,
     ChildState,
+    Device,
     MutationAlias,
     MutationRow,
     PositionRow,
@@ -32,7 +33,7 @@ from ..db.models import (
     User,
 )
 from ..errors import ProblemError
-from ..market.quotes import serve_quotes
+from ..market.quotes import mark_served, unserved_quotes
 from ..principal import Principal
 from .apply import stored_result
 from .push import check_versions, own_device
@@ -136,7 +137,8 @@ def pull(db: Database, principal: Principal, body: PullRequest, now: Callable[[]
     if principal.family_id is None:
         raise ProblemError(404, "NOT_FOUND", "no family data for this account")
     family = principal.family_id
-    with db.write(family) as session:  # records which quotes were served: a (small) write
+    # everything the device receives is read in one snapshot, without holding the write lock
+    with db.read() as session:
         device = own_device(session, principal, body.client_id)
         children = _visible_children(session, principal)
         head = _head(session, family)
@@ -158,13 +160,24 @@ def pull(db: Database, principal: Principal, body: PullRequest, now: Callable[[]
             rows = rows[:PAGE]
             changes = [Change(op=r.op, entity=r.entity, id=r.entity_id, data=r.data) for r in rows]  # type: ignore[arg-type]
             cursor = rows[-1].server_seq if has_more else head
-        quotes = serve_quotes(session, device.client_id)
+        quotes = unserved_quotes(session, device.client_id)
         changes += [Change(op="put", entity="quote", id=q.quote_id, data=_quote_data(q)) for q in quotes]
-        device.served_cursor = max(device.served_cursor, cursor)
-        device.last_seen_at = now()
         last_seq = device.last_seq
         results = _results(session, device.client_id, min(body.last_seq_acked, last_seq), last_seq)
         checksums = {} if has_more else _checksums(session, children)
+    # then a short write: the quotes count as served before the device can cite them
+    with db.write(family) as session:
+        mark_served(session, body.client_id, quotes)
+        session.execute(
+            update(Device)
+            .where(Device.client_id == body.client_id)
+            .values(
+                served_cursor=func.max(Device.served_cursor, cursor)
+                if db.is_sqlite
+                else func.greatest(Device.served_cursor, cursor),
+                last_seen_at=now(),
+            )
+        )
     return PullResponse(
         cursor=cursor,
         reset=reset,
