@@ -1,12 +1,13 @@
-"""Market routes the game needs now: the latest quote of a symbol (recorded as served to the device)."""
+"""Market routes: the latest quote of a symbol (recorded as served to the device), symbol search and
+the directory entry of a symbol."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, get
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 
 from sync.errors import Code
 from sync.market import market_of
@@ -16,6 +17,7 @@ from ..db import utcnow as _now
 from ..errors import ProblemError
 from ..principal import Principal
 from .clock import MarketClock, provide_market_clock
+from .directory import directory, entry_json, match_json
 from .quotes import latest_quotes, serve_quotes
 
 __all__ = ["ROUTES"]
@@ -56,4 +58,22 @@ def price(
     }
 
 
-ROUTES: list[Any] = [price]
+@get("/api/market/search", operation_id="searchSymbols", sync_to_thread=False, tags=["market"])
+def search_symbols(
+    keyword: Annotated[str, QueryParameter(max_length=100)] = "",
+    limit: Annotated[int, QueryParameter(ge=1, le=50)] = 10,
+) -> dict[str, Any]:
+    """Ranked matches for ``keyword``: ticker, code, Korean name, initial consonants, English, aliases."""
+    return {"keyword": keyword, "results": [match_json(m) for m in directory().search(keyword, limit)]}
+
+
+@get("/api/market/stocks/{symbol:str}", operation_id="getStock", sync_to_thread=False, tags=["market"])
+def stock(symbol: FromPath[str]) -> dict[str, Any]:
+    """The directory entry of ``symbol`` (a ticker such as ``005930.KS`` or ``AAPL``, or a KRX code)."""
+    entry = directory().get(symbol)
+    if entry is None:
+        raise ProblemError(404, Code.SYMBOL_UNKNOWN, "this symbol is not in the directory")
+    return entry_json(entry)
+
+
+ROUTES: list[Any] = [price, search_symbols, stock]

@@ -381,4 +381,18 @@ ROWS: tuple[Row, ...] = (
         None,
         _unscoped(child=200, parent=200, admin=200),
     ),
+    Row(
+        "getStock",
+        "GET",
+        "/api/market/stocks/{symbol}",
+        None,
+        _unscoped(child=200, parent=200, admin=200),
+    ),
+    Row(
+        "searchSymbols",
+        "GET",
+        "/api/market/search",
+        None,
+        _unscoped(child=200, parent=200, admin=200),
+    ),
 )
