@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from tests.support.live import LiveServer, seed_family
 
-from . import apply_rate, raw_sqlite, sync_cycle
+from . import apply_rate, raw_sqlite, search, sync_cycle
 from .machine import describe
 from .report import Figure, percentile, print_table, write_json
 
@@ -38,6 +38,7 @@ class Plan:
     cycle_sizes: tuple[int, int]
     raw_batched: int
     raw_single: int
+    search_rounds: int
 
 
 FULL = Plan(
@@ -48,6 +49,7 @@ FULL = Plan(
     cycle_sizes=(1000, 2000),
     raw_batched=10_000,
     raw_single=1_000,
+    search_rounds=200,
 )
 QUICK = Plan(
     batch=50,
@@ -57,6 +59,7 @@ QUICK = Plan(
     cycle_sizes=(100, 200),
     raw_batched=1_000,
     raw_single=100,
+    search_rounds=20,
 )
 
 
@@ -171,6 +174,32 @@ def _server_figures(
     return figures
 
 
+def _search_figures(rounds: int) -> list[Figure]:
+    times = search.measure(rounds)
+    common = f"{times.queries} queries × {rounds} rounds over {times.entries} symbols"
+    index_p99, naive_p99 = times.p("index", 99), times.p("naive", 99)
+    return [
+        Figure(
+            "s1",
+            "symbol search, index (ranked, consonants, typos), p99",
+            index_p99,
+            "ms",
+            "p99 < 1 ms",
+            f"p50 {times.p('index', 50):.3f} ms; {common}; index built in {times.build_ms:.0f} ms",
+            {"p50_ms": times.p("index", 50), "p99_ms": index_p99},
+        ),
+        Figure(
+            "s2",
+            "symbol search, naive linear scan with `in` (baseline for s1), p99",
+            naive_p99,
+            "ms",
+            "(baseline for s1)",
+            f"p50 {times.p('naive', 50):.3f} ms; no ranking, consonants or typos",
+            {"p50_ms": times.p("naive", 50), "p99_ms": naive_p99},
+        ),
+    ]
+
+
 def _not_measured(keys_labels: list[tuple[str, str, str]], why: str) -> list[Figure]:
     return [Figure(key, label, None, "", target, why) for key, label, target in keys_labels]
 
@@ -239,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
             f"server a3 is {single / max(server_single, 1e-9):,.1f}× slower",
         )
     )
+    figures += _search_figures(plan.search_rounds)
     figures.sort(key=lambda f: f.key)
     summary = (
         f"{machine['cpu']}, {machine['cores']} cores, load {machine['load_average_1m']}, "

@@ -29,6 +29,8 @@ class Figure:
             return "-"
         if self.value >= 100:
             return f"{self.value:,.0f} {self.unit}".strip()
+        if self.value < 1:  # sub-millisecond latencies would all print as 0.x
+            return f"{self.value:,.3f} {self.unit}".strip()
         return f"{self.value:,.1f} {self.unit}".strip()
 
 

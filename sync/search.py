@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "MARKETS",
+    "TIERS",
     "Match",
     "SymbolEntry",
     "SymbolIndex",
@@ -39,6 +41,7 @@ __all__ = [
 ]
 
 MARKETS = ("KOSPI", "KOSDAQ", "NASDAQ", "NYSE")
+KRX_MARKETS = frozenset(MARKETS[:2])
 
 _SYLLABLE_FIRST = 0xAC00
 _SYLLABLE_LAST = 0xD7A3
@@ -79,7 +82,7 @@ class SymbolEntry:
 
     @property
     def currency(self) -> str:
-        return "KRW" if self.market in ("KOSPI", "KOSDAQ") else "USD"
+        return "KRW" if self.market in KRX_MARKETS else "USD"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-KEYS = ["a1", "a2", "a3", "c1", "c2", "c3", "d1", "d2", "e10", "e1000", "e2000", "f"]
+KEYS = ["a1", "a2", "a3", "c1", "c2", "c3", "d1", "d2", "e10", "e1000", "e2000", "f", "s1", "s2"]
 
 
 @pytest.mark.slow
