@@ -23,6 +23,8 @@ from .game.controllers import ROUTES as game_routes
 from .health import ROUTES as health_routes
 from .logs import RequestLogMiddleware, configure_logging
 from .market.controllers import ROUTES as market_routes
+from .notify.controllers import ROUTES as notify_routes
+from .notify.dispatcher import Dispatcher
 from .problems import EXCEPTION_HANDLERS
 from .ratelimit import MemoryCounters, RateLimiter, RateLimitMiddleware, RedisCounters
 from .replication.controllers import ROUTES as replication_routes
@@ -52,7 +54,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     if settings.announce_setup_token:
         announce_setup_token(db, now())
 
+    dispatcher = Dispatcher(db, now, settings.notify_interval_s) if settings.notify_dispatcher else None
+
+    def _startup(app: Litestar) -> None:
+        if dispatcher is not None:
+            dispatcher.start()
+
     def _shutdown(app: Litestar) -> None:
+        if dispatcher is not None:
+            dispatcher.stop()
         counters.close()
         db.dispose()
 
@@ -64,6 +74,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             *allowance_routes,
             *replication_routes,
             *market_routes,
+            *notify_routes,
             *health_routes,
         ],
         dependencies={
@@ -89,6 +100,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             security=[{"bearer": []}],
         ),
         request_max_body_size=MAX_BODY,
+        on_startup=[_startup],
         on_shutdown=[_shutdown],
         debug=False,
         logging_config=None,  # handlers are the process's business (the CLI); structlog goes through stdlib

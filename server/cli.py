@@ -86,6 +86,22 @@ def cmd_migrate(args: argparse.Namespace) -> None:
     print("database is at the latest schema")
 
 
+def cmd_outbox(args: argparse.Namespace) -> None:
+    from .db import Database
+    from .db.migrate import upgrade
+    from .notify.dispatcher import outbox_status
+
+    settings = _settings(args)
+    upgrade(settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        counts = outbox_status(db)
+    finally:
+        db.dispose()
+    for key, value in counts.items():
+        print(f"{key}: {value}")
+
+
 def cmd_backup(args: argparse.Namespace) -> None:
     url = make_url(_settings(args).database_url)
     if url.get_backend_name() != "sqlite" or not url.database:
@@ -125,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("setup-token", cmd_setup_token, "print a new one-time token to create the operator account"),
         ("migrate", cmd_migrate, "upgrade the database schema"),
         ("backup", cmd_backup, "copy the SQLite database to PATH (consistent while running)"),
+        ("outbox", cmd_outbox, "count undelivered events and notification deliveries by status"),
     ]:
         task = admin.add_parser(name, help=text)
         _common(task)

@@ -60,6 +60,9 @@ class Settings:
     audience: str = "yongdon-app"
     # print the one-time ADMIN setup token on first start (the CLI and tests may silence it)
     announce_setup_token: bool = True
+    # deliver outbox events (the inbox) on a background thread; tests that drive dispatch_once turn it off
+    notify_dispatcher: bool = True
+    notify_interval_s: float = 1.0
 
     def __post_init__(self) -> None:
         check_secret("jwt_secret", self.jwt_secret)
@@ -122,6 +125,9 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
         values["port"] = int(env["YONGDON_PORT"])
     if env.get("YONGDON_CORS_ORIGINS"):
         values["cors_origins"] = tuple(o.strip() for o in env["YONGDON_CORS_ORIGINS"].split(",") if o.strip())
+    if env.get("YONGDON_NOTIFY_DISPATCHER"):
+        flag = env["YONGDON_NOTIFY_DISPATCHER"].strip().lower()
+        values["notify_dispatcher"] = flag not in {"0", "false", "off", "no"}
     if env.get("YONGDON_RATE_LIMITS"):
         values["rate_limits"] = env["YONGDON_RATE_LIMITS"].strip().lower() not in {"0", "false", "off", "no"}
     return values

@@ -6,7 +6,7 @@ agree: the effects of every mutation up to ``last_seq`` are in, none after it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +26,7 @@ from ..db.models import (
     Device,
     MutationAlias,
     MutationRow,
+    Notification,
     PositionRow,
     RequestRow,
     RulesVersion,
@@ -34,6 +35,7 @@ from ..db.models import (
 )
 from ..errors import ProblemError
 from ..market.quotes import mark_served, unserved_quotes
+from ..notify.inbox import ENTITY, notification_data, parent_audience
 from ..principal import Principal
 from .apply import stored_result
 from .push import check_versions, own_device
@@ -60,8 +62,22 @@ def _head(session: Session, family_id: str) -> int:
     return session.scalar(select(func.max(ChangeLog.server_seq)).where(ChangeLog.family_id == family_id)) or 0
 
 
-def _snapshot(session: Session, family_id: str, children: list[str]) -> list[Change]:
-    """Every entity the caller may see, as puts (the reset path)."""
+def _audiences(principal: Principal, children: list[str]) -> list[str]:
+    """The change-log audiences the caller may pull besides the family-wide rows: its children's
+    (a child: its own), and for a parent the rows only that parent may see (its notifications).
+    A child's list never holds a parent audience, so a parent-only row can never reach a child."""
+    if principal.role is Role.PARENT:
+        return [*children, parent_audience(principal.user_id)]
+    return list(children)
+
+
+def _snapshot(
+    session: Session, family_id: str, children: list[str], parents: Sequence[str] = ()
+) -> list[Change]:
+    """Every entity the caller may see, as puts (the reset path).
+
+    ``parents`` are the parents whose own notifications are included (the caller, if a parent).
+    """
     changes: list[Change] = []
     for user in session.scalars(select(User).where(User.family_id == family_id).order_by(User.id)):
         data = {"user_id": user.id, "role": user.role, "display_name": user.display_name}
@@ -97,6 +113,13 @@ def _snapshot(session: Session, family_id: str, children: list[str]) -> list[Cha
     ):
         data = {"child_id": rv.child_id, "version": rv.version, **rv.data}
         changes.append(Change(op="put", entity="rules", id=rv.child_id, data=data))
+    owners = [*children, *parents]
+    for n in session.scalars(
+        select(Notification)
+        .where(Notification.family_id == family_id, Notification.user_id.in_(owners))
+        .order_by(Notification.created_at, Notification.id)
+    ):
+        changes.append(Change(op="put", entity=ENTITY, id=n.id, data=notification_data(n)))
     return changes
 
 
@@ -145,9 +168,11 @@ def pull(db: Database, principal: Principal, body: PullRequest, now: Callable[[]
         reset = body.cursor == 0 or body.cursor > head or body.checksum_mismatch
         changes: list[Change]
         if reset:
-            changes, cursor, has_more = _snapshot(session, family, children), head, False
+            own = [principal.user_id] if principal.role is Role.PARENT else []
+            changes, cursor, has_more = _snapshot(session, family, children, own), head, False
         else:
-            audience = or_(ChangeLog.audience.is_(None), ChangeLog.audience.in_(children))
+            audiences = _audiences(principal, children)
+            audience = or_(ChangeLog.audience.is_(None), ChangeLog.audience.in_(audiences))
             rows = list(
                 session.scalars(
                     select(ChangeLog)

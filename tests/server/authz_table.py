@@ -75,8 +75,8 @@ DERIVED_SCOPES = {"missing": "other"}
 Target = Mapping[str, Any]
 """What a case is about, filled by the test: ``user_id`` (the object's child), ``client_id``,
 ``trade_id``, ``request_id``, ``amount_real``, ``code``, ``seq`` (the device's next push seq),
-``refresh_token``, ``symbol``, ``quote_id``, ``price``, ``email``, ``pin``, ``child_client_id``,
-``uniq``."""
+``notification_id``, ``refresh_token``, ``symbol``, ``quote_id``, ``price``, ``email``, ``pin``,
+``child_client_id``, ``uniq``."""
 BodyFactory = Callable[[Target], dict[str, Any]]
 
 UNAUTHENTICATED = ("anonymous", "expired", "refresh_as_access")
@@ -351,6 +351,18 @@ ROWS: tuple[Row, ...] = (
         step_up=True,
     ),
     Row("allowanceHistory", "GET", "/api/allowance/history/{user_id}", None, CHILD_DATA),
+    # -- notifications: the inbox is the caller's own; a notification is read by its owner only ---------
+    Row("listNotifications", "GET", "/api/notifications", None, _unscoped(child=200, parent=200)),
+    Row(
+        "markNotificationRead",
+        "POST",
+        "/api/notifications/{notification_id}/read",
+        None,
+        # own = the caller's own notification (a parent's too); a child's is not its parent's to mark
+        _scoped(child=(200, 404, 404), parent=(200, 404, 404)),
+        target="notification",
+        mutates=True,
+    ),
     # -- sync: the device in the body is the object (own = the caller's own device) ------------------
     Row(
         "syncPush",

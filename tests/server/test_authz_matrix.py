@@ -36,7 +36,7 @@ from server.accounts.setup import new_setup_token
 from server.app import create_app
 from server.auth.tokens import AccessClaims, decode_access, encode_access
 from server.db import Base
-from server.db.models import Balance, Device, RequestRow, TradeRow, User
+from server.db.models import Balance, Device, Notification, RequestRow, TradeRow, User
 from server.market.clock import FixedMarketClock
 from server.market.quotes import record_quote
 from server.settings import Settings
@@ -85,6 +85,8 @@ _DEVICE = {  # sync routes: "own" is the caller's own device
     "admin": ("ADMIN", "A1", "B1"),
 }
 _DEFAULT = ("A1", "A2", "B1")
+# notifications: "own" is the caller's own (a parent's too); the operator has none, so it gets A1's
+_NOTIFICATION_OWNER = {**_DEVICE, "admin": _DEFAULT}
 
 
 def _ok(response: Any, *statuses: int) -> Any:
@@ -158,6 +160,29 @@ class World:
         )
         return request
 
+    def notification(self, who: str) -> str:
+        """A fresh unread notification in ``who``'s inbox."""
+        member = self.members[who]
+        family = (self.ours if who in ("PA", "A1", "A2") else self.theirs).family_id
+        role = "parent" if who.startswith("P") else "child"
+        notification_id = f"n-{uuid.uuid4().hex}"
+        with self.app.state.db.write(family) as session:
+            session.add(
+                Notification(
+                    id=notification_id,
+                    family_id=family,
+                    user_id=member.user_id,
+                    # the child it is about: for a parent's, its first child (pull scoping reads it)
+                    child_id=member.user_id if role == "child" else self.members[who[1] + "1"].user_id,
+                    event="TradeExecuted",
+                    title="주문이 체결됐어요",
+                    body="",
+                    data={},
+                    created_at=START,
+                )
+            )
+        return notification_id
+
     def target(self, row: Row, actor: str, scope: str) -> dict[str, Any]:
         """The ids a case is about (fresh objects for the rows that consume theirs)."""
         n = next(self.uniq)
@@ -180,6 +205,7 @@ class World:
                 "client_id": f"dev-{ghost}",
                 "trade_id": ghost,
                 "request_id": ghost,
+                "notification_id": ghost,
                 "amount_real": 10,
                 "pin": "482915",
                 "seq": 1,
@@ -198,6 +224,9 @@ class World:
         if row.target == "device":
             holder = self.members[_DEVICE.get(actor, _DEFAULT)[index]]
             return {**t, "client_id": holder.client_id, "seq": self.last_seq(holder.client_id) + 1}
+        if row.target == "notification":
+            owner = _NOTIFICATION_OWNER.get(actor, _DEFAULT)[index]
+            return {**t, "notification_id": self.notification(owner)}
         who = _SUBJECT.get(actor, _DEFAULT)[index]
         member = self.members[who]
         t.update(user_id=member.user_id, pin=member.pin, client_id=member.client_id)
@@ -348,6 +377,7 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         database_url=_database_url(backend, request, tmp),
         announce_setup_token=False,
         rate_limits=False,
+        notify_dispatcher=False,  # a background delivery would change the database under a denied call
     )
     app = create_app(settings, clock=MovableClock(START))
     app.state.market_clock = FixedMarketClock()

@@ -3,11 +3,13 @@
 from .accounts import Device, Family, PairingCode, RefreshToken, ServerMeta, User
 from .game import ChangeLog, DeviceQuote, MutationAlias, MutationAttempt, MutationRow, Outbox, QuoteRow
 from .ledger import Balance, ChildState, LedgerEntry, PositionRow, RequestRow, RulesVersion, TradeRow
+from .notify import Delivery, Notification
 
 __all__ = [
     "Balance",
     "ChangeLog",
     "ChildState",
+    "Delivery",
     "Device",
     "DeviceQuote",
     "Family",
@@ -15,6 +17,7 @@ __all__ = [
     "MutationAlias",
     "MutationAttempt",
     "MutationRow",
+    "Notification",
     "Outbox",
     "PairingCode",
     "PositionRow",

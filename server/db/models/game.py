@@ -73,8 +73,8 @@ class MutationAttempt(Base):
 class ChangeLog(Base):
     """One committed change, in commit order: the pull cursor is ``server_seq``.
 
-    ``audience`` is the child the row belongs to (its parents see it too), or ``None`` for rows the
-    whole family may see.
+    ``audience`` is the child the row belongs to (its parents see it too), ``p:<parent id>`` for rows
+    only that parent sees (its notifications), or ``None`` for rows the whole family may see.
     """
 
     __tablename__ = "changelog"

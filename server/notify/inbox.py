@@ -1,0 +1,130 @@
+"""The inbox channel and the inbox itself: per-user notifications, synced through the change log.
+
+A notification's change-log row is scoped like the notification: a child's to that child (its
+parents see it too), a parent's to that parent alone (audience ``p:<user id>``, which no child's
+pull ever asks for; see ``server.replication.pull``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..db.models import Notification
+from ..game.writer import log_change
+from ..ids import new_id
+
+__all__ = [
+    "ENTITY",
+    "InboxChannel",
+    "Message",
+    "audience_of",
+    "inbox",
+    "mark_read",
+    "notification_data",
+    "parent_audience",
+]
+
+ENTITY = "notification"
+_PARENT_PREFIX = "p:"  # "p:" + a 36-character id fits the change log's 40-character audience
+
+
+@dataclass(frozen=True)
+class Message:
+    """One event worded for one recipient: what every channel delivers."""
+
+    outbox_id: int
+    family_id: str
+    child_id: str | None
+    event: str
+    user_id: str
+    role: str
+    title: str
+    body: str
+    data: dict[str, Any]
+
+
+def parent_audience(user_id: str) -> str:
+    """The change-log audience of rows only this parent may pull."""
+    return _PARENT_PREFIX + user_id
+
+
+def audience_of(role: str, user_id: str) -> str:
+    return user_id if role == "child" else parent_audience(user_id)
+
+
+def notification_data(row: Notification) -> dict[str, Any]:
+    """The notification as the pull and ``GET /api/notifications`` carry it."""
+    return {
+        "notification_id": row.id,
+        "user_id": row.user_id,
+        "child_id": row.child_id,
+        "event": row.event,
+        "title": row.title,
+        "body": row.body,
+        "data": row.data,
+        "created_at": row.created_at.astimezone(UTC).isoformat(),
+        "read_at": row.read_at.astimezone(UTC).isoformat() if row.read_at else None,
+    }
+
+
+class InboxChannel:
+    """Delivers by inserting the notification and its change-log row in the dispatcher's transaction."""
+
+    name = "inbox"
+
+    def deliver(self, session: Session, message: Message, now: datetime) -> None:
+        row = Notification(
+            id=new_id(),
+            family_id=message.family_id,
+            user_id=message.user_id,
+            child_id=message.child_id,
+            event=message.event,
+            title=message.title[:200],
+            body=message.body[:500],
+            data=message.data,
+            created_at=now,
+            read_at=None,
+        )
+        session.add(row)
+        session.flush()
+        audience = audience_of(message.role, message.user_id)
+        log_change(session, message.family_id, audience, ENTITY, row.id, notification_data(row), now)
+
+
+def inbox(session: Session, user_id: str, limit: int) -> dict[str, Any]:
+    """The user's notifications, newest first, and how many are unread."""
+    rows = session.scalars(
+        select(Notification)
+        .where(Notification.user_id == user_id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(limit)
+    )
+    unread = session.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    )
+    return {"notifications": [notification_data(r) for r in rows], "unread": int(unread or 0)}
+
+
+def mark_read(
+    session: Session, user_id: str, role: str, notification_id: str, now: datetime
+) -> Notification | None:
+    """Mark the user's own notification read (once; a second call keeps the first time).
+
+    Returns ``None`` when the user has no such notification (another user's is no different).
+    """
+    row = session.get(Notification, notification_id)
+    if row is None or row.user_id != user_id:
+        return None
+    if row.read_at is None:
+        row.read_at = now
+        session.flush()
+        data = notification_data(row)
+        log_change(session, row.family_id, audience_of(role, user_id), ENTITY, row.id, data, now)
+    return row
