@@ -61,7 +61,7 @@ def price(
 @get("/api/market/search", operation_id="searchSymbols", sync_to_thread=False, tags=["market"])
 def search_symbols(
     keyword: Annotated[str, QueryParameter(max_length=100)] = "",
-    limit: Annotated[int, QueryParameter(ge=1, le=50)] = 10,
+    limit: Annotated[int, QueryParameter(ge=1, le=50)] = 20,  # "삼성" has 13 listings
 ) -> dict[str, Any]:
     """Ranked matches for ``keyword``: ticker, code, Korean name, initial consonants, English, aliases."""
     return {"keyword": keyword, "results": [match_json(m) for m in directory().search(keyword, limit)]}
