@@ -130,3 +130,7 @@ class Outbox(Base):
     payload: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]
+
+
+# the dispatcher's "undelivered, oldest first" scan must not read every delivered event each pass
+Index("ix_outbox_delivered_id", Outbox.delivered_at, Outbox.id)
