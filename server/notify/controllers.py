@@ -15,6 +15,7 @@ from sync.errors import Code
 from ..db import Database
 from ..errors import ProblemError
 from ..principal import Principal
+from ..problems import documented
 from .inbox import inbox, mark_read, notification_data
 
 __all__ = ["ROUTES"]
@@ -30,7 +31,7 @@ class NotificationController(Controller):
     path = "/api/notifications"
     tags = ["notifications"]
 
-    @get("/", operation_id="listNotifications", sync_to_thread=True)
+    @get("/", operation_id="listNotifications", responses=documented(401, 404, 422, 429), sync_to_thread=True)
     def list_(
         self,
         request: Request[Principal, Any, Any],
@@ -45,6 +46,7 @@ class NotificationController(Controller):
     @post(
         "/{notification_id:str}/read",
         operation_id="markNotificationRead",
+        responses=documented(401, 404, 429),
         sync_to_thread=True,
         status_code=200,
     )

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..db import Database
+from ..db import Database, TemporaryFailure
 from ..db.models import Delivery, Outbox, RequestRow, TradeRow, User
 from .inbox import InboxChannel, Message
 from .texts import compose, recipients_for
@@ -134,7 +134,7 @@ def _deliver_event(
         (d.channel, d.user_id): d
         for d in session.scalars(select(Delivery).where(Delivery.outbox_id == outbox_id))
     }
-    facts, link = _facts(session, row)
+    facts: tuple[dict[str, Any], dict[str, Any]] | None = None
     settled = True
     for person in _recipients(session, row):
         for channel in channels:
@@ -156,7 +156,10 @@ def _deliver_event(
                 continue
             try:
                 with session.begin_nested():
-                    title, body = compose(row.event, person.role, person.locale, facts)
+                    # looked up inside the try: an event whose facts cannot be read backs off and
+                    # ends dead like any failed delivery, instead of blocking the events after it
+                    facts = facts or _facts(session, row)
+                    title, body = compose(row.event, person.role, person.locale, facts[0])
                     message = Message(
                         outbox_id=outbox_id,
                         family_id=row.family_id,
@@ -166,7 +169,7 @@ def _deliver_event(
                         role=person.role,
                         title=title,
                         body=body,
-                        data={"event": row.event, "child_id": row.child_id, **link},
+                        data={"event": row.event, "child_id": row.child_id, **facts[1]},
                     )
                     channel.deliver(session, message, now)
             except Exception as error:  # noqa: BLE001 - any channel failure is retried, then dead-lettered
@@ -214,8 +217,14 @@ def dispatch_once(
             .limit(batch)
         ).all()
     for outbox_id, family_id in due:
-        with db.write(family_id) as session:
-            settled = _deliver_event(session, outbox_id, channels, now, max_attempts, report)
+        try:
+            with db.write(family_id) as session:
+                settled = _deliver_event(session, outbox_id, channels, now, max_attempts, report)
+        except TemporaryFailure:
+            raise  # the database is busy or gone: the whole pass waits for the next tick
+        except Exception:  # noqa: BLE001 - one broken event must not hold back the others
+            _log.exception("notification dispatch failed for one event", extra={"outbox_id": outbox_id})
+            continue
         if settled:
             _mark_delivered(db, family_id, outbox_id, now)
             report.finished += 1

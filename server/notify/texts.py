@@ -24,7 +24,10 @@ class Audience:
 
 
 # Trades, dividends and splits are the child's own business: its parents see them in the pull and
-# the history, an inbox entry per trade would only be noise. Requests concern both sides; the parent
+# the history, an inbox entry per trade would only be noise. ``TradeRejected`` is a queued order
+# rejected at the open; a trade rejected when pushed writes no effects and so no event: the child is
+# looking at the answer (online) or learns it from the pull's results (offline), and a notification
+# would repeat it. Requests concern both sides; the parent
 # who acted is left out (it knows what it just did), the other parent hears about it.
 _AUDIENCE: dict[str, Audience] = {
     "TradeExecuted": Audience(child=True, parents=False),

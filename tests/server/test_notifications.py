@@ -488,3 +488,12 @@ def test_the_operator_counts_the_outbox_from_the_cli(
     main(["admin", "outbox", "--database-url", settings.database_url, "--data-dir", str(settings.data_dir)])
     out = capsys.readouterr().out
     assert "events_waiting: 1" in out and "dead: 1" in out and "done: 0" in out
+
+
+def test_a_broken_event_backs_off_without_holding_back_the_next(home: Home) -> None:
+    home.emit(home.kid("지우"), "TradeExecuted", {"trade_id": ["not", "an", "id"]})  # no such key shape
+    home.emit(home.kid("지우"), "TradeExecuted", {"trade_id": "t-2"})
+    report = home.dispatch()
+    assert (report.failed, report.delivered, report.finished) == (1, 1, 1)
+    assert [n["data"]["trade_id"] for n in home.inbox(home.kid("지우"))["notifications"]] == ["t-2"]
+    assert outbox_status(home.app.state.db)["pending"] == 1
