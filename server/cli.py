@@ -89,12 +89,14 @@ def cmd_migrate(args: argparse.Namespace) -> None:
 def cmd_outbox(args: argparse.Namespace) -> None:
     from .db import Database
     from .db.migrate import upgrade
-    from .notify.dispatcher import outbox_status
+    from .notify.dispatcher import outbox_status, requeue_dead
 
     settings = _settings(args)
     upgrade(settings.database_url)
     db = Database(settings.database_url)
     try:
+        if args.requeue_dead:
+            print(f"requeued: {requeue_dead(db)}")
         counts = outbox_status(db)
     finally:
         db.dispose()
@@ -147,6 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
         _common(task)
         if name == "backup":
             task.add_argument("path", help="the new backup file")
+        if name == "outbox":
+            task.add_argument("--requeue-dead", action="store_true", help="retry the dead deliveries")
         task.set_defaults(run=run)
     return parser
 

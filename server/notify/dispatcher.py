@@ -38,6 +38,7 @@ __all__ = [
     "default_channels",
     "dispatch_once",
     "outbox_status",
+    "requeue_dead",
 ]
 
 MAX_ATTEMPTS = 8
@@ -244,6 +245,26 @@ def outbox_status(db: Database) -> dict[str, int]:
         "done": int(counts.get("done", 0)),
         "dead": int(counts.get("dead", 0)),
     }
+
+
+def requeue_dead(db: Database) -> int:
+    """For the operator, once the cause is fixed: dead deliveries go back to pending with fresh
+    attempts, and their events back to the dispatcher. Returns how many deliveries were requeued."""
+    with db.read() as session:
+        dead = session.execute(
+            select(Delivery.id, Outbox.id, Outbox.family_id)
+            .join(Outbox, Outbox.id == Delivery.outbox_id)
+            .where(Delivery.status == "dead")
+        ).all()
+    for delivery_id, outbox_id, family_id in dead:
+        with db.write(family_id) as session:
+            delivery = session.get(Delivery, delivery_id)
+            event = session.get(Outbox, outbox_id)
+            if delivery is None or event is None or delivery.status != "dead":
+                continue
+            delivery.status, delivery.attempts, delivery.next_attempt_at = "pending", 0, None
+            event.delivered_at = None
+    return len(dead)
 
 
 class Dispatcher:

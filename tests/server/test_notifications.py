@@ -25,7 +25,7 @@ from server.ids import new_id
 from server.market.clock import FixedMarketClock
 from server.market.quotes import record_quote
 from server.notify import dispatcher as dispatcher_module
-from server.notify.dispatcher import BASE_DELAY, dispatch_once, outbox_status
+from server.notify.dispatcher import BASE_DELAY, dispatch_once, outbox_status, requeue_dead
 from server.notify.inbox import InboxChannel, Message
 from server.settings import Settings
 from tests.conftest import MovableClock
@@ -383,6 +383,11 @@ def test_repeated_failures_end_in_the_dead_letter_state(home: Home, clock: Movab
         assert delivery.last_error == "ConnectionError: inbox unreachable"
     assert outbox_status(home.app.state.db) == {"events_waiting": 0, "pending": 0, "done": 0, "dead": 1}
     assert home.dispatch().delivered == 0  # a dead letter is not retried by itself
+    # the operator fixed the cause and requeues it: delivered once
+    assert requeue_dead(home.app.state.db) == 1
+    assert home.dispatch().delivered == 1 and home.dispatch().delivered == 0
+    assert outbox_status(home.app.state.db) == {"events_waiting": 0, "pending": 0, "done": 1, "dead": 0}
+    assert _notifications(home.app) == [(home.kid("지우").user_id, "TradeExecuted")]
 
 
 # -- the routes ---------------------------------------------------------------------------------------
@@ -485,9 +490,13 @@ def test_the_operator_counts_the_outbox_from_the_cli(
     home.emit(home.kid("지우"), "TradeExecuted", {"trade_id": "t-1"})
     home.dispatch(channels=[_AlwaysFails()], max_attempts=1)
     home.emit(home.kid("지우"), "TradeExecuted", {"trade_id": "t-2"})
-    main(["admin", "outbox", "--database-url", settings.database_url, "--data-dir", str(settings.data_dir)])
+    data = str(settings.data_dir)
+    main(["admin", "outbox", "--database-url", settings.database_url, "--data-dir", data])
     out = capsys.readouterr().out
     assert "events_waiting: 1" in out and "dead: 1" in out and "done: 0" in out
+    main(["admin", "outbox", "--requeue-dead", "--database-url", settings.database_url, "--data-dir", data])
+    out = capsys.readouterr().out
+    assert "requeued: 1" in out and "events_waiting: 2" in out and "dead: 0" in out
 
 
 def test_a_broken_event_backs_off_without_holding_back_the_next(home: Home) -> None:
