@@ -22,7 +22,7 @@ from sync.handlers import decide, roles_for, target_child
 from sync.protocol import MutationResult, Outcome
 
 from ..db import TemporaryFailure
-from ..db.models import MutationAttempt, MutationRow, User
+from ..db.models import MutationAlias, MutationAttempt, MutationRow, User
 from ..game.book import SqlBook
 from ..game.writer import Posting, post_effects
 from ..market.clock import MarketClock
@@ -30,6 +30,7 @@ from ..principal import Principal
 
 __all__ = [
     "POISON_AFTER",
+    "alias_result",
     "Poisoned",
     "args_hash",
     "decide_and_record",
@@ -58,6 +59,18 @@ def stored_result(row: MutationRow, seq: int | None = None) -> MutationResult:
         code=row.code,
         detail=row.detail,
         server_seq=row.server_seq,
+    )
+
+
+def alias_result(alias: MutationAlias) -> MutationResult:
+    """The outcome a device's ``(client_id, seq)`` got for a mutation adopted from another device."""
+    return MutationResult(
+        seq=alias.seq,
+        id=alias.mutation_id,
+        status=Outcome(alias.status),
+        code=alias.code,
+        detail=alias.detail,
+        server_seq=alias.server_seq,
     )
 
 

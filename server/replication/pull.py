@@ -14,7 +14,7 @@ import msgspec
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from sync.protocol import Change, MutationResult, Outcome, PullRequest, PullResponse
+from sync.protocol import Change, MutationResult, PullRequest, PullResponse
 from sync.rebase import balances_checksum
 from sync.records import Role
 
@@ -37,7 +37,7 @@ from ..errors import ProblemError
 from ..market.quotes import mark_served, unserved_quotes
 from ..notify.inbox import ENTITY, notification_data, parent_audience
 from ..principal import Principal
-from .apply import stored_result
+from .apply import alias_result, stored_result
 from .push import check_versions, own_device
 
 __all__ = ["PAGE", "pull"]
@@ -134,17 +134,7 @@ def _results(session: Session, client_id: str, after: int, upto: int) -> list[Mu
             MutationAlias.client_id == client_id, MutationAlias.seq > after, MutationAlias.seq <= upto
         )
     )
-    results = [stored_result(r) for r in rows] + [
-        MutationResult(
-            seq=a.seq,
-            id=a.mutation_id,
-            status=Outcome(a.status),
-            code=a.code,
-            detail=a.detail,
-            server_seq=a.server_seq,
-        )
-        for a in aliases
-    ]
+    results = [stored_result(r) for r in rows] + [alias_result(a) for a in aliases]
     return sorted(results, key=lambda r: r.seq)
 
 

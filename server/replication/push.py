@@ -20,6 +20,7 @@ from ..market.clock import MarketClock
 from ..principal import Principal
 from .apply import (
     Poisoned,
+    alias_result,
     args_hash,
     decide_and_record,
     find_mutation,
@@ -56,17 +57,6 @@ def own_device(session: Session, principal: Principal, client_id: str) -> Device
     return device
 
 
-def _alias_result(alias: MutationAlias) -> MutationResult:
-    return MutationResult(
-        seq=alias.seq,
-        id=alias.mutation_id,
-        status=Outcome(alias.status),
-        code=alias.code,
-        detail=alias.detail,
-        server_seq=alias.server_seq,
-    )
-
-
 def _retry_result(session: Session, client_id: str, m: Mutation) -> MutationResult | None:
     """The stored outcome of an already processed seq; ``None`` when a different mutation holds it."""
     row = mutation_at(session, client_id, m.seq)
@@ -74,7 +64,7 @@ def _retry_result(session: Session, client_id: str, m: Mutation) -> MutationResu
         return stored_result(row) if row.mutation_id == m.id else None
     alias = session.get(MutationAlias, (client_id, m.seq))
     if alias is not None and alias.mutation_id == m.id:
-        return _alias_result(alias)
+        return alias_result(alias)
     return None
 
 
@@ -109,7 +99,7 @@ def _adopt(session: Session, client_id: str, m: Mutation, known: set[str]) -> Mu
         )
     session.add(alias)
     session.flush()
-    return _alias_result(alias)
+    return alias_result(alias)
 
 
 def push(

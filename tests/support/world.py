@@ -27,23 +27,13 @@ from server.market.quotes import FX_SYMBOL, record_quote
 from server.settings import Settings
 from sync.records import Actor, Role
 
+from ..conftest import MovableClock
 from .device import Device
 from .faults import FaultTransport
 
-__all__ = ["MovableClock", "World"]
+__all__ = ["World"]
 
 START = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # a Tuesday, 10:00 in Seoul
-
-
-@dataclass
-class MovableClock:
-    now: datetime = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @dataclass
@@ -57,7 +47,7 @@ class _Member:
 class World:
     tmp_path: Path
     database_url: str | None = None
-    clock: MovableClock = field(default_factory=MovableClock)
+    clock: MovableClock = field(default_factory=lambda: MovableClock(START))
     market: FixedMarketClock = field(default_factory=FixedMarketClock)
     devices: list[Device] = field(default_factory=list)
     transports: dict[str, FaultTransport] = field(default_factory=dict)
