@@ -1,4 +1,9 @@
-"""Whether a market is open, behind a small interface (the calendars issue brings real holidays)."""
+"""Whether a market is open, behind a small interface.
+
+The app's clock is the real calendars (:mod:`server.market.calendar`: holidays, early closes, late
+opens); tests put a :class:`FixedMarketClock` in ``app.state.market_clock`` to open and close markets
+by hand.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,8 @@ from zoneinfo import ZoneInfo
 from litestar.datastructures import State
 
 from sync.rules import Market
+
+from .calendar import market_calendars
 
 __all__ = ["FixedMarketClock", "MarketClock", "WeekdayMarketClock", "provide_market_clock"]
 
@@ -25,7 +32,8 @@ _SESSIONS = {
 
 
 class WeekdayMarketClock:
-    """Regular sessions on weekdays in the exchange's own time zone (no holidays yet)."""
+    """Regular sessions on weekdays in the exchange's own time zone, without holidays (read-only views
+    that only label a market open or closed use it to avoid building the calendars)."""
 
     def is_open(self, market: Market, now: datetime) -> bool:
         zone, start, end = _SESSIONS[market]
@@ -46,4 +54,4 @@ class FixedMarketClock:
 def provide_market_clock(state: State) -> MarketClock:
     """DI provider: the app's market clock (tests put a :class:`FixedMarketClock` in ``app.state``)."""
     clock = state.get("market_clock")
-    return clock if clock is not None else WeekdayMarketClock()
+    return clock if clock is not None else market_calendars()

@@ -1,8 +1,10 @@
-"""Market routes: the latest quote of a symbol (recorded as served to the device), symbol search and
-the directory entry of a symbol."""
+"""Market routes: the latest quote of a symbol (recorded as served to the device), symbol search,
+the directory entry of a symbol, the markets' status and the USD/KRW rate."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Request, get
@@ -16,9 +18,15 @@ from ..db import Database
 from ..db import utcnow as _now
 from ..errors import ProblemError
 from ..principal import Principal
+from .calendar import market_calendars
 from .clock import MarketClock, provide_market_clock
 from .directory import directory, entry_json, match_json
-from .quotes import latest_quotes, serve_quotes
+from .fx import fx_json, refresh_fx
+from .history import RangeName, history_for, resolve_symbol
+from .providers import ProviderChain
+from .quotes import FX_SYMBOL, latest_quotes, serve_quotes
+from .refresher import provide_market_chain
+from .status import market_status
 
 __all__ = ["ROUTES"]
 
@@ -76,4 +84,46 @@ def stock(symbol: FromPath[str]) -> dict[str, Any]:
     return entry_json(entry)
 
 
-ROUTES: list[Any] = [price, search_symbols, stock]
+@get("/api/market/status", operation_id="getMarketStatus", sync_to_thread=True, tags=["market"])
+def status(
+    request: Request[Principal, Any, Any], clock: NamedDependency[Callable[[], datetime]]
+) -> dict[str, Any]:
+    """Per market: open or closed by the real calendars, the next open and close, provider health."""
+    return market_status(market_calendars(), clock(), request.app.state.get("market_provider"))
+
+
+@get("/api/market/fx/USDKRW", operation_id="getFxRate", sync_to_thread=True, tags=["market"])
+def fx_rate(db: NamedDependency[Database], clock: NamedDependency[Callable[[], datetime]]) -> dict[str, Any]:
+    """The USD/KRW quote US fills use now: the provider's, else the bundled ECB rate (source, date)."""
+    with db.read() as session:
+        quote = latest_quotes(session, [FX_SYMBOL]).get(FX_SYMBOL)
+    if quote is None:  # nothing stored yet (a fresh offline server): the bundled rate, recorded once
+        quote = refresh_fx(db, clock())
+    if quote is None:
+        raise ProblemError(404, Code.QUOTE_UNKNOWN, "no exchange rate is known")
+    return fx_json(quote)
+
+
+@get(
+    "/api/market/stocks/{symbol:str}/history",
+    operation_id="getPriceHistory",
+    sync_to_thread=True,
+    tags=["market"],
+    dependencies={"market_chain": Provide(provide_market_chain, sync_to_thread=True)},
+)
+def price_history(
+    symbol: FromPath[str],
+    db: NamedDependency[Database],
+    clock: NamedDependency[Callable[[], datetime]],
+    market_chain: NamedDependency[ProviderChain],
+    period: Annotated[RangeName, QueryParameter(name="range")] = "1M",
+) -> dict[str, Any]:
+    """Daily bars of ``symbol`` over ``range`` (1W–1Y; weekly bars for 5Y and max), ending at the date
+    the family is at (today, or the replay date), each range labelled with the source of its bars."""
+    known = resolve_symbol(symbol)
+    if known is None:
+        raise ProblemError(404, Code.SYMBOL_UNKNOWN, "this symbol is not in the directory")
+    return history_for(db, market_chain, known, period, clock())
+
+
+ROUTES: list[Any] = [price, search_symbols, stock, status, fx_rate, price_history]

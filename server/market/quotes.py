@@ -66,11 +66,28 @@ def quote_by_id(session: Session, quote_id: str) -> Quote | None:
     return to_quote(row) if row else None
 
 
+_FEW = 32
+
+
 def latest_quotes(session: Session, symbols: Iterable[str] | None = None) -> dict[str, Quote]:
-    """The newest quote of each symbol (of ``symbols`` when given)."""
+    """The newest quote of each symbol (of ``symbols`` when given).
+
+    For a few symbols (an order's, a page's) one index seek each on ``(symbol, seq)`` is several
+    times cheaper than the grouped query, which scans every quote of those symbols.
+    """
+    wanted = None if symbols is None else sorted(set(symbols))
+    if wanted is not None and len(wanted) <= _FEW:
+        found: dict[str, Quote] = {}
+        for symbol in wanted:
+            row = session.scalars(
+                select(QuoteRow).where(QuoteRow.symbol == symbol).order_by(QuoteRow.seq.desc()).limit(1)
+            ).first()
+            if row is not None:
+                found[symbol] = to_quote(row)
+        return found
     newest = select(QuoteRow.symbol, func.max(QuoteRow.seq).label("seq")).group_by(QuoteRow.symbol)
-    if symbols is not None:
-        newest = newest.where(QuoteRow.symbol.in_(list(symbols)))
+    if wanted is not None:
+        newest = newest.where(QuoteRow.symbol.in_(wanted))
     sub = newest.subquery()
     rows = session.scalars(
         select(QuoteRow).join(sub, (QuoteRow.symbol == sub.c.symbol) & (QuoteRow.seq == sub.c.seq))

@@ -48,8 +48,8 @@ def refresh_quotes(db: Database, source: QuoteSource, symbols: Iterable[str], no
     return recorded
 
 
-# Round illustrative prices so the demo family can trade before any market data exists; every quote
-# made from them is labelled "demo". Real and replayed prices arrive with the market-data issue.
+# Round illustrative prices: the levels the simulated walks (providers/sim.py) revert to for symbols
+# without real data, e.g. Korean stocks on a server that was never online. Tests quote them directly.
 DEMO_PRICES: dict[str, int] = {
     "005930.KS": 70_000,  # 삼성전자
     "000660.KS": 180_000,  # SK하이닉스

@@ -469,3 +469,39 @@ def test_the_whole_position_can_be_sold_even_below_the_minimum_order() -> None:
 def test_a_dollar_dividend_without_an_fx_quote_is_refused() -> None:
     with pytest.raises(ValueError, match="FX"):
         pay_dividend(new_book(), AAPL, usd("0.25"), None, T0, "div-1")  # never micro-dollars paid as won
+
+
+# --- queued US orders meet the FX rate of the open -----------------------------------------------
+
+
+def test_a_queued_us_buy_converts_at_the_fx_quote_of_the_open_and_cites_it() -> None:
+    book = closed_book()
+    publish(book, FX, won_per_usd("1350"), at=JUST_NOW)
+    seen = publish(book, AAPL, usd(150), at=JUST_NOW)
+    tid = trade_id_of(place(book, "buy", AAPL, quantity=shares(1), quote=seen))
+    # held: the collar's worst price at the rate of the evening, rounded up: 157.50 × 1,350
+    assert book.balance("reserved") == 212_625
+    overnight = publish(book, FX, won_per_usd("1360.123456"), at=T0 + timedelta(hours=19))
+    opening = publish(book, AAPL, usd("151.01"), at=T0 + timedelta(hours=20))
+    book.apply(fill_queued(book, tid, opening, opening.as_of))
+    filled = trade(book, tid)
+    assert filled.status is TradeStatus.FILLED
+    assert (filled.fx_quote_id, filled.fx_rate) == (overnight.quote_id, 1_360_123_456)
+    # 151.01 × 1,360.123456 = 205,392.24… won: the child pays it rounded up
+    assert filled.gross == 205_393
+    assert (book.balance("cash"), book.balance("reserved")) == (1_000_000 - filled.total, 0)
+
+
+def test_a_queued_us_buy_the_overnight_fx_makes_unaffordable_is_rejected_and_released() -> None:
+    book = closed_book()
+    publish(book, FX, won_per_usd("1350"), at=JUST_NOW)
+    seen = publish(book, AAPL, usd(150), at=JUST_NOW)
+    tid = trade_id_of(place(book, "buy", AAPL, quantity=shares(4), quote=seen))
+    assert book.balance("reserved") == 850_500  # 4 × 157.50 × 1,350: the collar covers the price only
+    publish(book, FX, won_per_usd("1700"), at=T0 + timedelta(hours=19))  # the won falls hard overnight
+    opening = publish(book, AAPL, usd(150), at=T0 + timedelta(hours=20))  # same dollar price
+    effects = fill_queued(book, tid, opening, opening.as_of)
+    book.apply(effects)
+    assert effects.detail["code"] == Code.INSUFFICIENT_FUNDS  # 1,020,000 won > all the child has
+    assert trade(book, tid).status is TradeStatus.REJECTED
+    assert (book.balance("cash"), book.balance("reserved")) == (1_000_000, 0)

