@@ -2,11 +2,19 @@
 
 ``dispatch_once`` reads undelivered outbox rows in order. For each event it decides the recipients
 (the child concerned and/or its parents, never anyone outside the family, never a sibling), then
-delivers to every (channel, recipient) that has no finished :class:`Delivery` yet, each in its own
-savepoint. The unique ``(outbox_id, channel, user_id)`` delivery row is the idempotency key: it is
-committed together with the inbox insert, so a crash or a rerun never delivers twice. A failed
-delivery is retried with exponential backoff and becomes ``dead`` after ``max_attempts``. The outbox
-row is marked delivered, in a later transaction, only once none of its deliveries is pending.
+delivers to every (channel, recipient) that has no finished :class:`Delivery` yet and that the
+recipient wants (``preferences``), each in its own savepoint. The unique ``(outbox_id, channel,
+user_id)`` delivery row is the idempotency key: it is committed together with the inbox insert, so a
+crash or a rerun never delivers twice. A failed delivery is retried with exponential backoff and
+becomes ``dead`` after ``max_attempts``. The outbox row is marked delivered, in a later transaction,
+only once none of its deliveries is pending.
+
+Remote channels (e-mail, push) talk to another server, which must not happen while the family's
+write lock is held: inside the transaction they only *prepare* (resolve the address) and the
+delivery is leased for ``SEND_LEASE``, so no other pass or process takes it; the send happens after
+the commit, and its outcome is recorded in a short second transaction. A crash between the send and
+that record sends the message again after the lease: at least once for remote channels (a mail
+server or a phone cannot join our transaction), exactly once for the inbox.
 
 :class:`Dispatcher` runs ``dispatch_once`` on a background thread (started in the app's lifespan).
 """
@@ -14,7 +22,6 @@ row is marked delivered, in a later transaction, only once none of its deliverie
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,10 +30,13 @@ from typing import Any, Protocol
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..background import Periodic
 from ..db import Database, TemporaryFailure
 from ..db.models import Delivery, Outbox, RequestRow, TradeRow, User
 from .inbox import InboxChannel, Message
+from .preferences import wants
 from .texts import compose, recipients_for
+from .weekly import emit_weekly_summaries, week_of
 
 __all__ = [
     "BASE_DELAY",
@@ -42,6 +52,7 @@ __all__ = [
 ]
 
 MAX_ATTEMPTS = 8
+SEND_LEASE = timedelta(minutes=2)
 BASE_DELAY = timedelta(seconds=5)
 MAX_DELAY = timedelta(hours=1)
 BATCH = 200
@@ -56,6 +67,38 @@ class Channel(Protocol):
     name: str
 
     def deliver(self, session: Session, message: Message, now: datetime) -> None: ...
+
+
+class RemoteChannel(Protocol):
+    """A channel to another server. ``prepare`` runs in the transaction and returns what to send
+    (``None``: nobody to reach, the delivery is finished); ``send`` runs after the commit and raises
+    on failure; ``settle`` (in the recording transaction, after any outcome) applies what the send
+    learned, such as a push token the provider says is gone."""
+
+    name: str
+    remote: bool
+
+    def prepare(self, session: Session, message: Message) -> Any: ...
+
+    def send(self, prepared: Any) -> None: ...
+
+    def settle(self, session: Session, prepared: Any) -> None: ...
+
+
+@dataclass(frozen=True)
+class _Outbound:
+    delivery_id: int
+    channel: RemoteChannel
+    prepared: Any
+
+
+def _reaches(session: Session, channel: Channel, person: _Recipient, event: str) -> bool:
+    """Whether ``person`` wants ``event`` on ``channel`` and the channel can reach them at all
+    (a parent without an address, a device without a push token: no delivery row, nothing to retry)."""
+    if not wants(session, person.user_id, person.role, event, channel.name):
+        return False
+    reaches = getattr(channel, "reaches", None)
+    return reaches is None or bool(reaches(session, person.user_id, person.role))
 
 
 def default_channels() -> list[Channel]:
@@ -126,8 +169,12 @@ def _deliver_event(
     now: datetime,
     max_attempts: int,
     report: DispatchReport,
+    outbound: list[_Outbound],
 ) -> bool:
-    """Deliver what is due of one event; returns whether none of its deliveries is left pending."""
+    """Deliver what is due of one event; returns whether none of its deliveries is left pending.
+
+    Remote channels' messages are prepared, leased and appended to ``outbound`` to send after commit.
+    """
     row = session.get(Outbox, outbox_id)
     if row is None or row.delivered_at is not None:
         return False
@@ -141,6 +188,8 @@ def _deliver_event(
         for channel in channels:
             delivery = existing.get((channel.name, person.user_id))
             if delivery is None:
+                if not _reaches(session, channel, person, row.event):
+                    continue
                 delivery = Delivery(
                     outbox_id=outbox_id,
                     channel=channel.name,
@@ -172,17 +221,17 @@ def _deliver_event(
                         body=body,
                         data={"event": row.event, "child_id": row.child_id, **facts[1]},
                     )
-                    channel.deliver(session, message, now)
+                    if getattr(channel, "remote", False):
+                        prepared = channel.prepare(session, message)  # type: ignore[attr-defined]
+                        if prepared is not None:
+                            delivery.next_attempt_at = now + SEND_LEASE
+                            outbound.append(_Outbound(delivery.id, channel, prepared))  # type: ignore[arg-type]
+                            settled = False
+                            continue  # sent after the commit; recorded by _send_outbound
+                    else:
+                        channel.deliver(session, message, now)
             except Exception as error:  # noqa: BLE001 - any channel failure is retried, then dead-lettered
-                delivery.attempts += 1
-                delivery.last_error = f"{type(error).__name__}: {error}"[:200]
-                if delivery.attempts >= max_attempts:
-                    delivery.status, delivery.next_attempt_at = "dead", None
-                    report.dead += 1
-                    _log.warning("notification dead-lettered", extra={"outbox_id": outbox_id})
-                else:
-                    delivery.next_attempt_at = now + backoff(delivery.attempts)
-                    report.failed += 1
+                if not _failed(delivery, error, now, max_attempts, report):
                     settled = False
             else:
                 delivery.attempts += 1
@@ -190,6 +239,64 @@ def _deliver_event(
                 report.delivered += 1
     session.flush()
     return settled
+
+
+def _failed(
+    delivery: Delivery, error: Exception, now: datetime, max_attempts: int, report: DispatchReport
+) -> bool:
+    """Count a failed attempt: back off, or give up (``dead``). Returns whether it is dead."""
+    delivery.attempts += 1
+    delivery.last_error = f"{type(error).__name__}: {error}"[:200]
+    if delivery.attempts >= max_attempts:
+        delivery.status, delivery.next_attempt_at = "dead", None
+        report.dead += 1
+        _log.warning("notification dead-lettered", extra={"outbox_id": delivery.outbox_id})
+        return True
+    delivery.next_attempt_at = now + backoff(delivery.attempts)
+    report.failed += 1
+    return False
+
+
+def _send_outbound(
+    db: Database,
+    family_id: str,
+    outbox_id: int,
+    outbound: Sequence[_Outbound],
+    now: datetime,
+    max_attempts: int,
+    report: DispatchReport,
+) -> bool:
+    """Send the prepared remote messages (no transaction open), then record each outcome.
+
+    Returns whether the event has no pending delivery left.
+    """
+    outcomes: list[Exception | None] = []
+    for item in outbound:
+        try:
+            item.channel.send(item.prepared)
+        except Exception as error:  # noqa: BLE001 - recorded below as a failed attempt
+            outcomes.append(error)
+        else:
+            outcomes.append(None)
+    with db.write(family_id) as session:
+        for item, error in zip(outbound, outcomes, strict=True):
+            delivery = session.get(Delivery, item.delivery_id)
+            if delivery is None or delivery.status != "pending":
+                continue
+            item.channel.settle(session, item.prepared)
+            if error is None:
+                delivery.attempts += 1
+                delivery.status, delivery.delivered_at, delivery.next_attempt_at = "done", now, None
+                report.delivered += 1
+            else:
+                _failed(delivery, error, now, max_attempts, report)
+        session.flush()
+        pending = session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .where(Delivery.outbox_id == outbox_id, Delivery.status == "pending")
+        )
+    return not pending
 
 
 def _mark_delivered(db: Database, family_id: str, outbox_id: int, now: datetime) -> None:
@@ -218,9 +325,12 @@ def dispatch_once(
             .limit(batch)
         ).all()
     for outbox_id, family_id in due:
+        outbound: list[_Outbound] = []
         try:
             with db.write(family_id) as session:
-                settled = _deliver_event(session, outbox_id, channels, now, max_attempts, report)
+                settled = _deliver_event(session, outbox_id, channels, now, max_attempts, report, outbound)
+            if outbound:
+                settled = _send_outbound(db, family_id, outbox_id, outbound, now, max_attempts, report)
         except TemporaryFailure:
             raise  # the database is busy or gone: the whole pass waits for the next tick
         except Exception:  # noqa: BLE001 - one broken event must not hold back the others
@@ -267,37 +377,32 @@ def requeue_dead(db: Database) -> int:
     return len(dead)
 
 
-class Dispatcher:
+class Dispatcher(Periodic):
     """Runs :func:`dispatch_once` every ``interval`` seconds on a daemon thread until stopped.
 
-    The first pass runs at start, so events a crash left undelivered go out right away.
+    The first pass runs at start, so events a crash left undelivered go out right away. Once a week
+    (and after the first pass, if this week's are missing) it also writes the weekly summaries.
     """
 
-    def __init__(self, db: Database, clock: Callable[[], datetime], interval: float = 1.0) -> None:
+    thread_name = "yongdon-dispatcher"
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Callable[[], datetime],
+        interval: float = 1.0,
+        channels: Sequence[Channel] | None = None,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.channels = channels
+        self._week: str | None = None
+        super().__init__()
 
-    def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="yongdon-dispatcher", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                dispatch_once(self.db, self.clock())
-            except Exception:  # noqa: BLE001 - the loop must outlive a bad pass; the next one retries
-                _log.exception("notification dispatch failed")
-            if self._stop.wait(self.interval):
-                break
+    def run_once(self) -> None:
+        now = self.clock()
+        dispatch_once(self.db, now, channels=self.channels)
+        if week_of(now) != self._week:  # after the pass: what a crash left waits for nothing
+            emit_weekly_summaries(self.db, now)
+            self._week = week_of(now)

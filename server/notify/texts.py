@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["LOCALES", "Audience", "compose", "recipients_for"]
+__all__ = ["EVENTS", "LOCALES", "Audience", "compose", "recipients_for"]
 
 LOCALES = ("ko", "en")
 
@@ -42,6 +42,11 @@ _AUDIENCE: dict[str, Audience] = {
     "AllowanceApproved": Audience(child=True, parents=True),
     "AllowanceRejected": Audience(child=True, parents=True),
     "AllowancePaid": Audience(child=True, parents=True),
+    # the family's security: every parent hears it, also the one it is about (an alert about your own
+    # session is the point), never a child (it cannot act on it; a parent resets its PIN)
+    "DeviceEnrolled": Audience(child=False, parents=True),
+    "SecurityAlert": Audience(child=False, parents=True),
+    "WeeklySummary": Audience(child=False, parents=True),
 }
 
 Text = tuple[str, str]  # (title, body), str.format templates over the event's facts
@@ -69,13 +74,31 @@ _CHILD: dict[str, dict[str, Text]] = {
         "ko": ("주문이 취소됐어요", "{symbol} 주문이 취소됐어요. 돈은 그대로 돌려받았어요."),
         "en": ("Your order was cancelled", "Your {symbol} order was cancelled. Your money is back."),
     },
+    # the facts come from server.market.actions: names (company_ko carries its subject particle),
+    # the per-share amount in the stock's own currency and the child's shares
     "DividendPaid": {
-        "ko": ("배당금을 받았어요!", "{symbol} 회사가 배당금 {amount}원을 줬어요."),
-        "en": ("You got a dividend!", "{symbol} shared {amount} won of its profit with you."),
+        "ko": (
+            "배당금을 받았어요!",
+            "{company_ko} 주식 1주당 {per_share_ko} 배당금을 줬어요. "
+            "{shares}주를 가지고 있어서 {amount}G₩을 받았어요.",
+        ),
+        "en": (
+            "You got a dividend!",
+            "{company_en} paid {per_share_en} for each share. "
+            "You had {shares} shares, so you got {amount} G₩.",
+        ),
     },
     "SplitApplied": {
-        "ko": ("주식이 나뉘었어요", "{symbol} 주식이 {ratio}로 나뉘었어요. 가진 가치는 그대로예요."),
-        "en": ("Your shares were split", "{symbol} split {ratio}. What you own is worth the same."),
+        "ko": (
+            "주식이 나뉘었어요",
+            "{company_ko} 주식을 {old}주당 {new}주로 나눴어요. 이제 {shares}주를 가지고 있어요. "
+            "주식 수만 바뀌고 가진 가치는 그대로예요.",
+        ),
+        "en": (
+            "Your shares were split",
+            "{company_en} split its stock {new}-for-{old}: "
+            "you now have {shares} shares, worth the same as before.",
+        ),
     },
     "AllowanceApproved": {
         "ko": ("용돈 요청이 승인됐어요!", "{amount}원을 받게 돼요."),
@@ -115,6 +138,38 @@ _PARENT: dict[str, dict[str, Text]] = {
         "en": ("Pocket money paid", "{child} was paid {amount} won."),
     },
 }
+_PARENT.update(
+    {
+        "DeviceEnrolled": {
+            "ko": ("새 기기가 등록되었습니다", "{who}의 기기 '{device}'가 가족에 등록되었습니다."),
+            "en": ("A device was enrolled", "{who}'s device '{device}' joined the family."),
+        },
+        "SecurityAlert": {
+            "ko": ("보안 알림", "{who}: {alert}"),
+            "en": ("Security alert", "{who}: {alert}"),
+        },
+        "WeeklySummary": {
+            "ko": ("이번 주 요약", "{child}: 평가금액 {value}G₩, 수익 {profit}G₩, 대기 요청 {pending}건."),
+            "en": ("This week", "{child}: value {value} G₩, profit {profit} G₩, {pending} requests waiting."),
+        },
+    }
+)
+_ALERTS = {
+    "refresh_reuse": {
+        "ko": "이미 사용된 로그인 토큰이 다시 쓰여 그 세션을 모두 끊었습니다. "
+        "본인이 아니라면 비밀번호를 바꾸세요.",
+        "en": "an old sign-in token was used again, so that session was signed out everywhere. "
+        "If it was not you, change the password.",
+    },
+    "pin_lockout": {
+        "ko": "PIN이 10번 틀려 잠겼습니다. 부모 모드에서 PIN을 다시 설정해 주세요.",
+        "en": "the PIN was entered wrongly 10 times and is locked. Reset it in parent mode.",
+    },
+    "new_device": {
+        "ko": "새 기기 '{device}'에서 로그인했습니다. 본인이 아니라면 기기를 해제하세요.",
+        "en": "signed in on a new device '{device}'. If it was not you, revoke the device.",
+    },
+}
 _AWAITING = {
     "second_parent": {"ko": "다른 부모의 승인이 필요합니다", "en": "the other parent must approve too"},
     "cooling_off": {
@@ -122,6 +177,9 @@ _AWAITING = {
         "en": "approve again after the cooling-off period",
     },
 }
+
+
+EVENTS = tuple(_AUDIENCE)
 
 
 def recipients_for(event: str) -> Audience:
@@ -148,4 +206,10 @@ def compose(event: str, role: str, locale: str, facts: Mapping[str, Any]) -> tup
     awaiting = _AWAITING.get(str(values.get("awaiting", "")))
     if awaiting:
         values["awaiting"] = awaiting[lang]
+    alert = _ALERTS.get(str(values.get("kind", "")))
+    if alert:
+        values["alert"] = alert[lang].format_map(values)
+    for key in ("value", "profit"):
+        if isinstance(values.get(key), int):
+            values[key] = f"{values[key]:,}"
     return title.format_map(values), body.format_map(values)

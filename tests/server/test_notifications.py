@@ -134,7 +134,12 @@ def home(client: TestClient[Litestar], app: Litestar) -> Home:
     app.state.market_clock = FixedMarketClock()
     ours = Family.create(client, ("지우", "하늘"))
     theirs = Family.create(client, ("민수",))
-    return Home(client, app, ours, theirs, _join_second_parent(client, ours))
+    home = Home(client, app, ours, theirs, _join_second_parent(client, ours))
+    # enrolling the children's devices and the invited father wrote DeviceEnrolled events (their
+    # delivery is tested in test_security_alerts.py): these tests start from a quiet outbox
+    with app.state.db.write() as session:
+        session.execute(sa.delete(Outbox))
+    return home
 
 
 def _notifications(app: Litestar) -> list[tuple[str, str]]:
@@ -160,6 +165,11 @@ CASES: dict[str, tuple[dict[str, Any], str, set[str]]] = {
     "AllowanceApproved": ({"request_id": "r-1", "amount_real": 5_000}, "mom", {"지우", "dad"}),
     "AllowanceRejected": ({"request_id": "r-1", "reason": "다음 주에"}, "mom", {"지우", "dad"}),
     "AllowancePaid": ({"request_id": "r-1", "method": "cash"}, "mom", {"지우", "dad"}),
+    # the family's security: every parent, the one concerned too; never a child
+    "SecurityAlert": ({"kind": "pin_lockout", "who": "지우"}, "child", {"mom", "dad"}),
+    "DeviceEnrolled": ({"device": "tablet", "who": "지우"}, "child", {"mom", "dad"}),
+    # opt-in: with the default preferences nobody gets the weekly summary
+    "WeeklySummary": ({"value": 1_000_000, "profit": 0, "pending": 0}, "child", set()),
 }
 
 

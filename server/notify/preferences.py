@@ -1,0 +1,88 @@
+"""Which channels each user wants for each event, with defaults that bother nobody.
+
+The in-app inbox gets every notification (it is the record) except an opt-in one nobody asked for;
+e-mail and push are chosen per user and event. Defaults: push on for whatever a user hears (except
+the weekly summary); e-mail only for what a parent must act on (a request waiting for approval, an
+approval still needed) and for security; the weekly summary is opt-in. Children never have e-mail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sync.errors import Code
+
+from ..db.models import NotificationPref
+from ..errors import ProblemError
+from .texts import EVENTS, recipients_for
+
+__all__ = ["CHANNELS", "defaults", "events_for", "preferences", "set_preferences", "wants"]
+
+CHANNELS = ("email", "push")
+_EMAIL_BY_DEFAULT = frozenset(
+    {"AllowanceRequested", "AllowanceApprovalNeeded", "SecurityAlert", "DeviceEnrolled"}
+)
+_OPT_IN = frozenset({"WeeklySummary"})
+
+
+def events_for(role: str) -> list[str]:
+    """The events a user of ``role`` can hear at all (the others have no preference to set)."""
+    return [e for e in EVENTS if (recipients_for(e).child if role == "child" else recipients_for(e).parents)]
+
+
+def defaults(event: str, role: str) -> dict[str, bool]:
+    return {
+        "email": role == "parent" and event in _EMAIL_BY_DEFAULT,
+        "push": event not in _OPT_IN,
+    }
+
+
+def wants(session: Session, user_id: str, role: str, event: str, channel: str) -> bool:
+    """Whether ``user_id`` wants ``event`` on ``channel`` (the inbox: always; a child's e-mail: never)."""
+    if channel == "email" and role != "parent":
+        return False
+    if channel == "inbox" and event not in _OPT_IN:
+        return True
+    row = session.get(NotificationPref, (user_id, event))
+    chosen = defaults(event, role) if row is None else {"email": row.email, "push": row.push}
+    if channel == "inbox":  # an opt-in event lands in the inbox of those who asked for it anywhere
+        return chosen["email"] or chosen["push"]
+    return bool(chosen.get(channel, False))
+
+
+def preferences(session: Session, user_id: str, role: str) -> dict[str, dict[str, bool]]:
+    """Every event the user can hear → its channels, stored choices over the defaults."""
+    stored = {
+        row.event: {"email": row.email, "push": row.push}
+        for row in session.scalars(select(NotificationPref).where(NotificationPref.user_id == user_id))
+    }
+    return {event: stored.get(event, defaults(event, role)) for event in events_for(role)}
+
+
+def set_preferences(
+    session: Session, user_id: str, family_id: str, role: str, changes: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, bool]]:
+    """Apply ``{event: {"email"?: bool, "push"?: bool}}``; unknown events and a child's e-mail are 422."""
+    allowed = set(events_for(role))
+    for event, channels in changes.items():
+        if event not in allowed:
+            raise ProblemError(422, Code.INVALID_ARGS, f"no such notification for you: {event}")
+        if role != "parent" and channels.get("email"):
+            raise ProblemError(422, Code.INVALID_ARGS, "children have no e-mail")
+    for event, channels in changes.items():
+        row = session.get(NotificationPref, (user_id, event))
+        if row is None:
+            base = defaults(event, role)
+            row = NotificationPref(
+                user_id=user_id, event=event, family_id=family_id, email=base["email"], push=base["push"]
+            )
+            session.add(row)
+        if channels.get("email") is not None:
+            row.email = bool(channels["email"]) and role == "parent"
+        if channels.get("push") is not None:
+            row.push = bool(channels["push"])
+    session.flush()
+    return preferences(session, user_id, role)
