@@ -1,0 +1,235 @@
+"""One child's settings: house-rules presets and fields (``rules.set/v1``, step-up), game-money
+grants with a reason (``family.grant/v1``), and a PIN reset (online, step-up)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from sync.rules import PRESETS, FillPolicy, HouseRules, Market
+
+from ..base import Tools
+from ..trade import parse_amount
+from .base import ParentScreen
+
+__all__ = ["FIELDS", "ChildSettingsVM", "RuleField"]
+
+
+@dataclass(frozen=True)
+class RuleField:
+    name: str  # a HouseRules field
+    scale: int = 1  # shown value × scale = stored value (hours → seconds)
+
+
+FIELDS = (
+    RuleField("starting_money"),
+    RuleField("fee_bps"),
+    RuleField("sell_tax_bps"),
+    RuleField("fx_spread_bps"),
+    RuleField("max_position_pct"),
+    RuleField("trades_per_day"),
+    RuleField("min_order"),
+    RuleField("conversion_num"),
+    RuleField("conversion_den"),
+    RuleField("min_request"),
+    RuleField("request_cap_week"),
+    RuleField("request_cap_month"),
+    RuleField("request_cooldown_s", 3600),
+    RuleField("second_parent_threshold"),
+    RuleField("cooling_off_s", 3600),
+)
+Builder = Callable[..., tuple[str, dict[str, Any]]]
+
+
+def parse_count(text: str) -> int | None:
+    """A whole number ≥ 0 as typed ("1,000" too); ``None`` for anything else."""
+    digits = text.strip().replace(",", "")
+    return int(digits) if digits.isdigit() else None
+
+
+def _builders() -> tuple[Builder, Builder]:
+    from client.actions import grant, set_rules
+
+    return set_rules, grant
+
+
+class ChildSettingsVM(ParentScreen):
+    def __init__(self, profile: Any, tools: Tools, runtime: Any, child_id: str) -> None:
+        self.child_id = child_id
+        self._set_rules, self._grant = _builders()
+        self.draft: dict[str, Any] | None = None  # edited rules, not yet saved
+        self.texts: dict[str, str] = {}
+        self.field_errors: dict[str, str] = {}
+        self.grant_text = ""
+        self.grant_reason = ""
+        self.pin = ""
+        super().__init__(profile, tools, runtime)
+
+    def refresh(self) -> None:
+        super().refresh()
+        book = self.view.books.get(self.child_id)
+        self.found = book is not None
+        self.name = self.child_name(self.child_id)
+        self.rules = book.rules() if book is not None else HouseRules()
+        if self.draft is None:
+            self._load(self.rules)
+        tr, fmt = self.tools.tr, self.tools.fmt
+        rules = self.edited()
+        self.preset = next((n for n, p in PRESETS.items() if rules == p), None)
+        self.rate = (
+            tr(
+                "parent.settings.rate",
+                game=fmt.game(1000),
+                real=fmt.won(1000 * rules.conversion_num // rules.conversion_den),
+            )
+            if rules
+            else ""
+        )
+        self.dirty = rules is not None and rules != self.rules
+
+    def _load(self, rules: HouseRules) -> None:
+        self.draft = msgspec.to_builtins(rules)
+        self.texts = {f.name: str(getattr(rules, f.name) // f.scale) for f in FIELDS}
+        self.field_errors = {}
+
+    def _values(self) -> tuple[dict[str, Any], set[str]]:
+        """The draft with the typed numbers; the names of fields that hold no whole number."""
+        assert self.draft is not None
+        values, bad = dict(self.draft), set()
+        for f in FIELDS:
+            n = parse_count(self.texts.get(f.name, ""))
+            if n is None:
+                bad.add(f.name)
+            else:
+                values[f.name] = n * f.scale
+        return values, bad
+
+    def edited(self) -> HouseRules | None:
+        """The draft as rules, or ``None`` while a field holds something that is not a number."""
+        values, bad = self._values()
+        if bad:
+            return None
+        try:
+            return msgspec.convert(values, HouseRules)
+        except msgspec.ValidationError:
+            return None
+
+    # -- rules ----------------------------------------------------------------------------
+    def apply_preset(self, name: str) -> None:
+        self._load(PRESETS[name])
+        self.notice = None
+        self.refresh()
+        self.changed()
+
+    def set_field(self, name: str, text: str) -> None:
+        self.texts[name] = text
+        self.field_errors.pop(name, None)
+        self.refresh()
+        self.changed()
+
+    def toggle_market(self, market: str, on: bool) -> None:
+        assert self.draft is not None
+        markets = [m for m in self.draft["markets"] if m != market]
+        if on:
+            markets.append(market)
+        self.draft["markets"] = [m.value for m in Market if m.value in markets]
+        self.refresh()
+        self.changed()
+
+    def set_fill_policy(self, policy: str) -> None:
+        assert self.draft is not None
+        self.draft["fill_policy"] = FillPolicy(policy).value
+        self.refresh()
+        self.changed()
+
+    def set_limit_orders(self, on: bool) -> None:
+        assert self.draft is not None
+        self.draft["limit_orders"] = bool(on)
+        self.refresh()
+        self.changed()
+
+    async def save_rules(self) -> bool:
+        tr = self.tools.tr
+        values, bad = self._values()
+        errors = dict.fromkeys(bad, tr("parent.settings.not_a_number"))
+        try:
+            # each field on its own: one typo must not hide another field's range problem
+            checked = msgspec.convert(values, HouseRules)
+        except msgspec.ValidationError:
+            checked = None
+        for name in checked.validate() if checked is not None else ():
+            errors.setdefault(name, tr("parent.settings.out_of_range"))
+        if not values.get("markets"):
+            errors["markets"] = tr("parent.settings.need_market")
+        self.field_errors = errors
+        rules = self.edited()
+        if errors or rules is None:
+            self.error = tr("parent.settings.fix_fields")
+            self.changed()
+            return False
+        if self.gate(self.save_rules):
+            return False
+        mutation = self._set_rules(self.child_id, msgspec.to_builtins(rules))
+        ok = await self.act(mutation, notice=tr("parent.settings.saved", name=self.name))
+        if ok:
+            self.draft = None
+            self.refresh()
+            self.changed()
+        return ok
+
+    def discard(self) -> None:
+        self._load(self.rules)
+        self.refresh()
+        self.changed()
+
+    # -- grants ---------------------------------------------------------------------------
+    def set_grant(self, amount: str | None = None, reason: str | None = None) -> None:
+        if amount is not None:
+            self.grant_text = amount
+        if reason is not None:
+            self.grant_reason = reason
+
+    async def give_grant(self) -> bool:
+        tr, fmt = self.tools.tr, self.tools.fmt
+        amount = parse_amount(self.grant_text)
+        reason = self.grant_reason.strip()
+        problem = "grant_amount" if amount is None else ("grant_reason_required" if not reason else None)
+        if problem is not None or amount is None:
+            self.error = tr(f"parent.settings.{problem}")
+            self.changed()
+            return False
+        ok = await self.act(
+            self._grant(self.child_id, amount, reason[:200]),
+            notice=tr("parent.settings.granted", name=self.name, amount=fmt.game(amount)),
+        )
+        if ok:
+            self.grant_text, self.grant_reason = "", ""
+        return ok
+
+    # -- PIN ------------------------------------------------------------------------------
+    def set_pin(self, pin: str) -> None:
+        self.pin = pin
+
+    async def reset_pin(self) -> bool:
+        tr = self.tools.tr
+        pin = self.pin.strip()
+        if not (pin.isdigit() and len(pin) in (4, 5, 6)):
+            self.error = tr("parent.settings.pin_format")
+            self.changed()
+            return False
+
+        if self.gate(self.reset_pin):
+            return False
+
+        async def call() -> bool:
+            await self.profile.api.reset_pin(self.child_id, pin)
+            return True
+
+        done = await self.online(call, again=self.reset_pin)
+        if done:
+            self.pin, self.notice = "", tr("parent.settings.pin_done", name=self.name)
+            self.changed()
+        return bool(done)

@@ -1,0 +1,75 @@
+"""The family dashboard: each child's value, profit, recent trades and pending requests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sync.portfolio import summarise
+from sync.records import RequestStatus
+from sync.search import SymbolIndex
+
+from ..base import Tools
+from ..market import entry_name
+from .base import ParentScreen
+
+__all__ = ["ChildCard", "DashboardVM"]
+
+RECENT = 3
+
+
+@dataclass(frozen=True)
+class ChildCard:
+    child_id: str
+    name: str
+    value: str
+    profit: str  # "+12,000 G₩ (+1.20%)"
+    tone: str  # up | down | flat
+    trades: list[str]  # the newest few, in words
+    pending_requests: int
+    to_pay: int  # approved, not yet paid
+
+
+class DashboardVM(ParentScreen):
+    def __init__(self, profile: Any, tools: Tools, runtime: Any = None, index: SymbolIndex | None = None):
+        self.index = index
+        super().__init__(profile, tools, runtime)
+
+    def _name(self, symbol: str) -> str:
+        entry = self.index.get(symbol) if self.index is not None else None
+        return entry_name(entry, self.tools.tr.locale) if entry else symbol
+
+    def refresh(self) -> None:
+        super().refresh()
+        tr, fmt = self.tools.tr, self.tools.fmt
+        cards: list[ChildCard] = []
+        for child in self.children():
+            book = child.book
+            s = summarise(book, lambda symbol, b=book: self.view.quotes.get(symbol) or b.latest_quote(symbol))
+            newest = sorted(book.trades.values(), key=lambda t: (t.created_at, t.trade_id), reverse=True)
+            trades = newest[:RECENT]
+            lines = [
+                tr(
+                    f"parent.dash.trade.{t.side}",
+                    symbol=self._name(t.symbol),
+                    shares=fmt.shares(t.quantity) if t.quantity else fmt.game(t.amount or 0),
+                    status=tr(f"parent.trade.{t.status}"),
+                )
+                for t in trades
+            ]
+            requests = book.requests()
+            cards.append(
+                ChildCard(
+                    child_id=child.child_id,
+                    name=child.name,
+                    value=fmt.game(s.total_value),
+                    profit=f"{fmt.game(s.profit, signed=True)} ({fmt.pct(s.profit_pct)})",
+                    tone="up" if s.profit > 0 else ("down" if s.profit < 0 else "flat"),
+                    trades=lines,
+                    pending_requests=sum(r.status == RequestStatus.PENDING for r in requests),
+                    to_pay=sum(r.status == RequestStatus.APPROVED for r in requests),
+                )
+            )
+        self.cards = cards
+        self.waiting_total = sum(c.pending_requests for c in cards)
+        self.to_pay_total = sum(c.to_pay for c in cards)

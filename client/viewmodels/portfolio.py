@@ -1,0 +1,130 @@
+"""Portfolio: holdings with average cost, value and profit; every trade with its outcome and reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from client.actions import cancel_order
+from sync.records import Trade
+from sync.search import SymbolIndex
+
+from .base import Tools
+from .child import ChildScreen
+from .errors import explain
+from .market import entry_name
+
+__all__ = ["HoldingRow", "PortfolioVM", "TradeRow"]
+
+
+@dataclass(frozen=True)
+class HoldingRow:
+    symbol: str
+    name: str
+    shares: str
+    avg_cost: str
+    value: str
+    profit: str
+    tone: str
+
+
+@dataclass(frozen=True)
+class TradeRow:
+    key: str
+    title: str  # "삼성전자 3주 사기"
+    status: str  # what happened, in words
+    reason: str | None  # why, when the server changed or refused it
+    waiting: bool
+    cancellable: bool = False  # not sent yet, or waiting for the market to open
+
+
+class PortfolioVM(ChildScreen):
+    def __init__(self, profile: Any, tools: Tools, index: SymbolIndex) -> None:
+        self.index = index
+        super().__init__(profile, tools)
+
+    def _name(self, symbol: str) -> str:
+        e = self.index.get(symbol)
+        return entry_name(e, self.tools.tr.locale) if e else symbol
+
+    def refresh(self) -> None:
+        super().refresh()
+        fmt, s = self.tools.fmt, self.summary()
+        self.holdings = [
+            HoldingRow(
+                symbol=h.symbol,
+                name=self._name(h.symbol),
+                shares=fmt.shares(h.quantity),
+                avg_cost=fmt.game(h.avg_cost),
+                value=fmt.game(h.value),
+                profit=fmt.game(h.unrealized, signed=True),
+                tone="up" if h.unrealized > 0 else ("down" if h.unrealized < 0 else "flat"),
+            )
+            for h in s.positions
+        ]
+        self.cash = fmt.game(s.cash)
+        self.trades = self._trade_rows()
+
+    def _trade_rows(self) -> list[TradeRow]:
+        tr = self.tools.tr
+        waiting = self.pending_trade_ids()
+        dated = sorted(self.book.trades.values(), key=lambda t: t.created_at, reverse=True)
+        refused: list[TradeRow] = []
+        for o in self.view.outcomes:  # a refused order leaves no trade in the book: show it anyway
+            trade_id = o.args.get("trade_id")
+            if o.status != "rejected" or not o.name.startswith("trade.place") or trade_id in self.book.trades:
+                continue
+            a = o.args
+            what = self._what(a.get("side", "buy"), a.get("symbol", ""), a.get("quantity"), a.get("amount"))
+            refused.append(
+                TradeRow(o.mutation_id, what, tr("trade.status.rejected"), explain(tr, o.code), False)
+            )
+        # refusals first (the child must see them), then every order newest first
+        return refused + [self._row(t, t.trade_id in waiting) for t in dated]
+
+    def _what(self, side: str, symbol: str, quantity: int | None, amount: int | None) -> str:
+        tr, fmt = self.tools.tr, self.tools.fmt
+        size = fmt.shares(quantity) if quantity else fmt.game(amount or 0)
+        return tr(f"portfolio.{side}_title", name=self._name(symbol), size=size)
+
+    def _row(self, t: Trade, waiting: bool) -> TradeRow:
+        tr, fmt = self.tools.tr, self.tools.fmt
+        title = self._what(t.side, t.symbol, t.quantity or None, t.amount)
+        reason = None
+        if waiting:
+            status = tr("trade.waiting")
+        elif t.status == "filled" and t.fill_price is not None:
+            status = tr(
+                "portfolio.filled_at", price=fmt.price(t.symbol, t.fill_price), total=fmt.game(t.total)
+            )
+            if t.cited_price is not None and t.cited_price != t.fill_price:
+                reason = tr("portfolio.adjusted_reason", price=fmt.price(t.symbol, t.cited_price))
+        else:
+            status = tr(f"trade.status.{t.status}")
+            if t.note:
+                reason = explain(tr, t.note) if tr.has(f"error.{t.note}") else t.note
+        cancellable = t.status == "queued" or self._unsent(t.trade_id) is not None
+        return TradeRow(t.trade_id, title, status, reason, waiting, cancellable)
+
+    def _unsent(self, trade_id: str) -> Any:
+        """The order's own pending mutation while it has not left this device (it can be undone)."""
+        return next(
+            (
+                p
+                for p in self.view.pending
+                if p.name.startswith("trade.place") and p.args.get("trade_id") == trade_id and not p.sent
+            ),
+            None,
+        )
+
+    async def cancel(self, trade_id: str) -> None:
+        """Undo an order that never left the device (C4); otherwise ask the server to cancel it.
+
+        An order the server already filled cannot be cancelled: the server answers and the inbox
+        explains it, like any other refusal.
+        """
+        unsent = self._unsent(trade_id)
+        if unsent is None or not await self.profile.cancel_pending(unsent.seq):
+            await self.profile.act(*cancel_order(trade_id))
+        self.refresh()
+        self.changed()

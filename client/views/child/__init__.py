@@ -1,0 +1,1 @@
+"""Child mode: home, market, stock page, trade ticket, portfolio, allowance, inbox."""

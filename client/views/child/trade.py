@@ -1,0 +1,93 @@
+"""The trade ticket: edit → confirm → sent (waiting for confirmation)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import flet as ft
+
+from client.viewmodels.trade import TradeVM
+
+from ..screen import ChildScreenView
+from ..widgets import big_button, card, heading, muted, tid
+
+if TYPE_CHECKING:
+    from client.app import App
+
+
+class TradeView(ChildScreenView):
+    tab = 1
+
+    def __init__(self, app: App, symbol: str, side: str = "buy") -> None:
+        self.route = f"/child/trade/{symbol}"
+        self.back = f"/child/stock/{symbol}"
+        self.vm = TradeVM(app.shell.profile, app.tools, symbol, build=app.build_order)
+        self.vm.side = "sell" if side == "sell" else "buy"
+        self.vm.refresh()
+        self.amount = ft.TextField(
+            label=self.vm.input_label, text_size=24, keyboard_type=ft.KeyboardType.NUMBER,
+            on_change=lambda e: self.vm.set_text(e.control.value or ""),
+        )  # fmt: skip
+        self.limit = ft.TextField(
+            label=app.tools.tr("trade.limit_label"), text_size=20, keyboard_type=ft.KeyboardType.NUMBER,
+            on_change=lambda e: self.vm.set_limit(e.control.value or ""),
+        )  # fmt: skip
+        super().__init__(app)
+
+    def title(self) -> str:
+        name = self.app.index.get(self.vm.symbol)
+        shown = (name.name_ko if self.tr.locale == "ko" else name.name_en) if name else self.vm.symbol
+        return self.tr(f"trade.title_{self.vm.side}", name=shown)
+
+    def _by(self, e: ft.Event[ft.SegmentedButton]) -> None:
+        self.vm.set_by(next(iter(e.control.selected or ["quantity"])))
+        self.amount.value = ""
+        self.amount.label = self.vm.input_label
+
+    async def _confirm(self, e: ft.Event[ft.Button]) -> None:
+        await self.vm.confirm()
+
+    def controls(self) -> list[ft.Control]:
+        vm, tr = self.vm, self.tr
+        info = card(
+            tid("trade-price", ft.Text(tr("trade.price", price=vm.price), size=18)),
+            muted(tr("trade.cash", cash=vm.cash)),
+        )
+        if vm.stage == "sent":
+            return [
+                info,
+                heading(tr("trade.sent_title")),
+                card(*[ft.Text(line, size=18) for line in vm.lines]),
+                tid("trade-status", ft.Text(vm.sent_status, size=20, weight=ft.FontWeight.BOLD)),
+                big_button(tr("trade.done"), self.app.nav("/child"), "trade-done"),
+            ]
+        lines = [tid("trade-prediction", ft.Text(line, size=18)) for line in vm.lines]
+        out: list[ft.Control] = [info]
+        if vm.stage == "confirm":
+            out += [heading(tr("trade.confirm_title")), card(*lines)]
+            out.append(big_button(tr("trade.confirm"), self._confirm, "trade-confirm", disabled=vm.busy))
+            out.append(big_button(tr("trade.edit"), lambda e: vm.back_to_edit(), "trade-edit", primary=False))
+            if vm.busy:
+                out.append(ft.ProgressRing())
+            if vm.error:
+                out.append(tid("trade-error", ft.Text(vm.error, color=ft.Colors.ERROR, size=16)))
+            return out
+        by = ft.SegmentedButton(
+            segments=[
+                ft.Segment(value="quantity", label=ft.Text(tr("trade.by_quantity"))),
+                ft.Segment(value="amount", label=ft.Text(tr("trade.by_amount"))),
+            ],
+            selected=[vm.by],
+            on_change=self._by,
+        )
+        out += [tid("trade-by", by), tid("trade-input", self.amount)]
+        if vm.limits_allowed:  # the house rules allow limit orders (the "realistic" preset)
+            out.append(tid("trade-limit", self.limit))
+        if lines:
+            out.append(card(*lines))
+        if vm.message:
+            out.append(tid("trade-message", ft.Text(vm.message, color=ft.Colors.ERROR, size=16)))
+        out.append(
+            big_button(tr("trade.review"), lambda e: vm.review(), "trade-review", disabled=not vm.can_review)
+        )
+        return out

@@ -1,0 +1,72 @@
+"""A family on the real server (tests/client/core's fixtures) whose child has real, realised profit
+and a conversion request waiting: what the parent screens are for."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from client import actions
+from client.i18n import Translator, load_catalogs
+from client.runtime import Profile
+from client.viewmodels.base import Tools
+from tests.client.core.conftest import (  # noqa: F401 - fixtures
+    SAMSUNG,
+    AsyncAdapter,
+    Household,
+    Server,
+    anyio_backend,
+    make_household,
+    server,
+)
+
+REQUEST_GAME = 15_009  # floor(15,009 × 1/10) = 1,500 won: the parent must see 1,500, not 1,500.9
+
+
+@dataclass
+class Family:
+    home: Household
+    server: Server
+    parent: Profile
+    kid: Profile
+    parent_net: AsyncAdapter
+    kid_net: AsyncAdapter
+    child_id: str
+    tools: Tools
+
+    @property
+    def runtime(self) -> Any:
+        return self.home.parent_rt
+
+
+def tools_for(srv: Server, locale: str = "en") -> Tools:
+    return Tools(Translator(load_catalogs(), locale), clock=srv.clock)
+
+
+async def make_profit(srv: Server, kid: Profile) -> None:
+    """Buy 10 shares at 70,000 and sell them at 77,000: 70,000 G₩ of realised profit."""
+    for side, price in (("buy", 70_000), ("sell", 77_000)):
+        srv.quote(SAMSUNG, price)
+        await kid.sync_now()
+        quote = kid.view().quotes[SAMSUNG]
+        await kid.act(*actions.place_order(SAMSUNG, side, quantity=10_000_000, quote=quote))
+        await kid.sync_now()
+    assert kid.view().books[kid.identity.user_id].stats().realised == 70_000
+
+
+@pytest.fixture
+async def family(server: Server, tmp_path: Path) -> AsyncIterator[Family]:  # noqa: F811
+    home = await make_household(server, tmp_path)
+    _, kid, kid_net, _ = home.kids[0]
+    await make_profit(server, kid)
+    await kid.act(*actions.request_conversion(REQUEST_GAME))
+    await kid.sync_now()
+    await home.parent.sync_now()
+    yield Family(home, server, home.parent, kid, server.nets[0], kid_net, home.child_id, tools_for(server))
+    for runtime, *_ in home.kids:
+        await runtime.close()
+    await home.parent_rt.close()

@@ -1,0 +1,80 @@
+"""Above the second-parent threshold: with one parent a cooling-off delay, with two parents the
+second approval — each state explained on the approvals screen, nothing paid before it is done."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from client import actions
+from client.viewmodels.parent import ApprovalsVM
+from tests.client.core.conftest import BASE_URL, make_runtime
+from tests.helpers import PASSWORD
+
+from .conftest import Family
+
+pytestmark = pytest.mark.anyio
+
+
+async def lower_threshold(f: Family) -> None:
+    await f.runtime.step_up(f.parent, PASSWORD)
+    await f.parent.act(*actions.set_rules(f.child_id, {"second_parent_threshold": 1_000}))
+    await f.parent.sync_now()
+
+
+async def test_one_parent_confirms_again_after_the_cooling_off(family: Family) -> None:
+    f = family
+    await lower_threshold(f)
+    vm = ApprovalsVM(f.parent, f.tools, f.runtime)
+    vm.attach()
+    (row,) = vm.rows
+    assert row.rule == (
+        "Over ₩1,000 with one parent: after you approve, wait 24 hours and confirm once more."
+    )
+    assert await vm.approve(row.request_id)
+    await f.parent.sync_now()
+    (row,) = vm.rows
+    assert row.rule is not None and row.rule.startswith("Cooling-off: confirm again after ")
+    assert not row.can_approve
+    f.server.clock.advance(hours=24, seconds=1)
+    vm.refresh()
+    (row,) = vm.rows
+    assert row.rule == "The cooling-off is over: approve to confirm." and row.can_approve
+    await f.runtime.step_up(f.parent, PASSWORD)
+    assert await vm.approve(row.request_id)
+    await f.parent.sync_now()
+    assert vm.rows == []
+    assert f.parent.view().books[f.child_id].requests()[0].status == "approved"
+
+
+async def test_two_parents_both_approve(family: Family, tmp_path: Path) -> None:
+    f = family
+    invite = await f.parent.api.pairing_code("parent_invite")
+    dad_rt, _, _ = await make_runtime(f.server, tmp_path / "dad")
+    try:
+        dad = await dad_rt.enroll_with_code(
+            BASE_URL, invite["code"], "phone", email="dad@example.org", password=PASSWORD, display_name="아빠"
+        )
+        await lower_threshold(f)
+        await dad.sync_now()
+        mom_vm = ApprovalsVM(f.parent, f.tools, f.runtime)
+        mom_vm.attach()
+        (row,) = mom_vm.rows
+        assert row.rule == "Over ₩1,000: the other parent must approve too."
+        assert await mom_vm.approve(row.request_id)
+        await f.parent.sync_now()
+        (row,) = mom_vm.rows
+        assert row.rule == "You approved. Over ₩1,000, so it waits for the other parent."
+        assert not row.can_approve
+
+        await dad.sync_now()
+        dad_vm = ApprovalsVM(dad, f.tools, dad_rt)
+        (row,) = dad_vm.rows
+        assert row.rule == "Over ₩1,000: the other parent already approved. Yours completes it."
+        assert await dad_vm.approve(row.request_id) is False and dad_vm.ask_step_up
+        assert await dad_vm.confirm_step_up(PASSWORD)
+        await dad.sync_now()
+        assert dad.view().books[f.child_id].requests()[0].status == "approved"
+    finally:
+        await dad_rt.close()
