@@ -21,10 +21,17 @@ from .db.migrate import head_revisions, upgrade
 from .family.controllers import ROUTES as family_routes
 from .game.controllers import ROUTES as game_routes
 from .health import ROUTES as health_routes
+from .live import LiveChannel
 from .logs import RequestLogMiddleware, configure_logging
+from .market.calendar import use_cache_dir
 from .market.controllers import ROUTES as market_routes
+from .market.jobs import MarketJobs
+from .notify.channels import channels_from_settings
 from .notify.controllers import ROUTES as notify_routes
 from .notify.dispatcher import Dispatcher
+from .payment.controllers import ROUTES as payment_routes
+from .payment.crypto import cipher_from_settings
+from .payment.services import Payments, rails_from_settings
 from .problems import EXCEPTION_HANDLERS
 from .ratelimit import MemoryCounters, RateLimiter, RateLimitMiddleware, RedisCounters
 from .replication.controllers import ROUTES as replication_routes
@@ -45,6 +52,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     if settings.database_url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database_url)
+    use_cache_dir(settings.data_dir / "cache")  # exchange calendars, built once per data dir
     db = Database(settings.database_url)
     now = clock or utcnow
     counters = (
@@ -54,15 +62,27 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     if settings.announce_setup_token:
         announce_setup_token(db, now())
 
-    dispatcher = Dispatcher(db, now, settings.notify_interval_s) if settings.notify_dispatcher else None
+    channels = channels_from_settings(settings)
+    interval = settings.notify_interval_s
+    dispatcher = Dispatcher(db, now, interval, channels.all()) if settings.notify_dispatcher else None
+    live = LiveChannel(db, settings, now)
 
-    def _startup(app: Litestar) -> None:
+    async def _startup(app: Litestar) -> None:
+        # the market's passes (opening fills, FX) follow the real time; on a test's clock they are
+        # driven by hand, so an order never fills behind a test's back
+        if clock is None:
+            app.state.market_jobs = MarketJobs(db, now, app.state)
+            app.state.market_jobs.start()
+        await live.start(app.state)
         if dispatcher is not None:
             dispatcher.start()
 
-    def _shutdown(app: Litestar) -> None:
+    async def _shutdown(app: Litestar) -> None:
+        if app.state.get("market_jobs") is not None:
+            app.state.market_jobs.stop()
         if dispatcher is not None:
             dispatcher.stop()
+        await live.stop()
         counters.close()
         db.dispose()
 
@@ -75,7 +95,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             *replication_routes,
             *market_routes,
             *notify_routes,
+            *payment_routes,
             *health_routes,
+            live.route,
         ],
         dependencies={
             "db": Provide(lambda: db, sync_to_thread=False),
@@ -85,7 +107,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         },
         middleware=[
             RequestLogMiddleware(),
-            DefineMiddleware(BearerAuthMiddleware, exclude=AUTH_EXCLUDE),
+            # /ws authenticates with its first message: browsers cannot set headers on a WebSocket
+            DefineMiddleware(BearerAuthMiddleware, exclude=[*AUTH_EXCLUDE, r"^/ws$"]),
             RateLimitMiddleware(),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
@@ -109,5 +132,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     app.state.settings = settings
     app.state.clock = now
     app.state.limiter = limiter
+    app.state.channels = channels
+    app.state.payments = Payments(rails_from_settings(settings), cipher_from_settings(settings))
+    app.state.live = live
     app.state.migration_heads = head_revisions()
     return app

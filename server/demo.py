@@ -23,7 +23,11 @@ from .accounts.schemas import ChildIn, RegisterIn
 from .auth.credentials import check_pin_policy
 from .db import Database
 from .db.models import User
-from .market.source import DEMO_PRICES, StaticQuoteSource, refresh_quotes
+from .ids import new_id
+from .market.fx import refresh_fx
+from .market.providers import FX_SYMBOL, build_chain
+from .market.refresher import record_quotes
+from .market.source import DEMO_PRICES
 from .principal import Principal
 from .settings import Settings
 
@@ -113,5 +117,51 @@ def seed_demo(db: Database, settings: Settings, now: datetime) -> DemoFamily:
             if user is not None:
                 bind_device(session, user, child.client_id, f"{child.name}의 기기", now)
     _save(path, demo)
-    refresh_quotes(db, StaticQuoteSource(DEMO_PRICES, name="demo"), DEMO_PRICES, now)
+    # the embedded default: real history replayed (AAPL) and simulated Korean stocks, each labelled
+    chain = build_chain(db, settings.data_dir, now)
+    record_quotes(db, chain, [s for s in DEMO_PRICES if s != FX_SYMBOL], now)
+    refresh_fx(db, now, chain)  # the bundled ECB rate (replay and sim never make one up)
+    _first_orders(db, demo, now)
     return demo
+
+
+FIRST_ORDERS = (("005930.KS", 3), ("AAPL", 2))
+"""What 지우 (classic rules) buys when the demo family is new: whole shares at the prices shown."""
+
+
+def _first_orders(db: Database, demo: DemoFamily, now: datetime) -> None:
+    """The demo child's first orders, placed the way the app places them (the same handlers, at the
+    newest quotes, on the real market calendars): filled if the market is open, else waiting for the
+    next opening price. Only once: a family that already traded keeps its own history."""
+    from .db.models import TradeRow
+    from .game.online import run_online
+    from .market.calendar import market_calendars
+    from .market.quotes import latest_quotes
+
+    child = demo.children[0]
+    with db.read() as session:
+        if session.scalar(select(TradeRow.trade_id).where(TradeRow.child_id == child.user_id).limit(1)):
+            return
+        quotes = latest_quotes(session, [symbol for symbol, _ in FIRST_ORDERS])
+    principal = Principal(user_id=child.user_id, role=Role.CHILD, family_id=demo.family_id, client_id=None)
+    for symbol, shares in FIRST_ORDERS:
+        quote = quotes.get(symbol)
+        if quote is None:
+            continue
+        args = {
+            "trade_id": new_id(),
+            "side": "buy",
+            "symbol": symbol,
+            "quantity": shares * 1_000_000,
+            "quote_id": quote.quote_id,
+            "price": quote.price,
+        }
+        run_online(
+            db,
+            principal,
+            "trade.place/v1",
+            args,
+            idempotency_key=None,
+            now=lambda: now,
+            market_clock=market_calendars(),
+        )

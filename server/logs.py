@@ -59,16 +59,26 @@ def get_logger(name: str) -> Any:
 
 
 class RequestLogMiddleware(ASGIMiddleware):
-    """One line per request: method, route template, status, milliseconds, user id."""
+    """One line per request: method, route template, status, milliseconds, user id.
+
+    A WebSocket logs once when it ends, as method ``WS`` with its close code (``101`` when the
+    socket was accepted and closed without one).
+    """
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         started = time.perf_counter()
+        websocket = scope["type"] == "websocket"
         status = 500
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status
-            if message["type"] == "http.response.start":
+            kind = message["type"]
+            if kind == "http.response.start":
                 status = message["status"]
+            elif kind == "websocket.accept":
+                status = 101
+            elif kind == "websocket.close":
+                status = message.get("code", 1000)
             await send(message)
 
         try:
@@ -81,7 +91,7 @@ class RequestLogMiddleware(ASGIMiddleware):
             user = scope.get("user")
             get_logger("yongdon.http").info(
                 "request",
-                method=scope.get("method"),
+                method="WS" if websocket else scope.get("method"),
                 route=scope.get("path_template") or "?",
                 status=status,
                 ms=round((time.perf_counter() - started) * 1000, 1),

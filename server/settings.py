@@ -63,6 +63,34 @@ class Settings:
     # deliver outbox events (the inbox) on a background thread; tests that drive dispatch_once turn it off
     notify_dispatcher: bool = True
     notify_interval_s: float = 1.0
+    # /ws: how long a socket may take to send its auth message, and how often quotes are pushed
+    live_auth_timeout_s: float = 5.0
+    live_quote_interval_s: float = 5.0
+    # e-mail to parents (never children); no host means no e-mail channel. smtp_tls: starttls, tls, none
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_tls: str = "starttls"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "Yongdon <yongdon@localhost>"
+    smtp_ca_file: str | None = None  # a private CA (a home server's self-signed certificate)
+    # push: "ntfy" (self-hostable, topics per user) or "fcm" (HTTP v1); none means no push channel
+    push_provider: str | None = None
+    ntfy_url: str = "https://ntfy.sh"
+    ntfy_token: str | None = None
+    fcm_url: str = "https://fcm.googleapis.com"
+    fcm_project_id: str | None = None
+    fcm_access_token: str | None = None
+    # payout rails beside "manual" (each on only when its key is set)
+    toss_url: str = "https://api.tosspayments.com"
+    toss_secret_key: str | None = None
+    kakaopay_url: str = "https://open-api.kakaopay.com"
+    kakaopay_secret_key: str | None = None
+    kakaopay_cid: str = "TC0ONETIME"
+    public_url: str = "http://127.0.0.1:8787"  # where a provider sends the parent back after paying
+    # AES-256-GCM keys for fields at rest, "id:base64key,…" (newest first); unset: derived from the pepper
+    data_keys: str | None = None
+    hosted: bool = False  # the hosted service (subscriptions); a family server is never hosted
 
     def __post_init__(self) -> None:
         check_secret("jwt_secret", self.jwt_secret)
@@ -75,6 +103,12 @@ class Settings:
         for origin in self.cors_origins:
             if origin == "*" or not re.match(r"^https?://[^/*]+$", origin):
                 raise SettingsError(f"cors origin {origin!r} must be an exact scheme://host[:port]")
+        if self.smtp_tls not in ("starttls", "tls", "none"):
+            raise SettingsError("YONGDON_SMTP_TLS must be starttls, tls or none")
+        if self.push_provider not in (None, "ntfy", "fcm"):
+            raise SettingsError("YONGDON_PUSH_PROVIDER must be ntfy or fcm")
+        if self.push_provider == "fcm" and not (self.fcm_project_id and self.fcm_access_token):
+            raise SettingsError("push through FCM needs YONGDON_FCM_PROJECT_ID and YONGDON_FCM_ACCESS_TOKEN")
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with some fields changed (``None`` values are ignored, as from unset CLI flags)."""
@@ -128,8 +162,28 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
     if env.get("YONGDON_NOTIFY_DISPATCHER"):
         flag = env["YONGDON_NOTIFY_DISPATCHER"].strip().lower()
         values["notify_dispatcher"] = flag not in {"0", "false", "off", "no"}
+    values.update(_channel_env(env))
     if env.get("YONGDON_RATE_LIMITS"):
         values["rate_limits"] = env["YONGDON_RATE_LIMITS"].strip().lower() not in {"0", "false", "off", "no"}
+    return values
+
+
+_CHANNEL_ENV = (
+    "smtp_host", "smtp_tls", "smtp_username", "smtp_password", "smtp_from", "smtp_ca_file",
+    "push_provider", "ntfy_url", "ntfy_token", "fcm_url", "fcm_project_id", "fcm_access_token",
+    "toss_url", "toss_secret_key", "kakaopay_url", "kakaopay_secret_key", "kakaopay_cid",
+    "public_url", "data_keys",
+)  # fmt: skip
+
+
+def _channel_env(env: Mapping[str, str]) -> dict[str, Any]:
+    """E-mail, push, payout rails and data keys (``YONGDON_SMTP_HOST`` → ``smtp_host``, …)."""
+    names = {key: f"YONGDON_{key.upper()}" for key in _CHANNEL_ENV}
+    values: dict[str, Any] = {key: env[name] for key, name in names.items() if env.get(name)}
+    if env.get("YONGDON_SMTP_PORT"):
+        values["smtp_port"] = int(env["YONGDON_SMTP_PORT"])
+    if env.get("YONGDON_HOSTED"):
+        values["hosted"] = env["YONGDON_HOSTED"].strip().lower() in {"1", "true", "on", "yes"}
     return values
 
 

@@ -44,6 +44,18 @@ class MovableClock:
         return self.now
 
 
+def chromium_path() -> str:
+    """Debian's chromium for the browser tests (pip Playwright drives it; never a downloaded one).
+
+    On a laptop without it those tests skip; in CI (``YONGDON_REQUIRE_SERVICES=1``) they fail.
+    """
+    found = shutil.which("chromium")
+    if found is None:
+        _unavailable("chromium (apt-get install chromium)", FileNotFoundError("not on PATH"))
+    assert found is not None
+    return found
+
+
 def _unavailable(what: str, error: Exception) -> None:
     message = f"{what} is unreachable ({type(error).__name__}: {error})"
     if REQUIRE_SERVICES:

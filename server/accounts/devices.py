@@ -14,14 +14,16 @@ from ..errors import ProblemError
 __all__ = ["bind_device"]
 
 
-def bind_device(session: Session, user: User, client_id: str | None, name: str, now: datetime) -> None:
+def bind_device(session: Session, user: User, client_id: str | None, name: str, now: datetime) -> bool:
     """Create or refresh the Device row for ``user``; a ``client_id`` is never shared between users.
+
+    Returns whether the device is new (the caller may tell the parents: a new sign-in or enrolment).
 
     A revoked device stays revoked: signing in again needs a new installation (a new ``client_id``),
     so a parent's revocation cannot be undone by whoever holds the old phone.
     """
     if client_id is None:
-        return
+        return False
     device = session.get(Device, client_id)
     if device is None:
         session.add(
@@ -34,7 +36,7 @@ def bind_device(session: Session, user: User, client_id: str | None, name: str, 
                 last_seen_at=now,
             )
         )
-        return
+        return True
     if device.user_id != user.id:
         raise ProblemError(409, ProtocolCode.CONFLICT, "this client_id belongs to another account")
     if device.revoked_at is not None:
@@ -42,3 +44,4 @@ def bind_device(session: Session, user: User, client_id: str | None, name: str, 
     device.last_seen_at = now
     if name:
         device.name = name
+    return False

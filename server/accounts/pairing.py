@@ -26,6 +26,7 @@ from ..db.models import PairingCode, User
 from ..errors import ProblemError
 from ..game.accounts import log_member
 from ..ids import new_id
+from ..notify.alerts import device_enrolled
 from ..principal import Principal
 from ..ratelimit import RateLimiter
 from ..settings import Settings
@@ -115,7 +116,8 @@ def redeem(
                 raise _not_valid()
         else:
             user = _create_parent(session, row, body, password_hash, now)
-        bind_device(session, user, body.client_id, body.device_name, now)
+        if bind_device(session, user, body.client_id, body.device_name, now):
+            device_enrolled(session, user, body.device_name, now)
         return issue_tokens(session, user, body.client_id, now, settings)
 
 

@@ -32,6 +32,7 @@ from ..db.models import Device, Family, User
 from ..errors import ProblemError
 from ..game.accounts import log_member, open_child
 from ..ids import new_id
+from ..notify.alerts import security_alert
 from ..principal import Principal
 from ..ratelimit import RateLimiter
 from ..settings import Settings
@@ -123,7 +124,8 @@ def login(
             raise ProblemError(401, ProtocolCode.UNAUTHENTICATED, _BAD_LOGIN)
         if rehashed:
             user.password_hash = rehashed
-        bind_device(session, user, body.client_id, body.device_name, now)
+        if bind_device(session, user, body.client_id, body.device_name, now):
+            security_alert(session, user, "new_device", now, device=body.device_name)
         return issue_tokens(session, user, body.client_id, now, settings)
 
 
@@ -160,6 +162,8 @@ def pin_login(
             return issue_tokens(session, child, body.client_id, now, settings)
         child.pin_failures += 1
         child.pin_locked = child.pin_failures >= PIN_ATTEMPTS
+        if child.pin_locked:
+            security_alert(session, child, "pin_lockout", now)
         refusal = (
             _pin_locked()
             if child.pin_locked

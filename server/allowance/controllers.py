@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, get, post, put
+from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy import select
@@ -19,6 +20,7 @@ from ..game.controllers import RUNNER, IdempotencyKey, mutation_response
 from ..game.online import Runner
 from ..game.scope import visible_child
 from ..ids import new_id
+from ..payment.services import Payments
 from ..principal import Principal
 
 __all__ = ["ROUTES"]
@@ -121,14 +123,22 @@ class AllowanceController(Controller):
         request_id: FromPath[str],
         data: JSONBody[PaidBody],
         runner: NamedDependency[Runner],
+        state: State,
         idempotency_key: IdempotencyKey = None,
     ) -> dict[str, Any]:
-        """Record that the real money was handed over (method and an optional reference; step-up)."""
-        seen = _owned(runner.db, runner.principal, request_id)
-        args = {"child_id": seen["child_id"], "request_id": request_id, "method": data.method}
-        if data.reference:
-            args["reference"] = data.reference
-        return _answer(runner, "allowance.mark_paid/v1", args, idempotency_key)
+        """Record that the real money was handed over (method and an optional reference; step-up).
+
+        The manual payout rail: the same path as ``POST /api/payment/transfer`` with ``rail=manual``.
+        """
+        payments: Payments = state.payments
+        return payments.pay(
+            runner,
+            request_id,
+            rail="manual",
+            method=data.method,
+            reference=data.reference,
+            idempotency_key=idempotency_key,
+        )
 
     @get("/history/{user_id:str}", operation_id="allowanceHistory", sync_to_thread=True)
     def history(

@@ -5,13 +5,18 @@ A *chain* is one sign-in: every rotation adds a token to it, and the access toke
 chain is revoked — and its access tokens stop at once, because the middleware checks the chain.
 
 Grace window: a token presented again within 10 s of its rotation, while its successor is still
-unused, answers 401 *without* revoking. That is two parts of one app refreshing at the same moment
-(or a lost response followed by a retry): the loser must not sign the winner out. Once the successor
-has been used, or after 10 s, the same presentation is treated as theft.
+unused, gets the *same* successor again (with a fresh access token) and revokes nothing. That is a
+lost response followed by a retry, or two parts of one app refreshing at the same moment: the device
+must not be signed out, and the chain must not fork. The successor is derived from the presented
+token with an HMAC of the server's secret, so it can be answered again without storing it. Once the
+successor has been used, or after 10 s, presenting the old token is treated as theft.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
 import uuid
 from datetime import datetime, timedelta
@@ -24,6 +29,7 @@ from sync.errors import ProtocolCode
 
 from ..db.models import Device, RefreshToken, User
 from ..errors import ProblemError
+from ..notify.alerts import security_alert
 from ..settings import Settings
 from .credentials import digest
 from .tokens import ACCESS_TTL, AccessClaims, encode_access
@@ -69,8 +75,9 @@ def _issue(
     *,
     chain_id: str,
     expires_at: datetime,
+    refresh: str | None = None,
 ) -> dict[str, Any]:
-    refresh = secrets.token_urlsafe(32)
+    refresh = refresh or secrets.token_urlsafe(32)
     session.add(
         RefreshToken(
             id=uuid.uuid4().hex,
@@ -82,6 +89,19 @@ def _issue(
             expires_at=expires_at,
         )
     )
+    return _answer(user, client_id, refresh, now, settings, chain_id=chain_id, expires_at=expires_at)
+
+
+def _answer(
+    user: User,
+    client_id: str | None,
+    refresh: str,
+    now: datetime,
+    settings: Settings,
+    *,
+    chain_id: str,
+    expires_at: datetime,
+) -> dict[str, Any]:
     claims = AccessClaims(
         user_id=user.id,
         role=user.role,
@@ -117,8 +137,11 @@ def rotate(
         return _unauthenticated("refresh token is not valid")
     if row.used_at is not None:
         if now - row.used_at <= REUSE_GRACE and not _successor_used(session, row):
-            return _unauthenticated("refresh token was just rotated")
+            return _answer_again(session, row, now, settings)
         revoke_chain(session, row.chain_id, now)
+        owner = session.get(User, row.user_id)
+        if owner is not None:  # told to every parent: whoever replayed it holds a stolen token
+            security_alert(session, owner, "refresh_reuse", now)
         return _unauthenticated("refresh token was reused: the session is revoked")
     # Conditional on "still unused": of two concurrent rotations exactly one changes the row.
     claimed = session.execute(
@@ -133,8 +156,39 @@ def rotate(
     if user is None or not _device_active(session, user, row.client_id):
         revoke_chain(session, row.chain_id, now)
         return _unauthenticated("the device or user is no longer active")
+    successor = _successor(row, settings)
     return _issue(
-        session, user, row.client_id, now, settings, chain_id=row.chain_id, expires_at=row.expires_at
+        session,
+        user,
+        row.client_id,
+        now,
+        settings,
+        chain_id=row.chain_id,
+        expires_at=row.expires_at,
+        refresh=successor,
+    )
+
+
+def _successor(row: RefreshToken, settings: Settings) -> str:
+    """The refresh token that replaces ``row``: the same every time it is asked for (see above)."""
+    label = b"refresh-successor:" + row.token_hash.encode()
+    mac = hmac.new(settings.jwt_secret.encode(), label, hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
+
+
+def _answer_again(
+    session: Session, row: RefreshToken, now: datetime, settings: Settings
+) -> dict[str, Any] | ProblemError:
+    """The grace window: the same successor once more, with a fresh access token."""
+    successor = _successor(row, settings)
+    kept = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == digest(successor)))
+    user = session.get(User, row.user_id)
+    if kept is None or kept.revoked_at is not None or user is None:
+        return _unauthenticated("refresh token is not valid")
+    if not _device_active(session, user, row.client_id):
+        return _unauthenticated("the device or user is no longer active")
+    return _answer(
+        user, row.client_id, successor, now, settings, chain_id=kept.chain_id, expires_at=kept.expires_at
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 import msgspec
@@ -107,6 +108,21 @@ class SqlBook:
             )
             self._trades[trade_id] = msgspec.convert(data, Trade, strict=False) if data else None
         return self._trades[trade_id]
+
+    def prefetch_trades(self, trade_ids: Iterable[str]) -> None:
+        """Look up many trades in one query (a batched push names the ids it is about to place)."""
+        wanted = [t for t in trade_ids if t not in self._trades]
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows = self.session.execute(
+                select(TradeRow.trade_id, TradeRow.data).where(
+                    TradeRow.trade_id.in_(chunk), TradeRow.child_id == self.child_id
+                )
+            )
+            found = {trade_id: data for trade_id, data in rows}
+            for trade_id in chunk:
+                data = found.get(trade_id)
+                self._trades[trade_id] = msgspec.convert(data, Trade, strict=False) if data else None
 
     def _request_map(self) -> dict[str, Request]:
         if self._requests is None:

@@ -24,7 +24,7 @@ from sync.protocol import MutationResult, Outcome
 from ..db import TemporaryFailure
 from ..db.models import MutationAlias, MutationAttempt, MutationRow, User
 from ..game.book import SqlBook
-from ..game.writer import Posting, post_effects
+from ..game.writer import Posting, WriteBehind, post_effects
 from ..market.clock import MarketClock
 from ..principal import Principal
 
@@ -78,6 +78,15 @@ def _ref_id(args: dict[str, Any]) -> str | None:
     for key in ("trade_id", "request_id", "grant_id"):
         if isinstance(args.get(key), str):
             return str(args[key])
+    return None
+
+
+def _reason(name: str, args: dict[str, Any]) -> str | None:
+    """The ledger's reason: the one given, or for a payout its method and the rail's reference."""
+    if isinstance(args.get("reason"), str):
+        return str(args["reason"])
+    if name == "allowance.mark_paid/v1":
+        return " ".join(str(args[k]) for k in ("method", "reference") if args.get(k))[:500]
     return None
 
 
@@ -138,11 +147,15 @@ def decide_and_record(
     now: datetime,
     market_clock: MarketClock,
     served_client_id: str | None,
+    behind: WriteBehind | None = None,
 ) -> MutationResult:
     """Run the handler for a new mutation and store its outcome. Raises :class:`Poisoned`.
 
-    ``served_client_id`` is the device whose served quotes the fill rule consults.
+    ``served_client_id`` is the device whose served quotes the fill rule consults. With ``behind``
+    the effects and the outcome row are held there until the push flushes them (the outcome's
+    ``server_seq`` is set then); without it they are written at once.
     """
+    placeholder: int | None = None
     child_id = target_child(name, args, principal.actor())
     status, code, detail, server_seq = Outcome.APPLIED, None, None, None
     refused = refusal(session, principal, name, args)
@@ -152,7 +165,9 @@ def decide_and_record(
         try:
             if child_id is not None:
                 assert principal.family_id is not None
-                book = _book(session, principal.family_id, child_id, served_client_id, now, market_clock)
+                book = _book(
+                    session, principal.family_id, child_id, served_client_id, now, market_clock, behind
+                )
                 # deciding only reads; the savepoint guards the writes, so a rejection costs none
                 effects = decide(name, args, book, Context(principal.actor(), child_id, now, mutation_id))
                 posting = Posting(
@@ -162,10 +177,13 @@ def decide_and_record(
                     actor_id=principal.user_id,
                     kind=name.split("/")[0],
                     ref_id=_ref_id(args),
-                    reason=args.get("reason") if isinstance(args.get("reason"), str) else None,
+                    reason=_reason(name, args),
                 )
-                with session.begin_nested():
-                    server_seq = post_effects(session, posting, effects, now)
+                if behind is not None:  # nothing is written yet, so nothing needs a savepoint
+                    placeholder = behind.add(session, posting, effects, now, book.balance)
+                else:
+                    with session.begin_nested():
+                        server_seq = post_effects(session, posting, effects, now)
                 book.absorb(effects)
                 status = Outcome.ADJUSTED if effects.adjusted else Outcome.APPLIED
                 detail = msgspec.to_builtins(effects.detail) or None
@@ -175,38 +193,42 @@ def decide_and_record(
         except (OperationalError, TemporaryFailure):
             raise  # the database is busy: nothing is recorded, the push answers 503
         except Exception as error:  # a bug in a handler: retried, then recorded (a poison must not wedge)
-            session.info.pop(_BOOKS, None)  # what the books held may not match the database any more
+            if behind is None:  # what the books held may not match the database any more
+                session.info.pop(_BOOKS, None)
             if _count_failure(session, mutation_id, error) < POISON_AFTER:
                 raise Poisoned(mutation_id) from error
             status, code, detail = Outcome.REJECTED, Code.INTERNAL.value, {"error": type(error).__name__}
-    session.execute(
-        _INSERT_MUTATION,
-        {
-            "mutation_id": mutation_id,
-            "client_id": client_id,
-            "seq": seq,
-            "user_id": principal.user_id,
-            "family_id": principal.family_id,
-            "child_id": child_id,
-            "name": name,
-            "args": args,
-            "args_hash": args_hash(name, args),
-            "base_cursor": base_cursor,
-            "device_created_at": device_created_at,
-            "received_at": now,
-            "status": status.value,
-            "code": code,
-            "detail": detail,
-            "server_seq": server_seq,
-        },
-    )
-    return MutationResult(
+    row = {
+        "mutation_id": mutation_id,
+        "client_id": client_id,
+        "seq": seq,
+        "user_id": principal.user_id,
+        "family_id": principal.family_id,
+        "child_id": child_id,
+        "name": name,
+        "args": args,
+        "args_hash": args_hash(name, args),
+        "base_cursor": base_cursor,
+        "device_created_at": device_created_at,
+        "received_at": now,
+        "status": status.value,
+        "code": code,
+        "detail": detail,
+        "server_seq": server_seq,
+    }
+    result = MutationResult(
         seq=seq, id=mutation_id, status=status, code=code, detail=detail, server_seq=server_seq
     )
+    if behind is not None:
+        behind.hold_mutation(row, placeholder, result)
+    else:
+        session.execute(_INSERT_MUTATION, row)
+    return result
 
 
 _INSERT_MUTATION = insert(MutationRow)
 _BOOKS = "yongdon.books"
+TRADE_IDS = "yongdon.trade_ids"
 
 
 def _book(
@@ -216,8 +238,13 @@ def _book(
     client_id: str | None,
     now: datetime,
     market_clock: MarketClock,
+    behind: WriteBehind | None = None,
 ) -> SqlBook:
-    """The child's book for this transaction (one per push, kept in the session)."""
+    """The child's book for this transaction (one per push, kept in the session).
+
+    A batched push names the trade ids it will place (``yongdon.trade_ids``): the new book looks
+    them all up at once instead of one query per order.
+    """
     books: dict[tuple[str, str | None], SqlBook] = session.info.setdefault(_BOOKS, {})
     key = (child_id, client_id)
     if key not in books:
@@ -229,6 +256,8 @@ def _book(
             now=now,
             market_clock=market_clock,
         )
+        if behind is not None:
+            books[key].prefetch_trades(session.info.get(TRADE_IDS, ()))
     return books[key]
 
 

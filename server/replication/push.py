@@ -7,6 +7,7 @@ from datetime import datetime
 
 import msgspec
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sync.errors import Code, ProtocolCode
@@ -16,9 +17,11 @@ from sync.protocol import SUPPORTED_PROTOCOLS, Mutation, MutationResult, Outcome
 from ..db import Database
 from ..db.models import Device, MutationAlias, MutationRow
 from ..errors import ProblemError
+from ..game.writer import WriteBehind
 from ..market.clock import MarketClock
 from ..principal import Principal
 from .apply import (
+    TRADE_IDS,
     Poisoned,
     alias_result,
     args_hash,
@@ -109,9 +112,30 @@ def push(
     now: Callable[[], datetime],
     market_clock: MarketClock,
 ) -> PushResponse:
+    """Apply ``body`` with its writes held to the end of the push (one statement per table).
+
+    If writing them all at once fails (a constraint refused a row: a bug, or a device that sent
+    one mutation id twice), the push is run again mutation by mutation, where each mutation has a
+    savepoint and a failure is counted against that mutation alone.
+    """
     check_versions(body.protocol, [m.name for m in body.mutations])
     if principal.family_id is None:
         raise ProblemError(404, Code.NOT_FOUND, "no family data for this account")
+    try:
+        return _push(db, principal, body, now, market_clock, WriteBehind())
+    except IntegrityError:
+        return _push(db, principal, body, now, market_clock, None)
+
+
+def _push(
+    db: Database,
+    principal: Principal,
+    body: PushRequest,
+    now: Callable[[], datetime],
+    market_clock: MarketClock,
+    behind: WriteBehind | None,
+) -> PushResponse:
+    assert principal.family_id is not None
     results: list[MutationResult] = []
     stop: ProblemError | None = None
     with db.write(principal.family_id) as session:
@@ -121,6 +145,11 @@ def push(
         known = set(
             session.scalars(select(MutationRow.mutation_id).where(MutationRow.mutation_id.in_(fresh)))
         )
+        session.info[TRADE_IDS] = [
+            m.args["trade_id"]
+            for m in body.mutations
+            if m.name == "trade.place/v1" and isinstance(m.args.get("trade_id"), str)
+        ]
         for m in body.mutations:
             if m.seq <= device.last_seq:
                 retried = _retry_result(session, body.client_id, m)
@@ -170,6 +199,7 @@ def push(
                         now=received,
                         market_clock=market_clock,
                         served_client_id=body.client_id,
+                        behind=behind,
                     )
                 except Poisoned:
                     stop = ProblemError(
@@ -181,8 +211,11 @@ def push(
                     )
                     break
                 adopted = recorded
+                known.add(m.id)  # the same id again later in this push is a reuse, not a new mutation
             results.append(adopted)
             device.last_seq = m.seq
+        if behind is not None:
+            behind.flush(session)  # also when the push stopped early: what was decided is kept
         device.last_seen_at = received
         last_seq = device.last_seq
     if stop is not None:

@@ -53,10 +53,14 @@ def test_sigkill_while_dispatching_loses_and_duplicates_nothing(database_url: st
         db = Database(database_url)
         try:
             _emit(db, seeded.family_id, kid, mom)
-            progress = []
+            progress = [0]
             for _ in range(KILLS):
                 server.start()
-                time.sleep(rng.uniform(0.0, 0.15))
+                # kill while it delivers: once this run has delivered something, at a random moment
+                began = time.monotonic() + 10
+                while outbox_status(db)["done"] == progress[-1] < EVENTS and time.monotonic() < began:
+                    time.sleep(0.005)
+                time.sleep(rng.uniform(0.0, 0.05))
                 server.kill()
                 progress.append(outbox_status(db)["done"])
             server.start()

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 
 from server.db import TemporaryFailure
 from server.db.models import Balance, LedgerEntry, MutationRow, RequestRow
+from server.game.writer import WriteBehind
 from server.replication import apply as apply_module
 from sync.records import Role
 
@@ -225,6 +226,8 @@ def test_database_busy_answers_503_without_advancing(world: World, monkeypatch: 
     def busy(*args: Any, **kwargs: Any) -> Any:
         raise TemporaryFailure("database is locked")
 
+    # both places a push writes its effects: held to the end of the push, or one mutation at a time
+    monkeypatch.setattr(WriteBehind, "flush", busy)
     monkeypatch.setattr(apply_module, "post_effects", busy)
     answer = raw_push(world, kid, wire(kid))
     assert answer.status_code == 503 and answer.headers["Retry-After"]
@@ -537,3 +540,21 @@ def test_a_device_never_pushes_for_another_user(world: World) -> None:
     answer = world.client.post("/api/sync/push", json=body, headers=other.headers())
     assert answer.status_code == 403
     assert cash(world, child.user_id) == 1_000_000
+
+
+def test_one_push_with_a_mutation_id_twice_keeps_the_first(world: World) -> None:
+    """A buggy device reuses a mutation id inside one push: the held writes collide at the end of
+    the push, the push runs again mutation by mutation, and the money moves once, not twice."""
+    child, (kid,) = family(world)
+    first = buy(kid, world, trade_id="t-first")
+    buy(kid, world, trade_id="t-second")
+    mutations = wire(kid)
+    mutations[1]["id"] = first
+    answer = raw_push(world, kid, mutations)
+    assert answer.status_code == 200, answer.text
+    results = answer.json()["results"]
+    assert [r["seq"] for r in results] == [1, 2]
+    assert results[0]["status"] == "applied"
+    assert (results[1]["status"], results[1]["code"]) == ("rejected", "INVALID_ARGS")
+    applied_once(world, first)
+    assert cash(world, child.user_id) == 1_000_000 - 70_000

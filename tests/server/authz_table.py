@@ -363,6 +363,63 @@ ROWS: tuple[Row, ...] = (
         target="notification",
         mutates=True,
     ),
+    Row(
+        "getNotificationPreferences",
+        "GET",
+        "/api/notifications/preferences",
+        None,
+        _unscoped(child=200, parent=200),
+    ),
+    Row(
+        "setNotificationPreferences",
+        "PUT",
+        "/api/notifications/preferences",
+        lambda t: {"events": {"AllowancePaid": {"push": False}}},
+        _unscoped(child=200, parent=200),
+    ),
+    # test messages: a parent (its own family) or the operator (itself); no provider is configured in
+    # the matrix's server, so whoever may call them learns that (409) and a child is refused first
+    Row(
+        "sendTestPush",
+        "POST",
+        "/api/notifications/push",
+        lambda t: {},
+        _unscoped(child=403, parent=409, admin=409),
+    ),
+    Row(
+        "sendTestEmail",
+        "POST",
+        "/api/notifications/email",
+        lambda t: {},
+        _unscoped(child=403, parent=409, admin=409),
+    ),
+    # -- payment: the request in the body is the object ------------------------------------------------
+    Row(
+        "transferPayout",
+        "POST",
+        "/api/payment/transfer",
+        lambda t: {
+            "request_id": t["request_id"],
+            "rail": "manual",
+            "method": "bank_transfer",
+            "reference": "x",
+        },
+        _parent_step_up(200),
+        target="approved_request",
+        mutates=True,
+        step_up=True,
+    ),
+    Row("getPayoutAccount", "GET", "/api/payment/account", None, _unscoped(child=403, parent=200)),
+    Row(
+        "setPayoutAccount",
+        "PUT",
+        "/api/payment/account",
+        lambda t: {"bank": "088", "number": "110-123-456789", "holder": "엄마"},
+        {**_unscoped(child=403, parent=200), "parent_no_stepup": {NO_SCOPE: 403}},
+        step_up=True,
+    ),
+    # a family server has no subscriptions at all: the route does not exist for anyone signed in
+    Row("subscribe", "POST", "/api/payment/subscribe", None, _unscoped(child=404, parent=404)),
     # -- sync: the device in the body is the object (own = the caller's own device) ------------------
     Row(
         "syncPush",
@@ -404,6 +461,27 @@ ROWS: tuple[Row, ...] = (
         "searchSymbols",
         "GET",
         "/api/market/search",
+        None,
+        _unscoped(child=200, parent=200, admin=200),
+    ),
+    Row(
+        "getMarketStatus",
+        "GET",
+        "/api/market/status",
+        None,
+        _unscoped(child=200, parent=200, admin=200),
+    ),
+    Row(
+        "getFxRate",
+        "GET",
+        "/api/market/fx/USDKRW",
+        None,
+        _unscoped(child=200, parent=200, admin=200),
+    ),
+    Row(
+        "getPriceHistory",
+        "GET",
+        "/api/market/stocks/{symbol}/history",
         None,
         _unscoped(child=200, parent=200, admin=200),
     ),

@@ -49,7 +49,8 @@ def _run_demo(data: Path) -> tuple[subprocess.Popen[str], int]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("YONGDON_")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "server", "demo", "--data-dir", str(data), "--port", str(port)],
+        # the server's part of the demo; the app it opens is tested in tests/e2e/test_demo.py
+        [sys.executable, "-m", "server", "demo", "--data-dir", str(data), "--port", str(port), "--no-app"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

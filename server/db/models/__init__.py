@@ -1,14 +1,21 @@
 """Every model, so ``Base.metadata`` is complete when this package is imported."""
 
 from .accounts import Device, Family, PairingCode, RefreshToken, ServerMeta, User
+from .actions import ActionApplication, CorporateAction
 from .game import ChangeLog, DeviceQuote, MutationAlias, MutationAttempt, MutationRow, Outbox, QuoteRow
 from .ledger import Balance, ChildState, LedgerEntry, PositionRow, RequestRow, RulesVersion, TradeRow
+from .market import BarRow
 from .notify import Delivery, Notification
+from .payment import BankAccount, NotificationPref, Payout, PushTarget
 
 __all__ = [
+    "ActionApplication",
     "Balance",
+    "BarRow",
+    "BankAccount",
     "ChangeLog",
     "ChildState",
+    "CorporateAction",
     "Delivery",
     "Device",
     "DeviceQuote",
@@ -18,9 +25,12 @@ __all__ = [
     "MutationAttempt",
     "MutationRow",
     "Notification",
+    "NotificationPref",
     "Outbox",
     "PairingCode",
+    "Payout",
     "PositionRow",
+    "PushTarget",
     "QuoteRow",
     "RefreshToken",
     "RequestRow",
