@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 import msgspec
 from sqlalchemy import func, select
@@ -74,6 +75,7 @@ class SqlBook:
         self._quotes: dict[str, Quote | None] = {}
         self._latest: dict[str, Quote | None] = {}
         self._served: dict[str, Quote | None] = {}
+        self._open: dict[Market, bool] = {}
         self._grants: set[str] = set()
 
     # -- reads -----------------------------------------------------------------------------------
@@ -183,7 +185,9 @@ class SqlBook:
         return self.latest_quote(FX_SYMBOL)
 
     def market_open(self, market: Market) -> bool:
-        return self.market_clock.is_open(market, self.now)
+        if market not in self._open:
+            self._open[market] = self.market_clock.is_open(market, self.now)
+        return self._open[market]
 
     def trades_on_day(self, day: str) -> int:
         if day not in self._days:
@@ -224,6 +228,20 @@ class SqlBook:
             .limit(1)
         )
         return found is not None
+
+    def inputs(self) -> dict[str, Any]:
+        """What this book answered from outside the child's own state: the quotes it found newest
+        and served, the markets it found open, the number of parents. Stored with each decision, so
+        replaying the mutation log decides again on the same facts (``server.replication.replay``)."""
+
+        def ids(quotes: dict[str, Quote | None]) -> dict[str, str | None]:
+            return {symbol: q.quote_id if q else None for symbol, q in quotes.items()}
+
+        inputs: dict[str, Any] = {"latest": ids(self._latest), "served": ids(self._served)}
+        inputs["open"] = {market.value: is_open for market, is_open in self._open.items()}
+        if self._parents is not None:
+            inputs["parents"] = self._parents
+        return inputs
 
     # -- after a decision was written ------------------------------------------------------------
     def absorb(self, effects: Effects) -> None:

@@ -34,6 +34,7 @@ __all__ = [
     "Poisoned",
     "args_hash",
     "decide_and_record",
+    "posting_for",
     "refusal",
     "stored_result",
 ]
@@ -88,6 +89,21 @@ def _reason(name: str, args: dict[str, Any]) -> str | None:
     if name == "allowance.mark_paid/v1":
         return " ".join(str(args[k]) for k in ("method", "reference") if args.get(k))[:500]
     return None
+
+
+def posting_for(
+    family_id: str, child_id: str, actor_id: str, mutation_id: str, name: str, args: dict[str, Any]
+) -> Posting:
+    """How a mutation's effects are booked: its id is the ledger transaction's."""
+    return Posting(
+        family_id=family_id,
+        child_id=child_id,
+        txn_id=mutation_id,
+        actor_id=actor_id,
+        kind=name.split("/")[0],
+        ref_id=_ref_id(args),
+        reason=_reason(name, args),
+    )
 
 
 def _child_in_family(session: Session, principal: Principal, child_id: str | None) -> bool:
@@ -156,6 +172,7 @@ def decide_and_record(
     ``server_seq`` is set then); without it they are written at once.
     """
     placeholder: int | None = None
+    book: SqlBook | None = None
     child_id = target_child(name, args, principal.actor())
     status, code, detail, server_seq = Outcome.APPLIED, None, None, None
     refused = refusal(session, principal, name, args)
@@ -170,15 +187,8 @@ def decide_and_record(
                 )
                 # deciding only reads; the savepoint guards the writes, so a rejection costs none
                 effects = decide(name, args, book, Context(principal.actor(), child_id, now, mutation_id))
-                posting = Posting(
-                    family_id=principal.family_id,
-                    child_id=child_id,
-                    txn_id=mutation_id,
-                    actor_id=principal.user_id,
-                    kind=name.split("/")[0],
-                    ref_id=_ref_id(args),
-                    reason=_reason(name, args),
-                )
+                family_id, user_id = principal.family_id, principal.user_id
+                posting = posting_for(family_id, child_id, user_id, mutation_id, name, args)
                 if behind is not None:  # nothing is written yet, so nothing needs a savepoint
                     placeholder = behind.add(session, posting, effects, now, book.balance)
                 else:
@@ -215,6 +225,7 @@ def decide_and_record(
         "code": code,
         "detail": detail,
         "server_seq": server_seq,
+        "inputs": book.inputs() if book is not None else None,
     }
     result = MutationResult(
         seq=seq, id=mutation_id, status=status, code=code, detail=detail, server_seq=server_seq

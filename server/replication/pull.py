@@ -40,7 +40,7 @@ from ..principal import Principal
 from .apply import alias_result, stored_result
 from .push import check_versions, own_device
 
-__all__ = ["PAGE", "pull"]
+__all__ = ["PAGE", "pull", "snapshot_of"]
 
 PAGE = 1000
 """Change-log rows per pull page; the device pulls until ``has_more`` is false."""
@@ -71,7 +71,7 @@ def _audiences(principal: Principal, children: list[str]) -> list[str]:
     return list(children)
 
 
-def _snapshot(
+def snapshot_of(
     session: Session, family_id: str, children: list[str], parents: Sequence[str] = ()
 ) -> list[Change]:
     """Every entity the caller may see, as puts (the reset path).
@@ -159,7 +159,7 @@ def pull(db: Database, principal: Principal, body: PullRequest, now: Callable[[]
         changes: list[Change]
         if reset:
             own = [principal.user_id] if principal.role is Role.PARENT else []
-            changes, cursor, has_more = _snapshot(session, family, children, own), head, False
+            changes, cursor, has_more = snapshot_of(session, family, children, own), head, False
         else:
             audiences = _audiences(principal, children)
             audience = or_(ChangeLog.audience.is_(None), ChangeLog.audience.in_(audiences))

@@ -3,7 +3,8 @@
 Two devices of one child and two parents' devices act, sync and suffer faults (lost requests, lost
 responses after commit, duplicates, held-back and reordered requests, 503s), the server restarts,
 time and prices move. After every step the safety invariants hold on the server and the devices; at
-the end the network heals and everything must converge with nothing lost (I1, I13, I14).
+the end the network heals and everything must converge with nothing lost (I1, I13, I14), and the
+server's mutation log, replayed into an empty database, must reproduce its state (I6).
 
 On SQLite, CI (``CI=true``) runs 200 examples × 50 steps, a laptop 25 × 30; ``YONGDON_SOAK=1`` runs
 2,000 × 100. PostgreSQL runs fewer examples (each starts from an empty schema). Hypothesis prints the
@@ -30,7 +31,13 @@ from sync.rules import Market
 from ..conftest import reset_pg
 from ..support.device import Device, SyncFailed
 from ..support.faults import FAULTS
-from ..support.invariants import check_change_log_replays, check_converged, check_device, check_server
+from ..support.invariants import (
+    check_change_log_replays,
+    check_converged,
+    check_device,
+    check_mutation_log_replays,
+    check_server,
+)
 from ..support.world import World
 
 SOAK = bool(os.environ.get("YONGDON_SOAK"))
@@ -227,6 +234,7 @@ class SyncModel(RuleBasedStateMachine):
                     device.sync()
             check_server(self.world.db)
             check_change_log_replays(self.world.db)
+            check_mutation_log_replays(self.world.db, self.tmp)
             check_converged(self.world.db, self.devices, self.created)
             for device in self.devices:  # what the run exercised (--hypothesis-show-statistics)
                 for result in device.state.outcomes.values():

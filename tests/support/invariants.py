@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
 from server.db import Database
+from server.db.base import Base
 from server.db.models import (
     Balance,
     ChangeLog,
@@ -23,14 +26,21 @@ from server.db.models import (
     TradeRow,
     User,
 )
-from server.replication.pull import _snapshot as snapshot_of
+from server.replication.pull import snapshot_of
+from server.replication.replay import replay_family, state_of
 from sync.allowance import real_amount
 from sync.ledger import account_spec
 from sync.rules import HouseRules
 
 from .device import Device as ModelDevice
 
-__all__ = ["check_change_log_replays", "check_converged", "check_device", "check_server"]
+__all__ = [
+    "check_change_log_replays",
+    "check_converged",
+    "check_device",
+    "check_mutation_log_replays",
+    "check_server",
+]
 
 
 def check_server(db: Database) -> None:
@@ -147,10 +157,10 @@ def check_converged(db: Database, devices: list[ModelDevice], created: set[str])
 
 
 def check_change_log_replays(db: Database) -> None:
-    """I6: folding each family's change log from the start reproduces its current state.
+    """Folding each family's change log from the start reproduces its current state.
 
     Pulls are incremental: a device that only ever applied changes must end where a snapshot
-    would put it. A state change written without its change-log row breaks this.
+    would put it (what I13 relies on). A state change written without its change-log row breaks this.
     """
     with db.read() as s:
         for family_id in s.scalars(select(Family.id)):
@@ -171,3 +181,31 @@ def check_change_log_replays(db: Database) -> None:
             )
             snapshot = {(c.entity, c.id): c.data for c in snapshot_of(s, family_id, children, parents)}
             assert folded == snapshot, {k for k in folded.keys() ^ snapshot.keys()} or "values differ"
+
+
+def check_mutation_log_replays(db: Database, scratch: Path) -> None:
+    """I6: replaying the server's mutation log into an empty database reproduces the state.
+
+    Each family's applied mutations are decided again, in the order the server applied them, on
+    the market facts they recorded; every outcome and the whole state (every entity a device can
+    see, every ledger posting) must come out the same.
+    """
+    empty = Database(f"sqlite:///{scratch / f'replay-{secrets.token_hex(4)}.db'}")
+    Base.metadata.create_all(empty.engine)
+    try:
+        with db.read() as s:
+            for family_id in s.scalars(select(Family.id)):
+                with empty.write() as target:
+                    differs = replay_family(s, target, family_id)
+                    assert not differs, differs
+                    replayed = state_of(target, family_id)
+                assert replayed == state_of(s, family_id), _state_diff(replayed, state_of(s, family_id))
+    finally:
+        empty.dispose()
+
+
+def _state_diff(replayed: dict[str, Any], stored: dict[str, Any]) -> str:
+    a, b = replayed["entities"], stored["entities"]
+    entities = {k: (a.get(k), b.get(k)) for k in a.keys() | b.keys() if a.get(k) != b.get(k)}
+    postings = set(replayed["postings"]) ^ set(stored["postings"])
+    return f"replayed vs stored: entities {entities}, postings only on one side {postings}"

@@ -44,6 +44,8 @@ class MutationRow(Base):
     code: Mapped[str | None] = mapped_column(String(30))
     detail: Mapped[dict[str, Any] | None]
     server_seq: Mapped[int | None] = mapped_column(BigInteger)
+    inputs: Mapped[dict[str, Any] | None]
+    """The market facts the decision read (``SqlBook.inputs``); ``None`` for a refusal."""
 
 
 class MutationAlias(Base):

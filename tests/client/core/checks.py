@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from client.runtime import Profile
 from server.db import Database
 from server.db.models import MutationAlias, MutationRow
-from server.replication.pull import _snapshot as snapshot_of
+from server.replication.pull import snapshot_of
 from sync.book import MemoryBook
 from sync.replica import Replica
 

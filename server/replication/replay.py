@@ -1,0 +1,187 @@
+"""Replaying the mutation log into an empty database (invariant I6 of ``sync.md``).
+
+Every change to a child's game is a mutation decided by the shared rules, or a server action. Each
+applied mutation is stored with the market facts its decision read (``SqlBook.inputs``). Deciding
+the applied mutations again, in the order the server applied them, on a database that holds only
+the family's members, the house rules each child was opened with and the stored quotes must give
+the same outcomes and the same state: nothing changed the books behind the rules' back.
+
+Of the server actions only opening a child's account is replayed. A family whose ledger holds
+another (a queued order filled at the open, a dividend or a split) is reported as not replayable
+rather than compared: those actions are not logged with their inputs yet.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from sync.book import Effects
+from sync.context import Context
+from sync.errors import Rejected
+from sync.handlers import decide, target_child
+from sync.market import Quote
+from sync.protocol import Outcome
+from sync.records import Actor, Role
+from sync.rules import HouseRules, Market
+
+from ..db.models import Family, LedgerEntry, MutationRow, QuoteRow, RulesVersion, User
+from ..game.accounts import open_account_posting
+from ..game.book import SqlBook
+from ..game.writer import post_effects
+from ..market.clock import FixedMarketClock
+from ..notify.inbox import ENTITY as NOTIFICATION
+from .apply import posting_for
+from .pull import snapshot_of
+
+__all__ = ["NotReplayable", "replay_family", "state_of"]
+
+_APPLIED = (Outcome.APPLIED.value, Outcome.ADJUSTED.value)
+
+
+class NotReplayable(Exception):
+    """The log lacks what a replay needs (inputs of a mutation, or a server action's)."""
+
+
+class _ReplayBook(SqlBook):
+    """A book that answers market questions from what the original decision recorded."""
+
+    def __init__(self, session: Session, row: MutationRow, child_id: str) -> None:
+        assert row.family_id is not None
+        # the clock is never asked: market_open answers from the record
+        super().__init__(
+            session,
+            family_id=row.family_id,
+            child_id=child_id,
+            client_id=None,
+            now=row.received_at,
+            market_clock=FixedMarketClock(),
+        )
+        if row.inputs is None:
+            raise NotReplayable(f"mutation {row.mutation_id} has no recorded inputs")
+        self.recorded, self.mutation_id = row.inputs, row.mutation_id
+
+    def _input(self, kind: str, key: str) -> Any:
+        try:
+            return self.recorded[kind][key]
+        except KeyError:
+            raise NotReplayable(f"{self.mutation_id} read {kind} {key!r}, which it did not record") from None
+
+    def _recorded_quote(self, kind: str, symbol: str) -> Quote | None:
+        quote_id = self._input(kind, symbol)
+        return None if quote_id is None else self.quote(quote_id)
+
+    def latest_quote(self, symbol: str) -> Quote | None:
+        return self._recorded_quote("latest", symbol)
+
+    def newest_served_quote(self, symbol: str) -> Quote | None:
+        return self._recorded_quote("served", symbol)
+
+    def market_open(self, market: Market) -> bool:
+        return bool(self._input("open", market.value))
+
+    def parent_count(self) -> int:
+        if "parents" not in self.recorded:
+            raise NotReplayable(f"{self.mutation_id} counted parents without recording it")
+        return int(self.recorded["parents"])
+
+
+def _copy(source: Session, target: Session, table: Any, where: Any) -> None:
+    rows = [dict(r) for r in source.execute(select(table).where(where)).mappings()]
+    if rows:
+        target.execute(insert(table), rows)
+
+
+def _open_accounts(source: Session, target: Session, family_id: str) -> None:
+    """Each child's account, opened as the server opened it: the first rules, then the money."""
+    children = source.scalars(select(User.id).where(User.family_id == family_id, User.role == "child"))
+    for child_id in children:
+        first = source.scalars(
+            select(RulesVersion).where(RulesVersion.child_id == child_id).order_by(RulesVersion.version)
+        ).first()
+        opened = source.scalars(
+            select(LedgerEntry).where(LedgerEntry.txn_id == f"open:{child_id}").limit(1)
+        ).first()
+        if first is None or opened is None:
+            raise NotReplayable(f"child {child_id} has no opening in the log")
+        rules = msgspec.convert(first.data, HouseRules)
+        posting, effects = open_account_posting(
+            family_id, child_id, rules, opened.created_at, actor_id=opened.actor_id, reason=opened.reason
+        )
+        post_effects(target, posting, effects, opened.created_at)
+
+
+def _decide_again(target: Session, row: MutationRow, actor: Actor) -> tuple[str, Effects]:
+    """The child the mutation acts on, and what the rules decide for it now."""
+    child_id = target_child(row.name, row.args, actor)
+    if child_id is None:
+        raise NotReplayable(f"{row.mutation_id} ({row.name}) names no child")
+    context = Context(actor, child_id, row.received_at, row.mutation_id)
+    return child_id, decide(row.name, row.args, _ReplayBook(target, row, child_id), context)
+
+
+def replay_family(source: Session, target: Session, family_id: str) -> list[str]:
+    """Copy ``family_id``'s members and the quotes into ``target`` (an empty database) and decide
+    its applied mutations again there, in the order they were applied.
+
+    Returns the mutations whose second decision differs from the stored outcome (empty when the
+    log reproduces every outcome); compare :func:`state_of` on both sides for the state.
+    """
+    server_actions = source.scalars(
+        select(LedgerEntry.txn_id)
+        .where(LedgerEntry.family_id == family_id, ~LedgerEntry.txn_id.like("open:%"))
+        .where(~LedgerEntry.txn_id.in_(select(MutationRow.mutation_id)))
+        .limit(1)
+    ).first()
+    if server_actions is not None:
+        raise NotReplayable(f"server action {server_actions} is not in the mutation log")
+    _copy(source, target, Family.__table__, Family.id == family_id)
+    _copy(source, target, User.__table__, User.family_id == family_id)
+    _copy(source, target, QuoteRow.__table__, QuoteRow.quote_id.is_not(None))
+    _open_accounts(source, target, family_id)
+    roles = {u.id: Role(u.role) for u in source.scalars(select(User).where(User.family_id == family_id))}
+    differs: list[str] = []
+    for row in source.scalars(
+        select(MutationRow)
+        .where(MutationRow.family_id == family_id, MutationRow.status.in_(_APPLIED))
+        .order_by(MutationRow.server_seq)
+    ):
+        actor = Actor(user_id=row.user_id, role=roles[row.user_id], family_id=family_id)
+        try:
+            child_id, effects = _decide_again(target, row, actor)
+        except Rejected as rejected:
+            differs.append(f"{row.mutation_id}: {row.status} then, rejected {rejected.code.value} now")
+            continue
+        status = Outcome.ADJUSTED if effects.adjusted else Outcome.APPLIED
+        detail = msgspec.to_builtins(effects.detail) or None
+        if (status.value, detail) != (row.status, row.detail):
+            differs.append(f"{row.mutation_id}: {row.status} {row.detail} then, {status.value} {detail} now")
+        posting = posting_for(family_id, child_id, row.user_id, row.mutation_id, row.name, row.args)
+        post_effects(target, posting, effects, row.received_at)
+    return differs
+
+
+def state_of(session: Session, family_id: str) -> dict[str, Any]:
+    """What the family's books hold: every entity a device could see (but notifications, which
+    are messages about the state), and the ledger's postings."""
+    members = session.scalars(select(User).where(User.family_id == family_id)).all()
+    children = [u.id for u in members if u.role == "child"]
+    parents = [u.id for u in members if u.role == "parent"]
+    entities = {
+        (c.entity, c.id): c.data
+        for c in snapshot_of(session, family_id, children, parents)
+        if c.entity != NOTIFICATION
+    }
+    postings = sorted(
+        (e.txn_id, e.child_id, e.account, e.amount, e.kind, e.ref_id or "", _iso(e.created_at))
+        for e in session.scalars(select(LedgerEntry).where(LedgerEntry.family_id == family_id))
+    )
+    return {"entities": entities, "postings": postings}
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat()

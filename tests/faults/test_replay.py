@@ -1,0 +1,100 @@
+"""I6: the server's mutation log, replayed into an empty database, reproduces the state — and the
+check notices when it does not (a balance changed behind the rules' back, a quote rewritten, a
+decision whose market facts were not recorded).
+
+A family trades with market moves between decisions (so each trade must be decided on the quote it
+saw, not today's), both parents approve a conversion (the second one too late), one pays it; on
+SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, update
+
+from server.db.models import Balance, LedgerEntry, MutationRow, QuoteRow
+from server.replication.replay import NotReplayable
+from sync.records import Role
+
+from ..support.device import Device
+from ..support.invariants import check_mutation_log_replays
+from ..support.world import World
+
+SAMSUNG = "005930.KS"
+
+
+def trade(kid: Device, world: World, side: str, shares: int, price: int, n: int) -> None:
+    quote = world.quote(SAMSUNG, price)
+    kid.pull()  # the quote is served to the device, so the fill rule accepts it
+    args = {"trade_id": f"t{n}", "side": side, "symbol": SAMSUNG, "quantity": shares * 1_000_000,
+            "quote_id": quote.quote_id, "price": price}  # fmt: skip
+    kid.act("trade.place/v1", args)
+    kid.sync()
+
+
+@pytest.fixture
+def busy_family(world: World) -> World:
+    family = world.family()
+    child = world.member(family, Role.CHILD, "Jiu")
+    mom = world.device(world.member(family, Role.PARENT, "Mom"), "mom", elevated=True)
+    dad = world.device(world.member(family, Role.PARENT, "Dad"), "dad", elevated=True)
+    kid = world.device(child, "kid")
+    world.fx(1_400_000_000)
+    for device in (kid, mom, dad):
+        device.sync()
+    for n, (side, shares, price) in enumerate(
+        [("buy", 5, 70_000), ("buy", 5, 66_000), ("sell", 4, 81_000), ("sell", 6, 90_000)]
+    ):
+        trade(kid, world, side, shares, price, n)
+        world.clock.advance(minutes=10)
+    world.quote(SAMSUNG, 50_000)  # today's price differs from every price traded at
+    kid.act("allowance.request/v1", {"request_id": "r1", "amount_game": 150_000})
+    kid.sync()
+    for parent in (mom, dad):
+        parent.sync()
+        seen = parent.state.replica.table("request")["r1"]
+        parent.act("allowance.decide/v1", {
+            "child_id": child.user_id, "request_id": "r1", "version": seen["version"],
+            "amount_real": seen["amount_real"], "decision": "approve",
+        })  # fmt: skip
+        parent.sync()
+    mom.sync()
+    mom.act("allowance.mark_paid/v1", {"child_id": child.user_id, "request_id": "r1", "method": "cash"})
+    grant = {"child_id": child.user_id, "grant_id": "g1", "amount": 5_000, "reason": "chores"}
+    mom.act("family.grant/v1", grant)
+    mom.sync()
+    return world
+
+
+def test_the_log_replays_into_the_same_state(busy_family: World, tmp_path: Path) -> None:
+    with busy_family.db.read() as s:
+        decided = select(func.count()).select_from(MutationRow)
+        applied = s.scalar(decided.where(MutationRow.status.in_(("applied", "adjusted"))))
+    assert applied == 8  # four trades, a request, mom's approval (dad's came second), a payout, a grant
+    check_mutation_log_replays(busy_family.db, tmp_path)
+
+
+def test_a_balance_changed_behind_the_rules_back_is_caught(busy_family: World, tmp_path: Path) -> None:
+    with busy_family.db.write() as s:
+        s.execute(update(Balance).where(Balance.account == "cash").values(balance=Balance.balance + 1))
+    with pytest.raises(AssertionError, match="balance"):
+        check_mutation_log_replays(busy_family.db, tmp_path)
+
+
+def test_a_rewritten_quote_changes_the_decision_and_is_caught(busy_family: World, tmp_path: Path) -> None:
+    with busy_family.db.write() as s:
+        first_buy = s.scalars(select(MutationRow.args).where(MutationRow.mutation_id.in_(
+            select(LedgerEntry.txn_id).where(LedgerEntry.ref_id == "t0")
+        ))).one()  # fmt: skip
+        s.execute(update(QuoteRow).where(QuoteRow.quote_id == first_buy["quote_id"]).values(price=71_000))
+    with pytest.raises(AssertionError, match="applied then, rejected PRICE_MISMATCH now"):
+        check_mutation_log_replays(busy_family.db, tmp_path)
+
+
+def test_a_decision_without_its_market_facts_cannot_be_replayed(busy_family: World, tmp_path: Path) -> None:
+    with busy_family.db.write() as s:
+        s.execute(update(MutationRow).where(MutationRow.name == "trade.place/v1").values(inputs=None))
+    with pytest.raises(NotReplayable, match="no recorded inputs"):
+        check_mutation_log_replays(busy_family.db, tmp_path)
