@@ -13,11 +13,10 @@ rather than compared: those actions are not logged with their inputs yet.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, true
 from sqlalchemy.orm import Session
 
 from sync.book import Effects
@@ -90,8 +89,9 @@ class _ReplayBook(SqlBook):
         return int(self.recorded["parents"])
 
 
-def _copy(source: Session, target: Session, table: Any, where: Any) -> None:
-    rows = [dict(r) for r in source.execute(select(table).where(where)).mappings()]
+def _copy(source: Session, target: Session, table: Any, where: Any = None) -> None:
+    query = select(table).where(true() if where is None else where)
+    rows = [dict(r) for r in source.execute(query).mappings()]
     if rows:
         target.execute(insert(table), rows)
 
@@ -133,7 +133,7 @@ def replay_family(source: Session, target: Session, family_id: str) -> list[str]
     """
     server_actions = source.scalars(
         select(LedgerEntry.txn_id)
-        .where(LedgerEntry.family_id == family_id, ~LedgerEntry.txn_id.like("open:%"))
+        .where(LedgerEntry.family_id == family_id, LedgerEntry.kind != "child.open")
         .where(~LedgerEntry.txn_id.in_(select(MutationRow.mutation_id)))
         .limit(1)
     ).first()
@@ -141,7 +141,7 @@ def replay_family(source: Session, target: Session, family_id: str) -> list[str]
         raise NotReplayable(f"server action {server_actions} is not in the mutation log")
     _copy(source, target, Family.__table__, Family.id == family_id)
     _copy(source, target, User.__table__, User.family_id == family_id)
-    _copy(source, target, QuoteRow.__table__, QuoteRow.quote_id.is_not(None))
+    _copy(source, target, QuoteRow.__table__)
     _open_accounts(source, target, family_id)
     roles = {u.id: Role(u.role) for u in source.scalars(select(User).where(User.family_id == family_id))}
     differs: list[str] = []
@@ -177,11 +177,7 @@ def state_of(session: Session, family_id: str) -> dict[str, Any]:
         if c.entity != NOTIFICATION
     }
     postings = sorted(
-        (e.txn_id, e.child_id, e.account, e.amount, e.kind, e.ref_id or "", _iso(e.created_at))
+        (e.txn_id, e.child_id, e.account, e.amount, e.kind, e.ref_id or "", e.created_at.isoformat())
         for e in session.scalars(select(LedgerEntry).where(LedgerEntry.family_id == family_id))
     )
     return {"entities": entities, "postings": postings}
-
-
-def _iso(at: datetime) -> str:
-    return at.isoformat()

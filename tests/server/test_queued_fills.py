@@ -7,6 +7,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,9 +24,11 @@ from server.market.fx import refresh_fx
 from server.market.jobs import MarketJobs
 from server.market.opening import SERVER_ACTOR, fill_due_orders
 from server.market.quotes import FX_SYMBOL, record_quote
+from server.replication.replay import NotReplayable
 from server.settings import Settings
 from tests.conftest import MovableClock
 from tests.helpers import Family, Member
+from tests.support.invariants import check_mutation_log_replays
 
 SAMSUNG, APPLE = "005930.KS", "AAPL"
 START = 1_000_000  # classic preset's starting money
@@ -140,6 +143,20 @@ def test_a_krx_order_fills_at_the_next_open_within_the_collar(home: Home) -> Non
     changes = home.pull()["changes"]
     trades = [c["data"] for c in changes if c["entity"] == "trade" and c["id"] == trade_id]
     assert trades and trades[-1]["status"] == "filled"
+
+
+def test_replay_decides_a_queued_order_again_but_reports_its_fill_at_the_open(
+    home: Home, tmp_path: Path
+) -> None:
+    """The order was queued because the market was closed when it arrived: the replay decides it
+    again on that recorded fact. Its fill at the open is a server action the log does not hold
+    yet, so the replay says so instead of comparing a state it cannot rebuild."""
+    trade_id = queued(home, SAMSUNG, amount=100_000)
+    check_mutation_log_replays(home.db, tmp_path)
+    home.quote(SAMSUNG, 71_000, KRX_OPEN + timedelta(seconds=30))
+    assert fill_due_orders(home.db, market_calendars(), KRX_OPEN + timedelta(minutes=5)).filled == [trade_id]
+    with pytest.raises(NotReplayable, match=f"open:{trade_id}"):
+        check_mutation_log_replays(home.db, tmp_path)
 
 
 def test_a_gap_beyond_the_collar_rejects_and_gives_the_money_back(home: Home) -> None:
