@@ -126,9 +126,11 @@ def refresh_fx(db: Database, now: datetime, source: Any = None) -> Quote | None:
     beats an ECB rate of last month. A provider that only echoes the stored rate (the ``snapshot``
     provider) adds nothing, so a rate keeps the label of where it really came from.
     """
+    # asked before the write lock: a slow provider or the first read of the ECB file must not hold
+    # back every family's pushes
+    candidates = [c for c in (_observe(source, now), _ecb(now)) if c is not None]
     with db.write() as session:
         stored = latest_quotes(session, [FX_SYMBOL]).get(FX_SYMBOL)
-        candidates = [c for c in (_observe(source, now), _ecb(now)) if c is not None]
         if not candidates:
             return stored
         price, as_of, name = max(candidates, key=lambda c: c[1])

@@ -1,21 +1,16 @@
-"""Where prices come from, behind one small interface (the market-data issue adds real providers).
+"""The smallest price interface: a :class:`QuoteSource` answers the current price of a symbol.
 
-A :class:`QuoteSource` answers the current price of a symbol; :func:`refresh_quotes` records what
-it says as new immutable quotes, with the source named on each one.
+The refresher asks the provider chain (``server.market.providers``); a plain source still serves
+the FX fallback and tests.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Protocol
 
-from sync.market import Quote
-
-from ..db import Database
-from .quotes import record_quote
-
-__all__ = ["DEMO_PRICES", "QuoteSource", "StaticQuoteSource", "refresh_quotes"]
+__all__ = ["DEMO_PRICES", "QuoteSource", "StaticQuoteSource"]
 
 
 class QuoteSource(Protocol):
@@ -35,17 +30,6 @@ class StaticQuoteSource:
     def price(self, symbol: str, now: datetime) -> tuple[int, datetime] | None:
         value = self.prices.get(symbol)
         return None if value is None else (value, now)
-
-
-def refresh_quotes(db: Database, source: QuoteSource, symbols: Iterable[str], now: datetime) -> list[Quote]:
-    """Ask ``source`` for each symbol and record the answers as new quotes."""
-    recorded: list[Quote] = []
-    with db.write() as session:
-        for symbol in symbols:
-            observed = source.price(symbol, now)
-            if observed is not None:
-                recorded.append(record_quote(session, symbol, observed[0], observed[1], source=source.name))
-    return recorded
 
 
 # Round illustrative prices: the levels the simulated walks (providers/sim.py) revert to for symbols

@@ -50,7 +50,8 @@ async def _grant(server: LiveServer, seeded: Seeded, seq: int) -> None:
             }
         ],
     }
-    async with httpx.AsyncClient(base_url=server.url) as http:
+    # a generous timeout: this checks the poke, not the push's latency on a loaded CI machine
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
         answer = await http.post("/api/sync/push", json=body, headers=seeded.headers("mom"))
     assert answer.status_code == 200, answer.text
 
