@@ -45,7 +45,8 @@ class MutationRow(Base):
     detail: Mapped[dict[str, Any] | None]
     server_seq: Mapped[int | None] = mapped_column(BigInteger)
     inputs: Mapped[dict[str, Any] | None]
-    """The market facts the decision read (``SqlBook.inputs``); ``None`` for a refusal."""
+    """The market facts the decision read (``SqlBook.inputs``); ``None`` for a refusal, a no-op, or a
+    mutation decided before they were recorded (such a log cannot be replayed)."""
 
 
 class MutationAlias(Base):
