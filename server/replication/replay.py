@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from sqlalchemy import insert, select, true
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from sync.book import Effects
@@ -89,9 +89,8 @@ class _ReplayBook(SqlBook):
         return int(self.recorded["parents"])
 
 
-def _copy(source: Session, target: Session, table: Any, where: Any = None) -> None:
-    query = select(table).where(true() if where is None else where)
-    rows = [dict(r) for r in source.execute(query).mappings()]
+def _copy(source: Session, target: Session, table: Any, where: Any) -> None:
+    rows = [dict(r) for r in source.execute(select(table).where(where)).mappings()]
     if rows:
         target.execute(insert(table), rows)
 
@@ -141,7 +140,11 @@ def replay_family(source: Session, target: Session, family_id: str) -> list[str]
         raise NotReplayable(f"server action {server_actions} is not in the mutation log")
     _copy(source, target, Family.__table__, Family.id == family_id)
     _copy(source, target, User.__table__, User.family_id == family_id)
-    _copy(source, target, QuoteRow.__table__)
+    # quotes are shared by every family: copy the ones an earlier family's replay did not
+    copied = set(target.scalars(select(QuoteRow.quote_id)))
+    quotes = [dict(q) for q in source.execute(select(QuoteRow.__table__)).mappings()]
+    if fresh := [q for q in quotes if q["quote_id"] not in copied]:
+        target.execute(insert(QuoteRow.__table__), fresh)
     _open_accounts(source, target, family_id)
     roles = {u.id: Role(u.role) for u in source.scalars(select(User).where(User.family_id == family_id))}
     differs: list[str] = []

@@ -3,8 +3,8 @@ check notices when it does not (a balance changed behind the rules' back, a quot
 decision whose market facts were not recorded).
 
 A family trades with market moves between decisions (so each trade must be decided on the quote it
-saw, not today's), both parents approve a conversion (the second one too late), one pays it; on
-SQLite and PostgreSQL.
+saw, not today's), both parents approve a conversion (the second one too late), one pays it, and a
+family next door trades on the same quotes; on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from ..support.world import World
 SAMSUNG = "005930.KS"
 
 
-def trade(kid: Device, world: World, side: str, shares: int, price: int, n: int) -> None:
+def trade(kid: Device, world: World, side: str, shares: int, price: int, n: int | str) -> None:
     quote = world.quote(SAMSUNG, price)
     kid.pull()  # the quote is served to the device, so the fill rule accepts it
     args = {"trade_id": f"t{n}", "side": side, "symbol": SAMSUNG, "quantity": shares * 1_000_000,
@@ -65,6 +65,10 @@ def busy_family(world: World) -> World:
     grant = {"child_id": child.user_id, "grant_id": "g1", "amount": 5_000, "reason": "chores"}
     mom.act("family.grant/v1", grant)
     mom.sync()
+    # the family next door trades on the same stored quotes: each family replays on its own
+    neighbour = world.device(world.member(world.family("Lee"), Role.CHILD, "Minsu"), "minsu")
+    neighbour.sync()
+    trade(neighbour, world, "buy", 3, 52_000, "-lee")
     return world
 
 
@@ -72,7 +76,8 @@ def test_the_log_replays_into_the_same_state(busy_family: World, tmp_path: Path)
     with busy_family.db.read() as s:
         decided = select(func.count()).select_from(MutationRow)
         applied = s.scalar(decided.where(MutationRow.status.in_(("applied", "adjusted"))))
-    assert applied == 8  # four trades, a request, mom's approval (dad's came second), a payout, a grant
+    # four trades, a request, mom's approval (dad's came second), a payout, a grant; next door a trade
+    assert applied == 9
     check_mutation_log_replays(busy_family.db, tmp_path)
 
 
