@@ -131,6 +131,11 @@ def _join_second_parent(client: TestClient[Litestar], family: Family) -> Member:
 
 @pytest.fixture
 def home(client: TestClient[Litestar], app: Litestar) -> Home:
+    return quiet_home(client, app)
+
+
+def quiet_home(client: TestClient[Litestar], app: Litestar) -> Home:
+    """Two families (ours with two children and two parents), markets open, an empty outbox."""
     app.state.market_clock = FixedMarketClock()
     ours = Family.create(client, ("지우", "하늘"))
     theirs = Family.create(client, ("민수",))

@@ -13,12 +13,11 @@ import sqlalchemy as sa
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from server.db.models import Outbox, Payout
-from server.market.clock import FixedMarketClock
+from server.db.models import Payout
 from server.settings import Settings
 from tests.helpers import Family
 from tests.server.channel_support import Mailbox, text_of
-from tests.server.test_notifications import Home, _join_second_parent, _setup_trading, _trade
+from tests.server.test_notifications import Home, _setup_trading, _trade, quiet_home
 
 
 @pytest.fixture
@@ -28,13 +27,7 @@ def settings(mail_settings: Callable[..., Settings]) -> Settings:
 
 @pytest.fixture
 def home(client: TestClient[Litestar], app: Litestar) -> Home:
-    app.state.market_clock = FixedMarketClock()
-    ours = Family.create(client, ("지우", "하늘"))
-    theirs = Family.create(client, ("민수",))
-    home = Home(client, app, ours, theirs, _join_second_parent(client, ours))
-    with app.state.db.write() as session:
-        session.execute(sa.delete(Outbox))
-    return home
+    return quiet_home(client, app)
 
 
 def _ok(response: Any, status: int = 200) -> Any:

@@ -13,13 +13,11 @@ import sqlalchemy as sa
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from server.db.models import BankAccount, Outbox, Payout
-from server.market.clock import FixedMarketClock
+from server.db.models import BankAccount, Payout
 from server.payment.crypto import FieldCipher, SealError, cipher_from_settings, mask_account
 from server.settings import Settings
-from tests.helpers import Family
 from tests.server.channel_support import FakeApi, Seen, free_port
-from tests.server.test_notifications import Home, _join_second_parent, _setup_trading, _trade
+from tests.server.test_notifications import Home, _setup_trading, _trade, quiet_home
 
 TOSS_KEY = "test_sk_yongdon_toss_0001"
 KAKAO_KEY = "DEV_SECRET_yongdon_kakao_0001"
@@ -116,13 +114,7 @@ def settings(
 
 @pytest.fixture
 def home(client: TestClient[Litestar], app: Litestar) -> Home:
-    app.state.market_clock = FixedMarketClock()
-    ours = Family.create(client, ("지우", "하늘"))
-    theirs = Family.create(client, ("민수",))
-    home = Home(client, app, ours, theirs, _join_second_parent(client, ours))
-    with app.state.db.write() as session:
-        session.execute(sa.delete(Outbox))
-    return home
+    return quiet_home(client, app)
 
 
 def _ok(response: Any, status: int = 200) -> Any:
@@ -227,12 +219,10 @@ def test_an_unreachable_provider_or_a_missing_account_pays_nothing(
     )
     app = create_app(settings)
     with TestClient(app) as client:
-        app.state.market_clock = FixedMarketClock()
-        ours = Family.create(client, ("지우", "하늘"))
-        home = Home(client, app, ours, Family.create(client, ("민수",)), _join_second_parent(client, ours))
+        home = quiet_home(client, app)
         request = _approved(home)
         body = {"request_id": request["request_id"], "rail": "toss"}
-        elevated = ours.elevated(client)
+        elevated = home.ours.elevated(client)
         no_account = client.post("/api/payment/transfer", json=body, headers=elevated)
         assert no_account.status_code == 502 and "no bank account" in no_account.json()["payout"]["error"]
         _ok(client.put("/api/payment/account", json=ACCOUNT, headers=elevated))
