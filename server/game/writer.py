@@ -116,32 +116,39 @@ def _builtins(record: object) -> dict[str, Any]:
     return data
 
 
-def _post_entries(session: Session, p: Posting, effects: Effects, now: datetime) -> dict[str, int]:
-    if not effects.entries:
-        return {}
+def _totals(effects: Effects) -> dict[str, int]:
+    """Each account's net change in ``effects``."""
     totals: dict[str, int] = {}
     for entry in effects.entries:
         totals[entry.account] = totals.get(entry.account, 0) + entry.amount
+    return totals
+
+
+def _balance_row(p: Posting, account: str, balance: int) -> dict[str, Any]:
+    """A new ``balances`` row, with the account's ledger, unit and overdraft rule from its spec."""
+    spec = account_spec(account)
+    return {
+        "child_id": p.child_id,
+        "account": account,
+        "family_id": p.family_id,
+        "ledger": spec.ledger.value,
+        "unit": spec.unit,
+        "may_go_negative": spec.may_go_negative,
+        "balance": balance,
+    }
+
+
+def _post_entries(session: Session, p: Posting, effects: Effects, now: datetime) -> dict[str, int]:
+    if not effects.entries:
+        return {}
     db = session.connection()
     db.execute(_ENTRY_INSERT, _entry_rows(p, effects, now))
     changed: dict[str, int] = {}
-    for account, delta in totals.items():
+    for account, delta in _totals(effects).items():
         new = db.execute(_BALANCE_ADD, {"c": p.child_id, "a": account, "d": delta}).scalar()
         if new is None:  # the account's first posting
-            spec = account_spec(account)
             new = delta
-            db.execute(
-                _BALANCES.insert(),
-                {
-                    "child_id": p.child_id,
-                    "account": account,
-                    "family_id": p.family_id,
-                    "ledger": spec.ledger.value,
-                    "unit": spec.unit,
-                    "may_go_negative": spec.may_go_negative,
-                    "balance": new,
-                },
-            )
+            db.execute(_BALANCES.insert(), _balance_row(p, account, new))
         changed[account] = int(new)
     return changed
 
@@ -328,23 +335,11 @@ class WriteBehind:
         Returns a placeholder for the mutation's last change-log row (its ``server_seq`` is known
         only after :meth:`flush`), or ``None`` if nothing changed.
         """
-        totals: dict[str, int] = {}
-        for entry in effects.entries:
-            totals[entry.account] = totals.get(entry.account, 0) + entry.amount
         balances: dict[tuple[str, str], dict[str, Any]] = {}
         changes: list[tuple[str, str, dict[str, Any]]] = []
-        for account, delta in totals.items():
+        for account, delta in _totals(effects).items():
             value = balance(account) + delta
-            spec = account_spec(account)
-            balances[(p.child_id, account)] = {
-                "child_id": p.child_id,
-                "account": account,
-                "family_id": p.family_id,
-                "ledger": spec.ledger.value,
-                "unit": spec.unit,
-                "may_go_negative": spec.may_go_negative,
-                "balance": value,
-            }
+            balances[(p.child_id, account)] = _balance_row(p, account, value)
             data = {"child_id": p.child_id, "account": account, "balance": value}
             changes.append(("balance", f"{p.child_id}:{account}", data))
         records: list[tuple[type, dict[str, Any]]] = []
