@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+import anyio.to_thread
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
@@ -23,7 +24,7 @@ from .game.controllers import ROUTES as game_routes
 from .health import ROUTES as health_routes
 from .live import LiveChannel
 from .logs import RequestLogMiddleware, configure_logging
-from .market.calendar import use_cache_dir
+from .market.calendar import market_calendars, use_cache_dir
 from .market.controllers import ROUTES as market_routes
 from .market.jobs import MarketJobs
 from .notify.channels import channels_from_settings
@@ -71,6 +72,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         # the market's passes (opening fills, FX) follow the real time; on a test's clock they are
         # driven by hand, so an order never fills behind a test's back
         if clock is None:
+            # built (or read back from the cache dir) before the first request: otherwise the first
+            # trade would build them, ~3 s, inside its write transaction
+            await anyio.to_thread.run_sync(market_calendars)
             app.state.market_jobs = MarketJobs(db, now, app.state)
             app.state.market_jobs.start()
         await live.start(app.state)
