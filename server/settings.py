@@ -36,7 +36,10 @@ def check_secret(name: str, value: str | None) -> str:
         raise SettingsError(f"{name} is missing: set YONGDON_{name.upper()} to at least 32 random bytes")
     if len(value.encode()) < MIN_SECRET_BYTES:
         raise SettingsError(f"{name} is too short: it needs at least {MIN_SECRET_BYTES} bytes")
-    if _PLACEHOLDER_WORDS.search(value) or len(set(value)) < 8:
+    # a placeholder is mostly its words ("change-me-…-secret"); a long random token may contain
+    # one by chance ("…uqMfC52epEHqVtSstDumMyoc8…") and still has enough randomness around it
+    padding = _PLACEHOLDER_WORDS.sub("", value)
+    if len(padding.encode()) < MIN_SECRET_BYTES or len(set(value)) < 8:
         # a single repeated character ("x" * 64) or a handful of characters is not random
         raise SettingsError(f"{name} looks like a placeholder or default; generate a random one")
     return value

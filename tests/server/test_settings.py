@@ -39,6 +39,12 @@ def test_weak_pin_pepper_is_refused(pepper: str) -> None:
         Settings(jwt_secret=GOOD, pin_pepper=pepper)
 
 
+def test_a_random_secret_that_happens_to_contain_a_placeholder_word_is_accepted() -> None:
+    # a secrets.token_urlsafe(48) the suite once generated and the server refused
+    lucky = "TtesO40yiUvOC_uqMfC52epEHqVtSstDumMyoc8KF7yRDDGnCqzNqZoHQLPVV3FD"
+    assert Settings(jwt_secret=GOOD, pin_pepper=lucky).pin_pepper == lucky
+
+
 def test_secrets_must_differ() -> None:
     with pytest.raises(SettingsError, match="differ"):
         Settings(jwt_secret=GOOD, pin_pepper=GOOD)
