@@ -150,6 +150,8 @@ def trade(page: Any, served: Served, side: str, shares: str) -> None:
 
     goto(page, served, f"/child/stock/{SAMSUNG}")
     page.locator(sid("stock-price")).wait_for()
+    # a reloaded page renders its buttons last; a starved CI renderer has needed over 20 s
+    page.locator(sid(side)).wait_for(timeout=60_000)
     tap(page, page.locator(sid(side)), page.locator(sid("trade-input")))
     type_into(page, "몇 주?", shares)
     confirm = page.get_by_role("button", name="주문하기")
