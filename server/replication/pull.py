@@ -14,7 +14,7 @@ import msgspec
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from sync.protocol import Change, MutationResult, PullRequest, PullResponse
+from sync.protocol import Change, MutationResult, Outcome, PullRequest, PullResponse
 from sync.rebase import balances_checksum
 from sync.records import Role
 
@@ -37,7 +37,6 @@ from ..errors import ProblemError
 from ..market.quotes import mark_served, unserved_quotes
 from ..notify.inbox import ENTITY, notification_data, parent_audience
 from ..principal import Principal
-from .apply import alias_result, stored_result
 from .push import check_versions, own_device
 
 __all__ = ["PAGE", "pull", "snapshot_of"]
@@ -123,18 +122,29 @@ def snapshot_of(
     return changes
 
 
+def _outcome(model: type[MutationRow] | type[MutationAlias]) -> tuple[Any, ...]:
+    return (model.mutation_id, model.status, model.code, model.detail, model.server_seq, model.seq)
+
+
 def _results(session: Session, client_id: str, after: int, upto: int) -> list[MutationResult]:
-    rows = session.scalars(
-        select(MutationRow).where(
+    # the outcome columns only: a pull after a big push reads a thousand of these, and loading the
+    # whole rows (arguments, recorded inputs) as ORM objects was most of the pull's time
+    rows = session.execute(
+        select(*_outcome(MutationRow)).where(
             MutationRow.client_id == client_id, MutationRow.seq > after, MutationRow.seq <= upto
         )
     )
-    aliases = session.scalars(
-        select(MutationAlias).where(
+    aliases = session.execute(
+        select(*_outcome(MutationAlias)).where(
             MutationAlias.client_id == client_id, MutationAlias.seq > after, MutationAlias.seq <= upto
         )
     )
-    results = [stored_result(r) for r in rows] + [alias_result(a) for a in aliases]
+    results = [
+        MutationResult(
+            seq=seq, id=id_, status=Outcome(status), code=code, detail=detail, server_seq=server_seq
+        )
+        for id_, status, code, detail, server_seq, seq in [*rows, *aliases]
+    ]
     return sorted(results, key=lambda r: r.seq)
 
 
@@ -163,23 +173,27 @@ def pull(db: Database, principal: Principal, body: PullRequest, now: Callable[[]
         else:
             audiences = _audiences(principal, children)
             audience = or_(ChangeLog.audience.is_(None), ChangeLog.audience.in_(audiences))
-            rows = list(
-                session.scalars(
-                    select(ChangeLog)
-                    .where(ChangeLog.family_id == family, ChangeLog.server_seq > body.cursor, audience)
-                    .order_by(ChangeLog.server_seq)
-                    .limit(PAGE + 1)
+            rows = session.execute(
+                select(
+                    ChangeLog.server_seq, ChangeLog.op, ChangeLog.entity, ChangeLog.entity_id, ChangeLog.data
                 )
-            )
+                .where(ChangeLog.family_id == family, ChangeLog.server_seq > body.cursor, audience)
+                .order_by(ChangeLog.server_seq)
+                .limit(PAGE + 1)
+            ).all()
             has_more = len(rows) > PAGE
             rows = rows[:PAGE]
-            changes = [Change(op=r.op, entity=r.entity, id=r.entity_id, data=r.data) for r in rows]  # type: ignore[arg-type]
+            changes = [Change(op=op, entity=entity, id=id_, data=data) for _, op, entity, id_, data in rows]
             cursor = rows[-1].server_seq if has_more else head
         quotes = unserved_quotes(session, device.client_id)
         changes += [Change(op="put", entity="quote", id=q.quote_id, data=_quote_data(q)) for q in quotes]
         last_seq = device.last_seq
-        results = _results(session, device.client_id, min(body.last_seq_acked, last_seq), last_seq)
-        checksums = {} if has_more else _checksums(session, children)
+        # outcomes and checksums come with the last page only: the device commits a pull's pages
+        # together and takes them from that page (the earlier pages would repeat them)
+        results, checksums = [], {}
+        if not has_more:
+            results = _results(session, device.client_id, min(body.last_seq_acked, last_seq), last_seq)
+            checksums = _checksums(session, children)
     # then a short write: the quotes count as served before the device can cite them
     with db.write(family) as session:
         mark_served(session, body.client_id, quotes)
