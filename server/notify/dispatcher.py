@@ -6,8 +6,8 @@ delivers to every (channel, recipient) that has no finished :class:`Delivery` ye
 recipient wants (``preferences``), each in its own savepoint. The unique ``(outbox_id, channel,
 user_id)`` delivery row is the idempotency key: it is committed together with the inbox insert, so a
 crash or a rerun never delivers twice. A failed delivery is retried with exponential backoff and
-becomes ``dead`` after ``max_attempts``. The outbox row is marked delivered, in a later transaction,
-only once none of its deliveries is pending.
+becomes ``dead`` after ``max_attempts``. The outbox row is marked delivered once none of its
+deliveries is pending: in the same transaction for the inbox, after the send for remote channels.
 
 Remote channels (e-mail, push) talk to another server, which must not happen while the family's
 write lock is held: inside the transaction they only *prepare* (resolve the address) and the
@@ -56,6 +56,7 @@ SEND_LEASE = timedelta(minutes=2)
 BASE_DELAY = timedelta(seconds=5)
 MAX_DELAY = timedelta(hours=1)
 BATCH = 200
+CHUNK = 25
 
 _log = logging.getLogger("yongdon.notify")
 
@@ -299,11 +300,51 @@ def _send_outbound(
     return not pending
 
 
+def _deliver_chunk(
+    db: Database,
+    family_id: str,
+    outbox_ids: Sequence[int],
+    channels: Sequence[Channel],
+    now: datetime,
+    max_attempts: int,
+    report: DispatchReport,
+) -> dict[int, list[_Outbound]]:
+    """Deliver one family's events in one write transaction, each in its own savepoint; an event
+    with nothing pending left is marked delivered in the same transaction. Returns the events that
+    still have remote messages to send after the commit."""
+    waiting: dict[int, list[_Outbound]] = {}
+    finished = 0
+    with db.write(family_id) as session:
+        for outbox_id in outbox_ids:
+            outbound: list[_Outbound] = []
+            try:
+                with session.begin_nested():
+                    settled = _deliver_event(
+                        session, outbox_id, channels, now, max_attempts, report, outbound
+                    )
+            except TemporaryFailure:
+                raise  # the database is busy or gone: the whole pass waits for the next tick
+            except Exception:  # noqa: BLE001 - one broken event must not hold back the others
+                _log.exception("notification dispatch failed for one event", extra={"outbox_id": outbox_id})
+                continue
+            if outbound:
+                waiting[outbox_id] = outbound
+            elif settled:
+                _mark(session, outbox_id, now)
+                finished += 1
+    report.finished += finished
+    return waiting
+
+
+def _mark(session: Session, outbox_id: int, now: datetime) -> None:
+    row = session.get(Outbox, outbox_id)
+    if row is not None and row.delivered_at is None:
+        row.delivered_at = now
+
+
 def _mark_delivered(db: Database, family_id: str, outbox_id: int, now: datetime) -> None:
     with db.write(family_id) as session:
-        row = session.get(Outbox, outbox_id)
-        if row is not None and row.delivered_at is None:
-            row.delivered_at = now
+        _mark(session, outbox_id, now)
 
 
 def dispatch_once(
@@ -314,7 +355,13 @@ def dispatch_once(
     max_attempts: int = MAX_ATTEMPTS,
     batch: int = BATCH,
 ) -> DispatchReport:
-    """One pass over up to ``batch`` undelivered events, oldest first."""
+    """One pass over up to ``batch`` undelivered events, oldest first.
+
+    A family's events go in chunks of ``CHUNK`` per write transaction: one commit per event (two,
+    with the marking) competed with the family's pushes for the write lock and was most of what
+    the server did while a device pushed a thousand trades. A chunk stays short, so a push waits
+    for at most one of them.
+    """
     channels = default_channels() if channels is None else channels
     report = DispatchReport()
     with db.read() as session:
@@ -324,21 +371,24 @@ def dispatch_once(
             .order_by(Outbox.id)
             .limit(batch)
         ).all()
+    by_family: dict[str, list[int]] = {}
     for outbox_id, family_id in due:
-        outbound: list[_Outbound] = []
-        try:
-            with db.write(family_id) as session:
-                settled = _deliver_event(session, outbox_id, channels, now, max_attempts, report, outbound)
-            if outbound:
-                settled = _send_outbound(db, family_id, outbox_id, outbound, now, max_attempts, report)
-        except TemporaryFailure:
-            raise  # the database is busy or gone: the whole pass waits for the next tick
-        except Exception:  # noqa: BLE001 - one broken event must not hold back the others
-            _log.exception("notification dispatch failed for one event", extra={"outbox_id": outbox_id})
-            continue
-        if settled:
-            _mark_delivered(db, family_id, outbox_id, now)
-            report.finished += 1
+        by_family.setdefault(family_id, []).append(outbox_id)
+    for family_id, ids in by_family.items():
+        for start in range(0, len(ids), CHUNK):
+            try:
+                waiting = _deliver_chunk(
+                    db, family_id, ids[start : start + CHUNK], channels, now, max_attempts, report
+                )
+            except TemporaryFailure:
+                raise
+            except Exception:  # noqa: BLE001 - the commit failed: these events are tried on the next pass
+                _log.exception("notification dispatch failed for a family", extra={"family_id": family_id})
+                continue
+            for outbox_id, outbound in waiting.items():
+                if _send_outbound(db, family_id, outbox_id, outbound, now, max_attempts, report):
+                    _mark_delivered(db, family_id, outbox_id, now)
+                    report.finished += 1
     return report
 
 
