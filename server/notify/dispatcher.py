@@ -386,9 +386,14 @@ def dispatch_once(
                 _log.exception("notification dispatch failed for a family", extra={"family_id": family_id})
                 continue
             for outbox_id, outbound in waiting.items():
-                if _send_outbound(db, family_id, outbox_id, outbound, now, max_attempts, report):
-                    _mark_delivered(db, family_id, outbox_id, now)
-                    report.finished += 1
+                try:
+                    if _send_outbound(db, family_id, outbox_id, outbound, now, max_attempts, report):
+                        _mark_delivered(db, family_id, outbox_id, now)
+                        report.finished += 1
+                except TemporaryFailure:
+                    raise
+                except Exception:  # noqa: BLE001 - as above: the next event's send still goes
+                    _log.exception("notification send failed for one event", extra={"outbox_id": outbox_id})
     return report
 
 

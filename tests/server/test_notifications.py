@@ -388,6 +388,39 @@ def test_a_crash_before_the_commit_delivers_nothing_and_the_next_process_deliver
     assert home.dispatch().delivered == 0
 
 
+class _BookkeepingBreaks:
+    """A remote channel (shaped like e-mail) whose record-keeping after the send fails for ``r-1``."""
+
+    name, remote = "email", True
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def reaches(self, session: Any, user_id: str, role: str) -> bool:
+        return role == "parent"
+
+    def prepare(self, session: Any, message: Message) -> str:
+        return str(message.data["request_id"])
+
+    def send(self, prepared: str) -> None:
+        self.sent.append(prepared)
+
+    def settle(self, session: Any, prepared: str) -> None:
+        if prepared == "r-1":
+            raise RuntimeError("could not record what the provider said")
+
+
+def test_a_remote_send_that_breaks_afterwards_does_not_hold_back_the_next_event(home: Home) -> None:
+    home.emit(home.kid("지우"), "AllowanceRequested", {"request_id": "r-1", "amount_real": 1_000})
+    home.emit(home.kid("지우"), "AllowanceRequested", {"request_id": "r-2", "amount_real": 2_000})
+    remote = _BookkeepingBreaks()
+    report = home.dispatch(channels=[InboxChannel(), remote])
+    assert sorted(remote.sent) == ["r-1", "r-1", "r-2", "r-2"]  # both parents, both events
+    assert report.finished == 1  # r-2; r-1 waits for its lease and goes again
+    assert outbox_status(home.app.state.db)["events_waiting"] == 1
+    assert home.events(home.mom) == ["AllowanceRequested", "AllowanceRequested"]
+
+
 class _AlwaysFails(InboxChannel):
     def deliver(self, session: Any, message: Message, now: datetime) -> None:
         raise ConnectionError("inbox unreachable")
