@@ -15,6 +15,9 @@ Exactly once, across restarts and several server processes: each order is filled
 family write transaction (the family row is locked ``FOR UPDATE`` on PostgreSQL, ``BEGIN
 IMMEDIATE`` on SQLite), and its status is read again under that lock, so a second filler finds
 it no longer queued and leaves it. The ledger transaction id is derived from the trade id.
+
+Each fill or rejection is logged as a :class:`ServerAction` with the facts it read (the opening quote,
+the FX rate), in its place among the family's mutations, so replaying the log decides it again.
 """
 
 from __future__ import annotations
@@ -33,15 +36,26 @@ from sync.rules import Market
 from sync.trading import fill_queued
 
 from ..db import Database, TemporaryFailure
-from ..db.models import QuoteRow, TradeRow
+from ..db.models import QuoteRow, ServerAction, TradeRow
 from ..game.book import SqlBook
 from ..game.writer import Posting, post_effects
 from .calendar import Session as MarketSession
 from .quotes import to_quote
 
-__all__ = ["SERVER_ACTOR", "OpeningReport", "SessionClock", "fill_due_orders", "opening_quote"]
+__all__ = [
+    "FILL_OPEN",
+    "OPENING",
+    "SERVER_ACTOR",
+    "OpeningReport",
+    "SessionClock",
+    "fill_due_orders",
+    "fill_posting",
+    "opening_quote",
+]
 
 SERVER_ACTOR = "server"  # the ledger's actor for what the server does on its own
+FILL_OPEN = "trade.fill_open"  # the ledger kind, and the server action's
+OPENING = "opening"  # the recorded input: the opening quote the order met
 BATCH = 200
 
 _log = logging.getLogger("yongdon.market")
@@ -151,16 +165,34 @@ def _fill_one(db: Database, order: _Due, calendars: SessionClock, now: datetime)
             effects = fill_queued(book, order.trade_id, opening, now)
         except Rejected:  # not queued in the child's book after all: nothing to do
             return "gone"
-        posting = Posting(
-            family_id=order.family_id,
-            child_id=order.child_id,
-            txn_id=f"open:{order.trade_id}",
-            actor_id=SERVER_ACTOR,
-            kind="trade.fill_open",
-            ref_id=order.trade_id,
+        posting = fill_posting(order.family_id, order.child_id, order.trade_id)
+        last = post_effects(session, posting, effects, now)
+        # logged like a device's mutation, with what it read, so a replay decides it again (I6)
+        session.add(
+            ServerAction(
+                txn_id=posting.txn_id,
+                family_id=order.family_id,
+                child_id=order.child_id,
+                kind=posting.kind,
+                ref_id=order.trade_id,
+                server_seq=last,
+                inputs={**book.inputs(), OPENING: opening.quote_id},
+                decided_at=now,
+            )
         )
-        post_effects(session, posting, effects, now)
         return "rejected" if "code" in effects.detail else "filled"
+
+
+def fill_posting(family_id: str, child_id: str, trade_id: str) -> Posting:
+    """How a fill at the open is posted: one ledger transaction per order, derived from its id."""
+    return Posting(
+        family_id=family_id,
+        child_id=child_id,
+        txn_id=f"open:{trade_id}",
+        actor_id=SERVER_ACTOR,
+        kind=FILL_OPEN,
+        ref_id=trade_id,
+    )
 
 
 def fill_due_orders(db: Database, calendars: SessionClock, now: datetime) -> OpeningReport:

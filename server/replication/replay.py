@@ -6,13 +6,15 @@ the applied mutations again, in the order the server applied them, on a database
 the family's members, the house rules each child was opened with and the stored quotes must give
 the same outcomes and the same state: nothing changed the books behind the rules' back.
 
-Of the server actions only opening a child's account is replayed. A family whose ledger holds
-another (a queued order filled at the open, a dividend or a split) is reported as not replayable
-rather than compared: those actions are not logged with their inputs yet.
+Server actions are replayed too: opening a child's account, and queued orders meeting the opening
+price (logged as :class:`ServerAction` rows with the facts they read, in ``server_seq`` order among
+the mutations). A family whose ledger holds another (a dividend or a split) is reported as not
+replayable rather than compared: corporate actions are not logged with their inputs yet.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -27,12 +29,14 @@ from sync.market import Quote
 from sync.protocol import Outcome
 from sync.records import Actor, Role
 from sync.rules import HouseRules, Market
+from sync.trading import fill_queued
 
-from ..db.models import Family, LedgerEntry, MutationRow, QuoteRow, RulesVersion, User
+from ..db.models import Family, LedgerEntry, MutationRow, QuoteRow, RulesVersion, ServerAction, User
 from ..game.accounts import open_account_posting
 from ..game.book import SqlBook
 from ..game.writer import post_effects
 from ..market.clock import FixedMarketClock
+from ..market.opening import OPENING, fill_posting
 from ..notify.inbox import ENTITY as NOTIFICATION
 from .apply import posting_for
 from .pull import snapshot_of
@@ -49,20 +53,21 @@ class NotReplayable(Exception):
 class _ReplayBook(SqlBook):
     """A book that answers market questions from what the original decision recorded."""
 
-    def __init__(self, session: Session, row: MutationRow, child_id: str) -> None:
-        assert row.family_id is not None
+    def __init__(
+        self, session: Session, family_id: str, child_id: str, now: datetime, inputs: Any, decision: str
+    ) -> None:
         # the clock is never asked: market_open answers from the record
         super().__init__(
             session,
-            family_id=row.family_id,
+            family_id=family_id,
             child_id=child_id,
             client_id=None,
-            now=row.received_at,
+            now=now,
             market_clock=FixedMarketClock(),
         )
-        if row.inputs is None:
-            raise NotReplayable(f"mutation {row.mutation_id} has no recorded inputs")
-        self.recorded, self.mutation_id = row.inputs, row.mutation_id
+        if inputs is None:
+            raise NotReplayable(f"{decision} has no recorded inputs")
+        self.recorded, self.mutation_id = inputs, decision
 
     def _input(self, kind: str, key: str) -> Any:
         try:
@@ -117,27 +122,64 @@ def _open_accounts(source: Session, target: Session, family_id: str) -> None:
 def _decide_again(target: Session, row: MutationRow, actor: Actor) -> tuple[str, Effects]:
     """The child the mutation acts on, and what the rules decide for it now."""
     child_id = target_child(row.name, row.args, actor)
-    if child_id is None:
+    if child_id is None or row.family_id is None:
         raise NotReplayable(f"{row.mutation_id} ({row.name}) names no child")
     context = Context(actor, child_id, row.received_at, row.mutation_id)
-    return child_id, decide(row.name, row.args, _ReplayBook(target, row, child_id), context)
+    book = _ReplayBook(target, row.family_id, child_id, row.received_at, row.inputs, row.mutation_id)
+    return child_id, decide(row.name, row.args, book, context)
+
+
+def _fill_again(target: Session, action: ServerAction) -> list[str]:
+    """A queued order meets the recorded opening quote again; what differs, if anything."""
+    book = _ReplayBook(
+        target, action.family_id, action.child_id, action.decided_at, action.inputs, action.txn_id
+    )
+    quote_id = action.inputs.get(OPENING)
+    opening = book.quote(quote_id) if isinstance(quote_id, str) else None
+    if opening is None:
+        raise NotReplayable(f"{action.txn_id} has no opening quote")
+    try:
+        effects = fill_queued(book, action.ref_id, opening, action.decided_at)
+    except Rejected as rejected:
+        return [f"{action.txn_id}: a fill then, {rejected.code.value} now"]
+    posting = fill_posting(action.family_id, action.child_id, action.ref_id)
+    post_effects(target, posting, effects, action.decided_at)
+    return []
+
+
+def _mutation_again(target: Session, row: MutationRow, family_id: str, roles: dict[str, Role]) -> list[str]:
+    """The applied mutation decided and posted again; what differs from its stored outcome."""
+    actor = Actor(user_id=row.user_id, role=roles[row.user_id], family_id=family_id)
+    try:
+        child_id, effects = _decide_again(target, row, actor)
+    except Rejected as rejected:
+        return [f"{row.mutation_id}: {row.status} then, rejected {rejected.code.value} now"]
+    status = Outcome.ADJUSTED if effects.adjusted else Outcome.APPLIED
+    detail = msgspec.to_builtins(effects.detail) or None
+    posting = posting_for(family_id, child_id, row.user_id, row.mutation_id, row.name, row.args)
+    post_effects(target, posting, effects, row.received_at)
+    if (status.value, detail) != (row.status, row.detail):
+        return [f"{row.mutation_id}: {row.status} {row.detail} then, {status.value} {detail} now"]
+    return []
 
 
 def replay_family(source: Session, target: Session, family_id: str) -> list[str]:
     """Copy ``family_id``'s members and the quotes into ``target`` (an empty database) and decide
     its applied mutations again there, in the order they were applied.
 
-    Returns the mutations whose second decision differs from the stored outcome (empty when the
-    log reproduces every outcome); compare :func:`state_of` on both sides for the state.
+    Server actions (fills at the open) are decided again in their place among the mutations.
+    Returns the decisions whose second outcome differs from the stored one (empty when the log
+    reproduces every outcome); compare :func:`state_of` on both sides for the state.
     """
-    server_actions = source.scalars(
+    logged = select(MutationRow.mutation_id).union(select(ServerAction.txn_id))
+    unlogged = source.scalars(
         select(LedgerEntry.txn_id)
         .where(LedgerEntry.family_id == family_id, LedgerEntry.kind != "child.open")
-        .where(~LedgerEntry.txn_id.in_(select(MutationRow.mutation_id)))
+        .where(~LedgerEntry.txn_id.in_(logged))
         .limit(1)
     ).first()
-    if server_actions is not None:
-        raise NotReplayable(f"server action {server_actions} is not in the mutation log")
+    if unlogged is not None:
+        raise NotReplayable(f"server action {unlogged} is not in the log")
     _copy(source, target, Family.__table__, Family.id == family_id)
     _copy(source, target, User.__table__, User.family_id == family_id)
     # quotes are shared by every family: copy the ones an earlier family's replay did not
@@ -147,24 +189,20 @@ def replay_family(source: Session, target: Session, family_id: str) -> list[str]
         target.execute(insert(QuoteRow.__table__), fresh)
     _open_accounts(source, target, family_id)
     roles = {u.id: Role(u.role) for u in source.scalars(select(User).where(User.family_id == family_id))}
-    differs: list[str] = []
-    for row in source.scalars(
+    applied = source.scalars(
         select(MutationRow)
         .where(MutationRow.family_id == family_id, MutationRow.status.in_(_APPLIED))
         .order_by(MutationRow.server_seq)
-    ):
-        actor = Actor(user_id=row.user_id, role=roles[row.user_id], family_id=family_id)
-        try:
-            child_id, effects = _decide_again(target, row, actor)
-        except Rejected as rejected:
-            differs.append(f"{row.mutation_id}: {row.status} then, rejected {rejected.code.value} now")
-            continue
-        status = Outcome.ADJUSTED if effects.adjusted else Outcome.APPLIED
-        detail = msgspec.to_builtins(effects.detail) or None
-        if (status.value, detail) != (row.status, row.detail):
-            differs.append(f"{row.mutation_id}: {row.status} {row.detail} then, {status.value} {detail} now")
-        posting = posting_for(family_id, child_id, row.user_id, row.mutation_id, row.name, row.args)
-        post_effects(target, posting, effects, row.received_at)
+    ).all()
+    actions = source.scalars(select(ServerAction).where(ServerAction.family_id == family_id)).all()
+    # in the order the server decided them: a stable sort keeps SQL's order among equal keys
+    steps: list[MutationRow | ServerAction] = sorted([*applied, *actions], key=lambda s: s.server_seq or 0)
+    differs: list[str] = []
+    for step in steps:
+        if isinstance(step, ServerAction):
+            differs += _fill_again(target, step)
+        else:
+            differs += _mutation_again(target, step, family_id, roles)
     return differs
 
 

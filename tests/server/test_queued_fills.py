@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from server.app import create_app
 from server.db import Database
-from server.db.models import Balance, LedgerEntry, Outbox, QuoteRow, TradeRow
+from server.db.models import Balance, LedgerEntry, Outbox, QuoteRow, ServerAction, TradeRow
 from server.market.calendar import market_calendars
 from server.market.clock import FixedMarketClock
 from server.market.fx import refresh_fx
@@ -145,17 +145,55 @@ def test_a_krx_order_fills_at_the_next_open_within_the_collar(home: Home) -> Non
     assert trades and trades[-1]["status"] == "filled"
 
 
-def test_replay_decides_a_queued_order_again_but_reports_its_fill_at_the_open(
-    home: Home, tmp_path: Path
-) -> None:
-    """The order was queued because the market was closed when it arrived: the replay decides it
-    again on that recorded fact. Its fill at the open is a server action the log does not hold
-    yet, so the replay says so instead of comparing a state it cannot rebuild."""
-    trade_id = queued(home, SAMSUNG, amount=100_000)
-    check_mutation_log_replays(home.db, tmp_path)
+def _fills_then_a_sale(home: Home, clock: MovableClock) -> str:
+    """Two queued orders filled at their opens, and between them a sale that needs the first fill's
+    shares; returns the KRX order's id."""
+    krx, us = queued(home, SAMSUNG, amount=100_000), queued(home, APPLE, quantity=1_000_000)
     home.quote(SAMSUNG, 71_000, KRX_OPEN + timedelta(seconds=30))
-    assert fill_due_orders(home.db, market_calendars(), KRX_OPEN + timedelta(minutes=5)).filled == [trade_id]
-    with pytest.raises(NotReplayable, match=f"open:{trade_id}"):
+    cal = market_calendars()
+    assert fill_due_orders(home.db, cal, KRX_OPEN + timedelta(minutes=5)).filled == [krx]
+    clock.now = KRX_OPEN + timedelta(minutes=10)  # the next morning: the device refreshes its token
+    tokens = home.client.post("/api/auth/refresh", json={"refresh_token": home.kid.refresh})
+    assert tokens.status_code == 200, tokens.text
+    home.kid.tokens = tokens.json()
+    sale = home.client.post(
+        "/api/game/trade/sell", json={"symbol": SAMSUNG, "quantity": 1_000_000}, headers=home.kid.headers
+    )
+    assert sale.status_code == 200 and sale.json()["trade"]["status"] == "filled", sale.text
+    home.quote(APPLE, 235_000_000, US_OPEN + timedelta(seconds=5))
+    assert fill_due_orders(home.db, cal, US_OPEN + timedelta(minutes=1)).filled == [us]
+    return krx
+
+
+def test_replay_decides_fills_at_the_open_again_in_their_place(
+    home: Home, clock: MovableClock, tmp_path: Path
+) -> None:
+    """A fill at the open is a server action, logged with the opening quote (and FX rate) it met:
+    the replay decides it again between the mutations around it (the sale needs its shares)."""
+    _fills_then_a_sale(home, clock)
+    check_mutation_log_replays(home.db, tmp_path)
+
+
+def test_a_fill_whose_recorded_opening_price_was_rewritten_is_caught(
+    home: Home, clock: MovableClock, tmp_path: Path
+) -> None:
+    krx = _fills_then_a_sale(home, clock)
+    other = home.quote(SAMSUNG, 72_000, KRX_OPEN + timedelta(seconds=40))
+    with home.db.write() as session:
+        action = session.get(ServerAction, f"open:{krx}")
+        assert action is not None
+        action.inputs = {**action.inputs, "opening": other}
+    with pytest.raises(AssertionError, match="replayed vs stored"):
+        check_mutation_log_replays(home.db, tmp_path)
+
+
+def test_a_fill_the_log_does_not_hold_makes_the_family_unreplayable(
+    home: Home, clock: MovableClock, tmp_path: Path
+) -> None:
+    krx = _fills_then_a_sale(home, clock)
+    with home.db.write() as session:
+        session.execute(delete(ServerAction).where(ServerAction.txn_id == f"open:{krx}"))
+    with pytest.raises(NotReplayable, match=f"open:{krx}"):
         check_mutation_log_replays(home.db, tmp_path)
 
 

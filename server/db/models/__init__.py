@@ -2,7 +2,16 @@
 
 from .accounts import Device, Family, PairingCode, RefreshToken, ServerMeta, User
 from .actions import ActionApplication, CorporateAction
-from .game import ChangeLog, DeviceQuote, MutationAlias, MutationAttempt, MutationRow, Outbox, QuoteRow
+from .game import (
+    ChangeLog,
+    DeviceQuote,
+    MutationAlias,
+    MutationAttempt,
+    MutationRow,
+    Outbox,
+    QuoteRow,
+    ServerAction,
+)
 from .ledger import Balance, ChildState, LedgerEntry, PositionRow, RequestRow, RulesVersion, TradeRow
 from .market import BarRow
 from .notify import Delivery, Notification
@@ -35,6 +44,7 @@ __all__ = [
     "RefreshToken",
     "RequestRow",
     "RulesVersion",
+    "ServerAction",
     "ServerMeta",
     "TradeRow",
     "User",

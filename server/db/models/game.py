@@ -18,6 +18,7 @@ __all__ = [
     "MutationRow",
     "Outbox",
     "QuoteRow",
+    "ServerAction",
 ]
 
 _BigId = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements only INTEGER keys
@@ -47,6 +48,22 @@ class MutationRow(Base):
     inputs: Mapped[dict[str, Any] | None]
     """The market facts the decision read (``SqlBook.inputs``); ``None`` for a refusal, a no-op, or a
     mutation decided before they were recorded (such a log cannot be replayed)."""
+
+
+class ServerAction(Base):
+    """A change the server decided on its own (a queued order meeting the opening price), with the
+    market facts the decision read: what the mutation log holds for a device's decisions, so a replay
+    decides it again in its place, ordered by ``server_seq`` among the mutations."""
+
+    __tablename__ = "server_actions"
+    txn_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    family_id: Mapped[str] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
+    child_id: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(30))
+    ref_id: Mapped[str] = mapped_column(String(64))
+    server_seq: Mapped[int | None] = mapped_column(BigInteger)
+    inputs: Mapped[dict[str, Any]]
+    decided_at: Mapped[datetime]
 
 
 class MutationAlias(Base):
