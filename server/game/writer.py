@@ -312,7 +312,7 @@ def post_effects(session: Session, p: Posting, effects: Effects, now: datetime) 
     changes += [_post_record(session, p, record, now) for record in effects.records]
     last: int | None = None
     if changes:
-        last = max(session.connection().execute(_LOG_INSERT, _log_rows(p, changes, now)).scalars())
+        last = max(_insert_log(session.connection(), _log_rows(p, changes, now)))
     if effects.events:
         session.connection().execute(_OUTBOX_INSERT, _event_rows(p, effects, now))
     return last
