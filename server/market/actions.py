@@ -20,6 +20,8 @@ Exactly once per child, across restarts and several server processes: each child
 written in its family's write transaction (the family row locked ``FOR UPDATE`` on PostgreSQL,
 ``BEGIN IMMEDIATE`` on SQLite) together with an ``corporate_action_applications`` row, which is
 looked up again under that lock; its primary key (action, child) is the last line of defence.
+Each application that posts anything is logged as a ``ServerAction`` with the action and the facts it
+read (the FX rate), so replaying the log decides it again in its place (I6).
 
 A dollar dividend converts at the server's newest USD/KRW quote, rounded down (the child receives);
 with no FX quote yet it waits for the next pass. Yahoo reports ex-dates, not pay dates, so a
@@ -29,7 +31,7 @@ dividend is credited from its ex-date on.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
 from typing import Any
@@ -49,7 +51,14 @@ from sync.rules import Market
 from sync.trading import apply_split, pay_dividend
 
 from ..db import Database, TemporaryFailure
-from ..db.models import ActionApplication, CorporateAction, LedgerEntry, PositionRow, TradeRow
+from ..db.models import (
+    ActionApplication,
+    CorporateAction,
+    LedgerEntry,
+    PositionRow,
+    ServerAction,
+    TradeRow,
+)
 from ..game.book import SqlBook
 from ..game.writer import Posting, post_effects
 from .calendar import market_calendars
@@ -59,15 +68,20 @@ from .opening import SERVER_ACTOR
 from .providers.base import Action, MarketDataProvider
 
 __all__ = [
+    "ACTION",
     "LOOKBACK",
     "ActionsReport",
+    "Candidate",
     "RecordedAction",
+    "action_posting",
     "apply_due_actions",
+    "decide_action",
     "ex_moment",
     "record_actions",
     "refresh_actions",
 ]
 
+ACTION = "action"  # the recorded input of a server action: the corporate action it applied
 LOOKBACK = timedelta(days=30)  # older actions are history (Yahoo lists decades of dividends)
 _ZONES = {Market.KRX: ZoneInfo("Asia/Seoul"), Market.US: ZoneInfo("America/New_York")}
 
@@ -89,6 +103,13 @@ class RecordedAction:
     @property
     def action_id(self) -> str:
         return f"{self.symbol}:{self.kind}:{self.ex_date.isoformat()}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {**asdict(self), "ex_date": self.ex_date.isoformat()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RecordedAction:
+        return cls(**{**data, "ex_date": date.fromisoformat(data["ex_date"])})
 
 
 @dataclass
@@ -190,7 +211,9 @@ def refresh_actions(db: Database, provider: MarketDataProvider, now: datetime) -
 
 
 @dataclass(frozen=True)
-class _Candidate:
+class Candidate:
+    """A child an action may concern."""
+
     family_id: str
     child_id: str
 
@@ -214,7 +237,7 @@ def _due_actions(db: Database, now: datetime) -> list[RecordedAction]:
     return [a for a in actions if ex_moment(a.symbol, a.ex_date) <= now]
 
 
-def _candidates(db: Database, action: RecordedAction) -> list[_Candidate]:
+def _candidates(db: Database, action: RecordedAction) -> list[Candidate]:
     """Children who may be concerned and have not had ``action`` yet: every child with a position row
     of the symbol (one who sold since may still have held at the ex-date) and, for a split, every
     child with a queued order of it placed before the ex-date."""
@@ -238,10 +261,10 @@ def _candidates(db: Database, action: RecordedAction) -> list[_Candidate]:
                     )
                 )
             )
-    return [_Candidate(f, c) for f, c in sorted(found)]
+    return [Candidate(f, c) for f, c in sorted(found)]
 
 
-def _held_at(session: Session, who: _Candidate, symbol: str, moment: datetime) -> int:
+def _held_at(session: Session, who: Candidate, symbol: str, moment: datetime) -> int:
     """Micro-shares the child owned just before ``moment``: its position and reserved-for-sale entries."""
     accounts = [position_account(symbol), reserved_shares_account(symbol)]
     total = session.scalar(
@@ -277,7 +300,7 @@ class _AtExDate:
         return getattr(self._book, name)
 
 
-def _queued(session: Session, who: _Candidate, symbol: str) -> list[Trade]:
+def _queued(session: Session, who: Candidate, symbol: str) -> list[Trade]:
     rows = session.scalars(
         select(TradeRow.data).where(
             TradeRow.family_id == who.family_id,
@@ -295,7 +318,7 @@ def _older(queued: list[Trade], action: RecordedAction) -> list[Trade]:
 
 
 def _decide(
-    session: Session, book: SqlBook, who: _Candidate, action: RecordedAction, shares: int, now: datetime
+    session: Session, book: SqlBook, who: Candidate, action: RecordedAction, shares: int, now: datetime
 ) -> Effects | None:
     """The shared rule's effects for this child; ``None`` while a dollar dividend waits for FX."""
     if action.kind == "dividend":
@@ -339,8 +362,42 @@ def _posted(action: RecordedAction, effects: Effects) -> int:
     return -sum(e.amount for e in effects.entries if e.account == f"market:{action.symbol}")
 
 
+def decide_action(
+    session: Session, book: SqlBook, who: Candidate, action: RecordedAction, now: datetime
+) -> tuple[str, Effects | None, int]:
+    """What the shared rules decide for one child: ("applied", effects, shares), or "none" (it held
+    nothing then, or earned less than a won) or "waiting" (a dollar dividend without FX) with no
+    effects; ``shares`` are the micro-shares it held when the ex-date began. The background pass
+    and the replay of the log both decide through here."""
+    shares = _held_at(session, who, action.symbol, ex_moment(action.symbol, action.ex_date))
+    concerned = shares > 0 or (
+        action.kind == "split" and _older(_queued(session, who, action.symbol), action)
+    )
+    if not concerned:
+        return "none", None, 0  # it held nothing then, and what happened before cannot change
+    effects = _decide(session, book, who, action, max(shares, 0), now)
+    if effects is None:
+        return "waiting", None, shares
+    if action.kind == "dividend" and not effects.entries:
+        return "none", None, shares  # a few micro-shares earned less than a won: no "you got 0"
+    _explain(effects, action, shares, book)
+    return "applied", effects, shares
+
+
+def action_posting(who: Candidate, action: RecordedAction) -> Posting:
+    return Posting(
+        family_id=who.family_id,
+        child_id=who.child_id,
+        txn_id=f"action:{action.action_id}",
+        actor_id=SERVER_ACTOR,
+        kind=f"action.{action.kind}",
+        ref_id=action.action_id,
+        reason=_reason(action),
+    )
+
+
 def _apply_one(
-    db: Database, action: RecordedAction, who: _Candidate, clock: MarketClock, now: datetime
+    db: Database, action: RecordedAction, who: Candidate, clock: MarketClock, now: datetime
 ) -> str:
     """Apply ``action`` to one child in its family's write transaction: "applied", "waiting",
     "none" (it held nothing then) or "gone" (another process got there first)."""
@@ -348,7 +405,6 @@ def _apply_one(
         already = session.get(ActionApplication, (action.action_id, who.child_id))
         if already is not None:
             return "gone"
-        shares = _held_at(session, who, action.symbol, ex_moment(action.symbol, action.ex_date))
         book = SqlBook(
             session,
             family_id=who.family_id,
@@ -357,37 +413,34 @@ def _apply_one(
             now=now,
             market_clock=clock,
         )
-        concerned = shares > 0 or (
-            action.kind == "split" and _older(_queued(session, who, action.symbol), action)
-        )
-        if not concerned:
-            # it held nothing then, and what happened before the ex-date cannot change: settled for good
-            session.add(_application(action, who, 0, 0, now))
-            return "none"
-        effects = _decide(session, book, who, action, max(shares, 0), now)
-        if effects is None:
-            return "waiting"
-        if action.kind == "dividend" and not effects.entries:
-            # a few micro-shares earned less than a won: no entry, and no "you got 0" notification
-            session.add(_application(action, who, shares, 0, now))
-            return "none"
-        _explain(effects, action, shares, book)
-        posting = Posting(
-            family_id=who.family_id,
-            child_id=who.child_id,
-            txn_id=f"action:{action.action_id}",
-            actor_id=SERVER_ACTOR,
-            kind=f"action.{action.kind}",
-            ref_id=action.action_id,
-            reason=_reason(action),
-        )
-        post_effects(session, posting, effects, now)
+        outcome, effects, shares = decide_action(session, book, who, action, now)
+        if outcome == "waiting":
+            return outcome
+        if effects is None:  # settled for good: nothing to post
+            session.add(_application(action, who, max(shares, 0), 0, now))
+            return outcome
+        posting = action_posting(who, action)
+        last = post_effects(session, posting, effects, now)
         session.add(_application(action, who, max(shares, 0), _posted(action, effects), now))
+        # logged with the action itself and what the decision read, so a replay decides it again
+        inputs = {**book.inputs(), ACTION: action.as_json()}
+        session.add(
+            ServerAction(
+                txn_id=posting.txn_id,
+                family_id=who.family_id,
+                child_id=who.child_id,
+                kind=posting.kind,
+                ref_id=action.action_id,
+                server_seq=last,
+                inputs=inputs,
+                decided_at=now,
+            )
+        )
         return "applied"
 
 
 def _application(
-    action: RecordedAction, who: _Candidate, shares: int, posted: int, now: datetime
+    action: RecordedAction, who: Candidate, shares: int, posted: int, now: datetime
 ) -> ActionApplication:
     return ActionApplication(
         action_id=action.action_id,

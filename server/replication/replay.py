@@ -6,10 +6,10 @@ the applied mutations again, in the order the server applied them, on a database
 the family's members, the house rules each child was opened with and the stored quotes must give
 the same outcomes and the same state: nothing changed the books behind the rules' back.
 
-Server actions are replayed too: opening a child's account, and queued orders meeting the opening
-price (logged as :class:`ServerAction` rows with the facts they read, in ``server_seq`` order among
-the mutations). A family whose ledger holds another (a dividend or a split) is reported as not
-replayable rather than compared: corporate actions are not logged with their inputs yet.
+Server actions are replayed too: opening a child's account, queued orders meeting the opening price
+and corporate actions (dividends, splits), the last two logged as :class:`ServerAction` rows with the
+facts they read, decided again in ``server_seq`` order among the mutations. A ledger posting the log
+does not explain makes the family not replayable (an older log, or a change behind the rules' back).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from sync.book import Effects
@@ -35,8 +35,9 @@ from ..db.models import Family, LedgerEntry, MutationRow, QuoteRow, RulesVersion
 from ..game.accounts import open_account_posting
 from ..game.book import SqlBook
 from ..game.writer import post_effects
+from ..market.actions import ACTION, Candidate, RecordedAction, action_posting, decide_action
 from ..market.clock import FixedMarketClock
-from ..market.opening import OPENING, fill_posting
+from ..market.opening import FILL_OPEN, OPENING, fill_posting
 from ..notify.inbox import ENTITY as NOTIFICATION
 from .apply import posting_for
 from .pull import snapshot_of
@@ -129,20 +130,30 @@ def _decide_again(target: Session, row: MutationRow, actor: Actor) -> tuple[str,
     return child_id, decide(row.name, row.args, book, context)
 
 
-def _fill_again(target: Session, action: ServerAction) -> list[str]:
-    """A queued order meets the recorded opening quote again; what differs, if anything."""
+def _action_again(target: Session, action: ServerAction) -> list[str]:
+    """A server action decided again on its recorded facts; what differs, if anything."""
     book = _ReplayBook(
         target, action.family_id, action.child_id, action.decided_at, action.inputs, action.txn_id
     )
-    quote_id = action.inputs.get(OPENING)
-    opening = book.quote(quote_id) if isinstance(quote_id, str) else None
-    if opening is None:
-        raise NotReplayable(f"{action.txn_id} has no opening quote")
-    try:
-        effects = fill_queued(book, action.ref_id, opening, action.decided_at)
-    except Rejected as rejected:
-        return [f"{action.txn_id}: a fill then, {rejected.code.value} now"]
-    posting = fill_posting(action.family_id, action.child_id, action.ref_id)
+    if action.kind == FILL_OPEN:
+        quote_id = action.inputs.get(OPENING)
+        opening = book.quote(quote_id) if isinstance(quote_id, str) else None
+        if opening is None:
+            raise NotReplayable(f"{action.txn_id} has no opening quote")
+        try:
+            effects = fill_queued(book, action.ref_id, opening, action.decided_at)
+        except Rejected as rejected:
+            return [f"{action.txn_id}: a fill then, {rejected.code.value} now"]
+        posting = fill_posting(action.family_id, action.child_id, action.ref_id)
+    else:
+        if not isinstance(action.inputs.get(ACTION), dict):
+            raise NotReplayable(f"{action.txn_id} has no recorded corporate action")
+        corporate = RecordedAction.from_json(action.inputs[ACTION])
+        who = Candidate(action.family_id, action.child_id)
+        outcome, found, _ = decide_action(target, book, who, corporate, action.decided_at)
+        if found is None:
+            return [f"{action.txn_id}: applied then, {outcome} now"]
+        effects, posting = found, action_posting(who, corporate)
     post_effects(target, posting, effects, action.decided_at)
     return []
 
@@ -167,15 +178,16 @@ def replay_family(source: Session, target: Session, family_id: str) -> list[str]
     """Copy ``family_id``'s members and the quotes into ``target`` (an empty database) and decide
     its applied mutations again there, in the order they were applied.
 
-    Server actions (fills at the open) are decided again in their place among the mutations.
+    Server actions (fills at the open, corporate actions) are decided again in their place.
     Returns the decisions whose second outcome differs from the stored one (empty when the log
     reproduces every outcome); compare :func:`state_of` on both sides for the state.
     """
-    logged = select(MutationRow.mutation_id).union(select(ServerAction.txn_id))
+    logged_actions = select(ServerAction.txn_id, ServerAction.child_id)
     unlogged = source.scalars(
         select(LedgerEntry.txn_id)
         .where(LedgerEntry.family_id == family_id, LedgerEntry.kind != "child.open")
-        .where(~LedgerEntry.txn_id.in_(logged))
+        .where(~LedgerEntry.txn_id.in_(select(MutationRow.mutation_id)))
+        .where(~tuple_(LedgerEntry.txn_id, LedgerEntry.child_id).in_(logged_actions))  # one per child
         .limit(1)
     ).first()
     if unlogged is not None:
@@ -200,7 +212,7 @@ def replay_family(source: Session, target: Session, family_id: str) -> list[str]
     differs: list[str] = []
     for step in steps:
         if isinstance(step, ServerAction):
-            differs += _fill_again(target, step)
+            differs += _action_again(target, step)
         else:
             differs += _mutation_again(target, step, family_id, roles)
     return differs

@@ -33,6 +33,7 @@ from server.db.models import (
     Outbox,
     PositionRow,
     QuoteRow,
+    ServerAction,
     TradeRow,
 )
 from server.market.actions import ActionsReport, apply_due_actions, ex_moment, record_actions, refresh_actions
@@ -50,6 +51,7 @@ from server.settings import Settings
 from tests.conftest import MovableClock
 from tests.helpers import Family, Member
 from tests.server.test_providers_yahoo import FakeYahoo
+from tests.support.invariants import check_mutation_log_replays
 
 APPLE, SAMSUNG = "AAPL", "005930.KS"
 FX = 1_335_266_738  # micro-won per dollar (the ECB rate of 2026-10-30)
@@ -294,6 +296,41 @@ def test_a_split_doubles_shares_halves_average_cost_and_cancels_waiting_orders(h
         "애플이 주식을 1주당 2주로 나눴어요. 이제 4.1주를 가지고 있어요. "
         "주식 수만 바뀌고 가진 가치는 그대로예요."
     ]
+
+
+def _dividend_split_then_a_sale(home: Home) -> str:
+    """A dividend and a split of the same ex-date, a sibling's waiting order the split cancels, then
+    a sale of post-split shares; returns the dividend's id."""
+    jiwoo, haneul = home.kid("지우"), home.kid("하늘")
+    home.trade(jiwoo, "buy", APPLE, 230_000_000, quantity=2_000_000)
+    market: FixedMarketClock = home.app.state.market_clock
+    market.open_markets.clear()
+    assert home.trade(haneul, "buy", APPLE, 230_000_000, quantity=100_000)["status"] == "queued"
+    market.open_markets.update(FixedMarketClock().open_markets)
+    home.clock.now = AFTER
+    dividend, split = home.record(DIVIDEND, SPLIT)
+    assert sorted(home.apply().applied) == sorted(
+        [(dividend, jiwoo.user_id), (split, jiwoo.user_id), (split, haneul.user_id)]
+    )
+    assert home.trade(jiwoo, "sell", APPLE, 116_000_000, quantity=3_000_000)["status"] == "filled"
+    return dividend
+
+
+def test_the_log_replays_dividends_and_splits_in_their_place(home: Home, tmp_path: Path) -> None:
+    """Corporate actions are server actions logged with the action and the FX rate they read: the
+    replay decides them again before the sale that needs the split's shares."""
+    _dividend_split_then_a_sale(home)
+    check_mutation_log_replays(home.db, tmp_path)
+
+
+def test_a_dividend_whose_recorded_amount_was_rewritten_is_caught(home: Home, tmp_path: Path) -> None:
+    dividend = _dividend_split_then_a_sale(home)
+    with home.db.write() as session:
+        action = session.get(ServerAction, (f"action:{dividend}", home.kid("지우").user_id))
+        assert action is not None
+        action.inputs = {**action.inputs, "action": {**action.inputs["action"], "amount": 300_000}}
+    with pytest.raises(AssertionError, match="replayed vs stored"):
+        check_mutation_log_replays(home.db, tmp_path)
 
 
 def test_two_processes_racing_apply_each_action_once_per_child(home: Home) -> None:

@@ -180,7 +180,7 @@ def test_a_fill_whose_recorded_opening_price_was_rewritten_is_caught(
     krx = _fills_then_a_sale(home, clock)
     other = home.quote(SAMSUNG, 72_000, KRX_OPEN + timedelta(seconds=40))
     with home.db.write() as session:
-        action = session.get(ServerAction, f"open:{krx}")
+        action = session.get(ServerAction, (f"open:{krx}", home.kid.user_id))
         assert action is not None
         action.inputs = {**action.inputs, "opening": other}
     with pytest.raises(AssertionError, match="replayed vs stored"):

@@ -56,9 +56,9 @@ class ServerAction(Base):
     decides it again in its place, ordered by ``server_seq`` among the mutations."""
 
     __tablename__ = "server_actions"
-    txn_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    txn_id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the ledger's, shared by siblings
+    child_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     family_id: Mapped[str] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
-    child_id: Mapped[str] = mapped_column(String(40))
     kind: Mapped[str] = mapped_column(String(30))
     ref_id: Mapped[str] = mapped_column(String(64))
     server_seq: Mapped[int | None] = mapped_column(BigInteger)

@@ -34,7 +34,7 @@ def upgrade() -> None:
     sa.Column('inputs', sa.JSON().with_variant(sa.JSON(none_as_null=True), 'postgresql'), nullable=False),
     sa.Column('decided_at', server.db.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['family_id'], ['families.id'], name=op.f('fk_server_actions_family_id_families'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('txn_id', name=op.f('pk_server_actions'))
+    sa.PrimaryKeyConstraint('txn_id', 'child_id', name=op.f('pk_server_actions'))
     )
     with op.batch_alter_table('server_actions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_server_actions_family_id'), ['family_id'], unique=False)
