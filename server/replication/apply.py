@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -22,17 +22,19 @@ from sync.handlers import decide, roles_for, target_child
 from sync.protocol import MutationResult, Outcome
 
 from ..db import TemporaryFailure
-from ..db.models import MutationAlias, MutationAttempt, MutationRow, User
+from ..db.models import ChangeLog, MutationAlias, MutationAttempt, MutationRow, User
 from ..game.book import SqlBook
 from ..game.writer import Posting, WriteBehind, post_effects
 from ..market.clock import MarketClock
 from ..principal import Principal
 
 __all__ = [
+    "AFTER",
     "POISON_AFTER",
     "alias_result",
     "Poisoned",
     "args_hash",
+    "change_log_head",
     "decide_and_record",
     "posting_for",
     "refusal",
@@ -208,6 +210,11 @@ def decide_and_record(
             if _count_failure(session, mutation_id, error) < POISON_AFTER:
                 raise Poisoned(mutation_id) from error
             status, code, detail = Outcome.REJECTED, Code.INTERNAL.value, {"error": type(error).__name__}
+    inputs = book.inputs() if book is not None else None
+    if inputs is not None and status is Outcome.REJECTED:
+        inputs[AFTER] = _anchor(session, principal.family_id)
+    elif status is not Outcome.REJECTED:
+        session.info[_LAST_APPLIED] = mutation_id
     row = {
         "mutation_id": mutation_id,
         "client_id": client_id,
@@ -225,7 +232,7 @@ def decide_and_record(
         "code": code,
         "detail": detail,
         "server_seq": server_seq,
-        "inputs": book.inputs() if book is not None else None,
+        "inputs": inputs,
     }
     result = MutationResult(
         seq=seq, id=mutation_id, status=status, code=code, detail=detail, server_seq=server_seq
@@ -239,6 +246,28 @@ def decide_and_record(
 
 _INSERT_MUTATION = insert(MutationRow)
 _BOOKS = "yongdon.books"
+_LAST_APPLIED = "yongdon.last_applied"
+_HEAD = "yongdon.head"
+AFTER = "after"
+"""The recorded input that places a rejection among the family's decisions for a replay: right
+after the mutation applied before it in the same transaction (``{"mutation": id}``), or, with none,
+after every change the family's log held when it was decided (``{"seq": head}``)."""
+
+
+def change_log_head(session: Session, family_id: str) -> int:
+    """The family's newest change-log ``server_seq`` (0 for none)."""
+    return session.scalar(select(func.max(ChangeLog.server_seq)).where(ChangeLog.family_id == family_id)) or 0
+
+
+def _anchor(session: Session, family_id: str | None) -> dict[str, Any]:
+    last = session.info.get(_LAST_APPLIED)
+    if last is not None:
+        return {"mutation": last}
+    if _HEAD not in session.info:  # read before this transaction wrote any change of its own
+        session.info[_HEAD] = change_log_head(session, family_id) if family_id else 0
+    return {"seq": session.info[_HEAD]}
+
+
 TRADE_IDS = "yongdon.trade_ids"
 
 

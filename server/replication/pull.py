@@ -37,6 +37,7 @@ from ..errors import ProblemError
 from ..market.quotes import mark_served, unserved_quotes
 from ..notify.inbox import ENTITY, notification_data, parent_audience
 from ..principal import Principal
+from .apply import change_log_head
 from .push import check_versions, own_device
 
 __all__ = ["PAGE", "pull", "snapshot_of"]
@@ -55,10 +56,6 @@ def _visible_children(session: Session, principal: Principal) -> list[str]:
             .order_by(User.id)
         )
     )
-
-
-def _head(session: Session, family_id: str) -> int:
-    return session.scalar(select(func.max(ChangeLog.server_seq)).where(ChangeLog.family_id == family_id)) or 0
 
 
 def _audiences(principal: Principal, children: list[str]) -> list[str]:
@@ -164,7 +161,7 @@ def pull(db: Database, principal: Principal, body: PullRequest, now: Callable[[]
     with db.read() as session:
         device = own_device(session, principal, body.client_id)
         children = _visible_children(session, principal)
-        head = _head(session, family)
+        head = change_log_head(session, family)
         reset = body.cursor == 0 or body.cursor > head or body.checksum_mismatch
         changes: list[Change]
         if reset:

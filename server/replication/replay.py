@@ -14,6 +14,7 @@ does not explain makes the family not replayable (an older log, or a change behi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from sync.book import Effects
 from sync.context import Context
-from sync.errors import Rejected
+from sync.errors import Code, Rejected
 from sync.handlers import decide, target_child
 from sync.market import Quote
 from sync.protocol import Outcome
@@ -39,7 +40,7 @@ from ..market.actions import ACTION, Candidate, RecordedAction, action_posting, 
 from ..market.clock import FixedMarketClock
 from ..market.opening import FILL_OPEN, OPENING, fill_posting
 from ..notify.inbox import ENTITY as NOTIFICATION
-from .apply import posting_for
+from .apply import AFTER, posting_for
 from .pull import snapshot_of
 
 __all__ = ["NotReplayable", "replay_family", "state_of"]
@@ -174,9 +175,50 @@ def _mutation_again(target: Session, row: MutationRow, family_id: str, roles: di
     return []
 
 
+def _in_decision_order(
+    decided: Sequence[MutationRow], actions: Sequence[ServerAction]
+) -> list[MutationRow | ServerAction]:
+    """Applied mutations and server actions by ``server_seq`` (a stable sort keeps SQL's order among
+    equal keys), and each rejection where its recorded anchor puts it: right after the mutation
+    applied before it in its transaction, or after everything the log held when it was decided.
+    Rejections without an anchor (refusals, poison, older logs) are left out: nothing places them."""
+    steps: list[MutationRow | ServerAction] = [
+        *(m for m in decided if m.status != Outcome.REJECTED.value),
+        *actions,
+    ]
+    steps.sort(key=lambda s: s.server_seq or 0)
+    keys: dict[int, tuple[int, int, float]] = {id(s): (s.server_seq or 0, 0, i) for i, s in enumerate(steps)}
+    placed = {s.mutation_id: keys[id(s)] for s in steps if isinstance(s, MutationRow)}
+    for row in decided:
+        anchor = (row.inputs or {}).get(AFTER) if row.status == Outcome.REJECTED.value else None
+        if not isinstance(anchor, dict) or row.code == Code.INTERNAL.value:
+            continue
+        if "mutation" in anchor:
+            if anchor["mutation"] not in placed:
+                raise NotReplayable(f"{row.mutation_id} follows {anchor['mutation']}, which was not applied")
+            seq, _, at = placed[anchor["mutation"]]
+            keys[id(row)] = (seq, 0, at + 0.5)  # before the next step, which has a larger index
+        else:
+            keys[id(row)] = (int(anchor["seq"]), 1, 0)  # after every step the log held then
+        steps.append(row)
+    return sorted(steps, key=lambda s: keys[id(s)])
+
+
+def _rejection_again(target: Session, row: MutationRow, family_id: str, roles: dict[str, Role]) -> list[str]:
+    """A rejected mutation decided again in its place: it must be rejected with the same code."""
+    actor = Actor(user_id=row.user_id, role=roles[row.user_id], family_id=family_id)
+    try:
+        _decide_again(target, row, actor)
+    except Rejected as rejected:
+        if rejected.code.value == row.code:
+            return []
+        return [f"{row.mutation_id}: rejected {row.code} then, rejected {rejected.code.value} now"]
+    return [f"{row.mutation_id}: rejected {row.code} then, applied now"]
+
+
 def replay_family(source: Session, target: Session, family_id: str) -> list[str]:
     """Copy ``family_id``'s members and the quotes into ``target`` (an empty database) and decide
-    its applied mutations again there, in the order they were applied.
+    its mutations again there, in the order they were decided (rejections must be rejected again).
 
     Server actions (fills at the open, corporate actions) are decided again in their place.
     Returns the decisions whose second outcome differs from the stored one (empty when the log
@@ -201,18 +243,16 @@ def replay_family(source: Session, target: Session, family_id: str) -> list[str]
         target.execute(insert(QuoteRow.__table__), fresh)
     _open_accounts(source, target, family_id)
     roles = {u.id: Role(u.role) for u in source.scalars(select(User).where(User.family_id == family_id))}
-    applied = source.scalars(
-        select(MutationRow)
-        .where(MutationRow.family_id == family_id, MutationRow.status.in_(_APPLIED))
-        .order_by(MutationRow.server_seq)
+    decided = source.scalars(
+        select(MutationRow).where(MutationRow.family_id == family_id).order_by(MutationRow.server_seq)
     ).all()
     actions = source.scalars(select(ServerAction).where(ServerAction.family_id == family_id)).all()
-    # in the order the server decided them: a stable sort keeps SQL's order among equal keys
-    steps: list[MutationRow | ServerAction] = sorted([*applied, *actions], key=lambda s: s.server_seq or 0)
     differs: list[str] = []
-    for step in steps:
+    for step in _in_decision_order(decided, actions):
         if isinstance(step, ServerAction):
             differs += _action_again(target, step)
+        elif step.status == Outcome.REJECTED.value:
+            differs += _rejection_again(target, step, family_id, roles)
         else:
             differs += _mutation_again(target, step, family_id, roles)
     return differs

@@ -1,6 +1,6 @@
 """I6: the server's mutation log, replayed into an empty database, reproduces the state — and the
 check notices when it does not (a balance changed behind the rules' back, a quote rewritten, a
-decision whose market facts were not recorded).
+decision whose market facts were not recorded, a rejection that would apply in another place).
 
 A family trades with market moves between decisions (so each trade must be decided on the quote it
 saw, not today's), both parents approve a conversion (the second one too late), one pays it, and a
@@ -25,12 +25,17 @@ from ..support.world import World
 SAMSUNG = "005930.KS"
 
 
-def trade(kid: Device, world: World, side: str, shares: int, price: int, n: int | str) -> None:
+def order(kid: Device, world: World, side: str, shares: int, price: int, n: int | str) -> str:
+    """An order recorded on the device (not yet sent) at a fresh quote; returns its mutation id."""
     quote = world.quote(SAMSUNG, price)
     kid.pull()  # the quote is served to the device, so the fill rule accepts it
     args = {"trade_id": f"t{n}", "side": side, "symbol": SAMSUNG, "quantity": shares * 1_000_000,
             "quote_id": quote.quote_id, "price": price}  # fmt: skip
-    kid.act("trade.place/v1", args)
+    return kid.act("trade.place/v1", args)
+
+
+def trade(kid: Device, world: World, side: str, shares: int, price: int, n: int | str) -> None:
+    order(kid, world, side, shares, price, n)
     kid.sync()
 
 
@@ -103,3 +108,40 @@ def test_a_decision_without_its_market_facts_cannot_be_replayed(busy_family: Wor
         s.execute(update(MutationRow).where(MutationRow.name == "trade.place/v1").values(inputs=None))
     with pytest.raises(NotReplayable, match="no recorded inputs"):
         check_mutation_log_replays(busy_family.db, tmp_path)
+
+
+@pytest.fixture
+def refusals(world: World) -> tuple[World, str, str]:
+    """Rejections between applied trades, each of which the rules would apply anywhere else: a sale
+    before the buy that would cover it (first in its push), and a sale just after a sale that left
+    too few shares (after an applied mutation of its push). Returns the world and the two ids."""
+    kid = world.device(world.member(world.family(), Role.CHILD, "Jiu"), "kid")
+    kid.sync()
+    early = order(kid, world, "sell", 3, 70_000, "early-sale")
+    bought = order(kid, world, "buy", 5, 70_000, "buy")
+    kid.sync()
+    order(kid, world, "sell", 2, 71_000, "sale")
+    late = order(kid, world, "sell", 4, 71_000, "late-sale")
+    kid.sync()
+    outcomes = {m: r.status.value for m, r in kid.state.outcomes.items()}
+    assert [outcomes[m] for m in (early, bought, late)] == ["rejected", "applied", "rejected"]
+    return world, early, bought
+
+
+def test_rejections_are_decided_again_in_their_place(
+    refusals: tuple[World, str, str], tmp_path: Path
+) -> None:
+    world, _, _ = refusals
+    check_mutation_log_replays(world.db, tmp_path)
+
+
+def test_a_rejection_placed_elsewhere_would_apply_and_is_caught(
+    refusals: tuple[World, str, str], tmp_path: Path
+) -> None:
+    world, early, bought = refusals
+    with world.db.write() as s:
+        row = s.get(MutationRow, early)
+        assert row is not None and row.inputs is not None
+        row.inputs = {**row.inputs, "after": {"mutation": bought}}  # as if it came after the buy
+    with pytest.raises(AssertionError, match=f"{early}: rejected INSUFFICIENT_SHARES then, applied now"):
+        check_mutation_log_replays(world.db, tmp_path)
