@@ -1,10 +1,13 @@
 """Replaying the mutation log into an empty database (invariant I6 of ``sync.md``).
 
 Every change to a child's game is a mutation decided by the shared rules, or a server action. Each
-applied mutation is stored with the market facts its decision read (``SqlBook.inputs``). Deciding
-the applied mutations again, in the order the server applied them, on a database that holds only
-the family's members, the house rules each child was opened with and the stored quotes must give
-the same outcomes and the same state: nothing changed the books behind the rules' back.
+decided mutation is stored with the market facts its decision read (``SqlBook.inputs``). Deciding
+them again, in the order the server decided them, on a database that holds only the family's
+members, the house rules each child was opened with and the stored quotes must give the same
+outcomes and the same state: nothing changed the books behind the rules' back. Applied mutations
+are ordered by ``server_seq``; a rule rejection writes no change, so it records its place instead
+(``AFTER``) and must be rejected again there. Refusals (a role or family the mutation may not touch)
+are not rules decisions and are not replayed.
 
 Server actions are replayed too: opening a child's account, queued orders meeting the opening price
 and corporate actions (dividends, splits), the last two logged as :class:`ServerAction` rows with the

@@ -186,9 +186,9 @@ def check_change_log_replays(db: Database) -> None:
 def check_mutation_log_replays(db: Database, scratch: Path) -> None:
     """I6: replaying the server's mutation log into an empty database reproduces the state.
 
-    Each family's applied mutations are decided again, in the order the server applied them, on
-    the market facts they recorded; every outcome and the whole state (every entity a device can
-    see, every ledger posting) must come out the same.
+    Each family's mutations and server actions are decided again, in the order the server decided
+    them, on the market facts they recorded; every outcome and the whole state (every entity a
+    device can see, every ledger posting) must come out the same.
     """
     empty = Database(f"sqlite:///{scratch / f'replay-{secrets.token_hex(4)}.db'}")
     Base.metadata.create_all(empty.engine)
