@@ -30,10 +30,11 @@ from ..db.models import (
     PositionRow,
     RequestRow,
     RulesVersion,
+    ServerAction,
     TradeRow,
 )
 
-__all__ = ["Posting", "WriteBehind", "log_change", "post_effects"]
+__all__ = ["Posting", "WriteBehind", "log_change", "post_effects", "post_server_action"]
 
 # Core statements on the tables, built once: the ORM-enabled insert/update path costs several times
 # more per statement, and one trade writes about a dozen of these rows (see bench/).
@@ -318,6 +319,26 @@ def post_effects(session: Session, p: Posting, effects: Effects, now: datetime) 
     return last
 
 
+def post_server_action(
+    session: Session, p: Posting, effects: Effects, now: datetime, inputs: dict[str, Any]
+) -> None:
+    """Write what the server decided on its own, and log it with the facts it read (``inputs``) in
+    its place among the family's decisions, so a replay of the log decides it again."""
+    last = post_effects(session, p, effects, now)
+    session.add(
+        ServerAction(
+            txn_id=p.txn_id,
+            family_id=p.family_id,
+            child_id=p.child_id,
+            kind=p.kind,
+            ref_id=p.ref_id or "",
+            server_seq=last,
+            inputs=inputs,
+            decided_at=now,
+        )
+    )
+
+
 class WriteBehind:
     """A push's writes, held until the push ends and then written with one statement per table.
 
@@ -339,9 +360,7 @@ class WriteBehind:
         self._events: list[dict[str, Any]] = []
         self._mutations: list[tuple[dict[str, Any], int | None, Any]] = []
 
-    def add(
-        self, session: Session, p: Posting, effects: Effects, now: datetime, balance: Any
-    ) -> int | None:
+    def add(self, session: Session, p: Posting, effects: Effects, now: datetime, balance: Any) -> int | None:
         """Hold ``effects``; ``balance(account)`` is the book's balance before them.
 
         Returns a placeholder for the mutation's last change-log row (its ``server_seq`` is known

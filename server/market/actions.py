@@ -56,11 +56,10 @@ from ..db.models import (
     CorporateAction,
     LedgerEntry,
     PositionRow,
-    ServerAction,
     TradeRow,
 )
 from ..game.book import SqlBook
-from ..game.writer import Posting, post_effects
+from ..game.writer import Posting, post_server_action
 from .calendar import market_calendars
 from .clock import MarketClock
 from .directory import directory
@@ -420,22 +419,8 @@ def _apply_one(
             session.add(_application(action, who, max(shares, 0), 0, now))
             return outcome
         posting = action_posting(who, action)
-        last = post_effects(session, posting, effects, now)
         session.add(_application(action, who, max(shares, 0), _posted(action, effects), now))
-        # logged with the action itself and what the decision read, so a replay decides it again
-        inputs = {**book.inputs(), ACTION: action.as_json()}
-        session.add(
-            ServerAction(
-                txn_id=posting.txn_id,
-                family_id=who.family_id,
-                child_id=who.child_id,
-                kind=posting.kind,
-                ref_id=action.action_id,
-                server_seq=last,
-                inputs=inputs,
-                decided_at=now,
-            )
-        )
+        post_server_action(session, posting, effects, now, {**book.inputs(), ACTION: action.as_json()})
         return "applied"
 
 

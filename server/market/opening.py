@@ -36,9 +36,9 @@ from sync.rules import Market
 from sync.trading import fill_queued
 
 from ..db import Database, TemporaryFailure
-from ..db.models import QuoteRow, ServerAction, TradeRow
+from ..db.models import QuoteRow, TradeRow
 from ..game.book import SqlBook
-from ..game.writer import Posting, post_effects
+from ..game.writer import Posting, post_server_action
 from .calendar import Session as MarketSession
 from .quotes import to_quote
 
@@ -166,20 +166,7 @@ def _fill_one(db: Database, order: _Due, calendars: SessionClock, now: datetime)
         except Rejected:  # not queued in the child's book after all: nothing to do
             return "gone"
         posting = fill_posting(order.family_id, order.child_id, order.trade_id)
-        last = post_effects(session, posting, effects, now)
-        # logged like a device's mutation, with what it read, so a replay decides it again (I6)
-        session.add(
-            ServerAction(
-                txn_id=posting.txn_id,
-                family_id=order.family_id,
-                child_id=order.child_id,
-                kind=posting.kind,
-                ref_id=order.trade_id,
-                server_seq=last,
-                inputs={**book.inputs(), OPENING: opening.quote_id},
-                decided_at=now,
-            )
-        )
+        post_server_action(session, posting, effects, now, {**book.inputs(), OPENING: opening.quote_id})
         return "rejected" if "code" in effects.detail else "filled"
 
 
