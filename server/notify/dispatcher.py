@@ -56,7 +56,6 @@ SEND_LEASE = timedelta(minutes=2)
 BASE_DELAY = timedelta(seconds=5)
 MAX_DELAY = timedelta(hours=1)
 BATCH = 200
-CHUNK = 25
 
 _log = logging.getLogger("yongdon.notify")
 
@@ -300,42 +299,6 @@ def _send_outbound(
     return not pending
 
 
-def _deliver_chunk(
-    db: Database,
-    family_id: str,
-    outbox_ids: Sequence[int],
-    channels: Sequence[Channel],
-    now: datetime,
-    max_attempts: int,
-    report: DispatchReport,
-) -> dict[int, list[_Outbound]]:
-    """Deliver one family's events in one write transaction, each in its own savepoint; an event
-    with nothing pending left is marked delivered in the same transaction. Returns the events that
-    still have remote messages to send after the commit."""
-    waiting: dict[int, list[_Outbound]] = {}
-    finished = 0
-    with db.write(family_id) as session:
-        for outbox_id in outbox_ids:
-            outbound: list[_Outbound] = []
-            try:
-                with session.begin_nested():
-                    settled = _deliver_event(
-                        session, outbox_id, channels, now, max_attempts, report, outbound
-                    )
-            except TemporaryFailure:
-                raise  # the database is busy or gone: the whole pass waits for the next tick
-            except Exception:  # noqa: BLE001 - one broken event must not hold back the others
-                _log.exception("notification dispatch failed for one event", extra={"outbox_id": outbox_id})
-                continue
-            if outbound:
-                waiting[outbox_id] = outbound
-            elif settled:
-                _mark(session, outbox_id, now)
-                finished += 1
-    report.finished += finished
-    return waiting
-
-
 def _mark(session: Session, outbox_id: int, now: datetime) -> None:
     row = session.get(Outbox, outbox_id)
     if row is not None and row.delivered_at is None:
@@ -357,10 +320,9 @@ def dispatch_once(
 ) -> DispatchReport:
     """One pass over up to ``batch`` undelivered events, oldest first.
 
-    A family's events go in chunks of ``CHUNK`` per write transaction: one commit per event (two,
-    with the marking) competed with the family's pushes for the write lock and was most of what
-    the server did while a device pushed a thousand trades. A chunk stays short, so a push waits
-    for at most one of them.
+    Each event has its own short write transaction, which also marks it delivered when nothing is
+    left to send (a second commit per event competed with the family's pushes for the write lock;
+    several events per transaction held the lock long enough to show in a push's latency).
     """
     channels = default_channels() if channels is None else channels
     report = DispatchReport()
@@ -371,29 +333,24 @@ def dispatch_once(
             .order_by(Outbox.id)
             .limit(batch)
         ).all()
-    by_family: dict[str, list[int]] = {}
     for outbox_id, family_id in due:
-        by_family.setdefault(family_id, []).append(outbox_id)
-    for family_id, ids in by_family.items():
-        for start in range(0, len(ids), CHUNK):
-            try:
-                waiting = _deliver_chunk(
-                    db, family_id, ids[start : start + CHUNK], channels, now, max_attempts, report
-                )
-            except TemporaryFailure:
-                raise
-            except Exception:  # noqa: BLE001 - the commit failed: these events are tried on the next pass
-                _log.exception("notification dispatch failed for a family", extra={"family_id": family_id})
-                continue
-            for outbox_id, outbound in waiting.items():
-                try:
-                    if _send_outbound(db, family_id, outbox_id, outbound, now, max_attempts, report):
-                        _mark_delivered(db, family_id, outbox_id, now)
-                        report.finished += 1
-                except TemporaryFailure:
-                    raise
-                except Exception:  # noqa: BLE001 - as above: the next event's send still goes
-                    _log.exception("notification send failed for one event", extra={"outbox_id": outbox_id})
+        outbound: list[_Outbound] = []
+        try:
+            with db.write(family_id) as session:
+                settled = _deliver_event(session, outbox_id, channels, now, max_attempts, report, outbound)
+                if settled and not outbound:
+                    _mark(session, outbox_id, now)
+            if outbound:
+                settled = _send_outbound(db, family_id, outbox_id, outbound, now, max_attempts, report)
+                if settled:
+                    _mark_delivered(db, family_id, outbox_id, now)
+        except TemporaryFailure:
+            raise  # the database is busy or gone: the whole pass waits for the next tick
+        except Exception:  # noqa: BLE001 - one broken event must not hold back the others
+            _log.exception("notification dispatch failed for one event", extra={"outbox_id": outbox_id})
+            continue
+        if settled:
+            report.finished += 1
     return report
 
 
