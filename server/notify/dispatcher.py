@@ -338,7 +338,7 @@ def dispatch_once(
         try:
             with db.write(family_id) as session:
                 settled = _deliver_event(session, outbox_id, channels, now, max_attempts, report, outbound)
-                if settled and not outbound:
+                if settled:  # nothing left to send (a prepared remote message leaves it unsettled)
                     _mark(session, outbox_id, now)
             if outbound:
                 settled = _send_outbound(db, family_id, outbox_id, outbound, now, max_attempts, report)
