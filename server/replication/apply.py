@@ -213,7 +213,9 @@ def decide_and_record(
     inputs = book.inputs() if book is not None else None
     if inputs is not None and status is Outcome.REJECTED:
         inputs[AFTER] = _anchor(session, principal.family_id)
-    elif status is not Outcome.REJECTED:
+    elif placeholder is not None or server_seq is not None:
+        # an anchor needs a place in the log: a mutation that changed nothing has none (and no
+        # decision after it can depend on it)
         session.info[_LAST_APPLIED] = mutation_id
     row = {
         "mutation_id": mutation_id,

@@ -164,6 +164,8 @@ def _action_again(target: Session, action: ServerAction) -> list[str]:
 
 def _mutation_again(target: Session, row: MutationRow, family_id: str, roles: dict[str, Role]) -> list[str]:
     """The applied mutation decided and posted again; what differs from its stored outcome."""
+    if row.name == "noop/v1":
+        return []  # a cancelled never-sent mutation (C4): it decides and changes nothing
     actor = Actor(user_id=row.user_id, role=roles[row.user_id], family_id=family_id)
     try:
         child_id, effects = _decide_again(target, row, actor)

@@ -145,3 +145,28 @@ def test_a_rejection_placed_elsewhere_would_apply_and_is_caught(
         row.inputs = {**row.inputs, "after": {"mutation": bought}}  # as if it came after the buy
     with pytest.raises(AssertionError, match=f"{early}: rejected INSUFFICIENT_SHARES then, applied now"):
         check_mutation_log_replays(world.db, tmp_path)
+
+
+def test_a_rejection_after_a_mutation_that_changed_nothing_keeps_its_place(
+    world: World, tmp_path: Path
+) -> None:
+    """The daily limit refuses the 51st order; a no-op between the 50th and it changed nothing, so
+    it cannot be what the refusal is placed after (a no-op has no place in the log)."""
+    kid = world.device(world.member(world.family(), Role.CHILD, "Jiu"), "kid")
+    kid.sync()
+    quote = world.quote(SAMSUNG, 70_000)
+    kid.pull()
+    args = {
+        "side": "buy",
+        "symbol": SAMSUNG,
+        "quantity": 100_000,
+        "quote_id": quote.quote_id,
+        "price": 70_000,
+    }
+    for n in range(50):
+        kid.act("trade.place/v1", {**args, "trade_id": f"t{n}"})
+    kid.act("noop/v1", {})
+    limited = kid.act("trade.place/v1", {**args, "trade_id": "t50"})
+    kid.sync()
+    assert kid.state.outcomes[limited].code == "LIMIT_EXCEEDED"
+    check_mutation_log_replays(world.db, tmp_path)
