@@ -14,7 +14,7 @@ import msgspec
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from sync.protocol import Change, MutationResult, Outcome, PullRequest, PullResponse
+from sync.protocol import Change, MutationResult, PullRequest, PullResponse
 from sync.rebase import balances_checksum
 from sync.records import Role
 
@@ -37,7 +37,7 @@ from ..errors import ProblemError
 from ..market.quotes import mark_served, unserved_quotes
 from ..notify.inbox import ENTITY, notification_data, parent_audience
 from ..principal import Principal
-from .apply import change_log_head
+from .apply import OUTCOME_COLUMNS, change_log_head, stored_result
 from .push import check_versions, own_device
 
 __all__ = ["PAGE", "pull", "snapshot_of"]
@@ -119,30 +119,15 @@ def snapshot_of(
     return changes
 
 
-def _outcome(model: type[MutationRow] | type[MutationAlias]) -> tuple[Any, ...]:
-    return (model.mutation_id, model.status, model.code, model.detail, model.server_seq, model.seq)
-
-
 def _results(session: Session, client_id: str, after: int, upto: int) -> list[MutationResult]:
     # the outcome columns only: a pull after a big push reads a thousand of these, and loading the
     # whole rows (arguments, recorded inputs) as ORM objects was most of the pull's time
-    rows = session.execute(
-        select(*_outcome(MutationRow)).where(
-            MutationRow.client_id == client_id, MutationRow.seq > after, MutationRow.seq <= upto
-        )
-    )
-    aliases = session.execute(
-        select(*_outcome(MutationAlias)).where(
-            MutationAlias.client_id == client_id, MutationAlias.seq > after, MutationAlias.seq <= upto
-        )
-    )
-    results = [
-        MutationResult(
-            seq=seq, id=id_, status=Outcome(status), code=code, detail=detail, server_seq=server_seq
-        )
-        for id_, status, code, detail, server_seq, seq in [*rows, *aliases]
-    ]
-    return sorted(results, key=lambda r: r.seq)
+    found = []
+    for model in (MutationRow, MutationAlias):
+        columns = [getattr(model, name) for name in OUTCOME_COLUMNS]
+        where = (model.client_id == client_id, model.seq > after, model.seq <= upto)
+        found += session.execute(select(*columns).where(*where)).all()
+    return sorted((stored_result(r) for r in found), key=lambda r: r.seq)
 
 
 def _checksums(session: Session, children: list[str]) -> dict[str, str]:

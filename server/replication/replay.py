@@ -48,8 +48,6 @@ from .pull import snapshot_of
 
 __all__ = ["NotReplayable", "replay_family", "state_of"]
 
-_APPLIED = (Outcome.APPLIED.value, Outcome.ADJUSTED.value)
-
 
 class NotReplayable(Exception):
     """The log lacks what a replay needs (inputs of a mutation, or a server action's)."""
@@ -72,13 +70,13 @@ class _ReplayBook(SqlBook):
         )
         if inputs is None:
             raise NotReplayable(f"{decision} has no recorded inputs")
-        self.recorded, self.mutation_id = inputs, decision
+        self.recorded, self.decision = inputs, decision
 
     def _input(self, kind: str, key: str) -> Any:
         try:
             return self.recorded[kind][key]
         except KeyError:
-            raise NotReplayable(f"{self.mutation_id} read {kind} {key!r}, which it did not record") from None
+            raise NotReplayable(f"{self.decision} read {kind} {key!r}, which it did not record") from None
 
     def _recorded_quote(self, kind: str, symbol: str) -> Quote | None:
         quote_id = self._input(kind, symbol)
@@ -95,7 +93,7 @@ class _ReplayBook(SqlBook):
 
     def parent_count(self) -> int:
         if "parents" not in self.recorded:
-            raise NotReplayable(f"{self.mutation_id} counted parents without recording it")
+            raise NotReplayable(f"{self.decision} counted parents without recording it")
         return int(self.recorded["parents"])
 
 
@@ -124,11 +122,12 @@ def _open_accounts(source: Session, target: Session, family_id: str) -> None:
         post_effects(target, posting, effects, opened.created_at)
 
 
-def _decide_again(target: Session, row: MutationRow, actor: Actor) -> tuple[str, Effects]:
-    """The child the mutation acts on, and what the rules decide for it now."""
+def _decide_again(target: Session, row: MutationRow, actor: Actor) -> tuple[str, Effects] | None:
+    """The child the mutation acts on, and what the rules decide for it now; ``None`` for a mutation
+    without a child (``noop/v1``), which ``decide_and_record`` applies without running a handler."""
     child_id = target_child(row.name, row.args, actor)
     if child_id is None or row.family_id is None:
-        raise NotReplayable(f"{row.mutation_id} ({row.name}) names no child")
+        return None
     context = Context(actor, child_id, row.received_at, row.mutation_id)
     book = _ReplayBook(target, row.family_id, child_id, row.received_at, row.inputs, row.mutation_id)
     return child_id, decide(row.name, row.args, book, context)
@@ -164,13 +163,14 @@ def _action_again(target: Session, action: ServerAction) -> list[str]:
 
 def _mutation_again(target: Session, row: MutationRow, family_id: str, roles: dict[str, Role]) -> list[str]:
     """The applied mutation decided and posted again; what differs from its stored outcome."""
-    if row.name == "noop/v1":
-        return []  # a cancelled never-sent mutation (C4): it decides and changes nothing
     actor = Actor(user_id=row.user_id, role=roles[row.user_id], family_id=family_id)
     try:
-        child_id, effects = _decide_again(target, row, actor)
+        decided = _decide_again(target, row, actor)
     except Rejected as rejected:
         return [f"{row.mutation_id}: {row.status} then, rejected {rejected.code.value} now"]
+    if decided is None:
+        return []  # nothing was decided for it then either
+    child_id, effects = decided
     status = Outcome.ADJUSTED if effects.adjusted else Outcome.APPLIED
     detail = msgspec.to_builtins(effects.detail) or None
     posting = posting_for(family_id, child_id, row.user_id, row.mutation_id, row.name, row.args)

@@ -51,9 +51,9 @@ class MutationRow(Base):
 
 
 class ServerAction(Base):
-    """A change the server decided on its own (a queued order meeting the opening price), with the
-    market facts the decision read: what the mutation log holds for a device's decisions, so a replay
-    decides it again in its place, ordered by ``server_seq`` among the mutations."""
+    """A change the server decided on its own (a queued order meeting the opening price, a dividend or
+    a split reaching a child), with the market facts the decision read: what the mutation log holds
+    for a device's decisions, so a replay decides it again in its place (by ``server_seq``)."""
 
     __tablename__ = "server_actions"
     txn_id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the ledger's, shared by siblings
