@@ -15,12 +15,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
 from tests.support.live import LiveServer, seed_family
 
-from . import apply_rate, raw_sqlite, search, sync_cycle
+from . import apply_rate, raw_sqlite, rebase, search, sync_cycle
 from .machine import describe
 from .report import Figure, percentile, print_table, write_json
 
@@ -39,6 +40,8 @@ class Plan:
     raw_batched: int
     raw_single: int
     search_rounds: int
+    rebase_repeats: int
+    naive_pending: int  # the pre-issue-16 baseline is slow: fewer pending in a quick run
 
 
 FULL = Plan(
@@ -50,6 +53,8 @@ FULL = Plan(
     raw_batched=10_000,
     raw_single=1_000,
     search_rounds=200,
+    rebase_repeats=5,
+    naive_pending=1_000,
 )
 QUICK = Plan(
     batch=50,
@@ -60,6 +65,8 @@ QUICK = Plan(
     raw_batched=1_000,
     raw_single=100,
     search_rounds=20,
+    rebase_repeats=3,
+    naive_pending=100,
 )
 
 
@@ -200,6 +207,85 @@ def _search_figures(rounds: int) -> list[Figure]:
     ]
 
 
+def _rebase_figures(plan: Plan, directory: Path) -> list[Figure]:
+    """(r) The device's rebase: 1,000 pending over 10k and 60k confirmed trades, beside the same queue
+    over no history (the rules' own cost, the floor) and the algorithm before issue 16."""
+    pending, repeats = 1_000, plan.rebase_repeats
+    floor = rebase.measure(0, pending, repeats)
+    naive = rebase.measure(10_000, plan.naive_pending, 3, naive=True)
+    naive_cpu_per_1000 = naive.cpu * 1_000 / plan.naive_pending  # per order, as it is O(pending × trades)
+    figures = []
+    for key, rows in (("r1", 10_000), ("r2", 60_000)):
+        times = rebase.measure(rows, pending, repeats)
+        # ratios of CPU time: on a loaded machine wall times of separate runs do not compare
+        versus = f"; CPU {times.cpu / floor.cpu:.2f}× the floor r3"
+        if rows == 10_000:
+            versus += f", {naive_cpu_per_1000 / times.cpu:,.0f}× less than r4"
+        figures.append(
+            _timed(
+                key,
+                f"rebase of {pending:,} pending over {rows:,} confirmed trades (sync.rebase)",
+                times,
+                "< 50 ms" if rows == 10_000 else "(quality.md: < 50 ms over 10k)",
+                versus,
+            )
+        )
+    figures.append(
+        _timed(
+            "r3",
+            f"the same {pending:,} pending over no history (floor: the rules alone)",
+            floor,
+            "(floor for r1, r2)",
+        )
+    )
+    figures.append(
+        _timed(
+            "r4",
+            f"rebase before issue 16 (deep copy, per order a scan of every trade), {plan.naive_pending:,} "
+            "pending over 10,000",
+            naive,
+            "(baseline for r1)",
+        )
+    )
+    for key, rows in (("r5", 10_000), ("r6", 60_000)):
+        tap = rebase.measure_tap(directory, rows, pending, repeats)
+        figures.append(
+            _timed(
+                key,
+                f"a tap on the device (LocalStore.record) with {pending:,} pending over {rows:,} trades",
+                tap,
+                "(r1 or r2 plus SQLite)",
+            )
+        )
+    live = rebase.measure_live_quote(directory, 60_000, pending, repeats)
+    figures.append(
+        _timed(
+            "r7",
+            f"a live price kept on the device (LocalStore.keep_quote), {pending:,} pending over 60,000",
+            live,
+            "(r2 plus SQLite)",
+        )
+    )
+    pull = rebase.measure_pull(directory, 60_000, pending, repeats)
+    figures.append(
+        _timed(
+            "r8",
+            f"a pull applied on the device (3 changes, LocalStore.commit_pull), {pending:,} pending over 60k",
+            pull,
+            "(r2 plus SQLite)",
+        )
+    )
+    return figures
+
+
+def _timed(key: str, label: str, times: Any, target: str, versus: str = "") -> Figure:
+    """A figure in milliseconds from a device measurement (median, notes, CPU and wall runs)."""
+    return Figure(
+        key, label, times.median, "ms", target, times.notes() + versus,
+        {"cpu_ms": times.cpu, "runs_ms": times.wall_ms},
+    )  # fmt: skip
+
+
 def _not_measured(keys_labels: list[tuple[str, str, str]], why: str) -> list[Figure]:
     return [Figure(key, label, None, "", target, why) for key, label, target in keys_labels]
 
@@ -209,11 +295,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a smoke run: small sizes, short times")
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL figures")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where the JSON goes")
+    parser.add_argument("--only", choices=["rebase"], help="only these figures (no server is started)")
     options = parser.parse_args(argv)
     plan = QUICK if options.quick else FULL
     figures: list[Figure] = []
+    if options.only == "rebase":
+        with tempfile.TemporaryDirectory(prefix="yongdon-bench-") as tmp:
+            figures += _rebase_figures(plan, Path(tmp))
+        return _report(figures, describe(None), options)
     with tempfile.TemporaryDirectory(prefix="yongdon-bench-") as tmp:
         root = Path(tmp)
+        figures += _rebase_figures(plan, root)  # first: the server runs below would load the machine
         sqlite_dir = root / "sqlite"
         sqlite_dir.mkdir()
         sqlite_targets = {"batched": "≥ 3,000 mut/s", "single": "≥ 800 mut/s, p99 < 100 ms"}
@@ -269,6 +361,10 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     figures += _search_figures(plan.search_rounds)
+    return _report(figures, machine, options)
+
+
+def _report(figures: list[Figure], machine: dict[str, Any], options: argparse.Namespace) -> int:
     figures.sort(key=lambda f: f.key)
     summary = (
         f"{machine['cpu']}, {machine['cores']} cores, load {machine['load_average_1m']}, "

@@ -3,7 +3,8 @@
 Routes: ``/enroll`` and ``/unlock`` before anyone is signed in; the child group ``/child…``; the
 mode switch ``/mode/parent``; the separate parent group ``/parent…``; ``/settings``. The shell
 view-model decides which group may be shown (``ShellVM.allowed``); every screen reads the local view
-and works offline.
+and works offline. A session the server ends (its refresh token refused) takes every tab to the PIN
+or password screen at once (``ShellVM.session_ended``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,11 +22,29 @@ import flet as ft
 
 from .config import AppConfig
 from .i18n import Catalogs, Translator, load_catalogs, system_locale
+from .push import NoPushTokens, PushTokenSource, register_push
 from .theme import apply_theme
+from .viewmodels.allowance import AllowanceVM
 from .viewmodels.base import Tools, utcnow, viewer_timezone
-from .viewmodels.market import load_index
+from .viewmodels.home import HomeVM
+from .viewmodels.inbox import InboxVM
+from .viewmodels.market import MarketVM, load_index
+from .viewmodels.notifications import NotificationSettingsVM
+from .viewmodels.parent import (
+    ApprovalsVM,
+    ChildSettingsVM,
+    DashboardVM,
+    FamilyVM,
+    ParentInboxVM,
+    PayoutsVM,
+    ServerVM,
+)
+from .viewmodels.portfolio import PortfolioVM
 from .viewmodels.prefs import Prefs
+from .viewmodels.settings import SettingsVM
 from .viewmodels.shell import ShellVM
+from .viewmodels.stock import StockVM
+from .viewmodels.trade import TradeVM
 from .views.child.allowance import AllowanceView
 from .views.child.home import HomeView
 from .views.child.inbox import InboxView
@@ -34,8 +53,18 @@ from .views.child.portfolio import PortfolioView
 from .views.child.stock import StockView
 from .views.child.trade import TradeView
 from .views.enroll import EnrollView, UnlockView
+from .views.layout import WIDE_PX, is_wide
 from .views.mode import StepUpView
-from .views.parent import parent_screen
+from .views.notifications import NotificationSettingsView
+from .views.parent import (
+    ApprovalsView,
+    ChildSettingsView,
+    DashboardView,
+    FamilyView,
+    ParentInboxView,
+    PayoutsView,
+    ServerView,
+)
 from .views.screen import Screen
 from .views.settings import SettingsView
 
@@ -57,9 +86,13 @@ class AppDeps:
     build_order: Callable[..., tuple[str, dict[str, Any]]] | None = None  # tests; default client.actions
     build_request: Callable[[int], tuple[str, dict[str, Any]]] | None = None
     demo: Any = None  # client.demo.Demo when `yongdon demo` opened the app
+    push_tokens: PushTokenSource = field(default_factory=NoPushTokens)  # a phone build supplies one
 
 
 class App:
+    """One session's composition root: it builds each screen's view-model and hands it, with itself
+    as the view's ``Host`` (``client/views/host.py``), to the screen's view."""
+
     def __init__(self, page: ft.Page, deps: AppDeps) -> None:
         self.page, self.deps = page, deps
         self.config, self.runtime, self.prefs = deps.config, deps.runtime, deps.prefs
@@ -69,9 +102,35 @@ class App:
             deps.locale or self.prefs.locale or system_locale(self.config.locales, self.config.default_locale)
         )
         self.tools = Tools(Translator(deps.catalogs, locale), clock=deps.clock, tz=viewer_timezone(locale))
-        self.shell = ShellVM(self.runtime, self.tools)
+        self.shell = ShellVM(self.runtime, self.tools, default_server_url=self.config.default_server_url)
         self.screen: Screen | None = None
         self.current: str | None = None
+        self._unsubscribe: Callable[[], None] = lambda: None
+        self._push_for: Any = None  # the profile whose push token was registered
+        self.wide = is_wide(page)  # a rail and two columns; follows the window (``_on_resize``)
+
+    # -- what a view may ask (``Host``) ---------------------------------------------------
+    @property
+    def parent_mode(self) -> bool:
+        return bool(self.shell.parent_mode)
+
+    def home_route(self) -> str:
+        return self.shell.home_route()
+
+    def run_task(self, work: Callable[[], Awaitable[Any]]) -> None:
+        self.page.run_task(work)
+
+    def show_dialog(self, dialog: ft.DialogControl) -> None:
+        self.page.show_dialog(dialog)
+
+    def pop_dialog(self) -> None:
+        self.page.pop_dialog()
+
+    def touch(self) -> None:
+        self.shell.touch()
+
+    async def leave_parent_mode(self) -> None:
+        await self.shell.leave_parent_mode()
 
     # -- navigation -----------------------------------------------------------------------
     def nav(self, route: str) -> Callable[..., Awaitable[None]]:
@@ -111,40 +170,112 @@ class App:
         self.page.update()
         screen.on_page = True
         screen.mounted()
+        self._register_push()
         return target
+
+    def _register_push(self) -> None:
+        """Once per identity opened as this device's own: its push token, if the device has one.
+        Parent mode on a child's device registers nothing (the parent's alerts stay off the child's phone)."""
+        profile = self.shell.profile
+        if profile is None or self.shell.parent_mode or profile is self._push_for:
+            return
+        self._push_for = profile
+
+        async def register() -> None:
+            if await register_push(profile, self.deps.push_tokens) is False and self._push_for is profile:
+                self._push_for = None  # no connection now: the next screen tries again
+
+        self.page.run_task(register)
 
     def _make(self, path: str, query: dict[str, str]) -> Screen:
         segments = path.strip("/").split("/")
+        profile, tools, index = self.shell.profile, self.tools, self.index
         match segments:
             case ["enroll"]:
-                return EnrollView(self)
+                return EnrollView(self, self.shell)
             case ["unlock"]:
-                return UnlockView(self)
+                return UnlockView(self, self.shell)
             case ["settings"]:
-                return SettingsView(self)
+                settings = SettingsVM(
+                    tools, self.prefs, apply_locale=self.set_locale, apply_dark=self.set_dark
+                )
+                return SettingsView(self, settings)
+            case ["settings", "notifications"]:
+                return NotificationSettingsView(
+                    self, NotificationSettingsVM(profile, tools, self.deps.push_tokens)
+                )
             case ["mode", "parent"]:
-                return StepUpView(self)
+                return StepUpView(self, self.shell, demo=self.deps.demo)
             case ["parent", *rest]:
-                return parent_screen(self, rest)
+                return self._parent(rest)
             case ["child", "market"]:
-                return MarketView(self)
+                return MarketView(self, MarketVM(profile, tools, index, self.prefs))
             case ["child", "stock", symbol]:
-                return StockView(self, symbol)
+                return StockView(self, StockVM(profile, tools, index, symbol), query.get("from"))
             case ["child", "trade", symbol]:
-                return TradeView(self, symbol, query.get("side", "buy"))
+                side = query.get("side", "buy")
+                trade = TradeVM(profile, tools, symbol, side=side, build=self.build_order, index=index)
+                return TradeView(self, trade)
             case ["child", "portfolio"]:
-                return PortfolioView(self)
+                return PortfolioView(self, PortfolioVM(profile, tools, index))
             case ["child", "allowance"]:
-                return AllowanceView(self)
+                return AllowanceView(self, AllowanceVM(profile, tools, build=self.build_request))
             case ["child", "inbox"]:
-                return InboxView(self)
+                return InboxView(self, InboxVM(profile, tools))
             case _:
-                return HomeView(self)
+                return HomeView(self, HomeVM(profile, tools))
+
+    def _parent(self, rest: list[str]) -> Screen:
+        """The parent screen for ``/parent/<rest…>``; anything unknown is the dashboard."""
+        profile, tools, runtime = self.shell.profile, self.tools, self.runtime
+        match rest:
+            case ["approvals"]:
+                family = DashboardVM(profile, tools, runtime, self.index)
+                return ApprovalsView(self, ApprovalsVM(profile, tools, runtime), family)
+            case ["payouts"]:
+                return PayoutsView(self, PayoutsVM(profile, tools, runtime))
+            case ["devices"]:
+                return FamilyView(self, FamilyVM(profile, tools, runtime))
+            case ["server"]:
+                return ServerView(self, ServerVM(profile, tools, runtime))
+            case ["inbox"]:
+                return ParentInboxView(self, ParentInboxVM(profile, tools, runtime))
+            case ["child", child_id]:
+                return ChildSettingsView(self, ChildSettingsVM(profile, tools, runtime, child_id))
+            case _:
+                return DashboardView(self, DashboardVM(profile, tools, runtime, self.index))
+
+    def _on_resize(self, e: ft.PageResizeEvent) -> None:
+        """Crossing the desktop width swaps the bottom bar for a rail (and back)."""
+        wide = e.width >= WIDE_PX
+        if wide != self.wide:
+            self.wide = wide
+            if self.screen is not None:
+                self.screen.render()
+
+    # -- sessions ---------------------------------------------------------------------------
+    def _session_ended(self, identity: Any) -> None:
+        route = self.shell.session_ended(identity)
+        try:
+            self.show(route, force=True)
+            self.page.navigate(self.current or "/")
+        except RuntimeError:  # this tab is gone (closed, or its session expired)
+            self._unsubscribe()
+
+    async def sync_now(self, e: Any = None) -> None:
+        """The sync chip: sync now; with no open session, the way to unlock."""
+        profile = self.shell.profile
+        if profile is None:
+            await self.go(self.shell.home_route())
+            return
+        await profile.sync_now()
 
     # -- preferences ----------------------------------------------------------------------
     def set_locale(self, locale: str) -> None:
         self.tools.tr.set_locale(locale)
         self.tools.tz = viewer_timezone(locale)
+        flutter_locale(self.page, locale)
+        self.page.title = self.tools.tr("app.title")
         self.prefs.locale = locale
         self.prefs.save()
         if self.current:
@@ -180,13 +311,30 @@ class App:
 
     async def start(self) -> None:
         self.page.title = self.tools.tr("app.title")
+        flutter_locale(self.page, self.tools.tr.locale)
         apply_theme(self.page, self.config, dark=self.prefs.dark)
         if not self.page.web:  # a desktop window: the manifest's phone-like size
             self.page.window.width = self.config.window_width
             self.page.window.height = self.config.window_height
         self.page.on_route_change = self._on_route
+        self.page.on_resize = self._on_resize
+        self._unsubscribe = self.runtime.subscribe(self._session_ended)
+        self.page.on_close = lambda e: self._unsubscribe()
         self.show(self.page.route or "/")
         self.page.run_task(self._tick)
+
+
+# Flutter's own words (a text field's "40 characters remaining", the back button's tooltip, "Show
+# password") are read by screen readers too: they follow the app's language, not the browser's.
+_FLUTTER_LOCALES = {"ko": ft.Locale("ko", "KR"), "en": ft.Locale("en", "US")}
+
+
+def flutter_locale(page: ft.Page, locale: str) -> None:
+    """Tell Flutter the app's language, so its built-in texts and semantics read in it."""
+    page.locale_configuration = ft.LocaleConfiguration(
+        supported_locales=list(_FLUTTER_LOCALES.values()),
+        current_locale=_FLUTTER_LOCALES.get(locale, _FLUTTER_LOCALES["ko"]),
+    )
 
 
 def make_main(

@@ -37,7 +37,7 @@ class Demo:
 
     @classmethod
     def load(cls, path: Path, server_url: str) -> Demo:
-        """The server's ``demo-credentials.json``; the first child (지우, classic rules) is shown."""
+        """The server's ``demo-credentials.json``; the first child (지우) is shown."""
         data = json.loads(path.read_text(encoding="utf-8"))
         child = data["children"][0]
         return cls(

@@ -24,7 +24,15 @@ from typing import Any
 
 import msgspec
 
-from sync.protocol import MAX_PUSH_BYTES, MAX_PUSH_MUTATIONS, PROTOCOL_VERSION, PullResponse
+from sync.protocol import (
+    MAX_PUSH_BYTES,
+    MAX_PUSH_MUTATIONS,
+    PROTOCOL_VERSION,
+    Mutation,
+    PullRequest,
+    PullResponse,
+    PushRequest,
+)
 
 from .clock import utcnow
 from .net.api import ApiClient, ApiError
@@ -82,6 +90,7 @@ class SyncEngine:
     ) -> None:
         self.store, self.api, self.clock, self.on_change = store, api, clock, on_change
         self.interval, self.debounce = interval, debounce
+        self.retry_after = 0.0  # what the server's last refusal asked for (Retry-After)
         self.backoff_base = 1.0  # seconds after the first failure; doubles per failure up to the cap
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
         self.lock = asyncio.Lock()
@@ -105,6 +114,16 @@ class SyncEngine:
     def status(self) -> SyncStatus:
         waiting = sum(1 for p in self.store.pending() if p.name != "noop/v1")
         return SyncStatus(self.state, self.last_synced_at, waiting, self.code, self.offset)
+
+    def reached(self, ok: bool) -> None:
+        """Any request of this profile reached the server (``ok``) or found no network. Offline
+        shows at the first failed request (a chart, a search), not only at the next sync round;
+        the first answer after that brings a round at once (what waited is sent)."""
+        if not ok and self.state in (SyncState.IDLE, SyncState.SYNCING, SyncState.ERROR):
+            self.failures = max(self.failures, 1)
+            self._set(SyncState.OFFLINE, "OFFLINE")
+        elif ok and self.state == SyncState.OFFLINE and not self.lock.locked():
+            self.poke()
 
     def _set(self, state: SyncState, code: str | None = None) -> None:
         if (state, code) != (self.state, self.code):
@@ -143,7 +162,8 @@ class SyncEngine:
         if self.failures == 0 or self.state in (SyncState.NEEDS_UPDATE, SyncState.SIGNED_OUT):
             return self.interval
         ceiling = min(BACKOFF_CAP_S, self.backoff_base * 2.0 ** min(self.failures, 10))
-        return self.rng.uniform(ceiling / 2, ceiling)  # jitter: many devices do not retry in step
+        # jitter: many devices do not retry in step; never sooner than a busy server asked
+        return max(self.retry_after, self.rng.uniform(ceiling / 2, ceiling))
 
     async def _run(self) -> None:
         while True:
@@ -156,7 +176,8 @@ class SyncEngine:
     async def sync_once(self) -> SyncStatus:
         """Push, pull and apply until nothing is left unsent; never raises for network trouble."""
         async with self.lock:
-            self._set(SyncState.SYNCING, None)
+            if self.state != SyncState.OFFLINE:  # retrying while offline stays "offline" on screen
+                self._set(SyncState.SYNCING, None)
             try:
                 for _ in range(100):
                     code = await self._push()
@@ -187,6 +208,7 @@ class SyncEngine:
 
     def _failed(self, error: ApiError) -> None:
         self.failures += 1
+        self.retry_after = error.retry_after
         if error.offline:
             self._set(SyncState.OFFLINE, "OFFLINE")
         elif self.api.session.signed_out:
@@ -233,21 +255,21 @@ class SyncEngine:
             if not page:
                 return None
             self.store.mark_sent([p.seq for p in page], self.clock())
-            body = {
-                "protocol": PROTOCOL_VERSION,
-                "client_id": meta["client_id"],
-                "mutations": [
-                    {
-                        "seq": p.seq,
-                        "id": p.mutation_id,
-                        "name": p.name,
-                        "args": p.args,
-                        "base_cursor": p.base_cursor,
-                        "created_at": p.created_at.isoformat(),
-                    }
+            body = PushRequest(
+                protocol=PROTOCOL_VERSION,
+                client_id=meta["client_id"],
+                mutations=[
+                    Mutation(
+                        seq=p.seq,
+                        id=p.mutation_id,
+                        name=p.name,
+                        args=p.args,
+                        base_cursor=p.base_cursor,
+                        created_at=p.created_at.isoformat(),
+                    )
                     for p in page
                 ],
-            }
+            )
             try:
                 answer = await self.api.push(body)
             except ApiError as error:
@@ -265,8 +287,8 @@ class SyncEngine:
                     # installation (Runtime.reenroll), keeping its queued mutations' ids
                     raise _StopRound(SyncState.ERROR, error.code) from error
                 raise
-            self._note_server_time(answer.get("server_time"))
-            start = int(answer["last_seq"])
+            self._note_server_time(answer.server_time)
+            start = answer.last_seq
         raise ApiError(0, "PUSH_DID_NOT_CONVERGE")
 
     async def _pull(self, *, checksum_mismatch: bool = False) -> None:
@@ -274,20 +296,19 @@ class SyncEngine:
         cursor, mismatch = int(meta["cursor"]), checksum_mismatch
         pages: list[PullResponse] = []
         for _ in range(MAX_PULL_PAGES):
-            body = {
-                "protocol": PROTOCOL_VERSION,
-                "client_id": meta["client_id"],
-                "cursor": cursor,
-                "checksum_mismatch": mismatch,
-                "last_seq_acked": int(meta["last_seq_acked"]),
-            }
+            body = PullRequest(
+                protocol=PROTOCOL_VERSION,
+                client_id=meta["client_id"],
+                cursor=cursor,
+                checksum_mismatch=mismatch,
+                last_seq_acked=int(meta["last_seq_acked"]),
+            )
             try:
-                raw = await self.api.pull(body)
+                page = await self.api.pull(body)
             except ApiError as error:
                 if error.status == 400 and error.code == "VERSION_NOT_SUPPORTED":
                     raise _StopRound(SyncState.NEEDS_UPDATE, error.code) from error
                 raise
-            page = msgspec.convert(raw, PullResponse)
             self._note_server_time(page.server_time)
             pages.append(page)
             cursor, mismatch = page.cursor, False

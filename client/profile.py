@@ -65,6 +65,7 @@ class OutcomeItem:
     code: str | None
     detail: dict[str, Any] | None
     seen: bool = False
+    created_at: datetime | None = None  # when the child made it on the device
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,8 @@ class Profile:
         self.identity, self.store, self.api, self.clock = identity, store, api, clock
         self._subscribers: list[Callable[[], None]] = []
         self.engine = SyncEngine(store, api, clock=clock, on_change=self._notify)
+        api.on_reach = self.engine.reached
+        self.charts: dict[tuple[str, str], Any] = {}  # the last chart each screen loaded, shown offline
         self.live: LiveClient | None = None
         self._view: LocalView | None = None
 
@@ -127,7 +130,9 @@ class Profile:
             reverse=True,
         )
         outcomes = [
-            OutcomeItem(o.mutation_id, o.seq, o.name, o.args, o.status, o.code, o.detail, o.seen)
+            OutcomeItem(
+                o.mutation_id, o.seq, o.name, o.args, o.status, o.code, o.detail, o.seen, o.created_at
+            )
             for o in store.outcomes()
             if o.status != "applied"
         ]
@@ -192,13 +197,26 @@ class Profile:
             self.live = LiveClient(
                 self.api.server_url,
                 token=self.api.access_token,
-                refresh=self.api.refresh,
+                refresh=self.api.refresh_after,
                 on_poke=self.engine.poke,
                 on_quote=self._on_quote,
+                on_lost=self.engine.poke,  # a dropped channel: a round now tells whether we are offline
                 symbols=symbols,
             )
         self.live.start()
         return self.live
+
+    async def move_to(self, server_url: str) -> None:
+        """The family server answers at a new address: this identity follows it with the same
+        ``client_id``, database, queue and session (it is the same server), and sends what waits."""
+        async with self.engine.lock:  # between rounds: no push is half sent to each address
+            self.store.set_meta(server_url=server_url)
+            self.api.move_to(server_url)
+            self.identity = dataclasses.replace(self.identity, server_url=server_url)
+        if self.live is not None:
+            await self.live.move_to(server_url)
+        self._notify()
+        self.engine.kick()
 
     def _on_quote(self, message: dict[str, Any]) -> None:
         asyncio.get_running_loop().create_task(self.keep_quote(message))
@@ -221,5 +239,6 @@ class Profile:
         if self.live is not None:
             await self.live.stop()
         await self.engine.stop()
-        await self.api.close()
-        self.store.close()
+        async with self.engine.lock:  # a round running on another task (``sync_now``) ends first
+            await self.api.close()
+            self.store.close()

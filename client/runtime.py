@@ -1,6 +1,7 @@
 """The client core's face to the screens: ``Runtime``, all identities of one installation —
-enrolment, sign-in, unlocking, step-up, parent mode's lock — each opened as a ``Profile``
-(``client/profile.py``: one signed-in identity with its store, API client and sync engine)."""
+enrolment, sign-in, unlocking, step-up, parent mode's lock, a session that ends, a server that
+moves — each opened as a ``Profile`` (``client/profile.py``: one signed-in identity with its store,
+API client and sync engine)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import httpx
 
 from .clock import new_id, utcnow
 from .engine import SyncState, SyncStatus
+from .moving import move_installation
 from .net.api import ApiClient, ApiError, Session
 from .profile import Identity, LocalView, OutcomeItem, PendingItem, Profile
 from .store import IdentityRow, LocalStore
@@ -61,6 +63,8 @@ class Runtime:
         self.autostart = autostart  # run each profile's background sync loop (tests drive it by hand)
         self.profiles: dict[str, Profile] = {}
         self.active: Profile | None = None
+        self._ended: list[Callable[[Identity], None]] = []
+        self._closing: set[asyncio.Task[None]] = set()
 
     @classmethod
     def open(
@@ -75,7 +79,8 @@ class Runtime:
         (data_dir / "profiles").mkdir(parents=True, exist_ok=True)
         return cls(data_dir, vault=vault, transport=transport, clock=clock, autostart=autostart)
 
-    def _path(self, client_id: str) -> Path:
+    def db_path(self, client_id: str) -> Path:
+        """Where the local database of identity ``client_id`` lives."""
         return self.data_dir / "profiles" / f"{client_id}.db"
 
     def identities(self) -> list[Identity]:
@@ -105,6 +110,18 @@ class Runtime:
         email: str | None = None,
     ) -> Profile:
         """A signed-in ``api`` becomes an open, active profile on its own database."""
+        identity, store = await self._enrol(api, tokens, display_name, email=email)
+        return self._activate(identity, store, api)
+
+    async def _enrol(
+        self,
+        api: ApiClient,
+        tokens: dict[str, Any],
+        display_name: str | None = None,
+        *,
+        email: str | None = None,
+    ) -> tuple[Identity, LocalStore]:
+        """The identity a signed-in ``api`` belongs to, written to its own (new) database."""
         client_id = api.session.client_id
         if display_name is None:
             profile_out = await api.profile(str(tokens["user_id"]))
@@ -117,7 +134,7 @@ class Runtime:
             client_id=client_id,
             server_url=api.server_url,
         )
-        store = LocalStore.open(self._path(client_id))
+        store = LocalStore.open(self.db_path(client_id))
         try:
             store.init_identity(IdentityRow(**vars(identity)), self.clock())
             if email and identity.role == "parent":
@@ -125,10 +142,11 @@ class Runtime:
         except Exception:
             store.close()
             raise
-        return self._activate(identity, store, api)
+        return identity, store
 
     def _activate(self, identity: Identity, store: LocalStore, api: ApiClient) -> Profile:
         profile = Profile(identity, store, api, clock=self.clock)
+        api.session.on_end = lambda: self._session_ended(profile)
         self.profiles[identity.client_id] = profile
         self.active = profile
         if self.autostart:
@@ -156,12 +174,54 @@ class Runtime:
         display_name: str | None = None,
     ) -> Profile:
         """Redeem a pairing code: a child's device, or (with e-mail and password) a second parent."""
+        api, tokens = await self._redeem(server_url, code, device_name, email, password, display_name)
+        return await self._open(api, tokens, email=email)
+
+    async def _redeem(
+        self,
+        server_url: str,
+        code: str,
+        device_name: str,
+        email: str | None,
+        password: str | None,
+        display_name: str | None,
+    ) -> tuple[ApiClient, dict[str, Any]]:
+        """The code redeemed on a new device identity: its client and the tokens the server gave."""
         api = self._api(server_url, new_id())
         tokens = await self._attempt(
             api,
             lambda: api.join(code, device_name, email=email, password=password, display_name=display_name),
         )
-        return await self._open(api, tokens, email=email)
+        return api, tokens
+
+    async def join(
+        self,
+        server_url: str,
+        code: str,
+        device_name: str,
+        *,
+        email: str | None = None,
+        password: str | None = None,
+        display_name: str | None = None,
+    ) -> Identity:
+        """Redeem a pairing code from the first screen. A parent invite (with the new parent's
+        e-mail, password and name) opens that parent's profile here. A child's code enrols this
+        device for her and ends the pairing's own session before anything is synced: the device
+        opens with her PIN from the first time on (:meth:`unlock_child`, which also leaves the
+        verifier an offline unlock needs), so a tablet left on the table after pairing is locked."""
+        api, tokens = await self._redeem(server_url, code, device_name, email, password, display_name)
+        if tokens["role"] != "child":
+            return (await self._open(api, tokens, email=email)).identity
+        try:
+            identity, store = await self._enrol(api, tokens)
+            store.close()
+            try:
+                await api.logout()  # forgets the refresh token here whatever the server answers
+            except ApiError as error:  # enrolled all the same; that session runs out on its own
+                log.info("the pairing's session could not be ended now (%s)", error.code)
+        finally:
+            await api.close()
+        return identity
 
     async def register_parent(
         self,
@@ -217,7 +277,7 @@ class Runtime:
 
     async def _unlock_offline(self, identity: Identity, pin: str) -> Profile:
         open_profile = self.profiles.get(identity.client_id)
-        store = open_profile.store if open_profile else LocalStore.open(self._path(identity.client_id))
+        store = open_profile.store if open_profile else LocalStore.open(self.db_path(identity.client_id))
         try:
             meta = store.meta()
             remembered = await self.vault.get(identity.client_id) is not None
@@ -237,7 +297,7 @@ class Runtime:
 
     async def unlock_parent(self, identity: Identity, password: str) -> Profile:
         """A parent identity enrolled here signs in again with its password."""
-        email = await self._email_of(identity)
+        email = await self.email_of(identity)
         return await self._unlock(identity, lambda api: api.login(email, password))
 
     async def resume(self, identity: Identity) -> Profile | None:
@@ -248,10 +308,10 @@ class Runtime:
         if await self.vault.get(identity.client_id) is None:
             return None
         api = self._api(identity.server_url, identity.client_id)
-        return self._activate(identity, LocalStore.open(self._path(identity.client_id)), api)
+        return self._activate(identity, LocalStore.open(self.db_path(identity.client_id)), api)
 
-    async def _email_of(self, identity: Identity) -> str:
-        email = (LocalStore.peek_meta(self._path(identity.client_id)) or {}).get("email")
+    async def email_of(self, identity: Identity) -> str:
+        email = (LocalStore.peek_meta(self.db_path(identity.client_id)) or {}).get("email")
         if not email:
             raise ApiError(0, "EMAIL_UNKNOWN", {"why": "sign in with e-mail and password instead"})
         return str(email)
@@ -261,7 +321,7 @@ class Runtime:
         await self._attempt(api, lambda: call(api))
         if identity.client_id in self.profiles:  # signed in again: the new session replaces the old
             await self.profiles.pop(identity.client_id).close()
-        return self._activate(identity, LocalStore.open(self._path(identity.client_id)), api)
+        return self._activate(identity, LocalStore.open(self.db_path(identity.client_id)), api)
 
     async def reenroll(
         self,
@@ -283,7 +343,7 @@ class Runtime:
             if password is None:
                 raise ValueError("a parent re-enrols with the password")
             fresh = await self.sign_in_parent(
-                identity.server_url, await self._email_of(identity), password, device_name
+                identity.server_url, await self.email_of(identity), password, device_name
             )
         if fresh.identity.user_id != identity.user_id:
             await self.sign_out(fresh.identity)
@@ -291,14 +351,14 @@ class Runtime:
         old_profile = self.profiles.pop(identity.client_id, None)
         if old_profile is not None:
             await old_profile.close()
-        old = LocalStore.open(self._path(identity.client_id))
+        old = LocalStore.open(self.db_path(identity.client_id))
         try:
             fresh.store.adopt_queue(old, fresh.engine.server_now())
         finally:
             old.close()
         fresh._notify()
         await self.vault.delete(identity.client_id)
-        _set_aside(self._path(identity.client_id))
+        _set_aside(self.db_path(identity.client_id))
         if self.autostart:
             fresh.engine.kick()
         return fresh
@@ -307,6 +367,44 @@ class Runtime:
         """The parent's password again: its pushes carry an elevated token for the next 5 minutes."""
         await profile.api.step_up(password)
         profile.engine.poke()  # a queue stopped at STEP_UP_REQUIRED can go on now
+
+    # -- a session that ends on its own ------------------------------------------------------------
+    def subscribe(self, fn: Callable[[Identity], None]) -> Callable[[], None]:
+        """``fn(identity)`` runs when a session ends on its own: the server refused its refresh token
+        (the 7-day sign-in ran out, the session was revoked, the device too). The profile is closed
+        by then and out of ``profiles``; its database and queue stay for the next unlock."""
+        self._ended.append(fn)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._ended.remove(fn)
+
+        return unsubscribe
+
+    def _session_ended(self, profile: Profile) -> None:
+        identity = profile.identity
+        if self.profiles.get(identity.client_id) is not profile:
+            return
+        del self.profiles[identity.client_id]
+        if self.active is profile:  # a parent's session beside a child's: back to the child
+            children = [p for p in self.profiles.values() if p.identity.role == "child"]
+            self.active = children[0] if children else None
+        # closed on its own task: this runs inside the request (often the sync round) that met the end
+        closing = asyncio.get_running_loop().create_task(profile.close(), name="yongdon-close")
+        self._closing.add(closing)
+        closing.add_done_callback(self._closing.discard)
+        log.info("a %s session ended: unlock again", identity.role)
+        for fn in list(self._ended):
+            try:
+                fn(identity)
+            except Exception:  # one broken screen must not keep the others on a dead session
+                log.exception("a session-end listener failed")
+
+    # -- a family server that moved ---------------------------------------------------------------
+    async def move_server(self, parent: Identity, server_url: str, password: str) -> Profile:
+        """A parent moves this installation's family to the server's new address, with the password
+        again (``client/moving.py``); returns the parent's profile, open and signed in there."""
+        return await move_installation(self, parent, server_url, password)
 
     # -- locking and leaving -----------------------------------------------------------------------
     async def lock(self, *, send_within: float = LOCK_SEND_S) -> None:
@@ -356,3 +454,5 @@ class Runtime:
             await profile.close()
         self.profiles.clear()
         self.active = None
+        if self._closing:
+            await asyncio.gather(*self._closing)

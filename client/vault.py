@@ -1,9 +1,10 @@
-"""Where a device keeps its refresh tokens: the OS credential store, or nowhere.
+"""Where a device keeps its refresh tokens: the OS credential store, else this process's memory.
 
-A refresh token is a 7-day key to a child's or parent's account, so it is kept only where the OS
-protects it. When no secure store exists (a headless Linux box, or ``keyrings.alt`` which writes
-base64 to a file) the vault refuses to store anything: the app then simply asks for the PIN or
-password again next time (security.md, Tokens; research/flet.md §6).
+A refresh token is a 7-day key to a child's or parent's account, so it is written to disk only where
+the OS protects it. When no secure store exists (a headless Linux box, the web view on a server, or
+``keyrings.alt`` which writes base64 to a file) the vault keeps it in memory for the life of the
+process: the session keeps refreshing while the app runs, and the next start asks for the PIN or
+password again (security.md, Tokens; research/flet.md §6).
 
 The protocol is async because the mobile store (flutter_secure_storage through Flet) is.
 """
@@ -68,9 +69,13 @@ def is_secure_backend(backend: Any) -> bool:
 
 
 class KeyringVault:
-    """The OS credential store through ``keyring``; remembers nothing when the backend is insecure.
+    """The OS credential store through ``keyring``, with this process's memory in front of it.
 
-    ``backend`` defaults to keyring's choice (``keyring.get_keyring()``); tests pass one.
+    Every token is held in memory for the life of the process, so a session keeps refreshing even
+    when the store is insecure (nothing is written then) or fails for a moment (a locked store must
+    not leave the device presenting an already rotated token, which ends the whole session).
+    ``persistent`` says whether a sign-in outlives the process. ``backend`` defaults to keyring's
+    choice (``keyring.get_keyring()``); tests pass one.
     """
 
     def __init__(self, backend: Any | None = None, *, service: str = SERVICE) -> None:
@@ -79,23 +84,31 @@ class KeyringVault:
         self.backend = backend if backend is not None else keyring.get_keyring()
         self.service = service
         self.secure = is_secure_backend(self.backend)
+        self.memory = MemoryVault()
         if not self.secure:
             # why: a plaintext or absent store must not hold a 7-day account key; sign in again instead
             log.warning(
-                "no secure credential store (%s): sign-ins are not remembered", type(self.backend).__name__
+                "no secure credential store (%s): sign-ins last until the app closes",
+                type(self.backend).__name__,
             )
 
+    @property
+    def persistent(self) -> bool:
+        return self.secure
+
     async def get(self, client_id: str) -> str | None:
-        if not self.secure:
-            return None
+        if (kept := await self.memory.get(client_id)) is not None or not self.secure:
+            return kept
         value = self._call("get_password", client_id)
         return str(value) if value else None
 
     async def set(self, client_id: str, token: str) -> None:
+        await self.memory.set(client_id, token)
         if self.secure:
             self._call("set_password", client_id, token)
 
     async def delete(self, client_id: str) -> None:
+        await self.memory.delete(client_id)
         if self.secure:
             self._call("delete_password", client_id)
 

@@ -140,10 +140,20 @@ def serve_web(main: Callable[[ft.Page], Any], config: AppConfig, port: int, *, o
     secret = secrets.token_urlsafe(32)
     app = build_web_app(main, config, secret)
     url = f"http://{HOST}:{port}/?{KEY_PARAM}={secret}"
-    # printed for the person who launched it (their own terminal); it is never logged
-    print(f"Yongdon is open at {url}", flush=True)
-    if open_browser:
-        import webbrowser
 
-        webbrowser.open(url)
-    uvicorn.run(app, host=HOST, port=port, log_level="warning", access_log=False)
+    class Listening(uvicorn.Server):
+        """Gives out the link once the socket listens: a link printed (or a browser opened) before
+        that meets "connection refused" on a slow machine."""
+
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            if not self.started:
+                return
+            # printed for the person who launched it (their own terminal); it is never logged
+            print(f"Yongdon is open at {url}", flush=True)
+            if open_browser:
+                import webbrowser
+
+                webbrowser.open(url)
+
+    Listening(uvicorn.Config(app, host=HOST, port=port, log_level="warning", access_log=False)).run()

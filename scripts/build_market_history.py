@@ -13,6 +13,10 @@ repository's venv) never needs either package. Output, one file per symbol plus 
   ``low``/``volume`` are empty where the source has only closes.
 - ``index.json``: per symbol its first and last date, row count, source and licence.
 
+The S&P 500 index itself (``^GSPC``, skfolio's ``sp500_index``) is filed beside the companies: it is the
+benchmark a child holding US stocks is compared with offline. No package ships KOSPI (``^KS11``), so
+offline a child holding Korean stocks sees that line labelled missing, never a made-up one.
+
 Where both packages cover a symbol (AAPL, MSFT) the longer skfolio close series wins, so one symbol has
 one consistent adjustment.
 """
@@ -39,6 +43,11 @@ SKFOLIO = {
     "source": "skfolio datasets (sp500_dataset: 20 S&P 500 constituents)",
     "licence": "BSD-3-Clause (skfolio); daily adjusted closes, marked by skfolio for testing and examples",
     "adjusted": "adjusted close only",
+}
+SKFOLIO_INDEX = {
+    "source": "skfolio datasets (sp500_index: the S&P 500 index)",
+    "licence": "BSD-3-Clause (skfolio); daily index closes, marked by skfolio for testing and examples",
+    "adjusted": "index close only",
 }
 # the tickers these companies trade under today, so a replayed bar matches the symbol directory
 RENAMES = {"FB": "META", "GOOG": "GOOGL"}  # bokeh's GOOG is Google's pre-2014 (class A) history
@@ -89,6 +98,16 @@ def skfolio_rows() -> dict[str, list[tuple[str, int | None, int | None, int | No
     return series
 
 
+def skfolio_index_rows() -> dict[str, list[tuple[str, int | None, int | None, int | None, int, int | None]]]:
+    """The S&P 500 index, filed under its Yahoo ticker ``^GSPC`` (index points in micro-units)."""
+    path = _package_file("skfolio", "datasets", "data", "sp500_index.csv.gz")
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        rows = [(date.fromisoformat(d).isoformat(), None, None, None, _micro(v), None) for d, v in reader]
+    return {"^GSPC": rows}
+
+
 def write(symbol: str, rows: list[tuple[str, int | None, int | None, int | None, int, int | None]]) -> None:
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
@@ -103,7 +122,8 @@ def write(symbol: str, rows: list[tuple[str, int | None, int | None, int | None,
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     index: dict[str, dict[str, object]] = {}
-    for series, meta in ((bokeh_rows(), BOKEH), (skfolio_rows(), SKFOLIO)):
+    sources = ((bokeh_rows(), BOKEH), (skfolio_rows(), SKFOLIO), (skfolio_index_rows(), SKFOLIO_INDEX))
+    for series, meta in sources:
         for symbol, rows in series.items():  # skfolio second: it replaces bokeh's AAPL and MSFT
             rows.sort()
             write(symbol, rows)

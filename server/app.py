@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 import anyio.to_thread
-from litestar import Litestar
+from litestar import Litestar, Request, Response
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
@@ -15,6 +17,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from .accounts.controllers import ROUTES as accounts_routes
 from .accounts.setup import announce_setup_token
+from .admin import console_routes, console_stores, console_templates
 from .allowance.controllers import ROUTES as allowance_routes
 from .auth.middleware import AUTH_EXCLUDE, BearerAuthMiddleware
 from .db import Database, utcnow
@@ -22,6 +25,7 @@ from .db.migrate import head_revisions, upgrade
 from .family.controllers import ROUTES as family_routes
 from .game.controllers import ROUTES as game_routes
 from .health import ROUTES as health_routes
+from .inbound import GuardedRequest, check_parameters
 from .live import LiveChannel
 from .logs import RequestLogMiddleware, configure_logging
 from .market.calendar import market_calendars, use_cache_dir
@@ -30,18 +34,33 @@ from .market.jobs import MarketJobs
 from .notify.channels import channels_from_settings
 from .notify.controllers import ROUTES as notify_routes
 from .notify.dispatcher import Dispatcher
+from .observability import MetricsController, http_metrics_middleware, instrument_database, metrics_registry
+from .observability.processes import reap_dead_processes
+from .openapi import StrictStructSchemaPlugin, answer_options, complete_openapi
 from .payment.controllers import ROUTES as payment_routes
 from .payment.crypto import cipher_from_settings
 from .payment.services import Payments, rails_from_settings
+from .privacy.controllers import ROUTES as privacy_routes
+from .privacy.erasure import Eraser
+from .privacy.retention import Policy, Retention
 from .problems import EXCEPTION_HANDLERS
 from .ratelimit import MemoryCounters, RateLimiter, RateLimitMiddleware, RedisCounters
 from .replication.controllers import ROUTES as replication_routes
-from .settings import Settings
+from .settings import Settings, private_dir
+from .shedding import Gate
 
 __all__ = ["MAX_BODY", "create_app"]
 
 MAX_BODY = 1024 * 1024
 Clock = Callable[[], datetime]
+
+
+async def _before_request(request: Request[Any, Any, Any]) -> Response[None] | None:
+    """Every HTTP request: the OPTIONS answer, then the hostile-parameter checks (``server.inbound``)."""
+    if (answered := answer_options(request)) is not None:
+        return answered
+    check_parameters(request)
+    return None
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
@@ -50,11 +69,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     ``clock`` returns the current aware UTC time; tests pass a movable one to test expiry.
     """
     configure_logging()
+    logging.getLogger("yongdon").setLevel(settings.log_level.upper())
     if settings.database_url.startswith("sqlite"):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.database_url)
+        private_dir(settings.data_dir)
+    upgrade(settings.database_url, cipher=cipher_from_settings(settings))
     use_cache_dir(settings.data_dir / "cache")  # exchange calendars, built once per data dir
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, cipher=cipher_from_settings(settings))
     now = clock or utcnow
     counters = (
         RedisCounters(settings.redis_url, settings.redis_prefix) if settings.redis_url else MemoryCounters()
@@ -67,8 +87,23 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     interval = settings.notify_interval_s
     dispatcher = Dispatcher(db, now, interval, channels.all()) if settings.notify_dispatcher else None
     live = LiveChannel(db, settings, now)
+    gate = Gate(settings.max_in_flight)
+    eraser = Eraser(db, now, settings.erase_interval_s)
+    retention = Retention(
+        db,
+        now,
+        settings.retention_interval_s,
+        Policy(
+            retention=timedelta(days=settings.retention_days),
+            notice=timedelta(days=settings.retention_notice_days),
+            keep_notifications=timedelta(days=settings.notification_keep_days),
+        ),
+        channels.mailer,
+    )
 
     async def _startup(app: Litestar) -> None:
+        reap_dead_processes()  # live gauges a killed process of this host left behind
+        app.state.stop_db_metrics = instrument_database(db)
         # the market's passes (opening fills, FX) follow the real time; on a test's clock they are
         # driven by hand, so an order never fills behind a test's back
         if clock is None:
@@ -80,13 +115,18 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         await live.start(app.state)
         if dispatcher is not None:
             dispatcher.start()
+        eraser.start()
+        retention.start()
 
     async def _shutdown(app: Litestar) -> None:
         if app.state.get("market_jobs") is not None:
             app.state.market_jobs.stop()
         if dispatcher is not None:
             dispatcher.stop()
+        eraser.stop()
+        retention.stop()
         await live.stop()
+        app.state.stop_db_metrics()
         counters.close()
         db.dispose()
 
@@ -94,6 +134,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         route_handlers=[
             *accounts_routes,
             *family_routes,
+            *privacy_routes,
             *game_routes,
             *allowance_routes,
             *replication_routes,
@@ -102,6 +143,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             *payment_routes,
             *health_routes,
             live.route,
+            MetricsController,
+            *console_routes(settings),
         ],
         dependencies={
             "db": Provide(lambda: db, sync_to_thread=False),
@@ -110,12 +153,21 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             "limiter": Provide(lambda: limiter, sync_to_thread=False),
         },
         middleware=[
+            http_metrics_middleware(),
+            # after the metrics (a shed request counts as a 503) and before any work is done for it
+            gate.middleware,
             RequestLogMiddleware(),
-            # /ws authenticates with its first message: browsers cannot set headers on a WebSocket
-            DefineMiddleware(BearerAuthMiddleware, exclude=[*AUTH_EXCLUDE, r"^/ws$"]),
+            # /ws authenticates with its first message: browsers cannot set headers on a WebSocket;
+            # /metrics has its own token or loopback check, /admin the operator's session
+            DefineMiddleware(
+                BearerAuthMiddleware, exclude=[*AUTH_EXCLUDE, r"^/ws$", r"^/metrics$", r"^/admin(/|$)"]
+            ),
             RateLimitMiddleware(),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
+        request_class=GuardedRequest,
+        before_request=_before_request,
+        plugins=[StrictStructSchemaPlugin()],
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,
         openapi_config=OpenAPIConfig(
             title="Yongdon",
@@ -127,11 +179,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             security=[{"bearer": []}],
         ),
         request_max_body_size=MAX_BODY,
+        template_config=console_templates(),
+        stores=console_stores(settings),
         on_startup=[_startup],
         on_shutdown=[_shutdown],
         debug=False,
         logging_config=None,  # handlers are the process's business (the CLI); structlog goes through stdlib
     )
+    complete_openapi(app)
     app.state.db = db
     app.state.settings = settings
     app.state.clock = now
@@ -139,5 +194,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     app.state.channels = channels
     app.state.payments = Payments(rails_from_settings(settings), cipher_from_settings(settings))
     app.state.live = live
+    app.state.gate = gate
+    app.state.eraser = eraser
+    app.state.retention = retention
     app.state.migration_heads = head_revisions()
+    app.state.figures = metrics_registry(db, now)
     return app

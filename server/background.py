@@ -3,19 +3,21 @@ background pass (FX, corporate actions, queued orders at the open) and the price
 
 from __future__ import annotations
 
-import logging
 import threading
+import time
+
+from .logs import get_logger
 
 __all__ = ["Periodic"]
-
-_log = logging.getLogger("yongdon.background")
 
 
 class Periodic:
     """Runs :meth:`run_once` every ``interval`` seconds between :meth:`start` and :meth:`stop`.
 
     A pass that fails is logged and the next one retries: the loop must outlive a bad pass (a
-    database restart, a provider's outage). Tests call :meth:`run_once` directly.
+    database restart, a provider's outage). Each pass is one JSON line (``job``: the thread's name),
+    at DEBUG when it went well, since the dispatcher passes every second. Tests call :meth:`run_once`
+    directly.
     """
 
     thread_name = "yongdon-background"
@@ -42,10 +44,18 @@ class Periodic:
             self._thread = None
 
     def _run(self) -> None:
+        log = get_logger("yongdon.jobs")
         while not self._stop.is_set():
+            started = time.perf_counter()
             try:
                 self.run_once()
             except Exception:  # noqa: BLE001 - see the class docstring
-                _log.exception("%s: a pass failed; the next one retries", self.thread_name)
+                log.exception("job failed; the next pass retries", job=self.thread_name, ms=_ms(started))
+            else:
+                log.debug("job", job=self.thread_name, ms=_ms(started))
             if self._stop.wait(self.interval):
                 break
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import sqlite3
 import sys
 import time
 from collections.abc import Sequence
@@ -15,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import make_url
 
-from .settings import Settings, SettingsError
+from .payment.crypto import cipher_from_settings
+from .settings import Settings, SettingsError, private_dir
 
 if TYPE_CHECKING:
     from .db import Database
 
-__all__ = ["main"]
+__all__ = ["main", "uvicorn_options"]
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -29,18 +29,41 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings.for_data_dir(data_dir, **overrides)
 
 
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How uvicorn serves the app: where, and whose ``X-Forwarded-For`` it believes.
+
+    Only the proxies in ``YONGDON_TRUSTED_PROXIES``; with none, the headers are not read at all
+    (uvicorn's own default believes any process on 127.0.0.1, which would let a local caller pick
+    the address its requests are counted under).
+    """
+    from .live.messages import MAX_MESSAGE
+
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "proxy_headers": bool(settings.trusted_proxies),
+        "forwarded_allow_ips": ",".join(settings.trusted_proxies),  # never $FORWARDED_ALLOW_IPS
+        # our request log replaces uvicorn's access log (which would also print query strings)
+        "access_log": False,
+        "log_config": None,
+        # a /ws frame larger than any message the live channel takes is refused from its header (close
+        # 1009) before a byte of it is buffered: an unauthenticated socket cannot make the server grow
+        "ws_max_size": MAX_MESSAGE,
+    }
+
+
 def _serve(settings: Settings) -> None:
+    _metrics_dir()
     import uvicorn
 
     from .app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    # our request log replaces uvicorn's access log (which would also print query strings)
     from .market.refresher import attach_refresher
 
     app = create_app(settings)
     attach_refresher(app)  # prices move: the replay clock (offline default) or live refreshes
-    uvicorn.run(app, host=settings.host, port=settings.port, access_log=False, log_config=None)
+    uvicorn.run(app, **uvicorn_options(settings))
 
 
 def cmd_server(args: argparse.Namespace) -> None:
@@ -50,28 +73,54 @@ def cmd_server(args: argparse.Namespace) -> None:
 def cmd_demo(args: argparse.Namespace) -> None:
     from .db import Database, utcnow
     from .db.migrate import upgrade
-    from .demo import seed_demo
+    from .demo import DemoError, credentials_path, seed_demo, summary_lines
+    from .market.calendar import use_cache_dir
 
     settings = _settings(args).with_overrides(host="127.0.0.1", announce_setup_token=False)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.database_url)
-    db = Database(settings.database_url)
+    private_dir(settings.data_dir)
+    log_file = settings.data_dir / "demo.log"
+    _log_to_file(log_file)
+    use_cache_dir(settings.data_dir / "cache")  # the calendars the history needs are the server's too
+    upgrade(settings.database_url, cipher=cipher_from_settings(settings))
+    db = Database(settings.database_url, cipher=cipher_from_settings(settings))
+    if not credentials_path(settings.data_dir).exists():
+        print("Making the demo family and its six weeks of history (only the first time)…", flush=True)
     try:
         demo = seed_demo(db, settings, utcnow())
+        lines = summary_lines(db, demo, utcnow())
+    except DemoError as error:
+        sys.exit(f"yongdon demo: {error}")
     finally:
         db.dispose()
     url = f"http://{settings.host}:{settings.port}"
-    print(f"Yongdon demo on {url}  (API docs: {url}/schema, data: {settings.data_dir})")
-    print(f"  parent  엄마  {demo.email}  password: {demo.password}")
-    for child in demo.children:
-        print(f"  child   {child.name}  ({child.preset})  PIN: {child.pin}  device: {child.client_id}")
-    app = None if args.no_app else _open_demo_app(args, settings.data_dir, url)
+    print(f"Yongdon demo: a family server with the demo family on {url}  (API docs: {url}/schema)")
+    print("\n".join(lines))
+    print(f"  data    {settings.data_dir}")
+    print(f"  log     {log_file}  (requests and server messages)")
+    app = None if args.no_app else _open_demo_app(args, credentials_path(settings.data_dir), url)
     print("Press Ctrl-C to stop.", flush=True)
     try:
         _serve(settings)
+    except SystemExit:
+        print(f"The server stopped; its messages are in {log_file}", file=sys.stderr)
+        raise
     finally:
         if app is not None:
             _stop(app)
+
+
+def _log_to_file(path: Path) -> None:
+    """The demo's terminal keeps the app's link and the sign-in details in view: the request log,
+    server messages and warnings go to ``path`` instead (kept to 5 MB and one older file).
+
+    With the root handler set here, :func:`_serve`'s ``basicConfig`` adds none of its own.
+    """
+    from logging.handlers import RotatingFileHandler
+
+    handler = RotatingFileHandler(path, maxBytes=5_000_000, backupCount=1, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    logging.captureWarnings(True)
 
 
 def _stop(process: Any) -> None:
@@ -86,17 +135,38 @@ def _stop(process: Any) -> None:
         process.wait()
 
 
-def _open_demo_app(args: argparse.Namespace, data_dir: Path, url: str) -> Any:
-    """The app, signed in as the demo child, in its own process (server/ never imports client/)."""
-    import subprocess
+APP_LINK = "Yongdon is open at "  # what the app prints for the person who launched it
 
+
+def _open_demo_app(args: argparse.Namespace, credentials: Path, url: str) -> Any:
+    """The app, signed in as the demo child, in its own process (server/ never imports client/).
+
+    Its output goes to the demo's log, except the line with its link, which is shown here.
+    """
+    import subprocess
+    import threading
+
+    data_dir = credentials.parent
     argv = [sys.executable, "-m", "client", "--server", url, "--data-dir", str(data_dir / "app")]
-    argv += ["--demo", str(data_dir / "demo-credentials.json")]
+    argv += ["--demo", str(credentials)]
     if args.app_port is not None:
         argv += ["--port", str(args.app_port)]
     if args.no_browser:
         argv.append("--no-browser")
-    return subprocess.Popen(argv)  # noqa: S603 (our own interpreter and module, no shell)
+    process = subprocess.Popen(  # noqa: S603 (our own interpreter and module, no shell)
+        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8"
+    )
+    threading.Thread(target=_relay_app_output, args=(process,), name="yongdon-demo-app", daemon=True).start()
+    return process
+
+
+def _relay_app_output(process: Any) -> None:
+    log = logging.getLogger("yongdon.demo.app")
+    for line in process.stdout:
+        if line.startswith(APP_LINK):
+            print(line.rstrip(), flush=True)
+        else:
+            log.info(line.rstrip())
 
 
 def cmd_setup_token(args: argparse.Namespace) -> None:
@@ -105,8 +175,8 @@ def cmd_setup_token(args: argparse.Namespace) -> None:
     from .db.migrate import upgrade
 
     settings = _settings(args)
-    upgrade(settings.database_url)
-    db = Database(settings.database_url)
+    upgrade(settings.database_url, cipher=cipher_from_settings(settings))
+    db = Database(settings.database_url, cipher=cipher_from_settings(settings))
     try:
         token = new_setup_token(db)
     finally:
@@ -120,21 +190,24 @@ def cmd_migrate(args: argparse.Namespace) -> None:
     from .db.migrate import upgrade
 
     settings = _settings(args)
-    upgrade(settings.database_url)
+    upgrade(settings.database_url, cipher=cipher_from_settings(settings))
     print("database is at the latest schema")
 
 
 def cmd_outbox(args: argparse.Namespace) -> None:
-    from .db import Database
+    from .admin.audit import CLI, record
+    from .db import Database, utcnow
     from .db.migrate import upgrade
     from .notify.dispatcher import outbox_status, requeue_dead
 
     settings = _settings(args)
-    upgrade(settings.database_url)
-    db = Database(settings.database_url)
+    upgrade(settings.database_url, cipher=cipher_from_settings(settings))
+    db = Database(settings.database_url, cipher=cipher_from_settings(settings))
     try:
         if args.requeue_dead:
-            print(f"requeued: {requeue_dead(db)}")
+            requeued = requeue_dead(db)
+            record(db, CLI, "requeue-dead", utcnow(), target=str(requeued))
+            print(f"requeued: {requeued}")
         counts = outbox_status(db)
     finally:
         db.dispose()
@@ -143,19 +216,86 @@ def cmd_outbox(args: argparse.Namespace) -> None:
 
 
 def cmd_backup(args: argparse.Namespace) -> None:
-    url = make_url(_settings(args).database_url)
+    from .admin.backups import BackupError, make_backup
+
+    settings = _settings(args)
+    try:
+        made = make_backup(settings, _utcnow(), Path(args.path))
+    except BackupError as error:
+        sys.exit(f"yongdon admin backup: {error}")
+    _audit(settings, "backup", made.name)
+    print(f"backed up to {made} (sha256 in {made.name}.sha256)")
+
+
+def cmd_restore(args: argparse.Namespace) -> None:
+    """Replace the SQLite database with a backup: digest, integrity and schema checked first, then
+    migrated to this release. The server must be stopped (its connections would keep old pages)."""
+    from .admin.backups import BackupError, restore_sqlite
+    from .db.migrate import SchemaState, schema_state, upgrade
+
+    settings = _settings(args)
+    url = make_url(settings.database_url)
     if url.get_backend_name() != "sqlite" or not url.database:
-        sys.exit("backup copies the SQLite database; for PostgreSQL use pg_dump")
-    target = Path(args.path)
-    if target.exists():
-        sys.exit(f"{target} exists; choose a new file")
-    # the online backup API copies a consistent snapshot while the server keeps running (WAL)
-    with sqlite3.connect(url.database) as source, sqlite3.connect(target) as copy:
-        source.backup(copy)
-        result = copy.execute("PRAGMA integrity_check").fetchone()[0]
-    if result != "ok":
-        sys.exit(f"the backup failed its integrity check: {result}")
-    print(f"backed up to {target}")
+        sys.exit(
+            "restore replaces the SQLite database; for PostgreSQL use pg_restore (README: Backup and restore)"
+        )
+    backup = Path(args.path)
+    if not backup.is_file():
+        sys.exit(f"{backup} is not a file")
+    from sqlalchemy import create_engine
+
+    probe = create_engine(f"sqlite:///file:{backup}?mode=ro&uri=true")
+    try:
+        state = schema_state(probe)
+    except Exception as error:  # noqa: BLE001 - any unreadable file is refused below, with its reason
+        sys.exit(f"yongdon admin restore: {backup.name} is not a readable SQLite database ({error})")
+    finally:
+        probe.dispose()
+    if state in (SchemaState.ONE_AHEAD, SchemaState.AHEAD, SchemaState.EMPTY):
+        sys.exit(f"yongdon admin restore: {backup.name} has a schema this release cannot run ({state.value})")
+    try:
+        restore_sqlite(backup, Path(url.database))
+    except BackupError as error:
+        sys.exit(f"yongdon admin restore: {error}")
+    upgrade(settings.database_url, cipher=cipher_from_settings(settings))
+    _audit(settings, "restore", backup.name)
+    print(
+        f"restored {backup.name}; devices whose cursors are ahead of it get a fresh copy and send again "
+        "what it lacks"
+    )
+
+
+def _audit(settings: Settings, action: str, target: str = "") -> None:
+    """An entry in the operator's audit log for a command run on the server's machine."""
+    from .admin.audit import CLI, record
+    from .db import Database
+    from .db.migrate import upgrade
+
+    upgrade(settings.database_url, cipher=cipher_from_settings(settings))
+    db = Database(settings.database_url, cipher=cipher_from_settings(settings))
+    try:
+        record(db, CLI, action, _utcnow(), target=target)
+    finally:
+        db.dispose()
+
+
+def _utcnow() -> Any:
+    from .db import utcnow
+
+    return utcnow()
+
+
+def _metrics_dir() -> None:
+    """``YONGDON_METRICS_DIR`` (several processes on one host): prometheus-client's multiprocess
+    directory, named before it is imported. The service manager empties it before the first process
+    starts (systemd's RuntimeDirectory=); a process never empties it while others run."""
+    folder = os.environ.get("YONGDON_METRICS_DIR")
+    if not folder or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    if "prometheus_client" in sys.modules:
+        sys.exit("yongdon: YONGDON_METRICS_DIR must be set before the server starts")
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
 
 
 def cmd_market(args: argparse.Namespace) -> None:
@@ -164,8 +304,8 @@ def cmd_market(args: argparse.Namespace) -> None:
     from .market import admin
 
     settings = _settings(args)
-    upgrade(settings.database_url)
-    db = Database(settings.database_url)
+    upgrade(settings.database_url, cipher=cipher_from_settings(settings))
+    db = Database(settings.database_url, cipher=cipher_from_settings(settings))
     try:
         if args.action == "symbols" and args.yahoo:
             _yahoo_search(settings, args.yahoo)
@@ -177,13 +317,45 @@ def cmd_market(args: argparse.Namespace) -> None:
         elif args.action == "use":
             start = date.fromisoformat(args.start) if args.start else None
             config = admin.choose_mode(db, utcnow(), args.mode, start, args.speed)
+            _audit(
+                settings,
+                "market",
+                f"{config.mode} from {config.replay.start.isoformat()} x{config.replay.speed:g}",
+            )
             print(f"market mode: {config.mode}; replay at {config.replay.date_at(utcnow()).isoformat()}")
+        elif args.action == "delist":
+            _delist(db, settings, args)
         else:
             _backfill(db, settings, args)
     except ValueError as error:
         sys.exit(f"yongdon market: {error}")
     finally:
         db.dispose()
+
+
+def _delist(db: Database, settings: Settings, args: argparse.Namespace) -> None:
+    """Record a delisting: the children holding the stock are settled at ``--price`` by the server's
+    next corporate-actions pass (the day after ``--date``, the last session)."""
+    from decimal import Decimal, InvalidOperation
+
+    from sync.market import currency_of
+    from sync.money import MICRO
+
+    from .db import utcnow
+    from .market.actions import record_delisting
+
+    symbol = args.symbol.upper()
+    try:
+        price = Decimal(args.price)
+    except InvalidOperation as error:
+        raise ValueError(f"--price {args.price!r} is not a number") from error
+    # won for a Korean stock, dollars (with cents) for a US one: stored as won or micro-dollars
+    minor = price * MICRO if currency_of(symbol) == "USD" else price
+    if minor != minor.to_integral_value():
+        raise ValueError(f"--price {args.price} has more decimals than the currency has")
+    action = record_delisting(db, symbol, int(minor), date.fromisoformat(args.date), utcnow())
+    _audit(settings, "market", f"delist {symbol} at {args.price} after {args.date}")
+    print(f"recorded {action.action_id}: holders are settled at {args.price} from {action.ex_date}")
 
 
 def _yahoo_search(settings: Settings, query: str) -> None:
@@ -208,6 +380,7 @@ def _backfill(db: Database, settings: Settings, args: argparse.Namespace) -> Non
 
     from .db import utcnow
     from .market import admin
+    from .market.pricer import Pricer
     from .market.providers import build_chain
 
     now = utcnow()
@@ -222,6 +395,9 @@ def _backfill(db: Database, settings: Settings, args: argparse.Namespace) -> Non
     print(f"stored {sum(written.values())} daily bars for {len(written) - len(empty)} symbols")
     if empty:
         print("no bars for: " + ", ".join(empty))
+    if args.symbols:  # named ones are wanted: priced now and kept fresh by the server from now on
+        Pricer(db, lambda: chain).ensure(written, now)
+        print("watching: " + ", ".join(written))
 
 
 def cmd_app(args: argparse.Namespace) -> None:
@@ -234,6 +410,13 @@ def cmd_app(args: argparse.Namespace) -> None:
             argv += [flag, str(value)]
     if args.no_browser:
         argv.append("--no-browser")
+    if os.name == "posix":
+        # the launcher becomes the app (one process, not a resident 52 MB parent); the app itself
+        # prints the link once its web view listens, so nothing the launcher did is lost
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, argv)  # noqa: S606 (our own interpreter and module, no shell)
+    # Windows' execv starts a new process and returns at once: the console would lose the app
     sys.exit(subprocess.call(argv))  # noqa: S603 (our own interpreter and module, no shell)
 
 
@@ -251,7 +434,9 @@ def _market_parser(commands: Any) -> None:
     market = commands.add_parser("market", help="market data: backfill bars, status, symbols, mode")
     actions = market.add_subparsers(dest="action", required=True)
     backfill = actions.add_parser("backfill", help="store daily bars from the providers (progress bar)")
-    backfill.add_argument("symbols", nargs="*", help="symbols (default: bundled history and watched ones)")
+    backfill.add_argument(
+        "symbols", nargs="*", help="symbols, watched from now on (default: bundled history and watched ones)"
+    )
     backfill.add_argument("--range", default="max", choices=list(RANGES), help="how far back (default max)")
     status = actions.add_parser("status", help="mode, replay date, provider health, stored bars")
     symbols = actions.add_parser("symbols", help="list symbols and where their prices come from offline")
@@ -263,7 +448,11 @@ def _market_parser(commands: Any) -> None:
     use.add_argument("mode", choices=["replay", "live"])
     use.add_argument("--start", help="replay from this date (YYYY-MM-DD); restarts the replay clock")
     use.add_argument("--speed", type=float, help="replay days per real day (default 1)")
-    for parser in (backfill, status, symbols, use):
+    delist = actions.add_parser("delist", help="record a delisting: holders are settled at its last price")
+    delist.add_argument("symbol", help="the delisted stock (005930.KS, AAPL)")
+    delist.add_argument("--price", required=True, help="its last price: won, or dollars for a US stock")
+    delist.add_argument("--date", required=True, help="its last session (YYYY-MM-DD)")
+    for parser in (backfill, status, symbols, use, delist):
         _common(parser)
         parser.set_defaults(run=cmd_market)
 
@@ -292,13 +481,16 @@ def build_parser() -> argparse.ArgumentParser:
     for name, run, text in [
         ("setup-token", cmd_setup_token, "print a new one-time token to create the operator account"),
         ("migrate", cmd_migrate, "upgrade the database schema"),
-        ("backup", cmd_backup, "copy the SQLite database to PATH (consistent while running)"),
+        ("backup", cmd_backup, "a consistent backup to PATH while running (SQLite; pg_dump for PostgreSQL)"),
+        ("restore", cmd_restore, "replace the SQLite database with a backup (stop the server first)"),
         ("outbox", cmd_outbox, "count undelivered events and notification deliveries by status"),
     ]:
         task = admin.add_parser(name, help=text)
         _common(task)
         if name == "backup":
             task.add_argument("path", help="the new backup file")
+        if name == "restore":
+            task.add_argument("path", help="a backup made by `yongdon admin backup` or the console")
         if name == "outbox":
             task.add_argument("--requeue-dead", action="store_true", help="retry the dead deliveries")
         task.set_defaults(run=run)

@@ -1,13 +1,17 @@
 """Every error leaves as RFC 9457 ``application/problem+json`` with a stable ``code``.
 
 Litestar's own exceptions are translated here once: validation errors (including unknown fields in a
-body) become 422 ``INVALID_ARGS``; anything unexpected becomes a bare 500 ``INTERNAL`` whose body says
-nothing about the internals (the traceback goes to the log only).
+body) become 422 ``INVALID_ARGS``; a body that is not JSON at all is 400 ``INVALID_ARGS``
+(``server.inbound``); a value the database refuses (a NUL in text, a number beyond its column) is 422
+``INVALID_ARGS`` as a backstop behind the schemas; anything unexpected becomes a bare 500 ``INTERNAL``
+whose body says nothing about the internals (the traceback goes to the log only, without the text of
+a database error, which quotes row values).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from http import HTTPStatus
 from typing import Any
 
@@ -15,13 +19,15 @@ import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
+from sqlalchemy.exc import DataError
 
 from sync.errors import Code, ProtocolCode
 
 from .db import TemporaryFailure
-from .errors import ProblemError
+from .errors import DomainError, ProblemError
+from .logs import safe_traceback
 
-__all__ = ["EXCEPTION_HANDLERS", "Problem", "documented", "problem_response"]
+__all__ = ["EXCEPTION_HANDLERS", "STATUS", "Problem", "documented", "problem_response", "status_of"]
 
 PROBLEM_JSON = "application/problem+json"
 _log = logging.getLogger("yongdon.errors")
@@ -36,6 +42,41 @@ _CODE_OF_STATUS = {
 }
 
 
+STATUS: dict[str, int] = {
+    # who is asking, and may they
+    ProtocolCode.UNAUTHENTICATED: 401,
+    Code.FORBIDDEN: 403,
+    ProtocolCode.STEP_UP_REQUIRED: 403,
+    ProtocolCode.ACCOUNT_DISABLED: 403,  # the operator disabled the family: no sign-in, no refresh
+    Code.NOT_FOUND: 404,  # also another family's object: it does not exist for the caller
+    # what they sent
+    Code.INVALID_ARGS: 422,
+    ProtocolCode.VERSION_NOT_SUPPORTED: 400,
+    ProtocolCode.GAP: 409,
+    ProtocolCode.CLIENT_STATE_DIVERGED: 409,
+    ProtocolCode.CONFLICT: 409,
+    # how often, and whether now
+    Code.RATE_LIMITED: 429,
+    ProtocolCode.UNAVAILABLE: 503,
+    ProtocolCode.PROVIDER_FAILED: 502,
+    Code.INTERNAL: 500,
+}
+"""The one map from a stable code to its HTTP status. Every other rejection code (a rule of the
+game said no: ``INSUFFICIENT_FUNDS``, ``REQUEST_CHANGED``, …) is a 409: the request was
+understood and is refused in the state the family's books are in."""
+RULE_REFUSED = 409
+
+ABSENT_ON_READ: frozenset[str] = frozenset({Code.SYMBOL_UNKNOWN, Code.QUOTE_UNKNOWN})
+"""Codes that a read (``GET``) answers when what it asks for does not exist: 404. A change refused
+with them (an order for a symbol without a price) is a rule's answer: 409, as above."""
+
+
+def status_of(code: str, *, read: bool = False) -> int:
+    if read and code in ABSENT_ON_READ:
+        return 404
+    return STATUS.get(code, RULE_REFUSED)
+
+
 class Problem(msgspec.Struct):
     """RFC 9457 problem details with our stable ``code`` (extra members depend on the code)."""
 
@@ -46,16 +87,21 @@ class Problem(msgspec.Struct):
     detail: str
 
 
-def documented(*statuses: int) -> dict[int, ResponseSpec]:
-    """OpenAPI ``responses`` for the problem statuses a route can answer."""
+def documented(*statuses: int, codes: Iterable[str] = ()) -> dict[int, ResponseSpec]:
+    """OpenAPI ``responses`` for the problem statuses a route can answer; ``codes`` are stable codes
+    only this route answers, each named in the description of its status (``status_of``)."""
+    named: dict[int, list[str]] = {}
+    for code in codes:
+        named.setdefault(status_of(code), []).append(str(code))
     return {
         status: ResponseSpec(
             data_container=Problem,
             media_type=PROBLEM_JSON,
-            description=HTTPStatus(status).phrase,
+            description=HTTPStatus(status).phrase
+            + (f" (code: {', '.join(named[status])})" if status in named else ""),
             generate_examples=False,
         )
-        for status in statuses
+        for status in sorted({*statuses, *named})
     }
 
 
@@ -77,13 +123,22 @@ def _problem(_: Request[Any, Any, Any], error: ProblemError) -> Response[dict[st
     return problem_response(error.status, error.code, error.detail, extra=error.extra, headers=error.headers)
 
 
+def _domain(request: Request[Any, Any, Any], error: DomainError) -> Response[dict[str, Any]]:
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else None
+    status = status_of(error.code, read=request.method in ("GET", "HEAD"))
+    return problem_response(status, error.code, error.detail, extra=error.extra, headers=headers)
+
+
 def _validation(_: Request[Any, Any, Any], error: ValidationException) -> Response[dict[str, Any]]:
     issues = [
         {"key": item.get("key"), "message": item.get("message")}
         for item in (error.extra if isinstance(error.extra, list) else [])
         if isinstance(item, dict)
     ]
-    return problem_response(422, Code.INVALID_ARGS, "the request is not valid", extra={"errors": issues})
+    # "display_name: Expected `str` matching …": which field, then why, as the services' own refusals say
+    detail = "; ".join(f"{i['key']}: {i['message']}" if i["key"] else str(i["message"]) for i in issues)
+    detail = detail or "the request is not valid"
+    return problem_response(422, Code.INVALID_ARGS, detail, extra={"errors": issues})
 
 
 def _http(_: Request[Any, Any, Any], error: HTTPException) -> Response[dict[str, Any]]:
@@ -104,15 +159,33 @@ def _temporary(_: Request[Any, Any, Any], error: TemporaryFailure) -> Response[d
     return problem_response(503, ProtocolCode.UNAVAILABLE, "busy, try again", headers={"Retry-After": "1"})
 
 
+def _refused_by_database(request: Request[Any, Any, Any], error: DataError) -> Response[dict[str, Any]]:
+    # the schemas should have refused the value first: worth a line, without the value
+    _log.warning(
+        "the database refused a value on %s %s: %s",
+        request.method,
+        _route(request),
+        type(error.orig).__name__,
+    )
+    return problem_response(422, Code.INVALID_ARGS, "a value in the request is not acceptable")
+
+
 def _internal(request: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
-    _log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+    _log.error("unhandled error on %s %s\n%s", request.method, _route(request), safe_traceback(error))
     return problem_response(500, Code.INTERNAL, "something went wrong on the server")
+
+
+def _route(request: Request[Any, Any, Any]) -> str:
+    """The route template, not the path: a path's parameters are the request's, and stay out of logs."""
+    return str(request.scope.get("path_template") or "?")
 
 
 EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
     ProblemError: _problem,
+    DomainError: _domain,
     ValidationException: _validation,
     HTTPException: _http,
     TemporaryFailure: _temporary,
+    DataError: _refused_by_database,
     Exception: _internal,
 }

@@ -1,17 +1,27 @@
-"""Fixed-window rate limits per caller and per route group, each group with its own counters.
+"""Fixed-window rate limits, each group with its own counters.
 
-Authenticated calls are counted per *user*, never per IP: a whole family shares one home address.
-Anonymous calls (login, join, refresh) are counted per IP for the general group; the login, PIN and
-code-redemption groups are counted by their services on the account they target.
+Two kinds of budget:
 
-Counters live in memory for one process, or in Redis when several processes serve one database.
+- **Requests** (:meth:`RateLimiter.hit`): every call under ``/api/`` counts in the general group
+  (100 a minute) or, for trades, the trading group (10 a minute) — per *user* once signed in (a
+  whole family shares one home address), per caller address before (sign-in, join, refresh). The
+  address is the peer's, or the one forwarded by a proxy listed in ``YONGDON_TRUSTED_PROXIES``
+  (uvicorn decides, see ``server.cli``); a caller cannot pick it with a header.
+- **Failures** (:meth:`RateLimiter.attempt`, :meth:`RateLimiter.forgive`): wrong passwords, PINs
+  and pairing codes. An attempt is counted *before* it is checked, so parallel guesses cannot
+  overtake the count; an attempt the limit refuses, and one that succeeds, is taken back, so only
+  failures use a budget. Whose budget a failure uses is the services' decision
+  (``server.accounts.throttle``, ``server.accounts.pairing``), never an address.
+
+Counters live in memory for one process, or in Redis when several processes serve one database
+(keys under ``YONGDON_REDIS_PREFIX``, so servers sharing a Redis keep apart).
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -22,10 +32,18 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from sync.errors import ProtocolCode
 
-from .errors import ProblemError
+from .errors import DomainError
 from .principal import Principal
 
-__all__ = ["LIMITS", "Limit", "MemoryCounters", "RateLimitMiddleware", "RateLimiter", "RedisCounters"]
+__all__ = [
+    "LIMITS",
+    "Attempt",
+    "Limit",
+    "MemoryCounters",
+    "RateLimitMiddleware",
+    "RateLimiter",
+    "RedisCounters",
+]
 
 
 @dataclass(frozen=True)
@@ -34,22 +52,44 @@ class Limit:
     window: int  # seconds
 
 
+# a guesser waits a minute, then the rest of ten minutes, then the rest of the hour
+_BACKING_OFF = (Limit(5, 60), Limit(10, 600), Limit(20, 3600))
 LIMITS: dict[str, tuple[Limit, ...]] = {
     "general": (Limit(100, 60),),
     "trading": (Limit(10, 60),),
-    # password login, PIN login, step-up, admin setup: 5 a minute, and tiers that back off — a guesser
-    # waits a minute, then ten, then the rest of the hour
-    "login": (Limit(5, 60), Limit(10, 600), Limit(20, 3600)),
-    "redeem": (Limit(5, 3600),),  # invite and pairing codes: 5 guesses an hour
+    # the operator's one-time setup, per address: its token is unguessable, this only spares Argon2
+    "setup": _BACKING_OFF,
+    # wrong passwords (sign-in and step-up) and PINs: see server.accounts.throttle
+    "password": _BACKING_OFF,
+    "pin": _BACKING_OFF,
+    # pairing codes (server.accounts.pairing): wrong codes server-wide, refusals of a real code
+    "wrong-code": (Limit(1000, 600),),
+    "code": (Limit(10, 3600),),
+    "family-codes": (Limit(30, 3600),),
 }
 TRADING_PREFIX = "/api/game/trade"
 
 
-class Counters(Protocol):
-    blocking: bool  # True when a hit does network I/O (run it off the event loop)
+@dataclass(frozen=True)
+class Window:
+    """One counter: a key in one fixed window (``index`` = start time // ``seconds``) that allows
+    ``allowed`` hits."""
 
-    def hit(self, key: str, window_index: int, window: int) -> int:
-        """Count one hit in the window and return the count so far."""
+    key: str
+    index: int
+    seconds: int
+    allowed: int
+
+
+class Counters(Protocol):
+    blocking: bool  # True when counting does network I/O (run it off the event loop)
+
+    def count(self, windows: Sequence[Window]) -> list[int]:
+        """Count one hit in each window and return each count so far."""
+        ...
+
+    def uncount(self, windows: Sequence[Window]) -> None:
+        """Take back one hit counted in each window."""
         ...
 
     def close(self) -> None: ...
@@ -59,26 +99,49 @@ class MemoryCounters:
     """Counters of one process."""
 
     blocking = False
+    _TIDY_AT = 50_000  # entries; then finished windows are forgotten, so memory stays bounded
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._counts: dict[str, tuple[int, int]] = {}
+        self._counts: dict[str, tuple[int, int]] = {}  # key -> (window index, count)
+        self._ends: dict[str, int] = {}  # key -> when its window ends (s)
+        self._tidy_at = self._TIDY_AT
 
-    def hit(self, key: str, window_index: int, window: int) -> int:
+    def count(self, windows: Sequence[Window]) -> list[int]:
         with self._lock:
-            if len(self._counts) > 50_000:  # forget finished windows so memory stays bounded
-                self._counts = {k: v for k, v in self._counts.items() if v[0] >= window_index}
-            index, count = self._counts.get(key, (window_index, 0))
-            count = count + 1 if index == window_index else 1
-            self._counts[key] = (window_index, count)
-            return count
+            if len(self._counts) > self._tidy_at:
+                self._forget_finished(max(window.index * window.seconds for window in windows))
+            counts = []
+            for window in windows:
+                index, count = self._counts.get(window.key, (window.index, 0))
+                count = count + 1 if index == window.index else 1
+                self._counts[window.key] = (window.index, count)
+                self._ends[window.key] = (window.index + 1) * window.seconds
+                counts.append(count)
+            return counts
+
+    def _forget_finished(self, now: int) -> None:
+        # by end time: window indexes of different lengths (a minute, an hour) do not compare
+        live = {key for key, end in self._ends.items() if end > now}
+        self._counts = {key: value for key, value in self._counts.items() if key in live}
+        self._ends = {key: self._ends[key] for key in live}
+        # live windows may be many: tidy again only once they have doubled, not on every hit
+        self._tidy_at = max(self._TIDY_AT, 2 * len(self._counts))
+
+    def uncount(self, windows: Sequence[Window]) -> None:
+        with self._lock:
+            for window in windows:
+                index, count = self._counts.get(window.key, (window.index, 0))
+                if index == window.index and count > 0:  # a later window starts from zero anyway
+                    self._counts[window.key] = (index, count - 1)
 
     def close(self) -> None:
         self._counts.clear()
+        self._ends.clear()
 
 
 class RedisCounters:
-    """Counters shared by every process using the same Redis."""
+    """Counters shared by every process using the same Redis and prefix."""
 
     blocking = True
 
@@ -88,20 +151,38 @@ class RedisCounters:
         self._redis = redis.Redis.from_url(url)
         self._prefix = prefix
 
-    def hit(self, key: str, window_index: int, window: int) -> int:
-        name = f"{self._prefix}:rl:{key}:{window_index}"
+    def _name(self, window: Window) -> str:
+        return f"{self._prefix}:rl:{window.key}:{window.index}"
+
+    def count(self, windows: Sequence[Window]) -> list[int]:
         with self._redis.pipeline(transaction=True) as pipe:
-            pipe.incr(name)
-            pipe.expire(name, window + 5)
-            count, _ = pipe.execute()
-        return int(count)
+            for window in windows:
+                pipe.incr(self._name(window))
+                pipe.expire(self._name(window), window.seconds + 5)
+            results = pipe.execute()
+        return [int(count) for count in results[::2]]
+
+    def uncount(self, windows: Sequence[Window]) -> None:
+        with self._redis.pipeline(transaction=True) as pipe:
+            for window in windows:
+                pipe.decr(self._name(window))
+                # the window may have expired meanwhile: the key must not outlive it again
+                pipe.expire(self._name(window), window.seconds + 5)
+            pipe.execute()
 
     def close(self) -> None:
         self._redis.close()
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """What :meth:`RateLimiter.attempt` counted, to take back with :meth:`RateLimiter.forgive`."""
+
+    windows: tuple[Window, ...] = ()
+
+
 class RateLimiter:
-    """Counts hits per (group, identity) and refuses with 429 ``RATE_LIMITED`` and ``Retry-After``."""
+    """Counts per (group, identity) and refuses with 429 ``RATE_LIMITED`` and ``Retry-After``."""
 
     def __init__(self, counters: Counters, clock: Callable[[], datetime], *, enabled: bool = True) -> None:
         self.counters = counters
@@ -109,22 +190,56 @@ class RateLimiter:
         self.enabled = enabled
 
     def hit(self, group: str, identity: str) -> None:
+        """Count a request; 429 once the group's budget for ``identity`` is spent (refusals count too)."""
+        if self.enabled:
+            now = self.clock().timestamp()
+            windows = self._windows(((group, identity),), now)
+            self._refuse_if_over(windows, self.counters.count(windows), now, "too many requests")
+
+    def attempt(self, *budgets: tuple[str, str], why: str = "too many failed attempts") -> Attempt:
+        """Count one attempt against each ``(group, identity)`` budget; 429 when one is spent.
+
+        A refused attempt is taken back at once: it was never tried, so it is no failure. The
+        caller takes back one that succeeds with :meth:`forgive`.
+        """
         if not self.enabled:
-            return
+            return Attempt()
         now = self.clock().timestamp()
+        windows = self._windows(budgets, now)
+        counts = self.counters.count(windows)
+        try:
+            self._refuse_if_over(windows, counts, now, why)
+        except DomainError:
+            self.counters.uncount(windows)
+            raise
+        return Attempt(tuple(windows))
+
+    def forgive(self, attempt: Attempt) -> None:
+        """Take back an attempt that succeeded: only failures use a budget."""
+        if attempt.windows:
+            self.counters.uncount(attempt.windows)
+
+    @staticmethod
+    def _windows(budgets: Sequence[tuple[str, str]], now: float) -> list[Window]:
+        windows = []
+        for group, identity in budgets:
+            for tier, limit in enumerate(LIMITS[group]):
+                key = f"{group}:{identity}" if tier == 0 else f"{group}/{limit.window}:{identity}"
+                windows.append(Window(key, int(now // limit.window), limit.window, limit.count))
+        return windows
+
+    @staticmethod
+    def _refuse_if_over(windows: Sequence[Window], counts: Sequence[int], now: float, why: str) -> None:
         retry_after = 0
-        for tier, limit in enumerate(LIMITS[group]):
-            index = int(now // limit.window)
-            key = f"{group}:{identity}" if tier == 0 else f"{group}/{limit.window}:{identity}"
-            if self.counters.hit(key, index, limit.window) > limit.count:
-                retry_after = max(retry_after, math.ceil((index + 1) * limit.window - now))
+        for window, count in zip(windows, counts, strict=True):
+            if count > window.allowed:
+                retry_after = max(retry_after, math.ceil((window.index + 1) * window.seconds - now))
         if retry_after:
-            raise ProblemError(
-                429,
+            raise DomainError(
                 ProtocolCode.RATE_LIMITED,
-                f"too many requests: try again in {retry_after} s",
+                f"{why}: try again in {retry_after} s",
                 extra={"retry_after": retry_after},
-                headers={"Retry-After": str(retry_after)},
+                retry_after=retry_after,
             )
 
 

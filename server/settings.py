@@ -7,17 +7,25 @@ every child's 4–6 digit PIN in seconds.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SettingsError", "Settings"]
+__all__ = ["SettingsError", "Settings", "private_dir"]
 
 MIN_SECRET_BYTES = 32
+# access tokens: 15 minutes by default; a journey test shortens them to watch devices refresh. Below
+# half a minute a device would spend its time refreshing (and a step-up would end before it is used).
+ACCESS_TOKEN_TTL_S = 900
+MIN_ACCESS_TOKEN_TTL_S = 30
+MAX_ACCESS_TOKEN_TTL_S = 86_400
 # Words from the placeholders people paste out of examples ("change-me-32-bytes-minimum-secret!!").
 # A random 32-byte secret contains one of them with negligible probability.
 _PLACEHOLDER_WORDS = re.compile(
@@ -59,8 +67,11 @@ class Settings:
     rate_limits: bool = True
     redis_url: str | None = None
     redis_prefix: str = "yongdon"  # several servers (or test runs) may share one Redis
+    # reverse proxies whose X-Forwarded-For is believed (addresses or networks); none: the peer is the caller
+    trusted_proxies: tuple[str, ...] = ()
     issuer: str = "yongdon"
     audience: str = "yongdon-app"
+    access_token_ttl_s: int = ACCESS_TOKEN_TTL_S  # how long an access token (JWT) is valid
     # print the one-time ADMIN setup token on first start (the CLI and tests may silence it)
     announce_setup_token: bool = True
     # deliver outbox events (the inbox) on a background thread; tests that drive dispatch_once turn it off
@@ -85,6 +96,8 @@ class Settings:
     fcm_project_id: str | None = None
     fcm_access_token: str | None = None
     # payout rails beside "manual" (each on only when its key is set)
+    # Korean corporate disclosures (공시) beside a stock's news: an OpenDART key (opendart.fss.or.kr)
+    opendart_key: str | None = None
     toss_url: str = "https://api.tosspayments.com"
     toss_secret_key: str | None = None
     kakaopay_url: str = "https://open-api.kakaopay.com"
@@ -94,24 +107,65 @@ class Settings:
     # AES-256-GCM keys for fields at rest, "id:base64key,…" (newest first); unset: derived from the pepper
     data_keys: str | None = None
     hosted: bool = False  # the hosted service (subscriptions); a family server is never hosted
+    # GET /metrics: with a token, only a scraper presenting it (Bearer); without, loopback callers only
+    metrics_token: str | None = None
+    # HTTP requests one process works on at once; beyond it, 503 with Retry-After at once (server.shedding).
+    # ~0.5 s of queue at the ~120 requests/s a 2-core machine serves
+    max_in_flight: int = 64
+    # a parent's erasure of a child or the family runs this long after it was asked (a parent may call
+    # it off until then); the job looks for due erasures every erase_interval_s
+    erase_cooling_off_days: int = 7
+    erase_interval_s: float = 60.0
+    # retention (server.privacy.retention): a family nobody used for retention_days (the last device
+    # sign-in or sync, or session refresh) is erased retention_notice_days after its parents were told;
+    # inbox entries and delivery records older than notification_keep_days are pruned
+    retention_days: int = 1095
+    retention_notice_days: int = 30
+    notification_keep_days: int = 365
+    retention_interval_s: float = 3600.0
+    log_level: str = "INFO"  # the server's own log lines (yongdon.*): DEBUG adds one line per background pass
 
     def __post_init__(self) -> None:
         check_secret("jwt_secret", self.jwt_secret)
         check_secret("pin_pepper", self.pin_pepper)
         if self.jwt_secret == self.pin_pepper:
             raise SettingsError("jwt_secret and pin_pepper must differ")
+        if not MIN_ACCESS_TOKEN_TTL_S <= self.access_token_ttl_s <= MAX_ACCESS_TOKEN_TTL_S:
+            raise SettingsError(
+                f"YONGDON_ACCESS_TOKEN_TTL must be {MIN_ACCESS_TOKEN_TTL_S}–{MAX_ACCESS_TOKEN_TTL_S} seconds"
+            )
         object.__setattr__(self, "data_dir", Path(self.data_dir))
         if not self.database_url:
             object.__setattr__(self, "database_url", f"sqlite:///{Path(self.data_dir) / 'yongdon.db'}")
         for origin in self.cors_origins:
             if origin == "*" or not re.match(r"^https?://[^/*]+$", origin):
                 raise SettingsError(f"cors origin {origin!r} must be an exact scheme://host[:port]")
+        for proxy in self.trusted_proxies:
+            _check_proxy(proxy)
+        if not 0 <= self.erase_cooling_off_days <= 90:
+            raise SettingsError("YONGDON_ERASE_COOLING_OFF_DAYS must be 0–90 days")
+        if not 365 <= self.retention_days <= 3650:
+            raise SettingsError("YONGDON_RETENTION_DAYS must be 365–3650 days")
+        if not 7 <= self.retention_notice_days <= 180:
+            raise SettingsError("YONGDON_RETENTION_NOTICE_DAYS must be 7–180 days")
+        if not 30 <= self.notification_keep_days <= self.retention_days:
+            raise SettingsError("YONGDON_NOTIFICATION_KEEP_DAYS must be 30 days to YONGDON_RETENTION_DAYS")
         if self.smtp_tls not in ("starttls", "tls", "none"):
             raise SettingsError("YONGDON_SMTP_TLS must be starttls, tls or none")
         if self.push_provider not in (None, "ntfy", "fcm"):
             raise SettingsError("YONGDON_PUSH_PROVIDER must be ntfy or fcm")
+        if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise SettingsError("YONGDON_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+        if self.max_in_flight < 1:
+            raise SettingsError("YONGDON_MAX_IN_FLIGHT must be at least 1")
+        if self.metrics_token is not None:
+            check_secret("metrics_token", self.metrics_token)
         if self.push_provider == "fcm" and not (self.fcm_project_id and self.fcm_access_token):
             raise SettingsError("push through FCM needs YONGDON_FCM_PROJECT_ID and YONGDON_FCM_ACCESS_TOKEN")
+
+    @property
+    def access_ttl(self) -> timedelta:
+        return timedelta(seconds=self.access_token_ttl_s)
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with some fields changed (``None`` values are ignored, as from unset CLI flags)."""
@@ -152,16 +206,44 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
         "database_url": "YONGDON_DATABASE_URL",
         "host": "YONGDON_HOST",
         "redis_url": "YONGDON_REDIS_URL",
+        "redis_prefix": "YONGDON_REDIS_PREFIX",
         "issuer": "YONGDON_ISSUER",
         "audience": "YONGDON_AUDIENCE",
+        "metrics_token": "YONGDON_METRICS_TOKEN",
+        "log_level": "YONGDON_LOG_LEVEL",
     }
     for key, name in simple.items():
         if env.get(name):
             values[key] = env[name]
     if env.get("YONGDON_PORT"):
         values["port"] = int(env["YONGDON_PORT"])
+    if env.get("YONGDON_MAX_IN_FLIGHT"):
+        try:
+            values["max_in_flight"] = int(env["YONGDON_MAX_IN_FLIGHT"])
+        except ValueError as error:
+            raise SettingsError("YONGDON_MAX_IN_FLIGHT must be a whole number") from error
+    if env.get("YONGDON_ACCESS_TOKEN_TTL"):
+        try:
+            values["access_token_ttl_s"] = int(env["YONGDON_ACCESS_TOKEN_TTL"])
+        except ValueError as error:
+            raise SettingsError("YONGDON_ACCESS_TOKEN_TTL must be a whole number of seconds") from error
     if env.get("YONGDON_CORS_ORIGINS"):
         values["cors_origins"] = tuple(o.strip() for o in env["YONGDON_CORS_ORIGINS"].split(",") if o.strip())
+    if env.get("YONGDON_TRUSTED_PROXIES"):
+        proxies = env["YONGDON_TRUSTED_PROXIES"].split(",")
+        values["trusted_proxies"] = tuple(p.strip() for p in proxies if p.strip())
+    if env.get("YONGDON_ERASE_COOLING_OFF_DAYS"):
+        try:
+            values["erase_cooling_off_days"] = int(env["YONGDON_ERASE_COOLING_OFF_DAYS"])
+        except ValueError as error:
+            raise SettingsError("YONGDON_ERASE_COOLING_OFF_DAYS must be a whole number of days") from error
+    for key in ("retention_days", "retention_notice_days", "notification_keep_days"):
+        name = f"YONGDON_{key.upper()}"
+        if env.get(name):
+            try:
+                values[key] = int(env[name])
+            except ValueError as error:
+                raise SettingsError(f"{name} must be a whole number of days") from error
     if env.get("YONGDON_NOTIFY_DISPATCHER"):
         flag = env["YONGDON_NOTIFY_DISPATCHER"].strip().lower()
         values["notify_dispatcher"] = flag not in {"0", "false", "off", "no"}
@@ -175,7 +257,7 @@ _CHANNEL_ENV = (
     "smtp_host", "smtp_tls", "smtp_username", "smtp_password", "smtp_from", "smtp_ca_file",
     "push_provider", "ntfy_url", "ntfy_token", "fcm_url", "fcm_project_id", "fcm_access_token",
     "toss_url", "toss_secret_key", "kakaopay_url", "kakaopay_secret_key", "kakaopay_cid",
-    "public_url", "data_keys",
+    "public_url", "data_keys", "opendart_key",
 )  # fmt: skip
 
 
@@ -190,9 +272,34 @@ def _channel_env(env: Mapping[str, str]) -> dict[str, Any]:
     return values
 
 
+def _check_proxy(proxy: str) -> None:
+    try:
+        ipaddress.ip_network(proxy, strict=False)
+    except ValueError:
+        raise SettingsError(
+            f"YONGDON_TRUSTED_PROXIES: {proxy!r} is not an IP address or network "
+            "(e.g. 10.0.0.5 or 10.0.0.0/24); a proxy is trusted by its address only"
+        ) from None
+
+
+def private_dir(path: Path) -> Path:
+    """Create the data dir ``path`` if missing and make it the server's user's only (0700).
+
+    It holds the family's ledger, the secret key and the demo's credentials; a dir made before
+    this was so is tightened at the next start.
+    """
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if stat.S_IMODE(path.stat().st_mode) != 0o700:
+            path.chmod(0o700)
+    except OSError as error:
+        raise SettingsError(f"cannot make the data dir {path} private (0700): {error}") from error
+    return path
+
+
 def _load_or_create_keys(path: Path) -> tuple[str, str]:
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         content = f"{secrets.token_urlsafe(48)}\n{secrets.token_urlsafe(48)}\n"
         # O_EXCL: two servers starting at once never overwrite each other's key
         try:

@@ -29,6 +29,17 @@ class Code(enum.StrEnum):
     ALREADY_DECIDED = "ALREADY_DECIDED"
     NOT_FOUND = "NOT_FOUND"
     INTERNAL = "INTERNAL"
+    # an order over the child's trading budget (orders per minute), refused on every path; the
+    # same word as the protocol's per-request limit, so REST answers 429 for either
+    RATE_LIMITED = "RATE_LIMITED"
+    # an id the caller chose (an order's, a request's, a grant's, a mutation's, an Idempotency-Key)
+    # already names something else: its own earlier object, or another child's or family's. Well
+    # formed, so no INVALID_ARGS: a conflict with what exists (HTTP 409), and it changes nothing
+    ID_TAKEN = "ID_TAKEN"
+    # house rules whose conversion rate pays more real won than game won (``conversion_num`` over
+    # ``conversion_den``): each number is within its bounds, the pair (with the stored half when
+    # only one is sent) is not, so a conflict with the rules in force (HTTP 409), not bad input
+    CONVERSION_ABOVE_PAR = "CONVERSION_ABOVE_PAR"
 
 
 class ProtocolCode(enum.StrEnum):
@@ -42,6 +53,10 @@ class ProtocolCode(enum.StrEnum):
     STEP_UP_REQUIRED = "STEP_UP_REQUIRED"
     CONFLICT = "CONFLICT"
     UNAVAILABLE = "UNAVAILABLE"
+    ACCOUNT_DISABLED = "ACCOUNT_DISABLED"  # the server's operator disabled the family
+    # an outside provider this server called (push, SMTP, a payment rail) refused or failed: the
+    # request was fine and this server works, the provider did not (HTTP 502)
+    PROVIDER_FAILED = "PROVIDER_FAILED"
 
 
 class Rejected(Exception):

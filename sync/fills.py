@@ -89,9 +89,13 @@ def decide_fill(
             reason="market_closed" if not market_open else "next_open_policy",
         )
 
-    # fill_policy == quote, market open
+    # fill_policy == quote, market open. The child gets the price it saw only if that was the newest
+    # it could have seen: as new as the newest quote served to its device, or, when the device was
+    # served none of this symbol (it never pulled it, and learnt the id some other way), the newest
+    # the server has. Otherwise an old, better quote could be cherry-picked.
     fresh = cited is not None and (now - cited.as_of).total_seconds() <= rules.max_quote_age_s
-    newest = newest_served is None or (cited is not None and cited.seq >= newest_served.seq)
+    floor = newest_served if newest_served is not None else latest
+    newest = cited is not None and cited.seq >= floor.seq
     if cited is not None and fresh and newest and limit_ok(side, cited.price, limit_price):
         return Fill(cited, adjusted=False)
     if limit_price is not None:  # the limit is the child's own protection: no collar, wait for the price

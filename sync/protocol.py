@@ -7,7 +7,8 @@ and the server keeps old handlers for the supported window.
 from __future__ import annotations
 
 import enum
-from typing import Annotated, Any, Literal
+import re
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -20,6 +21,7 @@ __all__ = [
     "AllowanceMarkPaid",
     "AllowanceRequest",
     "Change",
+    "Count",
     "FamilyGrant",
     "MAX_PUSH_BYTES",
     "MAX_PUSH_MUTATIONS",
@@ -31,10 +33,17 @@ __all__ = [
     "PullResponse",
     "PushRequest",
     "PushResponse",
+    "Reason",
+    "Reference",
+    "RuleName",
+    "RuleValue",
+    "RuleWord",
     "RulesSet",
     "TradeCancel",
     "TradePlace",
     "decode_args",
+    "printable",
+    "whole_numbers",
 ]
 
 PROTOCOL_VERSION = 1
@@ -45,9 +54,20 @@ MAX_PUSH_BYTES = 1 << 20
 Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 Symbol = Annotated[str, msgspec.Meta(min_length=1, max_length=20, pattern=r"^[A-Z0-9.\-^=]+$")]
 Won = Annotated[int, msgspec.Meta(ge=0, le=10**13)]
-PositiveWon = Annotated[int, msgspec.Meta(gt=0, le=10**13)]
-Micro = Annotated[int, msgspec.Meta(gt=0, le=10**15)]
-Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+# ``ge=1`` rather than ``gt=0`` (the same for integers): Litestar's OpenAPI drops a bound of 0
+PositiveWon = Annotated[int, msgspec.Meta(ge=1, le=10**13)]
+Micro = Annotated[int, msgspec.Meta(ge=1, le=10**15)]
+Count = Annotated[int, msgspec.Meta(ge=0, le=2**53)]  # seqs and cursors: exact in JSON, fit a BIGINT
+
+# Text people type (a reason, a payout reference) is stored and shown to other people: it may hold
+# line breaks and tabs but no other control character. A NUL in particular cannot be stored at all
+# (PostgreSQL's text refuses it): refusing it here, on every path and on the device too, keeps one
+# unstorable argument from failing every retry of its push.
+_PRINTABLE = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+Reference = Annotated[str, msgspec.Meta(max_length=200, pattern=f"^{_PRINTABLE}*$")]
+"""A payout's reference (a transfer memo, a provider's id): printable text."""
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=rf"^(?=[\s\S]*\S){_PRINTABLE}*$")]
+"""A reason another person reads: printable text with at least one visible character."""
 
 
 class Outcome(enum.StrEnum):
@@ -93,7 +113,7 @@ class AllowanceCancel(_Args):
 class AllowanceDecide(_Args):
     child_id: Id
     request_id: Id
-    version: Annotated[int, msgspec.Meta(ge=1)]
+    version: Annotated[int, msgspec.Meta(ge=1, le=2**31)]
     amount_real: Won
     decision: Literal["approve", "reject"]
     reason: Reason | None = None
@@ -103,7 +123,7 @@ class AllowanceMarkPaid(_Args):
     child_id: Id
     request_id: Id
     method: Literal["cash", "bank_transfer", "toss", "kakaopay", "other"]
-    reference: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    reference: Reference | None = None
 
 
 class FamilyGrant(_Args):
@@ -113,9 +133,18 @@ class FamilyGrant(_Args):
     reason: Reason
 
 
+RuleName = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+RuleWord = Annotated[str, msgspec.Meta(max_length=20, pattern=r"^[A-Za-z0-9_]*$")]
+RuleValue = int | bool | str | list[RuleWord]
+"""A house-rules field's new value: a number, a switch, a word (a fill policy) or words (markets);
+``sync.rules.HouseRules`` checks which field takes which. (The single word is a plain ``str``:
+msgspec 0.22 crashes the interpreter on a union holding both a pattern-constrained ``str`` and a
+``list``; the fill policy's own enum refuses anything else.)"""
+
+
 class RulesSet(_Args):
     child_id: Id
-    rules: dict[str, Any]
+    rules: dict[RuleName, RuleValue]
 
 
 class Noop(_Args):
@@ -136,10 +165,36 @@ ARGS: dict[str, type[_Args]] = {
 }
 
 
+def whole_numbers(value: Any) -> Any:
+    """``value`` with every float that spells a whole number read as that integer (``74800.0`` is
+    ``74800``), in lists and objects too.
+
+    JSON has one kind of number, and JSON Schema's ``integer`` admits ``74800.0``: refusing it would
+    make the documented contract untrue. Nothing is rounded: ``74800.5`` stays a float (and is
+    refused where an integer is due), as does a float beyond 2**53, where floats skip integers."""
+    if isinstance(value, float) and value.is_integer() and abs(value) <= 2**53:
+        return int(value)
+    if isinstance(value, dict):
+        return {key: whole_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [whole_numbers(item) for item in value]
+    return value
+
+
 def decode_args(name: str, args: dict[str, Any]) -> _Args:
     """Typed arguments of a mutation; ``KeyError`` for an unknown name, ``msgspec.ValidationError``
-    for bad arguments."""
-    return msgspec.convert(args, ARGS[name], strict=True)
+    for bad arguments. Strict: ``74800.5`` or ``"74800"`` is not a price (money is integers);
+    ``74800.0`` is the number 74800 (:func:`whole_numbers`)."""
+    return msgspec.convert(whole_numbers(args), ARGS[name], strict=True)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters shown as U+FFFD: for echoing what a caller sent (an error
+    message naming an unknown field) into a stored outcome."""
+    return _CONTROL.sub("\ufffd", text)
 
 
 class _Wire(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -147,18 +202,26 @@ class _Wire(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class Mutation(_Wire):
-    seq: Annotated[int, msgspec.Meta(ge=1)]
+    seq: Annotated[int, msgspec.Meta(ge=1, le=2**53)]
     id: Id
     name: Annotated[str, msgspec.Meta(max_length=64)]
     args: dict[str, Any]
-    base_cursor: Annotated[int, msgspec.Meta(ge=0)] = 0
-    created_at: str | None = None
+    base_cursor: Count = 0
+    created_at: str | None = None  # the device's clock when recorded (ISO 8601); see the trading budget
+
+    # documented, not enforced here: an unknown name is VERSION_NOT_SUPPORTED (server.openapi)
+    __openapi_fields__: ClassVar[dict[str, dict[str, Any]]] = {"name": {"enum": sorted(ARGS)}}
 
 
 class PushRequest(_Wire):
     protocol: int
     client_id: Id
     mutations: Annotated[list[Mutation], msgspec.Meta(max_length=MAX_PUSH_MUTATIONS)]
+
+    # documented, not enforced here: another version is VERSION_NOT_SUPPORTED (server.openapi)
+    __openapi_fields__: ClassVar[dict[str, dict[str, Any]]] = {
+        "protocol": {"enum": sorted(SUPPORTED_PROTOCOLS)}
+    }
 
 
 class MutationResult(_Wire, omit_defaults=True):
@@ -179,10 +242,12 @@ class PushResponse(_Wire):
 class PullRequest(_Wire):
     protocol: int
     client_id: Id
-    cursor: Annotated[int, msgspec.Meta(ge=0)] = 0
+    cursor: Count = 0
     schema_version: int = 1
     checksum_mismatch: bool = False
-    last_seq_acked: Annotated[int, msgspec.Meta(ge=0)] = 0  # outcomes after this seq come back in results
+    last_seq_acked: Count = 0  # outcomes after this seq come back in results
+
+    __openapi_fields__: ClassVar[dict[str, dict[str, Any]]] = PushRequest.__openapi_fields__
 
 
 class Change(_Wire):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -40,12 +39,13 @@ class Replayed:
 def rebase(
     confirmed: Mapping[str, MemoryBook], pending: Iterable[Pending], actor: Actor, now: datetime
 ) -> tuple[dict[str, MemoryBook], list[Replayed]]:
-    """Replay ``pending`` (in seq order) over a copy of the confirmed books.
+    """Replay ``pending`` (in seq order) over forks of the confirmed books.
 
     A mutation that fails locally is kept and marked at risk: only the server decides. The confirmed
-    books are never changed.
+    books are never changed, and must not change while the returned view is in use (the view reads
+    through to them: its cost is what is pending, not the history).
     """
-    view = {child: copy.deepcopy(book) for child, book in confirmed.items()}
+    view = {child: book.fork() for child, book in confirmed.items()}
     outcomes: list[Replayed] = []
     for item in sorted(pending, key=lambda p: p.seq):
         child = target_child(item.name, item.args, actor)

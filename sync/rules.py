@@ -7,10 +7,12 @@ effect and decides every mutation with the version in force when the mutation ar
 from __future__ import annotations
 
 import enum
+from typing import Annotated, Any, ClassVar
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
-__all__ = ["FillPolicy", "HouseRules", "Market", "PRESETS", "preset"]
+__all__ = ["LIMITS", "FillPolicy", "HouseRules", "Market", "PRESETS", "RulesChange", "preset"]
 
 
 class Market(enum.StrEnum):
@@ -49,35 +51,97 @@ class HouseRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
     min_request: int = 10_000
     second_parent_threshold: int = 30_000
     cooling_off_s: int = 24 * 3600
+    # the family leaderboard: this child is ranked beside its opted-in siblings and sees the board
+    leaderboard: bool = False
 
     def validate(self) -> list[str]:
         """Names of fields whose values make no sense (empty when all is well)."""
-        bad: list[str] = []
-        checks = {
-            "starting_money": 0 <= self.starting_money <= 10**12,
-            "markets": len(set(self.markets)) == len(self.markets),
-            "max_quote_age_s": 0 < self.max_quote_age_s <= 7 * 24 * 3600,
-            "collar_bps": 0 <= self.collar_bps <= 5_000,
-            "fee_bps": 0 <= self.fee_bps <= 1_000,
-            "sell_tax_bps": 0 <= self.sell_tax_bps <= 1_000,
-            "fx_spread_bps": 0 <= self.fx_spread_bps <= 1_000,
-            "max_position_pct": 1 <= self.max_position_pct <= 100,
-            "min_share_price": 0 <= self.min_share_price <= 10**9,
-            "trades_per_day": 1 <= self.trades_per_day <= 1_000,
-            "min_order": 1 <= self.min_order <= 10**9,
-            "conversion_num": 0 < self.conversion_num <= 10**6,
-            "conversion_den": 0 < self.conversion_den <= 10**6,
-            "request_cap_week": 0 <= self.request_cap_week <= 10**9,
-            "request_cap_month": 0 <= self.request_cap_month <= 10**10,
-            "request_cooldown_s": 0 <= self.request_cooldown_s <= 30 * 24 * 3600,
-            "min_request": 1 <= self.min_request <= 10**12,
-            "second_parent_threshold": 0 <= self.second_parent_threshold <= 10**10,
-            "cooling_off_s": 0 <= self.cooling_off_s <= 30 * 24 * 3600,
-        }
-        bad.extend(name for name, ok in checks.items() if not ok)
-        if self.conversion_num > self.conversion_den:
-            bad.append("conversion_num")  # a conversion never pays more real won than game won
+        bad = self.out_of_bounds()
+        if self.above_par():
+            bad.append("conversion_num")
         return bad
+
+    def out_of_bounds(self) -> list[str]:
+        """Names of fields whose value is outside what the field alone allows (``LIMITS``)."""
+        bad = [name for name, (low, high) in LIMITS.items() if not low <= getattr(self, name) <= high]
+        if len(set(self.markets)) != len(self.markets):
+            bad.append("markets")
+        return bad
+
+    def above_par(self) -> bool:
+        """A conversion never pays more real won than game won."""
+        return self.conversion_num > self.conversion_den
+
+
+DAY_S = 24 * 3600
+
+LIMITS: dict[str, tuple[int, int]] = {
+    "starting_money": (0, 10**12),
+    "max_quote_age_s": (1, 7 * DAY_S),
+    "collar_bps": (0, 5_000),
+    "fee_bps": (0, 1_000),
+    "sell_tax_bps": (0, 1_000),
+    "fx_spread_bps": (0, 1_000),
+    "max_position_pct": (1, 100),
+    "min_share_price": (0, 10**9),
+    "trades_per_day": (1, 1_000),
+    "min_order": (1, 10**9),
+    "conversion_num": (1, 10**6),
+    "conversion_den": (1, 10**6),
+    "request_cap_week": (0, 10**9),
+    "request_cap_month": (0, 10**10),
+    "request_cooldown_s": (0, 30 * DAY_S),
+    "min_request": (1, 10**12),
+    "second_parent_threshold": (0, 10**10),
+    "cooling_off_s": (0, 30 * DAY_S),
+}
+"""The inclusive bounds of every whole-number field: :meth:`HouseRules.validate` enforces them and
+:class:`RulesChange` states them (so the REST body's schema says them too); one table, no drift."""
+
+
+def _within(name: str) -> msgspec.Meta:
+    low, high = LIMITS[name]
+    return msgspec.Meta(ge=low, le=high)
+
+
+class RulesChange(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """A parent's change to a child's house rules: any of :class:`HouseRules`'s fields, each within
+    its bounds (``LIMITS``); a field not sent keeps its value. ``msgspec.to_builtins`` leaves the
+    unsent out.
+
+    What one field cannot say is :class:`HouseRules`'s to check against the rules in force: a
+    conversion rate above one (``conversion_num`` over ``conversion_den``) is refused as
+    ``CONVERSION_ABOVE_PAR``."""
+
+    starting_money: Annotated[int, _within("starting_money")] | UnsetType = UNSET
+    markets: Annotated[list[Market], msgspec.Meta(max_length=len(Market))] | UnsetType = UNSET
+    fill_policy: FillPolicy | UnsetType = UNSET
+    max_quote_age_s: Annotated[int, _within("max_quote_age_s")] | UnsetType = UNSET
+    collar_bps: Annotated[int, _within("collar_bps")] | UnsetType = UNSET
+    fee_bps: Annotated[int, _within("fee_bps")] | UnsetType = UNSET
+    sell_tax_bps: Annotated[int, _within("sell_tax_bps")] | UnsetType = UNSET
+    fx_spread_bps: Annotated[int, _within("fx_spread_bps")] | UnsetType = UNSET
+    max_position_pct: Annotated[int, _within("max_position_pct")] | UnsetType = UNSET
+    min_share_price: Annotated[int, _within("min_share_price")] | UnsetType = UNSET
+    trades_per_day: Annotated[int, _within("trades_per_day")] | UnsetType = UNSET
+    limit_orders: bool | UnsetType = UNSET
+    min_order: Annotated[int, _within("min_order")] | UnsetType = UNSET
+    conversion_num: Annotated[int, _within("conversion_num")] | UnsetType = UNSET
+    conversion_den: Annotated[int, _within("conversion_den")] | UnsetType = UNSET
+    request_cap_week: Annotated[int, _within("request_cap_week")] | UnsetType = UNSET
+    request_cap_month: Annotated[int, _within("request_cap_month")] | UnsetType = UNSET
+    request_cooldown_s: Annotated[int, _within("request_cooldown_s")] | UnsetType = UNSET
+    min_request: Annotated[int, _within("min_request")] | UnsetType = UNSET
+    second_parent_threshold: Annotated[int, _within("second_parent_threshold")] | UnsetType = UNSET
+    cooling_off_s: Annotated[int, _within("cooling_off_s")] | UnsetType = UNSET
+    leaderboard: bool | UnsetType = UNSET
+
+    # for the OpenAPI document (server.openapi): what ``__post_init__`` refuses, which no type says
+    __openapi_fields__: ClassVar[dict[str, dict[str, Any]]] = {"markets": {"unique_items": True}}
+
+    def __post_init__(self) -> None:
+        if self.markets is not UNSET and len(set(self.markets)) != len(self.markets):
+            raise ValueError("markets: each market once")
 
 
 PRESETS: dict[str, HouseRules] = {

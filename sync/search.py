@@ -77,12 +77,18 @@ class SymbolEntry:
     name_en: str
     sector: str = ""
     aliases: tuple[str, ...] = ()
-    description: str = ""
+    description: str = ""  # Korean, for a child
     fame: int = 3  # 1 a household name, 2 well known, 3 the rest: breaks ties between equal matches
+
+    description_en: str = ""  # English (directory version 2)
 
     @property
     def currency(self) -> str:
         return "KRW" if self.market in KRX_MARKETS else "USD"
+
+    def describe(self, locale: str) -> str:
+        """The kid-level description in ``locale`` ("ko" or "en"); "" when the directory has none."""
+        return self.description_en if locale == "en" else self.description
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +118,8 @@ def choseong(text: str) -> str:
 
 
 def entries_from_json(text: str) -> list[SymbolEntry]:
-    """The directory file (``{"symbols": [{...}, ...]}``) as entries."""
+    """The directory file (``{"version": 2, "symbols": [{...}, ...]}``) as entries; a version 1 file
+    (Korean descriptions only) reads too."""
     raw: dict[str, Any] = json.loads(text)
     return [
         SymbolEntry(
@@ -125,6 +132,7 @@ def entries_from_json(text: str) -> list[SymbolEntry]:
             aliases=tuple(str(a) for a in item.get("aliases", ())),
             description=str(item.get("description", "")),
             fame=int(item.get("fame", 3)),
+            description_en=str(item.get("description_en", "")),
         )
         for item in raw["symbols"]
     ]

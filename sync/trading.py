@@ -1,4 +1,4 @@
-"""Deciding trades: place, cancel, fill a queued order at the open, dividends and splits."""
+"""Deciding trades: place, cancel, fill a queued order at the open, dividends, splits and delistings."""
 
 from __future__ import annotations
 
@@ -13,13 +13,22 @@ from .errors import Code, Rejected
 from .fills import Fill, Queue, collar_ok, decide_fill, limit_ok, quote_detail
 from .ledger import Entry, move, position_account, reserved_shares_account
 from .market import Quote, currency_of, market_of
-from .money import BPS, MICRO, div_floor
+from .money import BPS, MICRO, div_ceil, div_floor
 from .pricing import FillCost, buy_cost, quantity_for_amount, sell_proceeds, sell_quantity_for_amount
 from .protocol import TradeCancel, TradePlace
-from .records import Position, Role, Stats, Trade, TradeStatus
+from .records import Position, Stats, Trade, TradeStatus
 from .rules import FillPolicy, HouseRules
 
-__all__ = ["apply_split", "cancel_order", "fill_queued", "pay_dividend", "place_order"]
+__all__ = [
+    "Reserve",
+    "apply_split",
+    "cancel_order",
+    "fill_queued",
+    "pay_dividend",
+    "place_order",
+    "queued_reserve",
+    "settle_delisting",
+]
 
 
 def _fx(book: Book, symbol: str) -> Quote | None:
@@ -153,35 +162,94 @@ def _execute(
     )
 
 
+class Reserve(msgspec.Struct, frozen=True):
+    """A queued order in numbers: what it is worth at the price it was placed against, and what it
+    holds until the open (the review restates both, so a larger hold never looks like a bug).
+
+    ``quantity`` is micro-shares (for a buy by amount, the estimate at ``price``). ``value`` is the
+    order at ``price`` with its fee and tax. ``worst_price`` is the highest price a buy may fill at
+    (``price`` plus the collar, or the child's own limit), the lowest for a sell. ``held`` is won for
+    a buy (its cost at ``worst_price``, or the amount typed) and micro-shares for a sell.
+    """
+
+    side: str
+    quantity: int
+    price: int
+    value: FillCost
+    worst_price: int
+    held: int
+
+
+def _worst_price(side: str, reference: int, limit_price: int | None, collar_bps: int) -> int:
+    if limit_price is not None:
+        return reference  # the child's own limit: it never fills past it
+    if side == "buy":
+        return div_floor(reference * (BPS + collar_bps), BPS)
+    return div_ceil(reference * (BPS - collar_bps), BPS)
+
+
+def queued_reserve(
+    side: str,
+    reference: int,
+    *,
+    quantity: int,
+    amount: int | None,
+    limit_price: int | None,
+    fx: Quote | None,
+    rules: HouseRules,
+    held_shares: int = 0,
+) -> Reserve:
+    """What a queued order holds and why, by the rules ``place_order`` holds it with.
+
+    ``quantity`` and ``amount`` are the order's (one of them set); ``held_shares`` is the position a
+    sell comes out of. Validation (enough cash, enough shares, minimum order) is the caller's.
+    """
+    worst = _worst_price(side, reference, limit_price, rules.collar_bps)
+    step = MICRO if limit_price is not None else 1
+    if side == "buy":
+        if amount is not None:
+            rate = fx.price if fx else None
+            shares = quantity_for_amount(
+                amount, reference, rate, fee_bps=rules.fee_bps, spread_bps=rules.fx_spread_bps, step=step
+            )
+            value = _cost("buy", reference, shares, fx, rules)
+            return Reserve(side, shares, reference, value, worst, held=amount)
+        value = _cost("buy", reference, quantity, fx, rules)
+        hold = _cost("buy", worst, quantity, fx, rules).total
+        return Reserve(side, quantity, reference, value, worst, held=hold)
+    if amount is not None and not quantity:
+        rate = fx.price if fx else None
+        quantity = sell_quantity_for_amount(
+            amount, reference, rate, held_shares, spread_bps=rules.fx_spread_bps, step=step
+        )
+    value = _cost("sell", reference, quantity, fx, rules)
+    return Reserve(side, quantity, reference, value, worst, held=quantity)
+
+
 def _reserve(
     book: Book, order: Trade, reference: int, fx: Quote | None, rules: HouseRules, effects: Effects
 ) -> Trade:
     """Hold money (buy) or shares (sell) for a queued order. Raises ``Rejected``."""
     sym = order.symbol
+    held = book.balance(position_account(sym))
+    reserve = queued_reserve(
+        order.side, reference, quantity=order.quantity, amount=order.amount,
+        limit_price=order.limit_price, fx=fx, rules=rules, held_shares=held,
+    )  # fmt: skip
     if order.side == "buy":
-        worst = (
-            div_floor(reference * (BPS + rules.collar_bps), BPS) if order.limit_price is None else reference
-        )
-        if order.amount is not None:
-            hold = order.amount
-        else:
-            hold = _cost("buy", worst, order.quantity, fx, rules).total
         cash = book.balance("cash")
-        if hold > cash:
-            raise Rejected(Code.INSUFFICIENT_FUNDS, {"needed": hold, "cash": cash})
+        if reserve.held > cash:
+            raise Rejected(Code.INSUFFICIENT_FUNDS, {"needed": reserve.held, "cash": cash})
         # refuse now what the open would refuse anyway, rather than hold the money overnight
-        value = order.amount
-        if value is None:
-            value = _cost("buy", reference, order.quantity, fx, rules).gross
+        value = order.amount if order.amount is not None else reserve.value.gross
         if value < rules.min_order:
             raise Rejected(Code.ORDER_TOO_SMALL, {"minimum": rules.min_order})
-        effects.extend(move("cash", "reserved", hold))
-        return msgspec.structs.replace(order, reserved=hold)
-    held = book.balance(position_account(sym))
-    quantity = _quantity(order, reference, fx, rules, held)
+        effects.extend(move("cash", "reserved", reserve.held))
+        return msgspec.structs.replace(order, reserved=reserve.held)
+    quantity = reserve.quantity
     if quantity <= 0 or quantity > held:
         raise Rejected(Code.INSUFFICIENT_SHARES, {"held": held})
-    if _cost("sell", reference, quantity, fx, rules).gross < rules.min_order:
+    if reserve.value.gross < rules.min_order:
         raise Rejected(Code.ORDER_TOO_SMALL, {"minimum": rules.min_order})
     effects.extend(move(position_account(sym), reserved_shares_account(sym), quantity))
     return msgspec.structs.replace(order, quantity=quantity, reserved=quantity)
@@ -189,12 +257,10 @@ def _reserve(
 
 def place_order(book: Book, args: TradePlace, ctx: Context) -> Effects:
     """``trade.place``: validate, then fill, queue or reject the order."""
-    if ctx.actor.role is not Role.CHILD or ctx.actor.user_id != book.child_id:
-        raise Rejected(Code.FORBIDDEN)
     if (args.quantity is None) == (args.amount is None):
         raise Rejected(Code.INVALID_ARGS, {"field": "quantity|amount"})
     if book.trade(args.trade_id) is not None:
-        raise Rejected(Code.INVALID_ARGS, {"field": "trade_id"})
+        raise Rejected(Code.ID_TAKEN, {"field": "trade_id"})
     rules = book.rules()
     if market_of(args.symbol) not in rules.markets:
         raise Rejected(Code.MARKET_NOT_ALLOWED, {"market": market_of(args.symbol).value})
@@ -265,8 +331,6 @@ def _release(order: Trade) -> list[Entry]:
 
 def cancel_order(book: Book, args: TradeCancel, ctx: Context) -> Effects:
     """``trade.cancel``: a queued order is cancelled and its reservation released."""
-    if ctx.actor.role is Role.CHILD and ctx.actor.user_id != book.child_id:
-        raise Rejected(Code.FORBIDDEN)
     order = book.trade(args.trade_id)
     if order is None:
         raise Rejected(Code.NOT_FOUND)
@@ -330,15 +394,12 @@ def pay_dividend(
     return effects
 
 
-def apply_split(
-    book: Book, symbol: str, numerator: int, denominator: int, now: datetime, *, queued: Iterable[Trade] = ()
+def _cancel_queued(
+    book: Book, symbol: str, queued: Iterable[Trade], now: datetime, reason: str, caller: str
 ) -> Effects:
-    """A split (``numerator`` new shares for ``denominator`` old): quantity changes, total cost does not.
-
-    Queued orders of ``symbol`` carry pre-split quantities and prices, so the split cancels the ones
-    passed in ``queued`` and releases their reservations first. Raises ``ValueError`` when shares
-    stay reserved by queued sells that were not passed (they would no longer match the position).
-    """
+    """Cancel the queued orders of ``symbol`` among ``queued`` (``reason`` on each), their reservations
+    released; every queued sell holding shares of ``symbol`` must be among them (``ValueError``),
+    else the position left behind would not match what is still reserved."""
     effects = Effects(at=now)
     released = 0
     for order in queued:
@@ -348,12 +409,25 @@ def apply_split(
         released += order.reserved if order.side == "sell" else 0
         effects.records.append(
             msgspec.structs.replace(
-                order, status=TradeStatus.CANCELLED, reserved=0, filled_at=now, note="split"
+                order, status=TradeStatus.CANCELLED, reserved=0, filled_at=now, note=reason
             )
         )
-        effects.events.append(("OrderCancelled", {"trade_id": order.trade_id, "reason": "split"}))
+        effects.events.append(("OrderCancelled", {"trade_id": order.trade_id, "reason": reason}))
     if book.balance(reserved_shares_account(symbol)) != released:
-        raise ValueError(f"queued sells of {symbol} must be passed to apply_split")
+        raise ValueError(f"queued sells of {symbol} must be passed to {caller}")
+    return effects
+
+
+def apply_split(
+    book: Book, symbol: str, numerator: int, denominator: int, now: datetime, *, queued: Iterable[Trade] = ()
+) -> Effects:
+    """A split (``numerator`` new shares for ``denominator`` old): quantity changes, total cost does not.
+
+    Queued orders of ``symbol`` carry pre-split quantities and prices, so the split cancels the ones
+    passed in ``queued`` and releases their reservations first. Raises ``ValueError`` when shares
+    stay reserved by queued sells that were not passed (they would no longer match the position).
+    """
+    effects = _cancel_queued(book, symbol, queued, now, "split", "apply_split")
     position = book.position(symbol)
     new_quantity = position.quantity * numerator // denominator
     delta = new_quantity - position.quantity
@@ -372,4 +446,55 @@ def open_account(child_id: str, rules: HouseRules, now: datetime) -> Effects:
     effects = Effects(at=now, entries=move("grants", "cash", rules.starting_money))
     effects.records.append(Stats(child_id=child_id, invested=rules.starting_money))
     effects.records.append(rules)
+    return effects
+
+
+def settle_delisting(
+    book: Book,
+    symbol: str,
+    last_price: int,
+    fx: Quote | None,
+    now: datetime,
+    ref: str,
+    *,
+    queued: Iterable[Trade] = (),
+) -> Effects:
+    """A delisted stock (or one whose bundled history ends) is settled at its ``last_price`` (in the
+    symbol's currency): the whole position leaves for cash at that price, rounded down, with no fee and
+    no tax (nobody traded: the server settles it), and the difference to its cost basis is realised.
+
+    The queued orders passed in ``queued`` are cancelled and release their reservations first (a queued
+    buy could never fill, a queued sell's shares are settled with the rest). Raises ``ValueError`` for
+    a dollar stock without an FX quote, a price that is not positive, or shares still reserved by queued
+    sells that were not passed.
+    """
+    if last_price <= 0:
+        raise ValueError("a settlement price is positive")
+    if currency_of(symbol) == "USD" and fx is None:
+        raise ValueError("a dollar settlement needs an FX quote")  # else micro-dollars would be paid as won
+    effects = _cancel_queued(book, symbol, queued, now, "delisted", "settle_delisting")
+    position = book.position(symbol)
+    amount = _cost("sell", last_price, position.quantity, fx, HouseRules()).gross if position.quantity else 0
+    if position.quantity:
+        effects.extend(
+            move(position_account(symbol), f"market:{symbol}", position.quantity)
+            + move("market", "cash", amount)
+        )
+        effects.records.append(Position(symbol=symbol))
+        stats = book.stats()
+        realised = amount - position.cost
+        effects.records.append(msgspec.structs.replace(stats, realised=stats.realised + realised))
+        effects.events.append(
+            (
+                "StockDelisted",
+                {
+                    "symbol": symbol,
+                    "shares": position.quantity,
+                    "price": last_price,
+                    "amount": amount,
+                    "realised": realised,
+                    "ref": ref,
+                },
+            )
+        )
     return effects

@@ -24,6 +24,9 @@ from litestar.testing import TestClient
 from server.app import create_app
 from server.db.migrate import upgrade
 from server.settings import Settings
+from tests.support.shots import pytest_sessionstart, pytest_terminal_summary
+
+__all__ = ["pytest_sessionstart", "pytest_terminal_summary"]  # hooks: the run's screenshots, listed
 
 PG_ADMIN_URL = os.environ.get("YONGDON_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("YONGDON_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -211,28 +214,42 @@ def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
 
 
 class _LogTap(logging.Handler):
-    """Keeps every log line the suite produces, for the canary check at the end of the session."""
+    """Keeps every log line the suite produces (message and traceback, as a handler would write them,
+    after the server's own scrubbing filter), for the canary check at the end of the session."""
 
     def __init__(self) -> None:
-        super().__init__(level=logging.INFO)
+        super().__init__(level=logging.DEBUG)
         self.lines: list[str] = []
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self.lines.append(record.getMessage())
+            self.lines.append(self.format(record))
         except Exception:  # noqa: BLE001 - a record that cannot format is not a leak
             self.lines.append(str(record.msg))
 
 
 @pytest.fixture(scope="session", autouse=True)
 def log_canary() -> Iterator[None]:
-    """security.md: plant known secrets (every test parent's password) and grep every log line the
-    whole suite produced: none may carry them."""
-    from tests.helpers import PASSWORD
+    """security.md: every log line the whole session produced — this process's records (stdlib and
+    structlog, which renders through stdlib) and the logs of the server processes tests started —
+    carries none of the planted secrets (``tests.support.logs``) and no hash, JWT or e-mail address.
+    A leak fails the run."""
+    from server.logs import scrub_handlers
+    from tests.support.logs import leaks, server_logs
 
     tap = _LogTap()
-    logging.getLogger().addHandler(tap)
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.INFO)  # as `yongdon server` logs (server.cli)
+    root.addHandler(tap)
+    scrub_handlers(root)  # what the server does to its process's handlers (server.logs)
     yield
-    logging.getLogger().removeHandler(tap)
-    leaks = [line for line in tap.lines if PASSWORD in line]
-    assert not leaks, f"{len(leaks)} log lines carry a password, e.g. {leaks[0][:200]}"
+    root.removeHandler(tap)
+    root.setLevel(level)
+    lines = list(tap.lines)
+    for path in server_logs():
+        if path.exists():
+            lines += path.read_text(encoding="utf-8", errors="replace").splitlines()
+    found = leaks(lines)
+    assert not found, f"{len(found)} log lines carry secrets, e.g.:\n" + "\n".join(found[:5])

@@ -18,10 +18,14 @@ from typing import Any
 
 from litestar.testing import TestClient
 
+from tests.support.logs import plant
+
 __all__ = ["PASSWORD", "Family", "Member", "bearer", "create_child", "enroll_device", "register_parent"]
 
 PASSWORD = "correct horse battery staple"
-_pins = itertools.cycle(["482915", "739164", "615283", "904172", "358026"])
+_PINS = ["482915", "739164", "615283", "904172", "358026"]
+_pins = itertools.cycle(_PINS)
+plant(PASSWORD, *_PINS)  # the log canary: no log line of the session may carry them
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -43,6 +47,9 @@ class Member:
     display_name: str = ""
     pin: str | None = None
     email: str | None = None
+
+    def __post_init__(self) -> None:
+        plant(self.tokens.get("access_token"), self.tokens.get("refresh_token"), self.pin)
 
     @property
     def access(self) -> str:
@@ -102,6 +109,7 @@ def enroll_device(
     """Pair a new device for the child (link code + join); returns the child signed in on it."""
     client_id = f"dev-{uuid.uuid4().hex}"
     code = link_code(client, parent, "child_device", child_id)
+    plant(code)
     tokens = _ok(
         client.post(
             "/api/users/family/join", json={"code": code, "client_id": client_id, "device_name": "tablet"}

@@ -8,6 +8,8 @@ import string
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from sync.korean import fix_particles
+
 __all__ = ["Catalogs", "Translator", "load_catalogs", "placeholders", "system_locale"]
 
 CATALOG_DIR = Path(__file__).resolve().parent
@@ -76,4 +78,8 @@ class Translator:
         # A missing key shows itself instead of crashing a child's screen; the catalog test
         # keeps that from ever shipping.
         text = self._catalogs[self.locale].get(key, key)
-        return text.format(**values) if values else text
+        if not values:
+            return text
+        text = text.format(**values)
+        # "{amount}을(를)" reads "157,080 G₩을" once the amount is known (sync/korean.py)
+        return fix_particles(text) if self.locale == "ko" else text

@@ -1,8 +1,12 @@
 """Numbers, money, shares and times for the current locale.
 
 Money is an ``int`` everywhere (sync/money.py); only here does it become text. Korean puts the unit
-after the number (71,200원), English before it (₩71,200). Game money is G₩, real money ₩, US prices
-are micro-dollars shown with cents.
+after the number (71,200원), English before it (₩71,200).
+
+One money language: everything inside the game is game won (G₩) — cash, totals, fees and KRX share
+prices alike (a KRX price is what a share costs in game money); a US price is in dollars followed by
+its game-won value at the current rate ("US$190.00 (≈ 262,200 G₩)"); real won (원 / ₩) is only for
+pocket money a parent pays out (:meth:`Formatter.won`).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from datetime import datetime, timedelta, tzinfo
 
 from sync.market import currency_of
 from sync.money import MICRO, format_micro_shares
+from sync.pricing import gross_value
 
 from .catalog import Translator
 
@@ -53,15 +58,20 @@ class Formatter:
         sign = "-" if micro < 0 and cents else ("+" if signed and micro > 0 else "")
         return f"{sign}US${cents // 100:,}.{cents % 100:02d}"
 
-    def price(self, symbol: str, price: int) -> str:
-        """A share price in its own currency: won for KRX, dollars for US."""
+    def price(self, symbol: str, price: int, fx: int | None = None) -> str:
+        """A share price in game money: G₩ for KRX; for US dollars, and with ``fx`` (micro-won per
+        dollar) also the share's game-won value at that rate: "US$190.00 (≈ 262,200 G₩)"."""
         if currency_of(symbol) == "KRW":
-            return self.won(price)
-        return self.usd(price)
+            return self.game(price)
+        if fx is None:
+            return self.usd(price)
+        value = gross_value(price, MICRO, fx, buying=False)  # one share, no spread: a hint, not a fill
+        return self.tr("fmt.usd_in_game", usd=self.usd(price), game=self.game(value))
 
     def fx(self, micro_won_per_usd: int) -> str:
+        """The game's exchange rate: dollars become game won at it ("1 US$ = 1,380.00 G₩")."""
         won, micro = divmod(micro_won_per_usd, MICRO)
-        return f"1 US$ = {won:,}.{micro * 100 // MICRO:02d}" + ("원" if self.korean else " ₩")
+        return f"1 US$ = {won:,}.{micro * 100 // MICRO:02d} G₩"
 
     def shares(self, micro_shares: int) -> str:
         count = format_micro_shares(micro_shares)
@@ -70,6 +80,11 @@ class Formatter:
     def pct(self, value: float, *, signed: bool = True) -> str:
         sign = "+" if signed and value > 0 else ""
         return f"{sign}{value:,.2f}%"
+
+    def bps(self, basis_points: int) -> str:
+        """A rate in basis points as a percentage: 500 → "5%", 15 → "0.15%"."""
+        whole, rest = divmod(basis_points, 100)
+        return f"{whole}%" if not rest else f"{whole}.{rest:02d}".rstrip("0") + "%"
 
     def ago(self, delta: timedelta) -> str:
         seconds = max(0, int(delta.total_seconds()))

@@ -1,22 +1,27 @@
 """``ApiClient``: the server's HTTP API on ``httpx.AsyncClient``, with token refresh.
 
 Every failure is an :class:`ApiError` carrying the server's stable problem ``code``; a failure to
-reach the server at all is ``ApiError(0, "OFFLINE")``. The :class:`_RefreshAuth` flow refreshes the
-access token once on a 401 and retries: refresh tokens rotate on every use and presenting an old one
-ends the whole session (security.md), so the new refresh token goes into the vault *before* the new
-access token is used, and concurrent 401s refresh only once (an ``asyncio.Lock``).
+reach the server at all is ``ApiError(0, "OFFLINE")``. Any request that meets a 401 refreshes the
+access token and is sent again (:class:`_RefreshAuth`). Refresh tokens rotate on every use and
+presenting a rotated one ends the whole session (security.md), so :meth:`ApiClient.refresh` is the
+one way to refresh: one refresh at a time per session (a lock), none at all when another caller has
+already replaced the token that failed, and the new refresh token goes into the vault *before* the
+new access token is used. A refresh the server refuses ends the session (``Session.on_end``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+import msgspec
+
+from sync.protocol import PullRequest, PullResponse, PushRequest, PushResponse
 
 from ..clock import utcnow
 from ..vault import TokenVault
@@ -32,9 +37,12 @@ STEP_UP_S = 300.0
 class ApiError(Exception):
     """An HTTP failure with the server's stable ``code`` (``OFFLINE`` with status 0: no network)."""
 
-    def __init__(self, status: int, code: str, detail: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, status: int, code: str, detail: dict[str, Any] | None = None, *, retry_after: float = 0.0
+    ) -> None:
         super().__init__(f"{status} {code}")
         self.status, self.code, self.detail = status, code, detail or {}
+        self.retry_after = retry_after  # seconds the server asked us to wait (429, a busy 503)
 
     @property
     def offline(self) -> bool:
@@ -54,6 +62,7 @@ class Session:
     signed_out: bool = False
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     refreshes: int = 0  # how many times the refresh token was used (tests and diagnostics)
+    on_end: Callable[[], None] | None = None  # the server refused the refresh token (once per sign-in)
 
     def bearer(self) -> str | None:
         """The elevated token while it is valid (parent actions need it), else the plain one."""
@@ -78,43 +87,39 @@ class Session:
     def forget(self) -> None:
         self.access = self.elevated = self.elevated_until = None
 
+    def replaced(self, failed: str | None) -> bool:
+        """True when the token a request failed with is no longer this session's (someone else
+        refreshed, or stepped up, meanwhile): retry with the current one instead of refreshing."""
+        return self.access is not None and failed not in (self.access, self.elevated)
+
+    async def end(self) -> None:
+        """The server refused the refresh token (expired, revoked, or reused): nothing is left to
+        retry with. The screens are told once (a child unlocks with the PIN, a parent signs in)."""
+        await self.vault.delete(self.client_id)
+        self.forget()
+        first, self.signed_out = not self.signed_out, True
+        if first and self.on_end is not None:
+            self.on_end()
+
 
 class _RefreshAuth(httpx.Auth):
+    """Sends the bearer; on a 401, refreshes through the client (once per session) and resends."""
+
     requires_response_body = True
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, session: Session, refresh: Callable[[str | None], Awaitable[str]]) -> None:
+        self.session, self.refresh = session, refresh
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        session = self.session
-        sent_with = session.bearer()
+        sent_with = self.session.bearer()
         if sent_with:
             request.headers["Authorization"] = f"Bearer {sent_with}"
         response = yield request
-        if response.status_code != 401 or request.url.path == _REFRESH_PATH:
+        if response.status_code != 401:
             return
-        async with session.lock:
-            if session.bearer() == sent_with:  # nobody refreshed while this request was in flight
-                refresh = await session.vault.get(session.client_id)
-                if refresh is None:
-                    session.signed_out = True
-                    return
-                answer = yield httpx.Request(
-                    "POST",
-                    request.url.copy_with(path=_REFRESH_PATH, query=None),
-                    json={"refresh_token": refresh},
-                )
-                session.refreshes += 1
-                if answer.status_code != 200:
-                    if answer.status_code in (400, 401, 403, 422):
-                        # the session is over (expired, revoked, or this token was reused)
-                        await session.vault.delete(session.client_id)
-                        session.forget()
-                        session.signed_out = True
-                    return
-                await session.adopt(answer.json())
-        token = session.bearer()
-        if token is None:
+        await self.refresh(sent_with)  # an ApiError (refused, offline) is this request's answer
+        token = self.session.bearer()
+        if token is None or token == sent_with:
             return
         request.headers["Authorization"] = f"Bearer {token}"
         yield request
@@ -133,7 +138,15 @@ def _problem(response: httpx.Response) -> ApiError:
     code = body.get("code") or (
         "UNAUTHENTICATED" if response.status_code == 401 else f"HTTP_{response.status_code}"
     )
-    return ApiError(response.status_code, str(code), body)
+    return ApiError(response.status_code, str(code), body, retry_after=_seconds(response.headers))
+
+
+def _seconds(headers: httpx.Headers) -> float:
+    """``Retry-After`` in seconds (its HTTP-date form is not sent by our server), bounded to an hour."""
+    try:
+        return min(3600.0, max(0.0, float(headers.get("retry-after", "0"))))
+    except ValueError:
+        return 0.0
 
 
 class ApiClient:
@@ -150,13 +163,19 @@ class ApiClient:
         self.http = httpx.AsyncClient(
             base_url=self.server_url,
             transport=transport,
-            auth=_RefreshAuth(session),
+            auth=_RefreshAuth(session, self.refresh_after),
             timeout=_TIMEOUT,
             headers={"Accept": "application/json"},
         )
+        self.on_reach: Callable[[bool], None] = lambda ok: None  # the profile's sync state listens
 
     async def close(self) -> None:
         await self.http.aclose()
+
+    def move_to(self, server_url: str) -> None:
+        """The same server at a new address: requests go there from now on; the session stays."""
+        self.server_url = server_url.rstrip("/")
+        self.http.base_url = httpx.URL(self.server_url)
 
     # -- plumbing ---------------------------------------------------------------------------------
     async def request(
@@ -170,22 +189,36 @@ class ApiClient:
         headers: dict[str, str] | None = None,
     ) -> Any:
         """Send one request; the decoded JSON answer (``None`` for 204) or an :class:`ApiError`."""
-        try:
-            response = await self.http.request(
-                method,
-                path,
-                json=json_body,
-                params=params,
-                headers=headers,
-                auth=httpx.USE_CLIENT_DEFAULT if auth else _NoAuth(),
-            )
-        except httpx.TransportError as error:
-            raise ApiError(0, OFFLINE, {"error": type(error).__name__}) from error
-        if response.status_code >= 400:
-            raise _problem(response)
+        response = await self._send(
+            method,
+            path,
+            json=json_body,
+            params=params,
+            headers=headers,
+            auth=httpx.USE_CLIENT_DEFAULT if auth else _NoAuth(),
+        )
         if response.status_code == 204 or not response.content:
             return None
         return response.json()
+
+    async def download(self, path: str, params: dict[str, Any] | None = None) -> tuple[bytes, str]:
+        """A file the server answers (an export): its bytes and the name the server gave it."""
+        response = await self._send("GET", path, params=params)
+        disposition = response.headers.get("content-disposition", "")
+        name = disposition.split("filename=")[-1].strip('"') if "filename=" in disposition else "yongdon.zip"
+        return response.content, name
+
+    async def _send(self, method: str, path: str, **options: Any) -> httpx.Response:
+        """One exchange: no network is ``OFFLINE``; an answer of 400 or more its :class:`ApiError`."""
+        try:
+            response = await self.http.request(method, path, **options)
+        except httpx.TransportError as error:
+            self.on_reach(False)
+            raise ApiError(0, OFFLINE, {"error": type(error).__name__}) from error
+        self.on_reach(True)
+        if response.status_code >= 400:
+            raise _problem(response)
+        return response
 
     # -- sessions ---------------------------------------------------------------------------------
     async def register(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -245,28 +278,30 @@ class ApiClient:
             self.session.signed_out = True
 
     async def refresh(self) -> str:
-        """Exchange the vault's refresh token for a new pair now (the live socket's 4401); returns
-        the new access token. Concurrent callers share one refresh."""
+        """Exchange the vault's refresh token for a new pair now; returns the new access token."""
+        return await self.refresh_after(self.session.access)
+
+    async def refresh_after(self, failed: str | None) -> str:
+        """A current access token once ``failed`` (the token a request or the live socket was
+        refused with) stopped working. Concurrent callers share one refresh: whoever comes second
+        finds the token replaced and takes the new one."""
         session = self.session
-        stale = session.access
         async with session.lock:
-            if session.access and session.access != stale:
-                return session.access  # someone refreshed while we waited
-            refresh = await session.vault.get(session.client_id)
+            if session.replaced(failed) and not session.signed_out:
+                return str(session.access)
+            refresh = None if session.signed_out else await session.vault.get(session.client_id)
             if refresh is None:
-                session.signed_out = True
-                raise ApiError(401, "UNAUTHENTICATED", {"why": "no remembered sign-in"})
+                await session.end()
+                raise ApiError(401, "UNAUTHENTICATED", {"why": "no sign-in to refresh"})
+            session.refreshes += 1
             try:
                 tokens = await self.request(
                     "POST", _REFRESH_PATH, json_body={"refresh_token": refresh}, auth=False
                 )
             except ApiError as error:
-                if error.status in (400, 401, 403, 422):
-                    await session.vault.delete(session.client_id)
-                    session.forget()
-                    session.signed_out = True
+                if error.status in (400, 401, 403, 422):  # expired, revoked, or this token was reused
+                    await session.end()
                 raise
-            session.refreshes += 1
             await session.adopt(tokens)
             return str(tokens["access_token"])
 
@@ -275,13 +310,13 @@ class ApiClient:
         return self.session.access or await self.refresh()
 
     # -- sync ---------------------------------------------------------------------------------------
-    async def push(self, body: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = await self.request("POST", "/api/sync/push", json_body=body)
-        return result
+    async def push(self, body: PushRequest) -> PushResponse:
+        answer = await self.request("POST", "/api/sync/push", json_body=msgspec.to_builtins(body))
+        return msgspec.convert(answer, PushResponse)
 
-    async def pull(self, body: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = await self.request("POST", "/api/sync/pull", json_body=body)
-        return result
+    async def pull(self, body: PullRequest) -> PullResponse:
+        answer = await self.request("POST", "/api/sync/pull", json_body=msgspec.to_builtins(body))
+        return msgspec.convert(answer, PullResponse)
 
     # -- online-only reads and family management -------------------------------------------------
     async def search(self, keyword: str, limit: int | None = None) -> Any:
@@ -296,6 +331,13 @@ class ApiClient:
     async def history(self, symbol: str, range: str = "1M", interval: str | None = None) -> Any:  # noqa: A002
         params = {"range": range} if interval is None else {"range": range, "interval": interval}
         return await self.request("GET", f"/api/market/stocks/{symbol}/history", params=params)
+
+    async def news(self, symbol: str) -> Any:
+        """Headlines and disclosures about ``symbol`` (``state: offline`` when the server has none)."""
+        return await self.request("GET", f"/api/market/stocks/{symbol}/news")
+
+    async def leaderboard(self) -> Any:
+        return await self.request("GET", "/api/family/leaderboard")
 
     async def stock(self, symbol: str) -> Any:
         return await self.request("GET", f"/api/market/stocks/{symbol}")
@@ -332,6 +374,22 @@ class ApiClient:
         """The online REST route; screens change rules through ``Profile.act`` instead (offline-safe)."""
         return await self.request("PUT", f"/api/family/children/{child_id}/rules", json_body=rules)
 
+    # -- a family's data rights (online only; step-up) ---------------------------------------------
+    async def export_data(self, child_id: str | None = None) -> tuple[bytes, str]:
+        """The family's data (or one child's) as a zip of the JSON document and the ledger's CSV."""
+        path = "/api/family/export" if child_id is None else f"/api/family/children/{child_id}/export"
+        return await self.download(path, {"format": "zip"})
+
+    async def erase(self, child_id: str | None = None) -> Any:
+        """Schedule the erasure of a child (or the family) after the server's cooling-off."""
+        return await self.request("POST", _erasure(child_id), json_body={"confirm": True})
+
+    async def cancel_erasure(self, child_id: str | None = None) -> None:
+        await self.request("DELETE", _erasure(child_id))
+
+    async def erasures(self) -> Any:
+        return await self.request("GET", "/api/family/erasures")
+
     async def notifications(self) -> Any:
         return await self.request("GET", "/api/notifications")
 
@@ -344,6 +402,33 @@ class ApiClient:
     async def performance(self, user_id: str, range: str = "1M") -> Any:  # noqa: A002
         return await self.request("GET", f"/api/game/performance/{user_id}", params={"range": range})
 
+    # -- notification settings, push, payout rails (online only) ---------------------------------
+    async def notification_preferences(self) -> Any:
+        return await self.request("GET", "/api/notifications/preferences")
+
+    async def set_notification_preferences(self, events: dict[str, dict[str, bool]]) -> Any:
+        return await self.request("PUT", "/api/notifications/preferences", json_body={"events": events})
+
+    async def register_push_token(self, token: str) -> Any:
+        """This device's push token (bound by the server to the device the session belongs to)."""
+        return await self.request("PUT", "/api/notifications/push-token", json_body={"token": token})
+
+    async def payout_account(self) -> Any:
+        return await self.request("GET", "/api/payment/account")
+
+    async def set_payout_account(self, bank: str, number: str, holder: str) -> Any:
+        body = {"bank": bank, "number": number, "holder": holder}
+        return await self.request("PUT", "/api/payment/account", json_body=body)
+
+    async def transfer(self, request_id: str, rail: str) -> Any:
+        """Pay an approved request through a provider rail (``toss``, ``kakaopay``)."""
+        body = {"request_id": request_id, "rail": rail}
+        return await self.request("POST", "/api/payment/transfer", json_body=body)
+
 
 class _NoAuth(httpx.Auth):
     """Public routes (sign-in, refresh, logout) carry no bearer and never trigger a refresh."""
+
+
+def _erasure(child_id: str | None) -> str:
+    return "/api/family/erasure" if child_id is None else f"/api/family/children/{child_id}/erasure"

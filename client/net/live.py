@@ -3,7 +3,9 @@
 It connects, authenticates with its first message (a token never goes into a URL), subscribes to
 ``prices:<symbol>`` channels, and then calls ``on_poke`` for ``poke`` and ``notification`` messages
 (the engine pulls) and ``on_quote`` for ``quote`` messages. A lost connection is retried with
-jittered backoff capped at 60 s; a 4401 close (token expired or revoked) refreshes the token first.
+jittered backoff capped at 60 s. A 4401 close (the token expired, at connect or while open) asks
+for a fresh token first — ``refresh(refused)``, which takes the one the sync loop may have got
+meanwhile, else refreshes — and reconnects at once; only a session that is over stops it.
 Every (re)connect also pokes: whatever happened while the socket was down is pulled.
 
 The socket is a hint channel only: missing a message loses nothing, because the pull is the source
@@ -46,15 +48,16 @@ class LiveClient:
         server_url: str,
         *,
         token: Callable[[], Awaitable[str]],
-        refresh: Callable[[], Awaitable[str]],
+        refresh: Callable[[str], Awaitable[str]],
         on_poke: Callable[[], None],
         on_quote: Callable[[dict[str, Any]], None] = lambda message: None,
         symbols: Iterable[str] = (),
         rng: random.Random | None = None,
+        on_lost: Callable[[], None] = lambda: None,
     ) -> None:
         self.url = ws_url(server_url)
         self.token, self.refresh = token, refresh
-        self.on_poke, self.on_quote = on_poke, on_quote
+        self.on_poke, self.on_quote, self.on_lost = on_poke, on_quote, on_lost
         self.symbols: set[str] = set(symbols)
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
         self.connected = asyncio.Event()
@@ -74,6 +77,14 @@ class LiveClient:
                 await self._task
             self._task = None
 
+    async def move_to(self, server_url: str) -> None:
+        """The server moved: reconnect at its new address (if the socket was running)."""
+        running = self._task is not None
+        await self.stop()
+        self.url = ws_url(server_url)
+        if running:
+            self.start()
+
     async def watch(self, symbols: Iterable[str]) -> None:
         """Follow these symbols' prices from now on (the screen's watchlist)."""
         wanted = set(symbols)
@@ -92,11 +103,12 @@ class LiveClient:
         from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
         failures = 0
-        unauthenticated = False
+        refused: str | None = None  # the token the server closed the last socket for (4401)
         while True:
+            unauthenticated, token = False, None
             try:
-                token = await (self.refresh() if unauthenticated else self.token())
-                unauthenticated = False
+                token = await (self.refresh(refused) if refused is not None else self.token())
+                refused = None
                 async with connect(self.url, open_timeout=10, max_size=1 << 20) as socket:
                     self._socket = socket
                     await self._send({"type": "auth", "token": token})
@@ -107,7 +119,8 @@ class LiveClient:
                             failures = 0
             except ConnectionClosed as closed:
                 code = closed.rcvd.code if closed.rcvd else None
-                unauthenticated = code == CLOSE_UNAUTHENTICATED
+                if code == CLOSE_UNAUTHENTICATED and token is not None:
+                    refused, unauthenticated = token, True
                 log.info("live channel closed (%s)", code)
             except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as error:
                 log.info("live channel unreachable: %s", type(error).__name__)
@@ -118,7 +131,11 @@ class LiveClient:
                 log.info("live channel failed: %s", type(error).__name__)
             finally:
                 self._socket = None
+                dropped = self.connected.is_set()
                 self.connected.clear()
+                task = asyncio.current_task()
+                if dropped and not (task is not None and task.cancelling()):
+                    self.on_lost()  # an open channel dropped (not stopped by us): the server may be gone
             failures += 1
             ceiling = min(BACKOFF_CAP_S, 0.5 * 2 ** min(failures, 10))
             await asyncio.sleep(

@@ -8,6 +8,11 @@ Every method that changes anything is one SQLite transaction (sync.md C1–C4):
   confirmed mutations leave the queue with their outcome (C3);
 - ``cancel`` — a never-sent mutation becomes ``noop/v1`` in place (C4).
 
+Acknowledged mutations are kept only to send again to a server restored from a backup that lost
+them (the server recognises each by its ``mutation_id``): the last ``ACKED_DAYS`` days of them, and
+at least the newest ``ACKED_KEEP``. Older ones are deleted, so the database does not grow with every
+mutation this device ever sent; a restore from further back than that is the server's backup's loss.
+
 The confirmed replica and the view books are cached in memory: this process is the database's only
 writer, and the cache is rebuilt from disk on open.
 """
@@ -19,7 +24,7 @@ import copy
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,18 +32,21 @@ import msgspec
 from sqlite_utils import Database
 
 from sync.book import MemoryBook
+from sync.market import Quote
 from sync.protocol import ARGS, MutationResult, PullResponse, decode_args
 from sync.rebase import Pending, rebase
 from sync.records import Actor, Role
-from sync.replica import Replica
+from sync.replica import Replica, advance
 
 from .rows import IdentityRow, InvalidMutation, PendingRow, StoredOutcome, dumps, parse_time
 from .schema import MIGRATIONS
-from .view import Key, SharedRecordsBook, book_records, row_data
+from .view import Key, book_records, row_data, written_records
 
 __all__ = ["LocalStore"]
 
 NOOP = "noop/v1"
+ACKED_DAYS = 7
+ACKED_KEEP = 1_000
 
 
 class LocalStore:
@@ -49,6 +57,11 @@ class LocalStore:
         MIGRATIONS.apply(db)
         self._view_books: dict[str, MemoryBook] = {}
         self._view_records: dict[Key, tuple[str, Any]] = {}
+        # what the view was last rebuilt from: the confirmed books, their rows, the rebase's rows
+        self._view_base: dict[str, MemoryBook] | None = None
+        self._base_records: dict[Key, tuple[str, Any]] = {}
+        self._written: dict[Key, tuple[str, Any]] = {}
+        self._base_dirty: set[Key] = set()  # rows of the confirmed state a pull changed since
         self._reload()
 
     @contextlib.contextmanager
@@ -164,6 +177,7 @@ class LocalStore:
                 detail=json.loads(r["detail"]) if r["detail"] else None,
                 server_seq=r["server_seq"],
                 seen=bool(r["seen"]),
+                created_at=parse_time(r["created_at"]),
             )
             for r in rows
         ]
@@ -201,7 +215,7 @@ class LocalStore:
             )
             self.db.execute("UPDATE sync_meta SET next_seq = ? WHERE id = 1", [seq + 1])
             self._rebuild_view(now)
-        return next(p for p in self.pending() if p.seq == seq)
+        return self._pending(next(iter(self.db.query("SELECT * FROM pending_mutation WHERE seq = ?", [seq]))))
 
     def cancel(self, seq: int, now: datetime) -> bool:
         """C4: a never-sent mutation is rewritten to ``noop/v1`` (same seq and id); a sent one stays."""
@@ -249,6 +263,7 @@ class LocalStore:
             "email",
             "pin_verifier",
             "pin_failures",
+            "server_url",  # the family server moved (Runtime.move_server)
         }
         if not fields or not set(fields) <= allowed:
             raise ValueError(f"cannot set {sorted(set(fields) - allowed)}")
@@ -278,7 +293,7 @@ class LocalStore:
     # -- C2/C3: applying a pull --------------------------------------------------------------------------
     def preview(self, pages: Sequence[PullResponse]) -> Replica:
         """The confirmed replica as it would be after ``pages`` (nothing is written)."""
-        replica = self.confirmed()
+        replica = self._replica.copy()
         for page in pages:
             replica.apply(page.changes, reset=page.reset)
         return replica
@@ -304,13 +319,33 @@ class LocalStore:
             for page in pages:
                 self._record_results(page.results)
             self._acknowledge(last.last_seq)
+            self._prune_acked(now)
             self.db.execute(
                 "UPDATE sync_meta SET cursor = ?, last_seq_acked = ? WHERE id = 1",
                 [last.cursor, last.last_seq],
             )
             self._replica = replica
-            self._confirmed_books = self._books_of(replica)
+            self._advance_books(pages)
             self._rebuild_view(now)
+
+    def _advance_books(self, pages: Sequence[PullResponse]) -> None:
+        """The confirmed books after a pull: forks with the changed rows (and the view's rows of the
+        confirmed state updated with them), or built again from the replica after a reset."""
+        old = self._confirmed_books
+        changes = [c for page in pages for c in page.changes]
+        books = None if any(page.reset for page in pages) else advance(old, changes)
+        if books is None:
+            self._confirmed_books = self._books_of(self._replica)
+            return
+        if self._view_base is old:  # keep comparing only what changed
+            versions = {cid: d.get("version") for cid, d in self._replica.table("rules").items()}
+            for child, book in books.items():
+                if book is not old[child]:
+                    rows = written_records(book, versions.get(child))
+                    self._base_records.update(rows)
+                    self._base_dirty.update(rows)
+            self._view_base = books
+        self._confirmed_books = books
 
     def keep_quote(self, data: dict[str, Any], now: datetime) -> bool:
         """A quote the server pushed on the live channel; ``False`` if it is already here.
@@ -329,7 +364,16 @@ class LocalStore:
                 [quote_id, dumps(data)],
             )
             self._replica.entities.setdefault("quote", {})[quote_id] = data
-            self._confirmed_books = self._books_of(self._replica)
+            # the confirmed books plus one quote: forks (the old books stay as the view reads them),
+            # and a quote is no view row, so the next rebuild still compares only what was written
+            quote = msgspec.convert(data, Quote, strict=False)
+            books = {child: book.fork() for child, book in self._confirmed_books.items()}
+            for book in books.values():
+                served = book.newest_served_quote(quote.symbol)
+                book.add_quote(quote, served=served is None or quote.seq >= served.seq)
+            if self._view_base is self._confirmed_books:
+                self._view_base = books
+            self._confirmed_books = books
             self._rebuild_view(now)
         return True
 
@@ -345,16 +389,17 @@ class LocalStore:
         for result in results:
             source = list(
                 self.db.query(
-                    "SELECT name, args FROM pending_mutation WHERE mutation_id = ? "
-                    "UNION ALL SELECT name, args FROM acked_mutation WHERE mutation_id = ?",
+                    "SELECT name, args, created_at FROM pending_mutation WHERE mutation_id = ? "
+                    "UNION ALL SELECT name, args, created_at FROM acked_mutation WHERE mutation_id = ?",
                     [result.id, result.id],
                 )
             )
-            name, args = (source[0]["name"], source[0]["args"]) if source else ("", "{}")
+            row = source[0] if source else {"name": "", "args": "{}", "created_at": None}
+            name, args = row["name"], row["args"]
             self.db.execute(
                 """INSERT INTO mutation_outcome
-                   (mutation_id, seq, name, args, status, code, detail, server_seq)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                   (mutation_id, seq, name, args, status, code, detail, server_seq, created_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT (mutation_id) DO UPDATE SET status = excluded.status, code = excluded.code,
                      detail = excluded.detail, server_seq = excluded.server_seq""",
                 [
@@ -366,11 +411,13 @@ class LocalStore:
                     result.code,
                     dumps(result.detail) if result.detail else None,
                     result.server_seq,
+                    row["created_at"],
                 ],
             )
 
     def _acknowledge(self, last_seq: int) -> None:
-        """C3: queued mutations up to ``last_seq`` are decided; keep them in the acknowledged history."""
+        """C3: queued mutations up to ``last_seq`` are decided; keep them in the acknowledged history
+        (``acked_at`` is set by ``_prune_acked``, in the same transaction)."""
         self.db.execute(
             """INSERT OR REPLACE INTO acked_mutation (seq, mutation_id, name, args, base_cursor, created_at,
                first_sent_at) SELECT seq, mutation_id, name, args, base_cursor, created_at, first_sent_at
@@ -378,6 +425,20 @@ class LocalStore:
             [last_seq],
         )
         self.db.execute("DELETE FROM pending_mutation WHERE seq <= ?", [last_seq])
+
+    def _prune_acked(self, now: datetime) -> None:
+        """Date what was just acknowledged, then keep the last ``ACKED_DAYS`` days and at least the
+        newest ``ACKED_KEEP`` of the acknowledged history."""
+        # rows acknowledged before the store dated them (schema 0004) are dated at the first pull
+        self.db.execute(
+            "UPDATE acked_mutation SET acked_at = ? WHERE acked_at IS NULL", [now.astimezone(UTC).isoformat()]
+        )
+        cutoff = (now - timedelta(days=ACKED_DAYS)).astimezone(UTC).isoformat()
+        self.db.execute(
+            """DELETE FROM acked_mutation WHERE acked_at < ?
+               AND seq <= (SELECT seq FROM acked_mutation ORDER BY seq DESC LIMIT 1 OFFSET ?)""",
+            [cutoff, ACKED_KEEP],
+        )
 
     def _requeue_after(self, seq: int) -> None:
         self.db.execute(
@@ -396,33 +457,55 @@ class LocalStore:
     def _rebuild_view(self, now: datetime) -> None:
         """v_* = confirmed ⊕ replay(pending), with the shared rules; at-risk marks are stored too.
 
-        Only the rows that changed are written: a tap rewrites a few rows, not the whole history.
+        Only the rows that changed are written, and only the rows that may have changed are looked
+        at: the rebase's books are forks of the confirmed ones, so a tap compares what this rebase
+        and the previous one wrote, not the whole history. After a pull (new confirmed books) every
+        row is compared once.
         """
-        queue = [Pending(p.seq, p.mutation_id, p.name, p.args) for p in self.pending()]
-        books, replayed = rebase(self._confirmed_books, queue, self.actor(), now)  # copies them
+        confirmed = self._confirmed_books
+        rows = self.pending()
+        queue = [Pending(p.seq, p.mutation_id, p.name, p.args) for p in rows]
+        books, replayed = rebase(confirmed, queue, self.actor(), now)  # forks: confirmed stays as it is
+        marked = {p.seq: (p.at_risk, p.code) for p in rows}
         self.db.conn.executemany(
             "UPDATE pending_mutation SET at_risk = ?, code = ? WHERE seq = ?",
-            [(int(r.at_risk), r.code, r.seq) for r in replayed],
+            [(int(r.at_risk), r.code, r.seq) for r in replayed if marked.get(r.seq) != (r.at_risk, r.code)],
         )
         versions = {cid: d.get("version") for cid, d in self._replica.table("rules").items()}
-        records = {}
+        written: dict[Key, tuple[str, Any]] = {}
         for child, book in books.items():
-            records.update(book_records(book, versions.get(child)))
+            written.update(written_records(book, versions.get(child)))
         old = self._view_records
-        puts = [
-            (entity, entity_id, dumps(row_data(entity, child, value)))
-            for (entity, entity_id), (child, value) in records.items()
-            if old.get((entity, entity_id)) != (child, value)
-        ]
-        gone = [key for key in old if key not in records]
+        if self._view_base is confirmed:
+            base, records = self._base_records, old
+            keys = written.keys() | self._written.keys() | self._base_dirty
+        else:
+            base = {}
+            for child, book in confirmed.items():
+                base.update(book_records(book, versions.get(child)))
+            keys, records = base.keys() | written.keys() | old.keys(), {}
+        puts: list[tuple[str, str, str]] = []
+        gone: list[Key] = []
+        for key in keys:
+            value = written.get(key) or base.get(key)
+            if value is None:
+                if key in old:
+                    gone.append(key)
+                records.pop(key, None)
+                continue
+            if old.get(key) != value:
+                puts.append((key[0], key[1], dumps(row_data(key[0], value[0], value[1]))))
+            records[key] = value
         self.db.conn.executemany("INSERT OR REPLACE INTO v_entity (entity, id, data) VALUES (?, ?, ?)", puts)
         self.db.conn.executemany("DELETE FROM v_entity WHERE entity = ? AND id = ?", gone)
         self._view_books, self._view_records = books, records
+        self._view_base, self._base_records, self._written = confirmed, base, written
+        self._base_dirty = set()
 
     @staticmethod
     def _books_of(replica: Replica) -> dict[str, MemoryBook]:
-        """Confirmed books, built once per applied pull (rebuilding the view only copies them)."""
-        return {child: SharedRecordsBook.of(replica.book(child)) for child in replica.children()}
+        """Confirmed books, built once per applied pull (each rebuild of the view forks them)."""
+        return {child: replica.book(child) for child in replica.children()}
 
     def _load_replica(self, table: str) -> Replica:
         return Replica(entities=self._read_entities(table))
@@ -435,6 +518,7 @@ class LocalStore:
 
     def _load_view(self) -> None:
         """The view books from ``v_entity`` (plus the confirmed members and quotes they refer to)."""
+        self._view_base = None  # the next rebuild compares every row
         stored = self._read_entities("v_entity")
         entities = {**stored, "member": self._replica.table("member"), "quote": self._replica.table("quote")}
         view = Replica(entities=entities)

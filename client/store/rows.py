@@ -53,6 +53,7 @@ class StoredOutcome:
     detail: dict[str, Any] | None
     server_seq: int | None
     seen: bool
+    created_at: datetime | None = None  # when it was made on the device (None: recorded before 0004)
 
 
 def parse_time(value: str | None) -> datetime | None:

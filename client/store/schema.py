@@ -74,3 +74,17 @@ def _offline_pin(db: Database) -> None:
     # a child's PIN checked on the device while offline (scrypt verifier, its own failure counter)
     db.execute("ALTER TABLE sync_meta ADD COLUMN pin_verifier TEXT")
     db.execute("ALTER TABLE sync_meta ADD COLUMN pin_failures INTEGER NOT NULL DEFAULT 0")
+
+
+@MIGRATIONS(name="0004_outcome_created_at")
+def _outcome_created_at(db: Database) -> None:
+    # when the mutation was made on the device: a refused order leaves no trade behind, and its
+    # outcome is then the only place that remembers when the child ordered (older rows stay NULL)
+    db.execute("ALTER TABLE mutation_outcome ADD COLUMN created_at TEXT")
+
+
+@MIGRATIONS(name="0005_acked_at")
+def _acked_at(db: Database) -> None:
+    # when a mutation was acknowledged: the acknowledged history is pruned by age and count
+    # (rows from before this column are dated at the next pull)
+    db.execute("ALTER TABLE acked_mutation ADD COLUMN acked_at TEXT")

@@ -1,16 +1,15 @@
-"""The view tables' rows: a rebased book written back in the server's wire shape, and a book that
-copies cheaply (the rebase copies the confirmed books on every user action)."""
+"""The view tables' rows: a rebased book written back in the server's wire shape, all of them or only
+those a rebase wrote."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import msgspec
 
 from sync.book import MemoryBook
 
-__all__ = ["Key", "SharedRecordsBook", "book_records", "row_data"]
+__all__ = ["Key", "book_records", "row_data", "written_records"]
 
 
 Key = tuple[str, str]  # (entity, id)
@@ -49,24 +48,20 @@ def row_data(entity: str, child: str, value: Any) -> dict[str, Any]:
     return data
 
 
-class SharedRecordsBook(MemoryBook):
-    """A book whose deep copy shares its records: they are frozen structs, so only the containers
-    need copying. The rebase copies the confirmed books on every user action; a full deep copy of a
-    child with a few thousand trades took ~100 ms a tap."""
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> SharedRecordsBook:
-        return dataclasses.replace(
-            self,
-            balances=dict(self.balances),
-            positions_=dict(self.positions_),
-            trades=dict(self.trades),
-            requests_=dict(self.requests_),
-            quotes=dict(self.quotes),
-            served=dict(self.served),
-            open_markets=set(self.open_markets),
-            grants=set(self.grants),
-        )
-
-    @classmethod
-    def of(cls, book: MemoryBook) -> SharedRecordsBook:
-        return cls(**{f.name: getattr(book, f.name) for f in dataclasses.fields(book)})
+def written_records(book: MemoryBook, rules_version: int | None) -> dict[Key, tuple[str, Any]]:
+    """The rows a rebased book (a fork of a confirmed book) wrote, valued like ``book_records``:
+    a rebuild rewrites these and the ones the previous rebuild wrote, not the whole history."""
+    child, written = book.child_id, book.written()
+    rows: dict[Key, tuple[str, Any]] = {}
+    for account in written.accounts:
+        rows["balance", f"{child}:{account}"] = (child, (account, book.balances[account]))
+    for symbol in written.symbols:
+        rows["position", f"{child}:{symbol}"] = (child, book.positions_[symbol])
+    for trade_id in written.trades:
+        rows["trade", trade_id] = (child, book.trades[trade_id])
+    for request_id in written.requests:
+        rows["request", request_id] = (child, book.requests_[request_id])
+    if book.stats_ is not None:
+        rows["stats", child] = (child, book.stats_)
+    rows["rules", child] = (child, (rules_version or 0, book.rules_))
+    return rows

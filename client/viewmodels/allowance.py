@@ -10,7 +10,7 @@ from typing import Any
 from sync.allowance import check_request_limits, real_amount
 from sync.errors import Rejected
 
-from .base import Tools
+from .base import Profile, Tools
 from .child import ChildScreen
 from .errors import code_of, explain
 from .trade import parse_amount
@@ -35,7 +35,11 @@ def _default_builder() -> Callable[[int], tuple[str, dict[str, Any]]]:
 
 class AllowanceVM(ChildScreen):
     def __init__(
-        self, profile: Any, tools: Tools, *, build: Callable[[int], tuple[str, dict[str, Any]]] | None = None
+        self,
+        profile: Profile,
+        tools: Tools,
+        *,
+        build: Callable[[int], tuple[str, dict[str, Any]]] | None = None,
     ) -> None:
         self.text = ""
         self.notice: str | None = None

@@ -5,12 +5,38 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from client.i18n import Formatter, Translator
 
-__all__ = ["Observable", "ProfileScreen", "Tools", "utcnow", "viewer_timezone"]
+if TYPE_CHECKING:
+    from client.engine import SyncStatus
+    from client.profile import Identity, LocalView, PendingItem
+
+__all__ = ["Observable", "Profile", "ProfileScreen", "Tools", "utcnow", "viewer_timezone"]
+
+
+class Profile(Protocol):
+    """What a view-model reads and does through one signed-in identity: ``client.profile.Profile``
+    on a device, an in-memory twin in tests. Changes go through ``act`` (recorded locally first);
+    online-only calls through ``api``."""
+
+    identity: Identity
+    api: Any
+    charts: dict[tuple[str, str], Any]  # the last chart each screen loaded, shown offline
+
+    def view(self) -> LocalView: ...
+
+    def subscribe(self, fn: Callable[[], None]) -> Callable[[], None]: ...
+
+    async def act(self, name: str, args: dict[str, Any]) -> PendingItem: ...
+
+    async def cancel_pending(self, seq: int) -> bool: ...
+
+    async def sync_now(self) -> SyncStatus: ...
+
+    async def mark_seen(self, mutation_ids: list[str]) -> None: ...
 
 
 def utcnow() -> datetime:
@@ -64,7 +90,7 @@ class ProfileScreen(Observable):
     """A screen's view-model over one profile: it re-reads the local view on every change of the
     profile while attached (the view attaches it when shown and detaches it when disposed)."""
 
-    def __init__(self, profile: Any, tools: Tools) -> None:
+    def __init__(self, profile: Profile, tools: Tools) -> None:
         super().__init__()
         self.profile, self.tools = profile, tools
         self._unsubscribe: Callable[[], None] | None = None

@@ -37,6 +37,17 @@ class ChildScreen(ProfileScreen):
         """The device's estimate of the server clock (quotes' ages are measured on it)."""
         return self.tools.clock() + self.view.status.server_offset
 
+    @property
+    def unread(self) -> int:
+        """What waits in the inbox: unread notifications and outcomes not yet seen (the tab's badge)."""
+        me = self.me.user_id
+        notes = sum(
+            1
+            for n in self.view.notifications
+            if n.get("user_id") == me and n.get("notification_id") and not n.get("read_at")
+        )
+        return notes + sum(1 for o in self.view.outcomes if not o.seen)
+
     def pending_trade_ids(self) -> set[str]:
         return {p.args.get("trade_id") for p in self.view.pending if p.args.get("trade_id")}
 

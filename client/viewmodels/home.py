@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from .child import ChildScreen
-from .errors import code_of, explain
-from .sync_chip import sync_chip
+from .charts import Point
+from .leaderboard import LeaderboardModel, leaderboard_model
+from .sync_chip import connection_banner, sync_chip
+from .value_chart import ValueChartScreen
 
 __all__ = ["HomeVM", "Point"]
 
 STALE = timedelta(hours=1)
 
 
-@dataclass(frozen=True)
-class Point:
-    t: datetime
-    value: int
+class HomeVM(ValueChartScreen):
+    board: LeaderboardModel = LeaderboardModel()  # shown when a parent put this child on it
 
-
-class HomeVM(ChildScreen):
-    chart: list[Point]
-    chart_note: str | None
+    async def load_board(self) -> None:
+        """The family leaderboard, when online (offline, the last one loaded stays)."""
+        try:
+            answer = await self.profile.api.leaderboard()
+        except Exception:  # noqa: BLE001 - offline or refused: the card keeps what it showed
+            return
+        self.board = leaderboard_model(answer, self.tools)
+        self.changed()
 
     def refresh(self) -> None:
         super().refresh()
@@ -35,10 +37,9 @@ class HomeVM(ChildScreen):
         self.cash = fmt.game(s.cash)
         self.convertible = fmt.game(s.convertible_profit)
         self.sync_text, self.sync_tone = sync_chip(self.view.status, self.tools)
+        self.banner = connection_banner(self.view.status, self.view.pending, self.tools)
         self.greeting = self.tools.tr("home.greeting", name=self.me.display_name)
         self.prices_note = self._prices_note(s.positions)
-        if not hasattr(self, "chart"):
-            self.chart, self.chart_note = [], self.tools.tr("home.chart_loading")
 
     def _prices_note(self, holdings: list[Any]) -> str | None:
         """The oldest price behind the total, when it is old enough to mislead (over an hour)."""
@@ -47,24 +48,3 @@ class HomeVM(ChildScreen):
             return None
         age = self.server_now() - min(ages)
         return self.tools.tr("home.prices_old", ago=self.tools.fmt.ago(age)) if age > STALE else None
-
-    async def load_chart(self, range_: str = "3mo") -> None:
-        """The value series comes from the server; offline the chart says so instead of guessing."""
-        self.busy = True
-        self.changed()
-        try:
-            perf: dict[str, Any] = await self.profile.api.performance(self.me.user_id)
-        except Exception as exc:  # ApiError (incl. OFFLINE): explained, never a crash
-            self.chart = []
-            code = code_of(exc)
-            self.chart_note = (
-                self.tools.tr("home.chart_offline") if code == "OFFLINE" else explain(self.tools.tr, code)
-            )
-        else:
-            self.chart = [
-                Point(datetime.fromisoformat(p["t"]), int(p["value"])) for p in perf.get("series", [])
-            ]
-            self.chart_note = None if len(self.chart) > 1 else self.tools.tr("home.chart_empty")
-        finally:
-            self.busy = False
-        self.changed()

@@ -4,6 +4,9 @@ The real calendars (holidays, half days) live on the server: the last ``GET /api
 answer is remembered and trusted until the moment it named (the session's close, or the next open).
 Past that, or before any answer, regular weekday sessions in each market's own timezone stand in;
 the server decides every fill, so that guess can only make a hint early by a holiday.
+
+A market's times are said in its own zone, named ("한국시간 09:00", "New York 9:30 (23:30 KST)"):
+a device left on UTC must not announce the KRX open as "tomorrow 00:00".
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sync.rules import Market
 
-__all__ = ["SESSIONS", "Session", "forget", "is_open", "next_open", "remember"]
+__all__ = ["KST", "SESSIONS", "Session", "forget", "is_open", "market_time", "next_open", "remember"]
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,18 @@ class _Known:
     next_open: datetime | None
 
 
+KST = SESSIONS[Market.KRX].tz
+
 _known: dict[Market, _Known] = {}
+
+
+def market_time(tools: Any, market: Market, moment: datetime, now: datetime) -> str:
+    """``moment`` in ``market``'s own zone, stated: KRX in Korea time, US in New York time with the
+    Korean clock beside it (a family in Korea stays up for it)."""
+    when = tools.fmt.when(moment, now, SESSIONS[market].tz)
+    if market is Market.KRX:
+        return str(tools.tr("hours.krx_at", when=when))
+    return str(tools.tr("hours.us_at", when=when, kst=moment.astimezone(KST).strftime("%H:%M")))
 
 
 def remember(status: dict[str, Any]) -> None:

@@ -1,18 +1,22 @@
-"""Portfolio: holdings with average cost, value and profit; every trade with its outcome and reason."""
+"""Portfolio: the child's value over time, holdings with average cost, value and profit; every trade
+with its outcome and reason."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from client.actions import cancel_order
 from sync.records import Trade
 from sync.search import SymbolIndex
 
-from .base import Tools
-from .child import ChildScreen
+from .base import Profile, Tools
 from .errors import explain
+from .glossary import Gloss, about_avg_cost, about_diversify, about_holding_return
 from .market import entry_name
+from .stock import StockVM
+from .value_chart import ValueChartScreen
 
 __all__ = ["HoldingRow", "PortfolioVM", "TradeRow"]
 
@@ -26,6 +30,8 @@ class HoldingRow:
     value: str
     profit: str
     tone: str
+    avg_cost_gloss: Gloss | None = None  # 평균 단가 with this holding's numbers
+    return_gloss: Gloss | None = None  # 수익률 with this holding's numbers
 
 
 @dataclass(frozen=True)
@@ -36,12 +42,17 @@ class TradeRow:
     reason: str | None  # why, when the server changed or refused it
     waiting: bool
     cancellable: bool = False  # not sent yet, or waiting for the market to open
+    when: str = ""  # "주문한 때: 오늘 11:00", and when it was done if that was later
 
 
-class PortfolioVM(ChildScreen):
-    def __init__(self, profile: Any, tools: Tools, index: SymbolIndex) -> None:
+class PortfolioVM(ValueChartScreen):
+    def __init__(self, profile: Profile, tools: Tools, index: SymbolIndex) -> None:
         self.index = index
         super().__init__(profile, tools)
+
+    def stock(self, symbol: str) -> StockVM:
+        """The stock page's view-model for one holding (shown beside the portfolio on a wide screen)."""
+        return StockVM(self.profile, self.tools, self.index, symbol)
 
     def _name(self, symbol: str) -> str:
         e = self.index.get(symbol)
@@ -59,9 +70,12 @@ class PortfolioVM(ChildScreen):
                 value=fmt.game(h.value),
                 profit=fmt.game(h.unrealized, signed=True),
                 tone="up" if h.unrealized > 0 else ("down" if h.unrealized < 0 else "flat"),
+                avg_cost_gloss=about_avg_cost(self.tools, self._name(h.symbol), h),
+                return_gloss=about_holding_return(self.tools, self._name(h.symbol), h),
             )
             for h in s.positions
         ]
+        self.diversify_gloss = about_diversify(self.tools, [row.name for row in self.holdings])
         self.cash = fmt.game(s.cash)
         self.trades = self._trade_rows()
 
@@ -76,8 +90,11 @@ class PortfolioVM(ChildScreen):
                 continue
             a = o.args
             what = self._what(a.get("side", "buy"), a.get("symbol", ""), a.get("quantity"), a.get("amount"))
+            when = self._ordered_at(o.created_at) if o.created_at is not None else None
             refused.append(
-                TradeRow(o.mutation_id, what, tr("trade.status.rejected"), explain(tr, o.code), False)
+                TradeRow(
+                    o.mutation_id, what, tr("trade.status.rejected"), explain(tr, o.code), False, when=when
+                )
             )
         # refusals first (the child must see them), then every order newest first
         return refused + [self._row(t, t.trade_id in waiting) for t in dated]
@@ -95,7 +112,9 @@ class PortfolioVM(ChildScreen):
             status = tr("trade.waiting")
         elif t.status == "filled" and t.fill_price is not None:
             status = tr(
-                "portfolio.filled_at", price=fmt.price(t.symbol, t.fill_price), total=fmt.game(t.total)
+                "portfolio.filled_at",
+                price=fmt.price(t.symbol, t.fill_price, t.fx_rate),
+                total=fmt.game(t.total),
             )
             if t.cited_price is not None and t.cited_price != t.fill_price:
                 reason = tr("portfolio.adjusted_reason", price=fmt.price(t.symbol, t.cited_price))
@@ -104,7 +123,19 @@ class PortfolioVM(ChildScreen):
             if t.note:
                 reason = explain(tr, t.note) if tr.has(f"error.{t.note}") else t.note
         cancellable = t.status == "queued" or self._unsent(t.trade_id) is not None
-        return TradeRow(t.trade_id, title, status, reason, waiting, cancellable)
+        return TradeRow(t.trade_id, title, status, reason, waiting, cancellable, self._when(t))
+
+    def _when(self, t: Trade) -> str:
+        """When the child ordered, in the viewer's zone; also when it was done, if that was later
+        (a queued order fills when the market opens)."""
+        tr, fmt, now = self.tools.tr, self.tools.fmt, self.tools.clock()
+        text = self._ordered_at(t.created_at)
+        if t.filled_at is not None and (t.filled_at - t.created_at).total_seconds() >= 60:
+            text += " · " + tr("portfolio.done_at", when=fmt.when(t.filled_at, now))
+        return text
+
+    def _ordered_at(self, moment: datetime) -> str:
+        return self.tools.tr("portfolio.ordered_at", when=self.tools.fmt.when(moment, self.tools.clock()))
 
     def _unsent(self, trade_id: str) -> Any:
         """The order's own pending mutation while it has not left this device (it can be undone)."""

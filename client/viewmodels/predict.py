@@ -6,7 +6,6 @@ child's local book, with its best guess of the server's clock and of which marke
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,9 +15,10 @@ from sync.context import Context
 from sync.errors import Rejected
 from sync.fills import Fill, decide_fill
 from sync.handlers import decide
-from sync.market import Quote, market_of
+from sync.market import Quote, currency_of, market_of
 from sync.records import Actor, Role, Trade
 from sync.rules import FillPolicy, HouseRules, Market
+from sync.trading import Reserve, queued_reserve
 
 from .market_hours import is_open
 
@@ -31,13 +31,14 @@ class Prediction:
     trade: Trade | None = None
     code: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+    reserve: Reserve | None = None  # a queued order: its value and what it holds, by the server's rules
 
 
 def predict_order(
     book: MemoryBook, name: str, args: dict[str, Any], *, family_id: str, now: datetime
 ) -> Prediction:
-    """Decide an order exactly as the server would, on a copy of ``book`` (never the real one)."""
-    trial = copy.deepcopy(book)
+    """Decide an order exactly as the server would, on a fork of ``book`` (never the real one)."""
+    trial = book.fork()
     trial.open_markets = {m for m in Market if is_open(m, now)}
     actor = Actor(user_id=book.child_id, role=Role.CHILD, family_id=family_id)
     ctx = Context(actor=actor, child_id=book.child_id, now=now, mutation_id="preview")
@@ -46,7 +47,18 @@ def predict_order(
     except Rejected as rejected:
         return Prediction("rejected", code=rejected.code.value, detail=rejected.detail)
     trade = next(r for r in effects.records if isinstance(r, Trade))
-    return Prediction(str(trade.status), trade=trade, detail=dict(effects.detail))
+    reserve = _reserve_of(book, trade) if trade.reference_price is not None else None
+    return Prediction(str(trade.status), trade=trade, detail=dict(effects.detail), reserve=reserve)
+
+
+def _reserve_of(book: MemoryBook, trade: Trade) -> Reserve:
+    """The numbers behind a queued order's hold, from the rules the server held it with."""
+    assert trade.reference_price is not None
+    return queued_reserve(
+        trade.side, trade.reference_price, quantity=trade.quantity, amount=trade.amount,
+        limit_price=trade.limit_price, fx=book.fx_quote() if currency_of(trade.symbol) == "USD" else None,
+        rules=book.rules(), held_shares=book.position(trade.symbol).quantity,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,24 @@ from typing import Any
 from sync.market import market_of
 from sync.search import SymbolIndex
 
-from .base import Tools
+from .base import Profile, Tools
+from .charts import (
+    Change,
+    ChartModel,
+    Point,
+    chart_model,
+    last_move,
+    load_series,
+    move_text,
+    price_source,
+    range_move,
+)
 from .child import ChildScreen
-from .errors import code_of, explain
-from .home import Point
+from .errors import explain
+from .glossary import about_open_price
 from .market import entry_name
-from .market_hours import next_open
+from .market_hours import market_time, next_open
+from .news import NewsModel, load_news
 from .predict import FillPreview, predict_fill
 
 __all__ = ["StockVM", "preview_text"]
@@ -24,18 +36,27 @@ def preview_text(preview: FillPreview, symbol: str, tools: Tools) -> str:
     price = fmt.price(symbol, preview.price) if preview.price is not None else ""
     if preview.kind == "queued":
         assert preview.opens_at is not None
-        return tr("preview.queued", when=fmt.when(preview.opens_at, tools.clock()))
+        return tr(
+            "preview.queued", when=market_time(tools, market_of(symbol), preview.opens_at, tools.clock())
+        )
     if preview.kind == "rejected":
         return explain(tr, preview.code)
     return tr(f"preview.{preview.kind}", price=price)
 
 
 class StockVM(ChildScreen):
-    def __init__(self, profile: Any, tools: Tools, index: SymbolIndex, symbol: str) -> None:
+    def __init__(self, profile: Profile, tools: Tools, index: SymbolIndex, symbol: str) -> None:
         self.symbol = symbol
         self.entry = index.get(symbol)
         self.chart: list[Point] = []
         self.chart_note: str | None = tools.tr("home.chart_loading")
+        self.range_ = "1M"
+        self.day_move: Change | None = None
+        self.move: Change | None = None
+        self.chart_source: str | None = None  # the bars' own source, once loaded
+        self.model: ChartModel | None = None
+        self.today_text = self.range_text = ""
+        self.news = NewsModel([], tools.tr("news.loading"))
         super().__init__(profile, tools)
 
     def refresh(self) -> None:
@@ -43,11 +64,14 @@ class StockVM(ChildScreen):
         tr, fmt, now = self.tools.tr, self.tools.fmt, self.server_now()
         e = self.entry
         self.name = entry_name(e, tr.locale) if e else self.symbol
-        self.description = (e.description or tr("stock.no_description")) if e else tr("stock.no_description")
+        self.description = (e.describe(tr.locale) if e else "") or tr("stock.no_description")
         self.sector = e.sector if e else ""
         q = self.quote(self.symbol)
-        self.price = fmt.price(self.symbol, q.price) if q else tr("stock.no_price")
+        fx = self.book.fx_quote()
+        self.price = fmt.price(self.symbol, q.price, fx.price if fx else None) if q else tr("stock.no_price")
         self.quote_age = tr("stock.quote_age", ago=fmt.ago(now - q.as_of)) if q else ""
+        # where the price comes from, always in words (a 2012 replay price must not pass for today's)
+        self.source = price_source(q.source, q.as_of, self.tools) if q else (self.chart_source or "")
         self.held = self.book.position(self.symbol).quantity
         self.held_text = fmt.shares(self.held) if self.held else ""
         opens = next_open(market_of(self.symbol), now)
@@ -55,8 +79,17 @@ class StockVM(ChildScreen):
             symbol=self.symbol, quote=q, rules=self.book.rules(), now=now, opens_at=opens
         )
         self.preview_text = preview_text(self.preview, self.symbol, self.tools)
+        self.preview_gloss = None  # the open price explained, when the order would wait for it
+        if self.preview.kind == "queued" and q is not None and self.preview.opens_at is not None:
+            when = market_time(self.tools, market_of(self.symbol), self.preview.opens_at, self.tools.clock())
+            self.preview_gloss = about_open_price(self.tools, self.name, self.price, when)
         self.allowed = market_of(self.symbol) in self.book.rules().markets
         self.can_trade = q is not None and self.allowed
+
+    def money(self, amount: int, signed: bool = False) -> str:
+        """An amount of this stock's price in its own currency ("+1,200원", "-US$0.35")."""
+        text = self.tools.fmt.price(self.symbol, abs(amount))
+        return ("-" if amount < 0 else "+" if signed and amount > 0 else "") + text
 
     async def follow_price(self) -> None:
         """Live prices for this stock while its page is open (kept by the core, like pulled ones)."""
@@ -64,20 +97,46 @@ class StockVM(ChildScreen):
         if follow is not None:
             await follow([self.symbol])
 
-    async def load_chart(self) -> None:
-        try:
-            bars: Any = await self.profile.api.history(self.symbol, "1M")
-        except Exception as exc:  # ApiError: offline or a server problem, explained
-            code = code_of(exc)
-            self.chart = []
-            self.chart_note = (
-                self.tools.tr("home.chart_offline") if code == "OFFLINE" else explain(self.tools.tr, code)
-            )
-        else:
-            rows = bars.get("bars", []) if isinstance(bars, dict) else bars
-            self.chart = [Point(_moment(b["t"]), int(b["c"])) for b in rows]
-            self.chart_note = None if len(self.chart) > 1 else self.tools.tr("home.chart_empty")
+    async def load_news(self) -> None:
+        """The stock's headlines from the server; offline, a sentence saying there is no news."""
+        self.news = await load_news(
+            lambda: self.profile.api.news(self.symbol), self.tools, self.tools.clock()
+        )
         self.changed()
+
+    async def load_chart(self, range_: str | None = None) -> None:
+        """The price history over the chosen range; offline, the last one loaded (and says so)."""
+        self.range_ = range_ or self.range_
+        self.busy = True
+        self.changed()
+        try:
+            loaded = await load_series(
+                self.profile,
+                (self.symbol, self.range_),
+                lambda: self.profile.api.history(self.symbol, self.range_),
+                _bar_points,
+                self.tools,
+            )
+        finally:
+            self.busy = False
+        self.chart, self.chart_note = loaded.points, loaded.note
+        self.day_move, self.move = last_move(self.chart), range_move(self.chart)
+        tr = self.tools.tr
+        self.model = chart_model(self.chart, self.money, self.tools) if len(self.chart) > 1 else None
+        self.today_text = move_text(tr("chart.today"), self.day_move, self.money, self.tools)
+        self.range_text = move_text(tr("chart.in_range"), self.move, self.money, self.tools)
+        answer = loaded.answer
+        if isinstance(answer, dict) and answer.get("source"):
+            to = answer.get("to")
+            when = datetime.fromisoformat(f"{to}T12:00:00+00:00") if isinstance(to, str) else None
+            self.chart_source = price_source(str(answer["source"]), when, self.tools)
+        self.refresh()
+        self.changed()
+
+
+def _bar_points(answer: Any) -> list[Point]:
+    rows = answer.get("bars", []) if isinstance(answer, dict) else answer
+    return [Point(_moment(b["t"]), int(b["c"])) for b in rows]
 
 
 def _moment(t: Any) -> datetime:

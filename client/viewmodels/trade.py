@@ -9,11 +9,16 @@ from typing import Any
 
 from sync.market import currency_of, market_of
 from sync.money import MICRO
+from sync.records import Trade
+from sync.search import SymbolIndex
+from sync.trading import Reserve
 
-from .base import Tools
+from .base import Profile, Tools
 from .child import ChildScreen
 from .errors import code_of, explain
-from .market_hours import next_open
+from .glossary import Gloss, about_fx, about_trade_cost
+from .market import entry_name
+from .market_hours import market_time, next_open
 from .predict import Prediction, predict_order
 
 __all__ = ["TradeVM", "parse_quantity"]
@@ -59,8 +64,13 @@ def _default_builder() -> OrderBuilder:
 class TradeVM(ChildScreen):
     """stage: edit → confirm → sent."""
 
-    def __init__(self, profile: Any, tools: Tools, symbol: str, *, build: OrderBuilder | None = None) -> None:
-        self.symbol, self.side, self.by, self.text = symbol, "buy", "quantity", ""
+    def __init__(
+        self, profile: Profile, tools: Tools, symbol: str, *, side: str = "buy",
+        build: OrderBuilder | None = None, index: SymbolIndex | None = None,
+    ) -> None:  # fmt: skip
+        self.symbol, self.by, self.text = symbol, "quantity", ""
+        self.side = "sell" if side == "sell" else "buy"
+        self.entry = index.get(symbol) if index is not None else None
         self.limit_text = ""  # the child's own price (house rules with limit orders only)
         self.stage = "edit"
         self.sent: Any = None
@@ -90,15 +100,28 @@ class TradeVM(ChildScreen):
         self.changed()
 
     # -- derived --------------------------------------------------------------------------
+    @property
+    def title(self) -> str:
+        """ "Buy Samsung Electronics" / "삼성전자 팔기", in the current language."""
+        name = entry_name(self.entry, self.tools.tr.locale) if self.entry else self.symbol
+        return self.tools.tr(f"trade.title_{self.side}", name=name)
+
     def refresh(self) -> None:
         super().refresh()
-        if self.stage in ("confirm", "sent"):  # keep the order the child is confirming (and its ids)
-            return
         tr, fmt = self.tools.tr, self.tools.fmt
-        self.quote_ = self.quote(self.symbol)
-        self.price = fmt.price(self.symbol, self.quote_.price) if self.quote_ else tr("stock.no_price")
+        # what the book holds now, in every stage: the same local numbers as every other screen
+        # (kept from before the order, the ticket disagreed with home until the child typed again)
         self.held = self.book.position(self.symbol).quantity
         self.cash = fmt.game(self.book.balance("cash"))
+        if self.stage in ("confirm", "sent"):  # keep the order the child is confirming (and its ids)
+            return
+        self.quote_ = self.quote(self.symbol)
+        fx = self.book.fx_quote()
+        self.price = (
+            fmt.price(self.symbol, self.quote_.price, fx.price if fx else None)
+            if self.quote_
+            else tr("stock.no_price")
+        )
         self.input_label = (
             tr("trade.by_quantity_label") if self.by == "quantity" else tr("trade.by_amount_label")
         )
@@ -106,6 +129,7 @@ class TradeVM(ChildScreen):
         self.name: str | None = None
         self.prediction: Prediction | None = None
         self.lines: list[str] = []
+        self.line_glosses: dict[int, Gloss] = {}
         self.message: str | None = None
         self.can_review = False
         self.limits_allowed = self.book.rules().limit_orders
@@ -138,36 +162,74 @@ class TradeVM(ChildScreen):
 
     def _explain(self, p: Prediction) -> tuple[list[str], str | None]:
         tr, fmt = self.tools.tr, self.tools.fmt
+        self.line_glosses = {}  # line index → the word on it explained with this order's numbers
         if p.status == "rejected":
             return [], explain(tr, p.code)
         t = p.trade
         assert t is not None
         if p.status == "queued":
-            when = fmt.when(next_open(market_of(self.symbol), self.server_now()), self.tools.clock())
-            held = fmt.shares(t.reserved) if t.side == "sell" else fmt.game(t.reserved)
-            limit = (self.args or {}).get("limit_price")
-            first = (
-                tr(f"trade.limit_waits_{t.side}", price=fmt.price(self.symbol, limit))
-                if limit is not None
-                else tr("trade.queued", when=when)
-            )
-            lines = [first, tr("trade.reserved", amount=held)]
-            fx = self.book.fx_quote()
-            if currency_of(self.symbol) == "USD" and fx is not None:  # the rate may change by the fill
-                lines.append(tr("trade.fx_line", rate=fmt.fx(fx.price)))
-            return lines, None
+            assert p.reserve is not None
+            return self._explain_queued(t, p.reserve), None
         assert t.fill_price is not None
         lines = [
             tr("trade.fill_line", shares=fmt.shares(t.quantity), price=fmt.price(self.symbol, t.fill_price))
         ]
         if currency_of(self.symbol) == "USD" and t.fx_rate:
+            self.line_glosses[len(lines)] = about_fx(self.tools, t.fx_rate, t.fill_price)
             lines.append(tr("trade.fx_line", rate=fmt.fx(t.fx_rate)))
+        self.line_glosses[len(lines)] = about_trade_cost(self.tools, "fee", t)
         lines.append(tr("trade.fee_line", fee=fmt.game(t.fee)))
         if t.tax:
+            self.line_glosses[len(lines)] = about_trade_cost(self.tools, "tax", t)
             lines.append(tr("trade.tax_line", tax=fmt.game(t.tax)))
         key = "trade.total_buy" if t.side == "buy" else "trade.total_sell"
         lines.append(tr(key, total=fmt.game(t.total)))
         return lines, None
+
+    def _explain_queued(self, t: Trade, r: Reserve) -> list[str]:
+        """A queued order restated: when, how many at which price, fees, tax, FX, the estimated total,
+        and what is held until the open and why (numbers from ``sync.trading.queued_reserve``)."""
+        tr, fmt, sym = self.tools.tr, self.tools.fmt, self.symbol
+        market = market_of(sym)
+        when = market_time(self.tools, market, next_open(market, self.server_now()), self.tools.clock())
+        limited = t.limit_price is not None
+        lines = [
+            tr(f"trade.limit_waits_{t.side}", price=fmt.price(sym, t.limit_price))
+            if limited
+            else tr("trade.queued", when=when)
+        ]
+        shares, price = fmt.shares(r.quantity), fmt.price(sym, r.price)
+        estimate = "trade.estimate_limit" if limited else "trade.estimate_now"
+        if t.side == "buy" and t.amount is not None:
+            estimate = "trade.estimate_about"
+        lines.append(tr(estimate, shares=shares, price=price))
+        fx = self.book.fx_quote()
+        if currency_of(sym) == "USD" and fx is not None:  # the rate may change by the fill
+            self.line_glosses[len(lines)] = about_fx(self.tools, fx.price, self._usd_price())
+            lines.append(tr("trade.fx_may_move", rate=fmt.fx(fx.price)))
+        lines.append(tr("trade.fee_estimate", fee=fmt.game(r.value.fee)))
+        if r.value.tax:
+            lines.append(tr("trade.tax_estimate", tax=fmt.game(r.value.tax)))
+        lines.append(tr(f"trade.total_{t.side}_estimate", total=fmt.game(r.value.total)))
+        worst = fmt.price(sym, r.worst_price)
+        if t.side == "sell":
+            lines.append(tr("trade.reserved", amount=shares))
+            if not limited:
+                lines.append(tr("trade.cancel_below", worst=worst))
+            return lines
+        if t.amount is not None:
+            lines += [tr("trade.held_amount", held=fmt.game(r.held)), tr("trade.held_why_amount")]
+        else:
+            lines.append(tr("trade.held_for", held=fmt.game(r.held), value=fmt.game(r.value.gross)))
+            why = "trade.held_why_limit" if limited else "trade.held_why_collar"
+            pct = fmt.bps(self.book.rules().collar_bps)
+            lines.append(tr(why, pct=pct, shares=shares, worst=worst))
+        if not limited:
+            lines.append(tr("trade.cancel_above", worst=worst))
+        return lines
+
+    def _usd_price(self) -> int | None:
+        return self.quote_.price if self.quote_ is not None else None
 
     # -- commands -------------------------------------------------------------------------
     def review(self) -> None:

@@ -1,49 +1,63 @@
-"""First start: the server URL, then a pairing code (child device) or a parent's login/registration."""
+"""First start: the server URL, then a pairing code (a child's device, or a parent invite with the
+new parent's e-mail, password and name from the parents' card) or a parent's login/registration."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import flet as ft
 
+from client.viewmodels.shell import ShellVM
+
+from .host import Host
 from .screen import Screen
 from .widgets import big_button, card, heading, muted, tid
 
-if TYPE_CHECKING:
-    from client.app import App
+
+def server_field(host: Host, vm: ShellVM) -> ft.TextField:
+    """The server's address, filled with the one in use (the active profile's, else the default)."""
+    return ft.TextField(label=host.tools.tr("enroll.server"), value=vm.server_url(), text_size=18,
+                        keyboard_type=ft.KeyboardType.URL)  # fmt: skip
 
 
 class EnrollView(Screen):
     route = "/enroll"
 
-    def __init__(self, app: App) -> None:
-        self.vm = app.shell
-        tr = app.tools.tr
-        self.server = ft.TextField(
-            label=tr("enroll.server"), value=app.config.default_server_url, text_size=18
-        )
+    vm: ShellVM
+
+    def __init__(self, host: Host, vm: ShellVM) -> None:
+        tr = host.tools.tr
+        self.server = server_field(host, vm)
         self.code = ft.TextField(label=tr("enroll.code"), hint_text=tr("enroll.code_hint"), text_size=24)
         self.email = ft.TextField(label=tr("enroll.email"), keyboard_type=ft.KeyboardType.EMAIL)
         self.password = ft.TextField(label=tr("enroll.password"), password=True, can_reveal_password=True)
         self.name = ft.TextField(label=tr("enroll.display_name"))
-        super().__init__(app)
+        super().__init__(host, vm)
 
     async def _join(self, e: ft.Event[ft.Button]) -> None:
-        if await self.vm.enroll_child(self.server.value or "", self.code.value or ""):
-            await self.app.go(self.vm.home_route())
+        # a parent invite takes the account typed in the parents' card; a child's code ignores it
+        joined = await self.vm.enroll_child(
+            self.server.value or "",
+            self.code.value or "",
+            self.email.value or "",
+            self.password.value or "",
+            self.name.value or "",
+        )
+        if joined:
+            await self.host.go(self.vm.home_route())
 
     async def _sign_in(self, e: ft.Event[ft.Button]) -> None:
         if await self.vm.sign_in_parent(
             self.server.value or "", self.email.value or "", self.password.value or ""
         ):
-            await self.app.go(self.vm.home_route())
+            await self.host.go(self.vm.home_route())
 
     async def _register(self, e: ft.Event[ft.Button]) -> None:
         ok = await self.vm.register_parent(
             self.server.value or "", self.email.value or "", self.password.value or "", self.name.value or ""
         )
         if ok:
-            await self.app.go(self.vm.home_route())
+            await self.host.go(self.vm.home_route())
 
     def chrome(self) -> None:
         self.view.appbar = ft.AppBar(title=ft.Text(self.tr("enroll.title")))
@@ -59,6 +73,7 @@ class EnrollView(Screen):
             card(
                 heading(tr("enroll.child_heading")),
                 tid("enroll-code", self.code),
+                muted(tr("enroll.code_help")),
                 big_button(tr("enroll.join"), self._join, "enroll-join", disabled=vm.busy),
             ),
             card(
@@ -77,26 +92,34 @@ class EnrollView(Screen):
 
 
 class UnlockView(Screen):
-    """Pick an enrolled identity on this installation and unlock it (PIN for a child)."""
+    """Pick an enrolled identity on this installation and unlock it (PIN for a child). The one whose
+    session just ended comes first, else a child (on a child's device the parent is the exception)."""
 
     route = "/unlock"
 
-    def __init__(self, app: App) -> None:
-        self.vm = app.shell
-        self.secret = ft.TextField(label=app.tools.tr("unlock.pin"), password=True, text_size=24,
-                                   keyboard_type=ft.KeyboardType.NUMBER)  # fmt: skip
-        identities = app.runtime.identities()
-        self.chosen = identities[0] if identities else None
-        super().__init__(app)
+    vm: ShellVM
 
-    def _choose(self, identity: object) -> None:
+    def __init__(self, host: Host, vm: ShellVM) -> None:
+        self.secret = ft.TextField(label=host.tools.tr("unlock.pin"), password=True, text_size=24,
+                                   keyboard_type=ft.KeyboardType.NUMBER)  # fmt: skip
+        self.server = server_field(host, vm)
+        self.people = vm.identities()  # read once: each is a profile's database on disk
+        first = [i for i in self.people if i == vm.ended] or [i for i in self.people if i.role == "child"]
+        self.chosen = (first or self.people or [None])[0]
+        if self.chosen is not None:
+            self.server.value = self.chosen.server_url
+        super().__init__(host, vm)
+
+    def _choose(self, identity: Any) -> None:
         self.chosen = identity
         self.secret.value = ""
+        self.server.value = identity.server_url
         self.render()
 
     async def _open(self, e: ft.Event[ft.Button]) -> None:
-        if self.chosen is not None and await self.vm.unlock(self.chosen, self.secret.value or ""):
-            await self.app.go(self.vm.home_route())
+        chosen, secret = self.chosen, self.secret.value or ""
+        if chosen is not None and await self.vm.unlock(chosen, secret, self.server.value or ""):
+            await self.host.go(self.vm.home_route())
         self.secret.value = ""
 
     def chrome(self) -> None:
@@ -115,15 +138,20 @@ class UnlockView(Screen):
                     on_click=lambda e, who=i: self._choose(who),
                 ),
             )  # fmt: skip
-            for i in self.app.runtime.identities()
+            for i in self.people
         ]
         child = self.chosen is not None and self.chosen.role == "child"
         self.secret.label = tr("unlock.pin") if child else tr("unlock.password")
-        out: list[ft.Control] = [*people, tid("unlock-secret", self.secret)]
+        out: list[ft.Control] = []
+        if vm.notice:
+            out.append(tid("unlock-notice", ft.Text(vm.notice, size=16)))
+        out += [*people, tid("unlock-secret", self.secret)]
         if vm.error:
             out.append(tid("unlock-error", ft.Text(vm.error, color=ft.Colors.ERROR, size=16)))
+        if vm.unreachable and not child:  # the old address is gone: a parent may give the new one
+            out += [muted(tr("session.server_moved")), tid("unlock-server", self.server)]
         if vm.busy:
             out.append(ft.ProgressRing())
         out.append(big_button(tr("unlock.open"), self._open, "unlock-open", disabled=vm.busy))
-        out.append(big_button(tr("unlock.add"), self.app.nav("/enroll"), "unlock-add", primary=False))
+        out.append(big_button(tr("unlock.add"), self.host.nav("/enroll"), "unlock-add", primary=False))
         return out

@@ -3,15 +3,16 @@ parent signs in on this device). Parent mode then locks again after 5 idle minut
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import flet as ft
 
-from .screen import Screen
-from .widgets import big_button, tid
+from client.viewmodels.shell import ShellVM
 
-if TYPE_CHECKING:
-    from client.app import App
+from .enroll import server_field
+from .host import Host
+from .screen import Screen
+from .widgets import big_button, muted, tid
 
 __all__ = ["StepUpView"]
 
@@ -19,37 +20,45 @@ __all__ = ["StepUpView"]
 class StepUpView(Screen):
     route = "/mode/parent"
 
-    def __init__(self, app: App) -> None:
-        self.vm = app.shell
-        tr = app.tools.tr
+    vm: ShellVM
+
+    def __init__(self, host: Host, vm: ShellVM, demo: Any = None) -> None:
+        tr = host.tools.tr
         self.password = ft.TextField(label=tr("unlock.password"), password=True, text_size=20,
                                      can_reveal_password=True)  # fmt: skip
         self.email = ft.TextField(label=tr("enroll.email"), keyboard_type=ft.KeyboardType.EMAIL, text_size=20)
-        demo = app.deps.demo
+        self.server = server_field(host, vm)
         if demo is not None:  # the demo shows the whole product: its parent is one tap away
             self.email.value, self.password.value = demo.parent_email, demo.parent_password
-        super().__init__(app)
+        super().__init__(host, vm)
 
     async def _submit(self, e: ft.Event[ft.Button]) -> None:
-        ok = await self.vm.enter_parent_mode(self.password.value or "", self.email.value or "")
+        ok = await self.vm.enter_parent_mode(
+            self.password.value or "", self.email.value or "", self.server.value or ""
+        )
         self.password.value = ""
         if ok:
-            await self.app.go(self.vm.home_route())
+            await self.host.go(self.vm.home_route())
 
     def chrome(self) -> None:
         back = ft.IconButton(
-            ft.Icons.ARROW_BACK, tooltip=self.tr("action.back"), on_click=self.app.nav("/child")
+            ft.Icons.ARROW_BACK, tooltip=self.tr("action.back"), on_click=self.host.nav("/child")
         )
         self.view.appbar = ft.AppBar(title=ft.Text(self.tr("mode.step_up_title")), leading=tid("back", back))
 
     def controls(self) -> list[ft.Control]:
         vm = self.vm
-        out: list[ft.Control] = [ft.Text(self.tr("mode.step_up_body"), size=16)]
+        out: list[ft.Control] = []
+        if vm.notice:  # the parent's sign-in on this device ended on its own
+            out.append(tid("stepup-notice", ft.Text(vm.notice, size=16)))
+        out.append(ft.Text(self.tr("mode.step_up_body"), size=16))
         if vm.parent_identity() is None:  # the first time on this device: the parent signs in here
             out.append(tid("stepup-email", self.email))
         out.append(tid("stepup-password", self.password))
         if vm.error:
             out.append(tid("stepup-error", ft.Text(vm.error, color=ft.Colors.ERROR, size=16)))
+        if vm.unreachable:  # the old address is gone: the parent may give the server's new one
+            out += [muted(self.tr("session.server_moved")), tid("stepup-server", self.server)]
         if vm.busy:
             out.append(ft.ProgressRing())
         out.append(big_button(self.tr("unlock.open"), self._submit, "stepup-submit", disabled=vm.busy))

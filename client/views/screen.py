@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import flet as ft
 
-from client.viewmodels.sync_chip import sync_chip
+from client.viewmodels.sync_chip import chip_hint, connection_banner, sync_chip
 
+from .host import Host
+from .layout import lay_out
 from .widgets import chip, tid
-
-if TYPE_CHECKING:
-    from client.app import App
 
 __all__ = ["CHILD_TABS", "ChildScreenView", "Screen"]
 
@@ -25,13 +24,14 @@ CHILD_TABS = (
 
 
 class Screen:
-    route: str
-    vm: Any = None
+    """``host`` is the app around the view; ``vm`` is the view-model it renders (the app builds it)."""
 
-    def __init__(self, app: App) -> None:
-        self.app = app
-        self.tr = app.tools.tr
-        self.fmt = app.tools.fmt
+    route: str
+
+    def __init__(self, host: Host, vm: Any = None) -> None:
+        self.host, self.vm = host, vm
+        self.tr = host.tools.tr
+        self.fmt = host.tools.fmt
         self.view = ft.View(
             route=self.route,
             scroll=ft.ScrollMode.AUTO,
@@ -47,9 +47,23 @@ class Screen:
     def chrome(self) -> None:
         """Appbar and navigation: set on ``self.view`` before each render."""
 
+    @property
+    def wide(self) -> bool:
+        return bool(self.host.wide)
+
+    def top(self) -> list[ft.Control]:
+        """What opens every screen of a mode, above its own controls (the offline banner)."""
+        return []
+
+    def side(self) -> list[ft.Control] | None:
+        """The second column on a wide screen (``None``: this screen has one column)."""
+        return None
+
     def render(self) -> None:
         self.chrome()
-        self.view.controls = self.controls()
+        wide = self.wide
+        side = self.side() if wide else None  # first: the main column may mark what the side shows
+        lay_out(self.view, [*self.top(), *self.controls()], side, wide)
         if self.on_page:
             self.view.update()
 
@@ -71,31 +85,40 @@ class ChildScreenView(Screen):
     tab: int | None = None
     back: str | None = None
 
-    def __init__(self, app: App) -> None:
-        super().__init__(app)
-        if self.vm is not None:
-            self.vm.attach()
+    def __init__(self, host: Host, vm: Any) -> None:
+        super().__init__(host, vm)
+        vm.attach()
 
     def title(self) -> str:
         return self.tr(self.title_key)
 
+    def top(self) -> list[ft.Control]:
+        """Every child screen opens with the offline banner while the server cannot be reached."""
+        view = self.vm.view
+        words = connection_banner(view.status, view.pending, self.host.tools)
+        return [offline_banner(words)] if words else []
+
     def chrome(self) -> None:
-        status = self.app.shell.profile.view().status
-        text, tone = sync_chip(status, self.app.tools)
+        text, tone = sync_chip(self.vm.view.status, self.host.tools)
         leading = None
         if self.back:
             back = self.back
             leading = tid("back", ft.IconButton(ft.Icons.ARROW_BACK, tooltip=self.tr("action.back"),
-                                                on_click=self.app.nav(back)))  # fmt: skip
+                                                on_click=self.host.nav(back)))  # fmt: skip
         self.view.appbar = ft.AppBar(
             title=ft.Text(self.title()),
             leading=leading,
             actions=[
-                chip(text, tone),
+                chip(
+                    text,
+                    tone,
+                    on_click=self.host.sync_now,
+                    tooltip=chip_hint(self.vm.view.status, self.host.tools),
+                ),
                 tid(
                     "open-parent-mode",
                     ft.IconButton(
-                        ft.Icons.LOCK, tooltip=self.tr("mode.parent"), on_click=self.app.nav("/mode/parent")
+                        ft.Icons.LOCK, tooltip=self.tr("mode.parent"), on_click=self.host.nav("/mode/parent")
                     ),
                 ),
                 tid(
@@ -103,7 +126,7 @@ class ChildScreenView(Screen):
                     ft.IconButton(
                         ft.Icons.SETTINGS,
                         tooltip=self.tr("action.settings"),
-                        on_click=self.app.nav("/settings"),
+                        on_click=self.host.nav("/settings"),
                     ),
                 ),
             ],  # fmt: skip
@@ -118,4 +141,19 @@ class ChildScreenView(Screen):
 
     async def _tab(self, e: ft.Event[ft.NavigationBar]) -> None:
         index = int(e.data) if e.data is not None else (e.control.selected_index or 0)
-        await self.app.go(CHILD_TABS[index][0])
+        await self.host.go(CHILD_TABS[index][0])
+
+
+def offline_banner(words: str) -> ft.Control:
+    body = ft.Container(
+        ft.Row(
+            [
+                ft.Icon(ft.Icons.CLOUD_OFF, color=ft.Colors.ON_TERTIARY_CONTAINER),
+                ft.Text(words, size=15, color=ft.Colors.ON_TERTIARY_CONTAINER, expand=True),
+            ],
+        ),  # fmt: skip
+        bgcolor=ft.Colors.TERTIARY_CONTAINER,
+        padding=12,
+        border_radius=ft.BorderRadius.all(12),
+    )
+    return tid("offline-banner", body, label=words)

@@ -11,11 +11,13 @@ from client.theme import MIN_TOUCH
 
 __all__ = ["big_button", "card", "chip", "field", "heading", "muted", "tid"]
 
+# (background, text) pairs from the theme's own roles: each pair is readable in light and dark mode
+# (fixed light backgrounds left dark mode's light text unreadable on them)
 TONES = {
-    "ok": ft.Colors.GREEN_100,
-    "busy": ft.Colors.BLUE_100,
-    "warn": ft.Colors.AMBER_100,
-    "error": ft.Colors.RED_100,
+    "ok": (ft.Colors.SECONDARY_CONTAINER, ft.Colors.ON_SECONDARY_CONTAINER),
+    "busy": (ft.Colors.PRIMARY_CONTAINER, ft.Colors.ON_PRIMARY_CONTAINER),
+    "warn": (ft.Colors.TERTIARY_CONTAINER, ft.Colors.ON_TERTIARY_CONTAINER),
+    "error": (ft.Colors.ERROR_CONTAINER, ft.Colors.ON_ERROR_CONTAINER),
 }
 PROFIT = {"up": ft.Colors.RED_700, "down": ft.Colors.BLUE_700, "flat": None}  # Korean convention: up is red
 
@@ -40,12 +42,21 @@ def field(label: str, identifier: str, **kw: Any) -> ft.TextField:
     return tf
 
 
-def chip(text: str, tone: str, identifier: str = "sync-chip") -> ft.Control:
+def chip(
+    text: str, tone: str, identifier: str = "sync-chip", *, on_click: Callable[..., Any] | None = None,
+    tooltip: str | None = None,
+) -> ft.Control:  # fmt: skip
+    background, color = TONES.get(tone, TONES["ok"])
     body = ft.Container(
-        ft.Text(text, size=14),
-        bgcolor=TONES.get(tone),
+        ft.Text(text, size=14, color=color, max_lines=1, overflow=ft.TextOverflow.ELLIPSIS),
+        bgcolor=background,
+        # an edge of its own: on the parent's app bar (secondary container) an "ok" chip has the bar's
+        # colour, and read as loose text
+        border=ft.Border.all(1, ft.Colors.OUTLINE),
         padding=ft.Padding.symmetric(horizontal=12, vertical=6),
         border_radius=ft.BorderRadius.all(16),
+        on_click=on_click,
+        tooltip=tooltip,
     )
     return tid(identifier, body, label=text)
 

@@ -1,29 +1,37 @@
-"""HTTP routes for accounts, sessions and the operator's first sign-up. Thin: parse, call, return."""
+"""HTTP routes for accounts, sessions and the operator's first sign-up. Thin: parse, call, return.
+
+Every change passes the gateway's account door (``server.gateway.accounts``): a parent's through
+the caller's ``runner``, a sign-in's through ``gateway.accounts``. A route whose change names no
+object asks the gateway's table for the caller's role in its guard (``route_guard``), before the
+body is read: a child posting anything to ``/children`` is 403, not 422, and the role is written
+in the table alone.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody, PathParameter
 
 from sync.records import Role
 
 from ..auth.guards import family_member, requires_role
-from ..auth.sessions import end_session, rotate
 from ..auth.tokens import AccessClaims
 from ..db import Database
-from ..errors import ProblemError
+from ..gateway import Gateway, Runner, route_guard
+from ..gateway.rest import RUNNER
 from ..principal import Principal
 from ..problems import documented
-from ..ratelimit import RateLimiter
 from ..settings import Settings
+from ..wire import ID_PATTERN
 from . import pairing, services, setup
 from .schemas import (
     AdminSetupIn,
+    ChildDeviceLinkIn,
     ChildIn,
     ChildOut,
     JoinIn,
@@ -31,6 +39,7 @@ from .schemas import (
     LinkOut,
     LoginIn,
     LogoutIn,
+    ParentInviteLinkIn,
     PinIn,
     PinLoginIn,
     ProfileOut,
@@ -45,7 +54,7 @@ __all__ = ["ROUTES"]
 
 Clock = Callable[[], datetime]
 _PUBLIC: dict[str, Any] = {"exclude_from_auth": True, "security": [{}], "sync_to_thread": True}
-_PARENT = [family_member, requires_role(Role.PARENT)]  # the ADMIN gets 404, like all family data
+UserPath = Annotated[str, PathParameter(pattern=ID_PATTERN)]
 
 
 def _address(request: Request[Any, Any, Any]) -> str:
@@ -55,6 +64,7 @@ def _address(request: Request[Any, Any, Any]) -> str:
 class UsersController(Controller):
     path = "/api/users"
     tags = ["accounts"]
+    dependencies = RUNNER
 
     @post(
         "/register", operation_id="register", responses=documented(409, 422, 429), status_code=201, **_PUBLIC
@@ -62,12 +72,11 @@ class UsersController(Controller):
     def register(
         self,
         data: JSONBody[RegisterIn],
-        db: NamedDependency[Database],
+        gateway: NamedDependency[Gateway],
         settings: NamedDependency[Settings],
-        clock: NamedDependency[Clock],
     ) -> TokensOut:
         """A parent registers and creates the family; answers the session's tokens."""
-        return TokensOut(**services.register(db, settings, data, clock()))
+        return TokensOut(**services.register(gateway.accounts, settings, data))
 
     @post(
         "/login", operation_id="login", responses=documented(401, 409, 422, 429), status_code=200, **_PUBLIC
@@ -75,13 +84,11 @@ class UsersController(Controller):
     def login(
         self,
         data: JSONBody[LoginIn],
-        db: NamedDependency[Database],
+        gateway: NamedDependency[Gateway],
         settings: NamedDependency[Settings],
-        limiter: NamedDependency[RateLimiter],
-        clock: NamedDependency[Clock],
     ) -> TokensOut:
         """Password sign-in on a device (``client_id``)."""
-        return TokensOut(**services.login(db, settings, limiter, data, clock()))
+        return TokensOut(**services.login(gateway.accounts, settings, data))
 
     @post(
         "/login/pin",
@@ -93,32 +100,26 @@ class UsersController(Controller):
     def login_pin(
         self,
         data: JSONBody[PinLoginIn],
-        db: NamedDependency[Database],
+        gateway: NamedDependency[Gateway],
         settings: NamedDependency[Settings],
-        limiter: NamedDependency[RateLimiter],
-        clock: NamedDependency[Clock],
     ) -> TokensOut:
         """A child's PIN sign-in on a device enrolled for it."""
-        return TokensOut(**services.pin_login(db, settings, limiter, data, clock()))
+        return TokensOut(**services.pin_login(gateway.accounts, settings, data))
 
     @post(
         "/children",
         operation_id="createChild",
         responses=documented(401, 403, 404, 422, 429),
         status_code=201,
-        guards=_PARENT,
+        # who may add a child: the gateway's row, asked before the body is read (the ADMIN: 404)
+        guards=[route_guard("child.add")],
         sync_to_thread=True,
     )
     def create_child(
-        self,
-        request: Request[Principal, AccessClaims, Any],
-        data: JSONBody[ChildIn],
-        db: NamedDependency[Database],
-        settings: NamedDependency[Settings],
-        clock: NamedDependency[Clock],
+        self, data: JSONBody[ChildIn], runner: NamedDependency[Runner], settings: NamedDependency[Settings]
     ) -> ChildOut:
         """Add a child to the family and open its game account."""
-        return services.create_child(db, settings, request.user, data, clock())
+        return services.create_child(runner, settings, data)
 
     @post(
         "/children/{child_id:str}/pin",
@@ -130,15 +131,13 @@ class UsersController(Controller):
     )
     def reset_pin(
         self,
-        request: Request[Principal, AccessClaims, Any],
-        child_id: FromPath[str],
+        child_id: UserPath,
         data: JSONBody[PinIn],
-        db: NamedDependency[Database],
+        runner: NamedDependency[Runner],
         settings: NamedDependency[Settings],
-        clock: NamedDependency[Clock],
     ) -> None:
         """Set a child's PIN and lift a lockout (a parent with step-up)."""
-        services.reset_pin(db, settings, request.user, child_id, data.pin, clock())
+        services.reset_pin(runner, settings, child_id, data.pin)
 
     @post(
         "/family/link",
@@ -149,14 +148,10 @@ class UsersController(Controller):
         sync_to_thread=True,
     )
     def link(
-        self,
-        request: Request[Principal, AccessClaims, Any],
-        data: JSONBody[LinkIn],
-        db: NamedDependency[Database],
-        clock: NamedDependency[Clock],
+        self, data: JSONBody[ChildDeviceLinkIn | ParentInviteLinkIn], runner: NamedDependency[Runner]
     ) -> LinkOut:
         """A single-use, 24-hour code to enrol a child's device or invite a second parent."""
-        return pairing.create_link(db, request.user, data, clock())
+        return pairing.create_link(runner, LinkIn.of(data))
 
     @post(
         "/family/join",
@@ -167,15 +162,12 @@ class UsersController(Controller):
     )
     def join(
         self,
-        request: Request[Any, Any, Any],
         data: JSONBody[JoinIn],
-        db: NamedDependency[Database],
+        gateway: NamedDependency[Gateway],
         settings: NamedDependency[Settings],
-        limiter: NamedDependency[RateLimiter],
-        clock: NamedDependency[Clock],
     ) -> TokensOut:
         """Redeem a code on this device; answers tokens bound to it."""
-        return TokensOut(**pairing.redeem(db, settings, limiter, data, clock(), _address(request)))
+        return TokensOut(**pairing.redeem(gateway.accounts, settings, data))
 
     @get(
         "/{user_id:str}/profile",
@@ -187,7 +179,7 @@ class UsersController(Controller):
     def profile(
         self,
         request: Request[Principal, AccessClaims, Any],
-        user_id: FromPath[str],
+        user_id: UserPath,
         db: NamedDependency[Database],
     ) -> ProfileOut:
         """A member's profile (self, or a parent of the family)."""
@@ -197,6 +189,7 @@ class UsersController(Controller):
 class AuthController(Controller):
     path = "/api/auth"
     tags = ["accounts"]
+    dependencies = RUNNER
 
     @post(
         "/refresh",
@@ -208,24 +201,16 @@ class AuthController(Controller):
     def refresh(
         self,
         data: JSONBody[RefreshIn],
-        db: NamedDependency[Database],
+        gateway: NamedDependency[Gateway],
         settings: NamedDependency[Settings],
-        clock: NamedDependency[Clock],
     ) -> TokensOut:
         """Exchange a refresh token for a new pair; a reused token ends the whole session."""
-        with db.write() as session:
-            outcome = rotate(session, data.refresh_token, clock(), settings)
-        if isinstance(outcome, ProblemError):
-            raise outcome
-        return TokensOut(**outcome)
+        return TokensOut(**services.refresh(gateway.accounts, settings, data.refresh_token))
 
     @post("/logout", operation_id="logout", responses=documented(422, 429), status_code=204, **_PUBLIC)
-    def logout(
-        self, data: JSONBody[LogoutIn], db: NamedDependency[Database], clock: NamedDependency[Clock]
-    ) -> None:
+    def logout(self, data: JSONBody[LogoutIn], gateway: NamedDependency[Gateway]) -> None:
         """End the session the refresh token belongs to (its access tokens stop too)."""
-        with db.write() as session:
-            end_session(session, data.refresh_token, clock())
+        services.logout(gateway.accounts, data.refresh_token)
 
     @post(
         "/step-up",
@@ -239,18 +224,17 @@ class AuthController(Controller):
         self,
         request: Request[Principal, AccessClaims, Any],
         data: JSONBody[StepUpIn],
-        db: NamedDependency[Database],
+        gateway: NamedDependency[Gateway],
         settings: NamedDependency[Settings],
-        limiter: NamedDependency[RateLimiter],
-        clock: NamedDependency[Clock],
     ) -> StepUpOut:
         """Re-enter the password: an access token elevated for 5 minutes."""
-        return StepUpOut(**services.step_up(db, settings, limiter, request.auth, data.password, clock()))
+        return StepUpOut(**services.step_up(gateway.accounts, settings, request.auth, data.password))
 
 
 class AdminSetupController(Controller):
     path = "/api/admin"
     tags = ["operations"]
+    dependencies = RUNNER
 
     @post(
         "/setup",
@@ -263,13 +247,11 @@ class AdminSetupController(Controller):
         self,
         request: Request[Any, Any, Any],
         data: JSONBody[AdminSetupIn],
-        db: NamedDependency[Database],
+        gateway: NamedDependency[Gateway],
         settings: NamedDependency[Settings],
-        limiter: NamedDependency[RateLimiter],
-        clock: NamedDependency[Clock],
     ) -> TokensOut:
         """Create the operator account with the one-time setup token."""
-        return TokensOut(**setup.create_admin(db, settings, limiter, data, clock(), _address(request)))
+        return TokensOut(**setup.create_admin(gateway.accounts, settings, data, _address(request)))
 
 
 ROUTES = [UsersController, AuthController, AdminSetupController]

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from sync.errors import ProtocolCode
 
 from ..db.models import Device, User
-from ..errors import ProblemError
+from ..errors import DomainError
 
 __all__ = ["bind_device"]
 
@@ -38,9 +38,9 @@ def bind_device(session: Session, user: User, client_id: str | None, name: str, 
         )
         return True
     if device.user_id != user.id:
-        raise ProblemError(409, ProtocolCode.CONFLICT, "this client_id belongs to another account")
+        raise DomainError(ProtocolCode.CONFLICT, "this client_id belongs to another account")
     if device.revoked_at is not None:
-        raise ProblemError(409, ProtocolCode.CONFLICT, "this device was revoked; reinstall the app")
+        raise DomainError(ProtocolCode.CONFLICT, "this device was revoked; reinstall the app")
     device.last_seen_at = now
     if name:
         device.name = name

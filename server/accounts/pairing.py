@@ -1,9 +1,21 @@
 """Single-use codes that enrol a child's device or invite a second parent.
 
 A code is 12 Crockford base32 characters (60 bits) from ``secrets``, stored only as its SHA-256,
-valid 24 hours, redeemed at most once (a conditional UPDATE decides races). Redemption is limited to
-5 attempts an hour per address, so guessing is hopeless; an invalid, used and expired code all get
-the same answer.
+valid 24 hours, redeemed at most once (a conditional UPDATE decides races). An invalid, used and
+expired code all get the same answer.
+
+Failures are counted, never successes and never per address (a family enrols its devices from one
+home address):
+
+- a *wrong code* (one that cannot be redeemed: unknown, used or expired, all answered alike)
+  counts against one server-wide budget, as an unknown code names no family: 1,000 in ten minutes,
+  then every redemption waits for the window to end. That keeps guessing hopeless whoever sends
+  the guesses (at most 144,000 a day against 2^60 codes); it is the one limit a family can meet
+  through no fault of its own, and only while someone guesses hard from several addresses (one
+  address cannot send more than 1,000 in ten minutes: the general limit allows 100 a minute);
+- a *redeemable code whose redemption is refused* (the invite's e-mail is taken, its password
+  refused, the device belongs to someone else) counts against that code, 10 an hour, and against
+  its family, 30 an hour, so someone holding a code cannot make the server hash passwords forever.
 """
 
 from __future__ import annotations
@@ -19,20 +31,17 @@ from sync.errors import Code, ProtocolCode
 from sync.records import Role
 
 from ..auth.credentials import check_password_policy, digest, hash_password
-from ..auth.guards import refuse_unless_parent
 from ..auth.sessions import issue_tokens
-from ..db import Database
 from ..db.models import PairingCode, User
-from ..errors import ProblemError
+from ..errors import DomainError
 from ..game.accounts import log_member
+from ..gateway import AccountDoor, Runner
 from ..ids import new_id
 from ..notify.alerts import device_enrolled
-from ..principal import Principal
-from ..ratelimit import RateLimiter
 from ..settings import Settings
 from .devices import bind_device
 from .schemas import JoinIn, LinkIn, LinkOut
-from .services import email_taken, family_child, invalid, normal_email
+from .services import email_taken, invalid, normal_email
 
 __all__ = ["CODE_TTL", "create_link", "normalise_code", "redeem"]
 
@@ -52,26 +61,27 @@ def normalise_code(code: str) -> str:
     return "".join(code.upper().split()).replace("-", "").translate(_READ_AS)
 
 
-def create_link(db: Database, parent: Principal, body: LinkIn, now: datetime) -> LinkOut:
-    """A parent makes a code for a child's device or for a second parent.
+def create_link(runner: Runner, body: LinkIn) -> LinkOut:
+    """A parent makes a code for a child's device (``link.child_device``) or for a second parent
+    (``link.parent_invite``).
 
     Another family's child is 404 for every caller; then only a parent may make a code.
     """
     code = _new_code()
-    with db.write(parent.family_id) as session:
-        device_for = body.child_id if body.kind == "child_device" else None
-        child_id = family_child(session, parent, device_for).id if device_for is not None else None
-        refuse_unless_parent(parent)
+    device_for = body.child_id if body.kind == "child_device" else None
+    with runner.change(f"link.{body.kind}", device_for) as call:
+        child_id = call.child().id if device_for is not None else None
         if body.kind == "child_device" and child_id is None:
             raise invalid("child_id is required for a child_device code")
-        assert parent.family_id is not None  # family_member guard
-        session.add(
+        assert call.family_id is not None
+        now = call.now
+        call.session.add(
             PairingCode(
                 code_hash=digest(normalise_code(code)),
-                family_id=parent.family_id,
+                family_id=call.family_id,
                 kind=body.kind,
                 child_id=child_id,
-                created_by=parent.user_id,
+                created_by=runner.principal.user_id,
                 created_at=now,
                 expires_at=now + CODE_TTL,
             )
@@ -79,8 +89,8 @@ def create_link(db: Database, parent: Principal, body: LinkIn, now: datetime) ->
     return LinkOut(kind=body.kind, code=code, expires_at=now + CODE_TTL, child_id=child_id)
 
 
-def _not_valid() -> ProblemError:
-    return ProblemError(404, Code.NOT_FOUND, "this code is not valid or has expired")
+def _not_valid() -> DomainError:
+    return DomainError(Code.NOT_FOUND, "this code is not valid or has expired")
 
 
 def _usable(session: Session, code_hash: str, now: datetime) -> PairingCode:
@@ -90,17 +100,31 @@ def _usable(session: Session, code_hash: str, now: datetime) -> PairingCode:
     return row
 
 
-def redeem(
-    db: Database, settings: Settings, limiter: RateLimiter, body: JoinIn, now: datetime, address: str
-) -> dict[str, Any]:
+def redeem(door: AccountDoor, settings: Settings, body: JoinIn) -> dict[str, Any]:
     """Redeem a code on a device: enrol it for the child, or create the invited parent. Answers tokens."""
-    limiter.hit("redeem", f"ip:{address}")
     code_hash = digest(normalise_code(body.code))
-    with db.read() as session:
-        found = _usable(session, code_hash, now)
+    limiter = door.limiter
+    guess = limiter.attempt(("wrong-code", "server"), why="too many wrong codes on this server")
+    with door.db.read() as session:
+        found = _usable(session, code_hash, door.clock())
         kind, family_id = found.kind, found.family_id
+    limiter.forgive(guess)  # a real code is no wrong guess
+    use = limiter.attempt(
+        ("code", code_hash[:32]),
+        ("family-codes", family_id),
+        why="this family's codes were refused too often",
+    )
+    tokens = _redeem(door, settings, body, code_hash, kind, family_id)
+    limiter.forgive(use)
+    return tokens
+
+
+def _redeem(
+    door: AccountDoor, settings: Settings, body: JoinIn, code_hash: str, kind: str, family_id: str
+) -> dict[str, Any]:
     password_hash = _new_parent_password(body) if kind == "parent_invite" else None
-    with db.write(family_id) as session:
+    with door.signing_in(family_id) as call:
+        session, now = call.session, call.now
         row = _usable(session, code_hash, now)
         claimed = session.execute(
             update(PairingCode)
@@ -123,7 +147,14 @@ def redeem(
 
 def _new_parent_password(body: JoinIn) -> str:
     if body.email is None or body.password is None or body.display_name is None:
-        raise invalid("a parent invite needs email, password and display_name")
+        # a well-formed join (the schema cannot know the code's kind) that does not fit this code:
+        # a conflict with what the code is, not a malformed body; the code stays usable. Flagged,
+        # so the app can say this code is an invite and ask for the new parent's account.
+        raise DomainError(
+            ProtocolCode.CONFLICT,
+            "this code invites a parent: send email, password and display_name",
+            extra={"parent_invite": True},
+        )
     if reason := check_password_policy(body.password, email=normal_email(body.email)):
         raise invalid(f"password: {reason}")
     return hash_password(body.password)
@@ -135,7 +166,7 @@ def _create_parent(
     assert body.email is not None and body.display_name is not None and password_hash is not None
     email = normal_email(body.email)
     if email_taken(session, email):
-        raise ProblemError(409, ProtocolCode.CONFLICT, "this e-mail is already registered")
+        raise DomainError(ProtocolCode.CONFLICT, "this e-mail is already registered")
     parent = User(
         id=new_id(),
         family_id=row.family_id,

@@ -1,12 +1,14 @@
 """Accounts: register, password and PIN sign-in, children, PIN resets, profiles and step-up.
 
-Argon2 runs outside write transactions (it takes tens of milliseconds, and SQLite has one writer);
-the write transaction then re-reads what it decides on.
+Each change passes the gateway's account door (``server.gateway.accounts``): a parent's changes
+are checked there (family, role, step-up) and run in its transaction; sign-ins run in its
+``signing_in`` transaction and count failures on its limiter. Argon2 runs outside write
+transactions (it takes tens of milliseconds, and SQLite has one writer); the write transaction
+then re-reads what it decides on.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -24,27 +26,30 @@ from ..auth.credentials import (
     verify_password,
     verify_pin,
 )
-from ..auth.guards import refuse_unless_parent
-from ..auth.sessions import issue_tokens, step_up_token
+from ..auth.sessions import end_session, issue_tokens, rotate, step_up_token
 from ..auth.tokens import AccessClaims
 from ..db import Database
 from ..db.models import Device, Family, User
-from ..errors import ProblemError
+from ..db.sealed import email_lookup
+from ..errors import DomainError
 from ..game.accounts import log_member, open_child
+from ..gateway import AccountDoor, Runner
 from ..ids import new_id
 from ..notify.alerts import security_alert
 from ..principal import Principal
-from ..ratelimit import RateLimiter
 from ..settings import Settings
 from .devices import bind_device
 from .schemas import ChildIn, ChildOut, LoginIn, PinLoginIn, ProfileOut, RegisterIn
+from .throttle import known_device, password_attempt, pin_attempt
 
 __all__ = [
     "PIN_ATTEMPTS",
     "create_child",
     "login",
+    "logout",
     "pin_login",
     "profile",
+    "refresh",
     "register",
     "reset_pin",
     "step_up",
@@ -58,24 +63,30 @@ def normal_email(email: str) -> str:
     return email.strip().lower()
 
 
-def invalid(detail: str) -> ProblemError:
-    return ProblemError(422, Code.INVALID_ARGS, detail)
+def invalid(detail: str) -> DomainError:
+    return DomainError(Code.INVALID_ARGS, detail)
 
 
 def email_taken(session: Session, email: str) -> bool:
-    return session.scalar(select(func.count()).select_from(User).where(User.email == email)) != 0
+    return (
+        session.scalar(
+            select(func.count()).select_from(User).where(User.email_hash.in_(email_lookup(session, email)))
+        )
+        != 0
+    )
 
 
-def register(db: Database, settings: Settings, body: RegisterIn, now: datetime) -> dict[str, Any]:
+def register(door: AccountDoor, settings: Settings, body: RegisterIn) -> dict[str, Any]:
     """A parent creates an account and a family; answers the first session's tokens."""
     email = normal_email(body.email)
     if reason := check_password_policy(body.password, email=email):
         raise invalid(f"password: {reason}")
     password_hash = hash_password(body.password)
     family_id = new_id()
-    with db.write(family_id) as session:
+    with door.signing_in(family_id) as call:
+        session, now = call.session, call.now
         if email_taken(session, email):
-            raise ProblemError(409, ProtocolCode.CONFLICT, "this e-mail is already registered")
+            raise DomainError(ProtocolCode.CONFLICT, "this e-mail is already registered")
         session.add(Family(id=family_id, name=body.family_name, created_at=now))
         session.flush()
         parent = User(
@@ -102,26 +113,34 @@ def register(db: Database, settings: Settings, body: RegisterIn, now: datetime) 
         return issue_tokens(session, parent, body.client_id, now, settings)
 
 
-def login(
-    db: Database, settings: Settings, limiter: RateLimiter, body: LoginIn, now: datetime
-) -> dict[str, Any]:
-    """Password sign-in (parents and the operator). Unknown e-mail and wrong password look the same."""
+def login(door: AccountDoor, settings: Settings, body: LoginIn) -> dict[str, Any]:
+    """Password sign-in (parents and the operator). Unknown e-mail and wrong password look the same.
+
+    Only wrong passwords are counted, per device and, for a device new to the account, per account
+    (``throttle``).
+    """
     email = normal_email(body.email)
-    limiter.hit("login", f"email:{email}")
-    with db.read() as session:
+    limiter = door.limiter
+    with door.db.read() as session:
         found = session.execute(
-            select(User.id, User.family_id, User.password_hash).where(User.email == email)
+            select(User.id, User.family_id, User.password_hash).where(
+                User.email_hash.in_(email_lookup(session, email))
+            )
         ).first()
+        known = known_device(session, found.id if found is not None else None, body.client_id)
+    attempt = password_attempt(limiter, email, body.client_id, known=known)
     stored = found.password_hash if found is not None else None
     # always one Argon2 verify, against a dummy hash when the e-mail is unknown
     correct = verify_password(stored, body.password)
     if not correct or found is None or stored is None:
-        raise ProblemError(401, ProtocolCode.UNAUTHENTICATED, _BAD_LOGIN)
+        raise DomainError(ProtocolCode.UNAUTHENTICATED, _BAD_LOGIN)
+    limiter.forgive(attempt)
     rehashed = hash_password(body.password) if needs_rehash(stored) else None
-    with db.write(found.family_id) as session:
+    with door.signing_in(found.family_id) as call:
+        session, now = call.session, call.now
         user = session.get(User, found.id)
         if user is None:
-            raise ProblemError(401, ProtocolCode.UNAUTHENTICATED, _BAD_LOGIN)
+            raise DomainError(ProtocolCode.UNAUTHENTICATED, _BAD_LOGIN)
         if rehashed:
             user.password_hash = rehashed
         if bind_device(session, user, body.client_id, body.device_name, now):
@@ -129,12 +148,12 @@ def login(
         return issue_tokens(session, user, body.client_id, now, settings)
 
 
-def pin_login(
-    db: Database, settings: Settings, limiter: RateLimiter, body: PinLoginIn, now: datetime
-) -> dict[str, Any]:
-    """A child signs in with its PIN, only on a device a parent enrolled for it; 10 misses lock the PIN."""
-    limiter.hit("login", f"pin:{body.child_id}")
-    with db.read() as session:
+def pin_login(door: AccountDoor, settings: Settings, body: PinLoginIn) -> dict[str, Any]:
+    """A child signs in with its PIN, only on a device a parent enrolled for it; 10 misses lock the PIN.
+
+    Any other device is refused before anything is counted against the child (``throttle``).
+    """
+    with door.db.read() as session:
         device = session.get(Device, body.client_id)
         child = session.get(User, body.child_id)
         enrolled = (
@@ -145,15 +164,19 @@ def pin_login(
             and device.revoked_at is None
         )
         if not enrolled or child is None:
-            raise ProblemError(403, Code.FORBIDDEN, "this device is not enrolled for this child")
+            raise _not_enrolled()
         if child.pin_locked:
             raise _pin_locked()
         stored, family_id = child.pin_hash, child.family_id
+    attempt = pin_attempt(door.limiter, body.child_id, body.client_id)
     correct = verify_pin(stored, body.pin, settings.pin_pepper)
-    with db.write(family_id) as session:
+    if correct:
+        door.limiter.forgive(attempt)
+    with door.signing_in(family_id) as call:
+        session, now = call.session, call.now
         child = session.get(User, body.child_id, with_for_update=True)
         if child is None:
-            raise ProblemError(403, Code.FORBIDDEN, "this device is not enrolled for this child")
+            raise _not_enrolled()
         if child.pin_locked:  # a concurrent attempt locked it meanwhile
             raise _pin_locked()
         if correct:
@@ -164,34 +187,34 @@ def pin_login(
         child.pin_locked = child.pin_failures >= PIN_ATTEMPTS
         if child.pin_locked:
             security_alert(session, child, "pin_lockout", now)
-        refusal = (
-            _pin_locked()
-            if child.pin_locked
-            else ProblemError(
-                401,
-                ProtocolCode.UNAUTHENTICATED,
-                "the PIN is wrong",
-                extra={"attempts_left": PIN_ATTEMPTS - child.pin_failures},
-            )
+            raise _pin_locked(keep=True)  # kept: the failure count must persist
+        raise DomainError(
+            ProtocolCode.UNAUTHENTICATED,
+            "the PIN is wrong",
+            extra={"attempts_left": PIN_ATTEMPTS - child.pin_failures},
+            keep=True,
         )
-    raise refusal  # after the commit: the failure count must persist
 
 
-def _pin_locked() -> ProblemError:
-    return ProblemError(
-        403, Code.FORBIDDEN, "the PIN is locked: ask a parent to reset it", extra={"pin_locked": True}
+def _not_enrolled() -> DomainError:
+    return DomainError(Code.FORBIDDEN, "this device is not enrolled for this child")
+
+
+def _pin_locked(*, keep: bool = False) -> DomainError:
+    return DomainError(
+        Code.FORBIDDEN, "the PIN is locked: ask a parent to reset it", extra={"pin_locked": True}, keep=keep
     )
 
 
-def create_child(
-    db: Database, settings: Settings, parent: Principal, body: ChildIn, now: datetime
-) -> ChildOut:
+def create_child(runner: Runner, settings: Settings, body: ChildIn) -> ChildOut:
     """A parent adds a child (nickname, birth year, PIN) and opens its game account with a preset."""
     if reason := check_pin_policy(body.pin, birth_year=body.birth_year):
         raise invalid(f"pin: {reason}")
     pin_hash = hash_pin(body.pin, settings.pin_pepper)
-    family_id = _family_of(parent)
-    with db.write(family_id) as session:
+    parent = runner.principal
+    with runner.change("child.add") as call:
+        session, now, family_id = call.session, call.now, call.family_id
+        assert family_id is not None
         child = User(
             id=new_id(),
             family_id=family_id,
@@ -231,32 +254,15 @@ def _locale_of(session: Session, principal: Principal) -> str:
     return user.locale if user is not None else "ko"
 
 
-def _family_of(principal: Principal) -> str:
-    if principal.family_id is None:
-        raise ProblemError(404, Code.NOT_FOUND, "not found")
-    return principal.family_id
-
-
-def family_child(session: Session, principal: Principal, child_id: str) -> User:
-    """The child ``child_id`` of the caller's family, else 404 (another family's child does not exist)."""
-    child = session.get(User, child_id)
-    if child is None or child.role != Role.CHILD.value or child.family_id != _family_of(principal):
-        raise ProblemError(404, Code.NOT_FOUND, "no such child")
-    return child
-
-
-def reset_pin(
-    db: Database, settings: Settings, parent: Principal, child_id: str, pin: str, now: datetime
-) -> None:
-    """Set a child's PIN and lift a lockout (parent with step-up; another family's child is 404)."""
-    with db.read() as session:
-        birth_year = family_child(session, parent, child_id).birth_year
-    refuse_unless_parent(parent, step_up_at=now)
-    if reason := check_pin_policy(pin, birth_year=birth_year):
+def reset_pin(runner: Runner, settings: Settings, child_id: str, pin: str) -> None:
+    """Set a child's PIN and lift a lockout (``child.pin_reset``: a parent with step-up)."""
+    known = runner.allowed("child.pin_reset", child_id)
+    assert isinstance(known, User)
+    if reason := check_pin_policy(pin, birth_year=known.birth_year):
         raise invalid(f"pin: {reason}")
     pin_hash = hash_pin(pin, settings.pin_pepper)
-    with db.write(parent.family_id) as session:
-        child = family_child(session, parent, child_id)
+    with runner.change("child.pin_reset", child_id) as call:
+        child = call.child()
         child.pin_hash = pin_hash
         child.pin_failures = 0
         child.pin_locked = False
@@ -273,7 +279,7 @@ def profile(db: Database, viewer: Principal, user_id: str) -> ProfileOut:
             and (viewer.role is Role.PARENT or user.id == viewer.user_id)
         )
         if not visible or user is None:
-            raise ProblemError(404, Code.NOT_FOUND, "no such member")
+            raise DomainError(Code.NOT_FOUND, "no such member")
         fields: dict[str, Any] = {
             "user_id": user.id,
             "role": user.role,
@@ -292,15 +298,31 @@ def profile(db: Database, viewer: Principal, user_id: str) -> ProfileOut:
     return ProfileOut(**fields)
 
 
-def step_up(
-    db: Database, settings: Settings, limiter: RateLimiter, claims: AccessClaims, password: str, now: datetime
-) -> dict[str, Any]:
-    """A parent re-enters the password: a new access token of the same session, elevated 5 minutes."""
-    limiter.hit("login", f"step-up:{claims.user_id}")
-    with db.read() as session:
+def step_up(door: AccountDoor, settings: Settings, claims: AccessClaims, password: str) -> dict[str, Any]:
+    """A parent re-enters the password: a new access token of the same session, elevated 5 minutes.
+
+    A wrong password counts against the session's device, like a sign-in there (``throttle``).
+    """
+    with door.db.read() as session:
         user = session.get(User, claims.user_id)
         stored = user.password_hash if user is not None else None
+        email = user.email if user is not None and user.email else claims.user_id
+    device = claims.client_id or f"session/{claims.session_id}"  # "/" is in no client_id
+    attempt = password_attempt(door.limiter, email, device, known=True)  # the session signed in there
     if not verify_password(stored, password):
         # 403, not 401: the session is fine, only the password is wrong (a 401 would make clients refresh)
-        raise ProblemError(403, Code.FORBIDDEN, "the password is wrong")
-    return step_up_token(claims, now, settings)
+        raise DomainError(Code.FORBIDDEN, "the password is wrong")
+    door.limiter.forgive(attempt)
+    return step_up_token(claims, door.clock(), settings)
+
+
+def refresh(door: AccountDoor, settings: Settings, presented: str) -> dict[str, Any]:
+    """Exchange a refresh token for a new pair; a reused token ends the whole session (kept)."""
+    with door.signing_in() as call:
+        return rotate(call.session, presented, call.now, settings)
+
+
+def logout(door: AccountDoor, presented: str) -> None:
+    """End the session ``presented`` belongs to (silently nothing for an unknown token)."""
+    with door.signing_in() as call:
+        end_session(call.session, presented, call.now)

@@ -22,9 +22,9 @@ from ..auth.credentials import check_password_policy, digest, hash_password
 from ..auth.sessions import issue_tokens
 from ..db import Database
 from ..db.models import ServerMeta, User
-from ..errors import ProblemError
+from ..errors import DomainError
+from ..gateway import AccountDoor
 from ..ids import new_id
-from ..ratelimit import RateLimiter
 from ..settings import Settings
 from .devices import bind_device
 from .schemas import AdminSetupIn
@@ -63,25 +63,24 @@ def announce_setup_token(db: Database, now: datetime) -> None:
         )
 
 
-def create_admin(
-    db: Database, settings: Settings, limiter: RateLimiter, body: AdminSetupIn, now: datetime, address: str
-) -> dict[str, Any]:
+def create_admin(door: AccountDoor, settings: Settings, body: AdminSetupIn, address: str) -> dict[str, Any]:
     """Create the ADMIN (no family) if ``body.token`` is the current setup token; it is then spent."""
-    limiter.hit("login", f"setup:{address}")
+    door.limiter.hit("setup", address)
     email = normal_email(body.email)
     if reason := check_password_policy(body.password, email=email):
         raise invalid(f"password: {reason}")
     password_hash = hash_password(body.password)
-    with db.write() as session:
+    with door.signing_in() as call:
+        session, now = call.session, call.now
         stored = session.get(ServerMeta, _KEY)
         if (
             stored is None
             or _admin_exists(session)
             or not hmac.compare_digest(stored.value, digest(body.token))
         ):
-            raise ProblemError(403, Code.FORBIDDEN, "the setup token is not valid")
+            raise DomainError(Code.FORBIDDEN, "the setup token is not valid")
         if email_taken(session, email):
-            raise ProblemError(409, ProtocolCode.CONFLICT, "this e-mail is already registered")
+            raise DomainError(ProtocolCode.CONFLICT, "this e-mail is already registered")
         session.delete(stored)
         admin = User(
             id=new_id(),

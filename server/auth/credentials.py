@@ -16,6 +16,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 __all__ = [
+    "MAX_PASSWORD",
+    "MIN_PASSWORD",
+    "PIN_PATTERN",
     "check_password_policy",
     "check_pin_policy",
     "digest",
@@ -54,6 +57,21 @@ _COMMON_PINS = frozenset(
         "789456",
         "000007",
     }
+)
+
+
+def _runs(step: int) -> str:
+    # each digit followed by the next one of the run (mod 10), or by the end: 1234, 7890, 3210, 1098
+    return "|".join(f"{d}(?=$|{(d + step) % 10})" for d in range(10))
+
+
+# check_pin_policy without the birth year, as one pattern: the OpenAPI document states it and msgspec
+# enforces it (tests/server/test_accounts_schemas.py proves the two agree on every 4-6 digit PIN)
+PIN_PATTERN = (
+    r"^(?!(\d)\1+$)"  # one digit repeated
+    rf"(?!(?:{_runs(1)})+$)(?!(?:{_runs(9)})+$)"  # a run up or down
+    rf"(?!(?:{'|'.join(sorted(_COMMON_PINS))})$)"
+    r"[0-9]{4,6}$"
 )
 
 

@@ -39,31 +39,28 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
         header = connection.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise ProblemError(
-                401,
-                ProtocolCode.UNAUTHENTICATED,
-                "a bearer access token is required",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+            raise _unauthenticated("a bearer access token is required", "Bearer")
         state = connection.app.state
         now: datetime = state.clock()
         try:
             claims = decode_access(token.strip(), now, state.settings)
         except InvalidToken as error:
-            raise _invalid() from error
+            raise _unauthenticated(_INVALID, _INVALID_CHALLENGE) from error
         principal = await anyio.to_thread.run_sync(load_principal, state.db, claims)
         if principal is None:
-            raise _invalid()
+            raise _unauthenticated(_INVALID, _INVALID_CHALLENGE)
         return AuthenticationResult(user=principal, auth=claims)
 
 
-def _invalid() -> ProblemError:
-    return ProblemError(
-        401,
-        ProtocolCode.UNAUTHENTICATED,
-        "the access token is not valid",
-        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-    )
+_INVALID = "the access token is not valid"
+_INVALID_CHALLENGE = 'Bearer error="invalid_token"'
+
+
+def _unauthenticated(detail: str, challenge: str) -> ProblemError:
+    # The one problem built here rather than a DomainError: this answers before routing, and a 401
+    # from the bearer check must carry its WWW-Authenticate challenge (RFC 6750 §3), a header no
+    # stable code implies (a wrong password at sign-in is a 401 without one).
+    return ProblemError(401, ProtocolCode.UNAUTHENTICATED, detail, headers={"WWW-Authenticate": challenge})
 
 
 def load_principal(db: Database, claims: AccessClaims) -> Principal | None:

@@ -27,17 +27,18 @@ from sqlalchemy.orm import Session
 
 from sync.errors import ProtocolCode
 
-from ..db.models import Device, RefreshToken, User
-from ..errors import ProblemError
+from ..db.models import Device, Family, RefreshToken, User
+from ..errors import DomainError
 from ..notify.alerts import security_alert
 from ..settings import Settings
 from .credentials import digest
-from .tokens import ACCESS_TTL, AccessClaims, encode_access
+from .tokens import AccessClaims, encode_access
 
 __all__ = [
     "REFRESH_TTL",
     "REUSE_GRACE",
     "end_session",
+    "family_disabled",
     "issue_tokens",
     "revoke_chain",
     "revoke_device_chains",
@@ -50,8 +51,13 @@ REUSE_GRACE = timedelta(seconds=10)
 STEP_UP_TTL = timedelta(minutes=5)
 
 
-def _unauthenticated(detail: str) -> ProblemError:
-    return ProblemError(401, ProtocolCode.UNAUTHENTICATED, detail)
+def family_disabled(session: Session, family_id: str) -> bool:
+    return session.scalar(select(Family.disabled_at).where(Family.id == family_id)) is not None
+
+
+def _unauthenticated(detail: str) -> DomainError:
+    # kept: a refusal may have written (reuse detection revokes the chain), and that must stand
+    return DomainError(ProtocolCode.UNAUTHENTICATED, detail, keep=True)
 
 
 def issue_tokens(
@@ -77,6 +83,9 @@ def _issue(
     expires_at: datetime,
     refresh: str | None = None,
 ) -> dict[str, Any]:
+    if user.family_id is not None and family_disabled(session, user.family_id):
+        # every sign-in and refresh ends here; the operator's disabling already revoked the rest
+        raise DomainError(ProtocolCode.ACCOUNT_DISABLED, "the server's operator disabled this family")
     refresh = refresh or secrets.token_urlsafe(32)
     session.add(
         RefreshToken(
@@ -115,7 +124,7 @@ def _answer(
         "access_token": encode_access(claims, now, settings),
         "refresh_token": refresh,
         "token_type": "Bearer",
-        "expires_in": int(ACCESS_TTL.total_seconds()),
+        "expires_in": settings.access_token_ttl_s,
         "refresh_expires_at": expires_at,
         "user_id": user.id,
         "role": user.role,
@@ -124,17 +133,15 @@ def _answer(
     }
 
 
-def rotate(
-    session: Session, presented: str, now: datetime, settings: Settings
-) -> dict[str, Any] | ProblemError:
-    """Exchange a refresh token for a new pair, or return the refusal to raise *after* commit.
+def rotate(session: Session, presented: str, now: datetime, settings: Settings) -> dict[str, Any]:
+    """Exchange a refresh token for a new pair.
 
-    Reuse detection writes (it revokes the chain), so a refusal is returned rather than raised: the
-    revocation must be committed even though the caller answers 401.
+    Reuse detection writes (it revokes the chain), so its refusal is raised with ``keep``: the
+    transaction (a ``signing_in`` pass of the gateway) commits the revocation, then answers 401.
     """
     row = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == digest(presented)))
     if row is None or row.revoked_at is not None or row.expires_at <= now:
-        return _unauthenticated("refresh token is not valid")
+        raise _unauthenticated("refresh token is not valid")
     if row.used_at is not None:
         if now - row.used_at <= REUSE_GRACE and not _successor_used(session, row):
             return _answer_again(session, row, now, settings)
@@ -142,7 +149,7 @@ def rotate(
         owner = session.get(User, row.user_id)
         if owner is not None:  # told to every parent: whoever replayed it holds a stolen token
             security_alert(session, owner, "refresh_reuse", now)
-        return _unauthenticated("refresh token was reused: the session is revoked")
+        raise _unauthenticated("refresh token was reused: the session is revoked")
     # Conditional on "still unused": of two concurrent rotations exactly one changes the row.
     claimed = session.execute(
         update(RefreshToken)
@@ -151,11 +158,11 @@ def rotate(
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        return _unauthenticated("refresh token was just rotated")
+        raise _unauthenticated("refresh token was just rotated")
     user = session.get(User, row.user_id)
     if user is None or not _device_active(session, user, row.client_id):
         revoke_chain(session, row.chain_id, now)
-        return _unauthenticated("the device or user is no longer active")
+        raise _unauthenticated("the device or user is no longer active")
     successor = _successor(row, settings)
     return _issue(
         session,
@@ -176,17 +183,15 @@ def _successor(row: RefreshToken, settings: Settings) -> str:
     return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
 
 
-def _answer_again(
-    session: Session, row: RefreshToken, now: datetime, settings: Settings
-) -> dict[str, Any] | ProblemError:
+def _answer_again(session: Session, row: RefreshToken, now: datetime, settings: Settings) -> dict[str, Any]:
     """The grace window: the same successor once more, with a fresh access token."""
     successor = _successor(row, settings)
     kept = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == digest(successor)))
     user = session.get(User, row.user_id)
     if kept is None or kept.revoked_at is not None or user is None:
-        return _unauthenticated("refresh token is not valid")
+        raise _unauthenticated("refresh token is not valid")
     if not _device_active(session, user, row.client_id):
-        return _unauthenticated("the device or user is no longer active")
+        raise _unauthenticated("the device or user is no longer active")
     return _answer(
         user, row.client_id, successor, now, settings, chain_id=kept.chain_id, expires_at=kept.expires_at
     )
@@ -253,6 +258,6 @@ def step_up_token(claims: AccessClaims, now: datetime, settings: Settings) -> di
     return {
         "access_token": encode_access(elevated, now, settings),
         "token_type": "Bearer",
-        "expires_in": int(ACCESS_TTL.total_seconds()),
+        "expires_in": settings.access_token_ttl_s,
         "elevated_until": now + STEP_UP_TTL,
     }

@@ -7,16 +7,15 @@ separates access tokens from anything else we might sign later with the same key
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import jwt
 
 from ..settings import Settings
 
-__all__ = ["ACCESS_TTL", "ALGORITHM", "AccessClaims", "InvalidToken", "decode_access", "encode_access"]
+__all__ = ["ALGORITHM", "AccessClaims", "InvalidToken", "decode_access", "encode_access"]
 
 ALGORITHM = "HS256"
-ACCESS_TTL = timedelta(minutes=15)
 ACCESS_TYP = "access"
 _REQUIRED = ["iss", "aud", "sub", "typ", "exp", "iat", "role", "sid"]
 # present but null for the ADMIN (no family) and for a session without a device
@@ -41,14 +40,14 @@ class AccessClaims:
 
 
 def encode_access(claims: AccessClaims, now: datetime, settings: Settings) -> str:
-    """Sign an access token valid for 15 minutes from ``now``."""
+    """Sign an access token valid from ``now`` for the server's access-token lifetime (15 minutes)."""
     payload = {
         "iss": settings.issuer,
         "aud": settings.audience,
         "sub": claims.user_id,
         "typ": ACCESS_TYP,
         "iat": int(now.timestamp()),
-        "exp": int((now + ACCESS_TTL).timestamp()),
+        "exp": int((now + settings.access_ttl).timestamp()),
         "family_id": claims.family_id,
         "role": claims.role,
         "client_id": claims.client_id,

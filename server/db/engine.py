@@ -9,16 +9,29 @@ slower transaction commit a lower number after a reader had moved past it).
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
-from collections.abc import Iterator
+import time
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["Database", "TemporaryFailure"]
+from .sealed import bind_cipher
+
+if TYPE_CHECKING:
+    from ..payment.crypto import FieldCipher
+
+__all__ = ["Database", "TemporaryFailure", "WriteObserver", "make_private"]
+
+# (seconds waited for the write lock, seconds it was held): server.observability's metrics
+WriteObserver = Callable[[float, float], None]
 
 
 class TemporaryFailure(Exception):
@@ -40,13 +53,34 @@ def _is_temporary(error: OperationalError) -> bool:
     )
 
 
+def make_private(url: str) -> None:
+    """A SQLite database readable by the server's user only (0600), also one made before this was so.
+
+    A missing file is created empty with 0600 first: SQLite gives its ``-wal``, ``-shm`` and
+    ``-journal`` files the mode of the database file. Anything else (PostgreSQL, memory) is left alone.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    path = Path(parsed.database)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for name in (path, *(path.with_name(path.name + end) for end in ("-wal", "-shm", "-journal"))):
+        if name.exists() and stat.S_IMODE(name.stat().st_mode) & 0o077:
+            name.chmod(0o600)
+
+
 class Database:
     """One database (SQLite file or PostgreSQL) with a read path and a serialised write path."""
 
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+    def __init__(
+        self, url: str, *, echo: bool = False, pool_size: int = 10, cipher: FieldCipher | None = None
+    ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        kwargs: dict[str, Any] = {"echo": echo}
+        make_private(url)
+        # a statement's parameters are e-mails, password and PIN hashes, names: never in an error's text
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
         else:
@@ -55,8 +89,15 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin_immediate_when_writing)
+        self.cipher = cipher  # names and e-mails at rest (server.db.sealed); without: read as stored
+        if cipher is not None:
+            bind_cipher(self.engine, cipher)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self._write_lock = threading.Lock()
+        # a handle dropped without dispose (or used again after it, by a thread that outlived its
+        # stop) closes its pool's connections when it is collected, not in psycopg's __del__
+        weakref.finalize(self, self.engine.dispose)
+        self.write_observers: list[WriteObserver] = []
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -77,20 +118,23 @@ class Database:
         Busy or lost connections surface as :class:`TemporaryFailure`.
         """
         lock = self._write_lock if self.is_sqlite else _NullLock()
+        asked = time.perf_counter()
         with lock:
             connection = self.engine.connect().execution_options(yongdon_write=True)
             session = self._sessions(bind=connection)
+            got = asked
             try:
                 if family_id is not None and not self.is_sqlite:
                     session.execute(
                         text("SELECT id FROM families WHERE id = :id FOR UPDATE"), {"id": family_id}
                     )
+                got = time.perf_counter()
                 yield session
                 session.commit()
             except OperationalError as error:
                 session.rollback()
                 if _is_temporary(error):
-                    raise TemporaryFailure(str(error.orig)) from error
+                    raise TemporaryFailure(type(error.orig).__name__) from error
                 raise
             except BaseException:
                 session.rollback()
@@ -98,9 +142,24 @@ class Database:
             finally:
                 session.close()
                 connection.close()
+                for observe in self.write_observers:
+                    observe(got - asked, time.perf_counter() - got)
 
     def dispose(self) -> None:
+        """Close every connection: the idle ones now, one still held (a background pass that outlived
+        its stop, a request finishing late) when it is given back.
+
+        SQLAlchemy's dispose closes only idle connections; a held one would go back to a pool nobody
+        uses and stay open until the garbage collector found it (psycopg then warns from ``__del__``).
+        """
+        retired = self.engine.pool
         self.engine.dispose()
+        event.listen(retired, "checkin", _close_on_return)
+
+
+def _close_on_return(dbapi_connection: Any, _record: Any) -> None:
+    if dbapi_connection is not None:
+        dbapi_connection.close()
 
 
 class _NullLock:

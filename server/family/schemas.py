@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Literal
 
 import msgspec
+
+from sync.rules import HouseRules
 
 __all__ = ["DeviceOut", "FamilyOut", "MemberOut", "RulesOut"]
 
 
 class MemberOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     user_id: str
-    role: str
+    role: Literal["parent", "child"]
     display_name: str
     avatar: str | None = None
     birth_year: int | None = None
@@ -32,7 +34,7 @@ class RulesOut(msgspec.Struct, kw_only=True):
     child_id: str
     version: int
     effective_at: datetime
-    rules: dict[str, Any]
+    rules: HouseRules  # as stored: msgspec.to_builtins of the version's HouseRules
 
 
 class FamilyOut(msgspec.Struct, kw_only=True):
@@ -41,3 +43,22 @@ class FamilyOut(msgspec.Struct, kw_only=True):
     members: list[MemberOut]
     devices: list[DeviceOut]
     rules: list[RulesOut]
+
+
+class StandingOut(msgspec.Struct, kw_only=True):
+    rank: int | None  # 1 is first, ties share a rank; None: no market comparison yet
+    child_id: str
+    name: str
+    beat_pct: float | None  # percentage points above (below, negative) the market
+    twr_pct: float
+    me: bool  # the caller
+
+
+class LeaderboardOut(msgspec.Struct, kw_only=True):
+    """The family's opted-in children ranked by return relative to the market; ``enabled`` is false
+    (and the lists empty) when no child is on it, or the calling child is not."""
+
+    enabled: bool
+    as_of: datetime
+    week: list[StandingOut]
+    since_start: list[StandingOut]

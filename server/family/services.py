@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import func, select
 
 from sync.errors import Code
 from sync.records import Role
 
-from ..auth.guards import refuse_unless_parent
 from ..auth.sessions import revoke_device_chains
 from ..db import Database
 from ..db.models import Device, Family, RulesVersion, User
-from ..errors import ProblemError
+from ..errors import DomainError
+from ..gateway import Runner
 from ..principal import Principal
 from .schemas import DeviceOut, FamilyOut, MemberOut, RulesOut
 
@@ -26,7 +24,7 @@ def overview(db: Database, viewer: Principal) -> FamilyOut:
     with db.read() as session:
         family = session.get(Family, viewer.family_id)
         if family is None:
-            raise ProblemError(404, Code.NOT_FOUND, "no such family")
+            raise DomainError(Code.NOT_FOUND, "no such family")
         users = session.scalars(
             select(User).where(User.family_id == family.id).order_by(User.created_at)
         ).all()
@@ -80,16 +78,14 @@ def _member(user: User, parent_view: bool) -> MemberOut:
     )
 
 
-def revoke_device(db: Database, parent: Principal, client_id: str, now: datetime) -> None:
+def revoke_device(runner: Runner, client_id: str) -> None:
     """Revoke a family device: its sessions end and its access tokens stop on the next request.
 
-    Another family's device is 404 for every caller; then only a parent with step-up may revoke.
+    Another family's device is 404 for every caller; then only a parent with step-up may revoke
+    (``device.revoke``).
     """
-    with db.write(parent.family_id) as session:
-        device = session.get(Device, client_id)
-        if device is None or device.family_id != parent.family_id:
-            raise ProblemError(404, Code.NOT_FOUND, "no such device")
-        refuse_unless_parent(parent, step_up_at=now)
+    with runner.change("device.revoke", client_id) as call:
+        device = call.device()
         if device.revoked_at is None:
-            device.revoked_at = now
-        revoke_device_chains(session, client_id, now)
+            device.revoked_at = call.now
+        revoke_device_chains(call.session, client_id, call.now)

@@ -8,7 +8,7 @@ from sync.errors import Code
 from sync.records import Role
 
 from ..db.models import User
-from ..errors import ProblemError
+from ..errors import DomainError
 from ..principal import Principal
 
 __all__ = ["visible_child"]
@@ -25,6 +25,6 @@ def visible_child(session: Session, principal: Principal, user_id: str) -> User:
         and (principal.role is Role.PARENT or principal.user_id == user_id)
     )
     if not allowed:
-        raise ProblemError(404, Code.NOT_FOUND, "no such child")
+        raise DomainError(Code.NOT_FOUND, "no such child")
     assert user is not None
     return user

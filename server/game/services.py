@@ -12,14 +12,17 @@ from sqlalchemy.orm import Session
 from sync.ledger import position_account
 from sync.market import Quote
 from sync.portfolio import Summary, summarise, time_weighted_return
-from sync.records import Position
+from sync.records import Position, Trade
 
 from ..db import Database
 from ..db.models import LedgerEntry, QuoteRow, TradeRow
 from ..market.clock import WeekdayMarketClock
+from ..market.providers import ProviderChain
 from ..market.quotes import to_quote
 from ..principal import Principal
+from .benchmark import benchmark_for
 from .book import SqlBook
+from .schemas import LedgerLine, Performance, Portfolio, ValuePoint
 from .scope import visible_child
 
 __all__ = ["RANGES", "ledger", "performance", "portfolio", "trade_of", "trades"]
@@ -46,19 +49,22 @@ def _book(session: Session, principal: Principal, user_id: str, now: datetime) -
     )
 
 
-def portfolio(db: Database, principal: Principal, user_id: str, now: datetime) -> dict[str, Any]:
+def portfolio(db: Database, principal: Principal, user_id: str, now: datetime) -> Portfolio:
     with db.read() as session:
         summary = summarise(_book(session, principal, user_id, now))
-    return {**msgspec.to_builtins(summary), "as_of": now.isoformat()}
+    return Portfolio(**msgspec.structs.asdict(summary), as_of=now)
 
 
-def trade_of(db: Database, trade_id: str) -> dict[str, Any] | None:
+def trade_of(db: Database, trade_id: str) -> Trade | None:
+    """A trade as stored (the caller has just decided it, in the caller's family)."""
     with db.read() as session:
         row = session.get(TradeRow, trade_id)
-        return row.data if row else None
+        return msgspec.convert(row.data, Trade, strict=False) if row else None
 
 
-def trades(db: Database, principal: Principal, user_id: str, *, limit: int, before: str | None) -> list[Any]:
+def trades(
+    db: Database, principal: Principal, user_id: str, *, limit: int, before: str | None
+) -> list[Trade]:
     with db.read() as session:
         visible_child(session, principal, user_id)
         query = select(TradeRow).where(TradeRow.child_id == user_id)
@@ -67,10 +73,12 @@ def trades(db: Database, principal: Principal, user_id: str, *, limit: int, befo
         rows = session.scalars(
             query.order_by(TradeRow.created_at.desc(), TradeRow.trade_id.desc()).limit(limit)
         )
-        return [row.data for row in rows]
+        return [msgspec.convert(row.data, Trade, strict=False) for row in rows]
 
 
-def ledger(db: Database, principal: Principal, user_id: str, *, limit: int, before: int | None) -> list[Any]:
+def ledger(
+    db: Database, principal: Principal, user_id: str, *, limit: int, before: int | None
+) -> list[LedgerLine]:
     with db.read() as session:
         visible_child(session, principal, user_id)
         query = select(LedgerEntry).where(LedgerEntry.child_id == user_id)
@@ -78,17 +86,17 @@ def ledger(db: Database, principal: Principal, user_id: str, *, limit: int, befo
             query = query.where(LedgerEntry.id < before)
         rows = session.scalars(query.order_by(LedgerEntry.id.desc()).limit(limit))
         return [
-            {
-                "id": e.id,
-                "txn_id": e.txn_id,
-                "account": e.account,
-                "amount": e.amount,
-                "actor_id": e.actor_id,
-                "kind": e.kind,
-                "ref_id": e.ref_id,
-                "reason": e.reason,
-                "created_at": e.created_at.isoformat(),
-            }
+            LedgerLine(
+                id=e.id,
+                txn_id=e.txn_id,
+                account=e.account,
+                amount=e.amount,
+                actor_id=e.actor_id,
+                kind=e.kind,
+                ref_id=e.ref_id,
+                reason=e.reason,
+                created_at=e.created_at,
+            )
             for e in rows
         ]
 
@@ -124,9 +132,10 @@ class _HistoryBook:
 
 
 def performance(
-    db: Database, principal: Principal, user_id: str, range_: str, now: datetime
-) -> dict[str, Any]:
-    """Value after every change of the child's game, the money put in, the headline profit and TWR.
+    db: Database, principal: Principal, user_id: str, range_: str, now: datetime, chain: ProviderChain
+) -> Performance:
+    """Value after every change of the child's game, the money put in, the headline profit, TWR and
+    the market line beside it (:mod:`server.game.benchmark`).
 
     Positions are valued with the newest quote known at each moment (their cost before any quote).
     """
@@ -173,14 +182,22 @@ def performance(
     if series:
         series.append({"t": now.isoformat(), "value": headline.total_value})
         flows.append(0)
-    twr = time_weighted_return([p["value"] for p in series], flows) if len(series) > 1 else 0.0
-    return {
-        "range": range_,
-        "series": series,
-        "total_value": headline.total_value,
-        "invested": headline.invested,
-        "profit": headline.profit,
-        "profit_pct": headline.profit_pct,
-        "twr_pct": round(twr * 100, 2),
-        "benchmark": [],  # the index line arrives with the market-data issue (needs index history)
-    }
+    values = [p["value"] for p in series]
+    twr = time_weighted_return(values, flows) if len(series) > 1 else 0.0
+    moments = [datetime.fromisoformat(p["t"]) for p in series]
+    market = benchmark_for(db, chain, moments, values, flows, headline.positions)
+    return Performance(
+        range=range_,
+        series=[ValuePoint(t, v) for t, v in zip(moments, values, strict=True)],
+        total_value=headline.total_value,
+        invested=headline.invested,
+        profit=headline.profit,
+        profit_pct=headline.profit_pct,
+        twr_pct=round(twr * 100, 2),
+        benchmark=[ValuePoint(t, v) for t, v in zip(moments, market.values, strict=False)],
+        benchmark_indices=market.indices,
+        benchmark_pct=market.index_pct,
+        beat_pct=market.beat_pct,
+        benchmark_missing=market.missing,
+        benchmark_source=market.source,
+    )

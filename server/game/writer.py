@@ -34,7 +34,15 @@ from ..db.models import (
     TradeRow,
 )
 
-__all__ = ["Posting", "WriteBehind", "log_change", "post_effects", "post_server_action"]
+__all__ = [
+    "OwnerMismatch",
+    "Posting",
+    "WriteBehind",
+    "change_log_head",
+    "log_change",
+    "post_effects",
+    "post_server_action",
+]
 
 # Core statements on the tables, built once: the ORM-enabled insert/update path costs several times
 # more per statement, and one trade writes about a dozen of these rows (see bench/).
@@ -57,22 +65,42 @@ _BALANCE_ADD = (
 _UPSERTS: dict[tuple[str, str], Any] = {}
 
 
+class OwnerMismatch(Exception):
+    """A write would have moved an existing trade or request to another child (or family)."""
+
+
 def _upsert(session: Session, model: type, values: dict[str, Any] | list[dict[str, Any]]) -> None:
     """Insert the row(s), or overwrite the non-key columns where the primary key exists.
 
-    The statement is built once per table and backend (both speak ``ON CONFLICT … DO UPDATE``).
+    A row keyed by an id a device chose (a trade, a request) is only ever overwritten by its own
+    child: the gateway refuses another child's id before deciding, and should one get this far the
+    row keeps its owner and the write fails (:class:`OwnerMismatch`) instead. The statement is built
+    once per table and backend (both speak ``ON CONFLICT … DO UPDATE``).
     """
     table: Table = model.__table__  # type: ignore[attr-defined]
     backend = session.get_bind().dialect.name
+    owned = "child_id" not in table.primary_key.columns
     statement = _UPSERTS.get((backend, table.name))
     if statement is None:
         dialect = postgresql if backend == "postgresql" else sqlite
         keys = [column.name for column in table.primary_key]
         insert = dialect.insert(table)
         changes = {c.name: insert.excluded[c.name] for c in table.columns if c.name not in keys}
-        statement = insert.on_conflict_do_update(index_elements=keys, set_=changes)
+        if owned:
+            same_owner = (table.c.child_id == insert.excluded.child_id) & (
+                table.c.family_id == insert.excluded.family_id
+            )
+            statement = insert.on_conflict_do_update(
+                index_elements=keys, set_=changes, where=same_owner
+            ).returning(*table.primary_key.columns, sort_by_parameter_order=True)
+        else:
+            statement = insert.on_conflict_do_update(index_elements=keys, set_=changes)
         _UPSERTS[(backend, table.name)] = statement
-    session.connection().execute(statement, values)
+    result = session.connection().execute(statement, values)
+    if owned:
+        written = len(result.all())
+        if written != (len(values) if isinstance(values, list) else 1):
+            raise OwnerMismatch(table.name)
 
 
 @dataclass(frozen=True)
@@ -109,6 +137,11 @@ def log_change(
         "created_at": now,
     }
     return int(session.connection().execute(_LOG_INSERT, [row]).scalar_one())
+
+
+def change_log_head(session: Session, family_id: str) -> int:
+    """The family's newest change-log ``server_seq`` (0 for none)."""
+    return session.scalar(select(func.max(ChangeLog.server_seq)).where(ChangeLog.family_id == family_id)) or 0
 
 
 def _builtins(record: object) -> dict[str, Any]:

@@ -19,7 +19,9 @@ Messages (JSON text frames; prices are integers like everywhere: won, or micro-d
        "data", "created_at", "read_at"}                    a delivered inbox item, to its owner only
       {"type": "error", "code", "detail", …}               a message was refused; the socket stays open
 
-A missing, late or invalid ``auth`` (the bearer middleware's checks: signature, iss/aud/typ, expiry,
+A message is at most 8 KiB: a larger frame is refused from its header with close code 1009 (by
+uvicorn's ``ws_max_size`` in ``yongdon server``, by the channel itself under any other server). A
+missing, late or invalid ``auth`` (the bearer middleware's checks: signature, iss/aud/typ, expiry,
 revoked device or session) closes the socket with code 4401, as does the token's expiry unless a
 fresh token was sent, and (checked every 30 s) a signed-out session or a revoked device. Channels
 other than ``prices:<symbol>`` are refused (``FORBIDDEN``): the family and user scope is implicit and

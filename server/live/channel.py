@@ -27,9 +27,10 @@ from sync.market import Quote, market_of
 from sync.records import Role
 
 from ..auth.middleware import load_principal
-from ..auth.tokens import ACCESS_TTL, AccessClaims, InvalidToken, decode_access
+from ..auth.tokens import AccessClaims, InvalidToken, decode_access
 from ..db import Database
 from ..market.clock import provide_market_clock
+from ..market.pricer import provide_pricer
 from ..market.quotes import latest_quotes, serve_quotes
 from ..notify.inbox import parent_audience
 from ..principal import Principal
@@ -37,8 +38,10 @@ from ..settings import Settings
 from .commits import publish_commits
 from .hub import FamilyEvent, Hub, make_hub
 from .messages import (
+    CLOSE_TOO_BIG,
     CLOSE_UNAUTHENTICATED,
     MAX_CHANNELS,
+    MAX_MESSAGE,
     Auth,
     Subscribe,
     decode_inbound,
@@ -73,10 +76,6 @@ class _Listener:
     queue: asyncio.Queue[dict[str, Any] | _Close] = field(default_factory=lambda: asyncio.Queue(_QUEUE))
     symbols: set[str] = field(default_factory=set)
     sent: dict[str, int] = field(default_factory=dict)  # symbol -> seq of the newest quote looked at
-
-    @property
-    def expires(self) -> datetime:
-        return self.claims.issued_at + ACCESS_TTL
 
     def sees(self, audience: str | None) -> bool:
         """The pull's scoping (``server.replication.pull``): a child its own rows, a parent its
@@ -181,6 +180,10 @@ class LiveChannel:
         except TimeoutError:
             await _refuse(socket, "authenticate within the time limit")
             return None
+        if len(text) > MAX_MESSAGE:  # under a server without a frame bound: not parsed, not kept
+            _log.info("live socket refused", extra={"reason": "first message too big"})
+            await socket.close(CLOSE_TOO_BIG, "a message is at most 8 KiB")
+            return None
         try:
             message = decode_inbound(text)
         except msgspec.MsgspecError:
@@ -219,7 +222,9 @@ class LiveChannel:
             if isinstance(message, Auth):
                 await self._reauthenticate(listener, message.token)
             elif isinstance(message, Subscribe):
-                self._subscribe(listener, message.channels)
+                added = self._subscribe(listener, message.channels)
+                if added:
+                    await anyio.to_thread.run_sync(self._price, added)
             else:
                 listener.symbols.difference_update(s for c in message.channels if (s := price_symbol(c)))
                 listener.offer({"type": "subscribed", "channels": _channels(listener)})
@@ -235,18 +240,30 @@ class LiveChannel:
         listener.claims, listener.checked_at = checked[1], self.clock()
         listener.offer({"type": "ready", "user_id": listener.principal.user_id})
 
-    def _subscribe(self, listener: _Listener, channels: list[str]) -> None:
+    def _subscribe(self, listener: _Listener, channels: list[str]) -> set[str]:
+        """Add the price channels among ``channels``; returns the symbols that were new to the socket."""
         refused = [c for c in channels if price_symbol(c) is None]
         wanted = {s for c in channels if (s := price_symbol(c))}
         if len(listener.symbols | wanted) > MAX_CHANNELS:
             listener.offer(error(Code.LIMIT_EXCEEDED, f"at most {MAX_CHANNELS} channels per socket"))
-            return
+            return set()
         if refused:
             listener.offer(
                 error(Code.FORBIDDEN, "only prices:<symbol> channels may be named", channels=refused)
             )
+        added = wanted - listener.symbols
         listener.symbols |= wanted
         listener.offer({"type": "subscribed", "channels": _channels(listener)})
+        return added
+
+    def _price(self, symbols: set[str]) -> None:
+        """Watch subscribed symbols, giving a first quote to any that has none: the next round sends it."""
+        if self._state is None:
+            return
+        try:
+            provide_pricer(self._state).ensure(symbols, self.clock())
+        except Exception:  # noqa: BLE001 - a busy database: the next subscribe or price request retries
+            _log.warning("pricing subscribed symbols failed", exc_info=True)
 
     async def _write(self, socket: WebSocket[Any, Any, Any], listener: _Listener) -> None:
         while True:
@@ -277,12 +294,16 @@ class LiveChannel:
 
     async def _tick(self) -> None:
         now = self.clock()
-        market_clock = provide_market_clock(self._state) if self._state is not None else None
+        # off the event loop: the first ask builds the app's price chain (database reads)
+        state = self._state
+        market_clock = (
+            await anyio.to_thread.run_sync(provide_market_clock, state) if state is not None else None
+        )
         due: list[tuple[_Listener, list[str]]] = []
         stale: list[_Listener] = []
         for family in self._families.values():
             for listener in family:
-                if now >= listener.expires:
+                if now >= listener.claims.issued_at + self.settings.access_ttl:
                     listener.offer(_Close("the access token expired: authenticate again"))
                     continue
                 if now - listener.checked_at >= RECHECK:

@@ -16,6 +16,7 @@ from sync.errors import Code, ProtocolCode
 from sync.market import Quote
 
 __all__ = [
+    "CLOSE_TOO_BIG",
     "CLOSE_UNAUTHENTICATED",
     "MAX_CHANNELS",
     "MAX_MESSAGE",
@@ -31,8 +32,11 @@ __all__ = [
 
 # 4000-4999 are the application's own codes; 4401 mirrors HTTP 401 so a client handles both alike.
 CLOSE_UNAUTHENTICATED = 4401
+CLOSE_TOO_BIG = 1009  # RFC 6455 "message too big": what uvicorn sends when a frame passes ws_max_size
 MAX_CHANNELS = 50  # a watchlist, not the whole directory
-MAX_MESSAGE = 8 * 1024  # a token or 50 channel names fit many times over; nothing larger is parsed
+# a token or 50 channel names fit many times over; nothing larger is parsed, and the server process
+# refuses a larger frame from its header (uvicorn's ws_max_size, server.cli) before buffering it
+MAX_MESSAGE = 8 * 1024
 _PRICES = "prices:"
 _SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9.=^-]{0,19}$")
 

@@ -1,4 +1,4 @@
-"""Corporate actions (cash dividends, splits) applied to the children who hold the stock: server actions.
+"""Corporate actions (dividends, splits, delistings) applied to the children who hold the stock.
 
 Two steps, both plain functions that the background pass (:mod:`.jobs`) and tests call:
 
@@ -26,6 +26,23 @@ read (the FX rate), so replaying the log decides it again in its place (I6).
 A dollar dividend converts at the server's newest USD/KRW quote, rounded down (the child receives);
 with no FX quote yet it waits for the next pass. Yahoo reports ex-dates, not pay dates, so a
 dividend is credited from its ex-date on.
+
+Settlements (``sync.trading.settle_delisting``): the whole position leaves for cash at the last
+price (``amount``), with no fee and no tax, and the stock's queued orders are cancelled with their
+money or shares given back; the "ex-date" is the day after the last session. Two kinds, worded
+differently because they are different facts:
+
+- ``delisting``: the company really left the exchange. Recorded by the operator
+  (``yongdon market delist``, :func:`record_delisting`); Yahoo reports no delistings.
+- ``data_end``: in history replay, the bundled price history of a company ends
+  (:func:`record_history_ends`). None of the bundled companies was delisted: GOOGL, IBM and META end
+  on 2013-03-01 and the others on 2022-12-28 only because the source data stops. Their holdings are
+  settled all the same, and the child is told exactly that ("our price history for this company
+  ends here"), not that the company went away. Settling rather than freezing: a position whose price
+  never moves again would sit in the child's portfolio for the rest of the replay, its value a fiction
+  the child cannot act on; the cash at the last real price lets the child keep playing, and the
+  explanation teaches that a price needs a market (or data) behind it. In replay the date is the
+  server's date when the replay clock passes the end (the ledger lives in server time).
 """
 
 from __future__ import annotations
@@ -38,17 +55,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from sync.book import Book, Effects
+from sync.korean import attach
 from sync.ledger import position_account, reserved_shares_account
 from sync.market import currency_of, market_of
 from sync.money import MICRO
 from sync.records import Position, Trade
 from sync.rules import Market
-from sync.trading import apply_split, pay_dividend
+from sync.trading import apply_split, pay_dividend, settle_delisting
 
 from ..db import Database, TemporaryFailure
 from ..db.models import (
@@ -69,6 +87,7 @@ from .providers.base import Action, MarketDataProvider
 __all__ = [
     "ACTION",
     "LOOKBACK",
+    "SETTLING",
     "ActionsReport",
     "Candidate",
     "RecordedAction",
@@ -77,11 +96,16 @@ __all__ = [
     "decide_action",
     "ex_moment",
     "record_actions",
+    "record_delisting",
+    "record_history_ends",
     "refresh_actions",
 ]
 
 ACTION = "action"  # the recorded input of a server action: the corporate action it applied
 LOOKBACK = timedelta(days=30)  # older actions are history (Yahoo lists decades of dividends)
+# the kinds that settle the position at ``amount`` (the last price); never too old to apply: a child
+# must not keep a stock that no longer trades because the operator recorded it late
+SETTLING = ("delisting", "data_end")
 _ZONES = {Market.KRX: ZoneInfo("Asia/Seoul"), Market.US: ZoneInfo("America/New_York")}
 
 _log = logging.getLogger("yongdon.market")
@@ -89,8 +113,9 @@ _log = logging.getLogger("yongdon.market")
 
 @dataclass(frozen=True)
 class RecordedAction:
-    """A dividend (``amount`` per share: won or micro-dollars) or a split (``numerator`` new shares
-    for ``denominator`` old)."""
+    """A dividend (``amount`` per share: won or micro-dollars), a split (``numerator`` new shares
+    for ``denominator`` old) or a settlement (kind in :data:`SETTLING`: ``amount`` is the last price,
+    ``ex_date`` the day after the last session)."""
 
     symbol: str
     kind: str
@@ -143,6 +168,11 @@ def record_actions(
 ) -> list[str]:
     """Record the actions of ``symbol`` with an ex-date on or after ``since``; returns the new ids."""
     wanted = [a for a in (_from_provider(symbol, x) for x in actions) if a and a.ex_date >= since]
+    return _insert(db, wanted, source, now)
+
+
+def _insert(db: Database, wanted: list[RecordedAction], source: str, now: datetime) -> list[str]:
+    """Record ``wanted`` (those not recorded yet); returns the new ids."""
     if not wanted:
         return []
     with db.write() as session:
@@ -176,6 +206,51 @@ def record_actions(
                 .on_conflict_do_nothing(index_elements=["id"])
             )
     return [a.action_id for a in fresh]
+
+
+def record_delisting(
+    db: Database, symbol: str, last_price: int, last_session: date, now: datetime, source: str = "operator"
+) -> RecordedAction:
+    """Record that ``symbol`` was delisted after ``last_session`` at ``last_price`` (won or
+    micro-dollars); the holders are settled from the next day on. Raises ``ValueError`` for an
+    unknown market or a price that is not positive; recording it again changes nothing."""
+    if last_price <= 0:
+        raise ValueError("the last price must be positive")
+    market_of(symbol)  # a symbol of no market we know raises here
+    action = RecordedAction(symbol, "delisting", last_session + timedelta(days=1), amount=last_price)
+    _insert(db, [action], source, now)
+    return action
+
+
+def _replay_member(provider: Any) -> Any:
+    """The chain's replay provider when history replay is the mode (it comes first and names rates);
+    ``None`` in live mode, where the replay is a fallback and its end means nothing."""
+    members = getattr(provider, "providers", [provider])
+    first = members[0] if members else None
+    store = getattr(first, "store", None)
+    return first if store is not None and getattr(first, "rates", False) else None
+
+
+def record_history_ends(db: Database, provider: Any, now: datetime) -> list[str]:
+    """In history replay, record a ``data_end`` settlement for each watched symbol whose bundled
+    history ended before the replayed day: at its last close, dated the server's day on which the
+    replay passed the end. Returns the new ids."""
+    replay = _replay_member(provider)
+    if replay is None:
+        return []
+    today = replay.today(now)
+    wanted: list[RecordedAction] = []
+    for symbol in _watched_symbols(db):
+        if not replay.store.has(symbol):
+            continue
+        hit = replay.store.bar_on(symbol, today)
+        days, _ = replay.store.series(symbol)
+        if hit is None or not days or hit[0] != days[-1] or today <= days[-1]:
+            continue  # still within its history
+        last, bar = hit
+        passed = replay.clock.server_time(datetime.combine(last + timedelta(days=1), time(0), UTC))
+        wanted.append(RecordedAction(symbol, "data_end", passed.date(), amount=bar.close))
+    return _insert(db, wanted, "replay", now)
 
 
 def _watched_symbols(db: Database) -> list[str]:
@@ -227,7 +302,7 @@ def _due_actions(db: Database, now: datetime) -> list[RecordedAction]:
             select(CorporateAction)
             # a day ahead of UTC: Seoul's day begins at 15:00 UTC the day before; exact check below
             .where(
-                CorporateAction.ex_date >= (now - LOOKBACK).date(),
+                or_(CorporateAction.ex_date >= (now - LOOKBACK).date(), CorporateAction.kind.in_(SETTLING)),
                 CorporateAction.ex_date <= now.date() + timedelta(days=1),
             )
             .order_by(CorporateAction.ex_date, CorporateAction.id)
@@ -249,17 +324,15 @@ def _candidates(db: Database, action: RecordedAction) -> list[Candidate]:
                 )
             ).all()
         )
-        if action.kind == "split":
-            found |= set(
-                session.execute(
-                    select(TradeRow.family_id, TradeRow.child_id).where(
-                        TradeRow.symbol == action.symbol,
-                        TradeRow.status == "queued",
-                        TradeRow.created_at < ex_moment(action.symbol, action.ex_date),
-                        TradeRow.child_id.not_in(done),
-                    )
-                )
+        if action.kind == "split" or action.kind in SETTLING:
+            queued = select(TradeRow.family_id, TradeRow.child_id).where(
+                TradeRow.symbol == action.symbol,
+                TradeRow.status == "queued",
+                TradeRow.child_id.not_in(done),
             )
+            if action.kind == "split":  # a settlement cancels every queued order, whenever placed
+                queued = queued.where(TradeRow.created_at < ex_moment(action.symbol, action.ex_date))
+            found |= set(session.execute(queued))
     return [Candidate(f, c) for f, c in sorted(found)]
 
 
@@ -354,8 +427,10 @@ def _decide(
 
 
 def _posted(action: RecordedAction, effects: Effects) -> int:
-    """Won paid (dividend) or micro-shares the split added (its counterparty is ``market:<symbol>``;
-    the position also gets back shares a cancelled queued sell had reserved)."""
+    """Won paid (dividend or settlement) or micro-shares the split added (its counterparty is
+    ``market:<symbol>``; the position also gets back shares a cancelled queued sell had reserved)."""
+    if action.kind in SETTLING:
+        return sum(int(p["amount"]) for n, p in effects.events if n in _SETTLED_EVENTS)
     if action.kind == "dividend":
         return sum(e.amount for e in effects.entries if e.account == "cash")
     return -sum(e.amount for e in effects.entries if e.account == f"market:{action.symbol}")
@@ -368,6 +443,8 @@ def decide_action(
     nothing then, or earned less than a won) or "waiting" (a dollar dividend without FX) with no
     effects; ``shares`` are the micro-shares it held when the ex-date began. The background pass
     and the replay of the log both decide through here."""
+    if action.kind in SETTLING:
+        return _settle(session, book, who, action, now)
     shares = _held_at(session, who, action.symbol, ex_moment(action.symbol, action.ex_date))
     concerned = shares > 0 or (
         action.kind == "split" and _older(_queued(session, who, action.symbol), action)
@@ -380,6 +457,25 @@ def decide_action(
     if action.kind == "dividend" and not effects.entries:
         return "none", None, shares  # a few micro-shares earned less than a won: no "you got 0"
     _explain(effects, action, shares, book)
+    return "applied", effects, shares
+
+
+def _settle(
+    session: Session, book: SqlBook, who: Candidate, action: RecordedAction, now: datetime
+) -> tuple[str, Effects | None, int]:
+    """A settlement takes what the child holds when it is applied (nobody can trade a stock without a
+    market, so that is what it held at the end) and every queued order of the stock."""
+    shares = book.position(action.symbol).quantity
+    queued = _queued(session, who, action.symbol)
+    if shares <= 0 and not queued:
+        return "none", None, 0
+    fx = book.fx_quote() if currency_of(action.symbol) == "USD" else None
+    if currency_of(action.symbol) == "USD" and fx is None:
+        return "waiting", None, shares
+    effects = settle_delisting(book, action.symbol, action.amount, fx, now, action.action_id, queued=queued)
+    _explain(effects, action, shares, book)
+    if action.kind == "data_end":  # the same settlement, told as what it is: our data ends here
+        effects.events = [("PriceHistoryEnded" if n == "StockDelisted" else n, p) for n, p in effects.events]
     return "applied", effects, shares
 
 
@@ -464,6 +560,10 @@ def apply_due_actions(db: Database, now: datetime, clock: MarketClock | None = N
 
 
 def _reason(action: RecordedAction) -> str:
+    if action.kind in SETTLING:
+        unit = "micro-dollars" if currency_of(action.symbol) == "USD" else "won"
+        why = "delisted" if action.kind == "delisting" else "bundled price history ends"
+        return f"{why}: settled at {action.amount} {unit}, last session before {action.ex_date}"
     if action.kind == "dividend":
         unit = "micro-dollars" if currency_of(action.symbol) == "USD" else "won"
         return f"dividend {action.amount} {unit} per share, ex-date {action.ex_date}"
@@ -472,10 +572,7 @@ def _reason(action: RecordedAction) -> str:
 
 def _subject_ko(name: str) -> str:
     """``name`` with the Korean subject particle: 이 after a final consonant, else 가 (애플이, 엔비디아가)."""
-    last = name[-1:] or " "
-    if "가" <= last <= "힣":
-        return name + ("이" if (ord(last) - ord("가")) % 28 else "가")
-    return name + "이(가)"  # a Latin name: both, as Korean forms write it
+    return attach(name, "이")
 
 
 def _shares_text(micro: int) -> str:
@@ -492,6 +589,25 @@ def _per_share(symbol: str, amount: int) -> tuple[str, str]:
     return f"{dollars}.{cents}달러", f"${dollars}.{cents}"
 
 
+_SETTLED_EVENTS = ("StockDelisted", "PriceHistoryEnded")
+
+
+def _gain_ko(gain: int) -> str:
+    if gain > 0:
+        return f"산 값보다 {gain:,} G₩ 더 받았어요."
+    if gain < 0:
+        return f"산 값보다 {-gain:,} G₩ 적게 받았어요."
+    return "산 값과 똑같이 받았어요."
+
+
+def _gain_en(gain: int) -> str:
+    if gain > 0:
+        return f"That is {gain:,} G₩ more than you paid."
+    if gain < 0:
+        return f"That is {-gain:,} G₩ less than you paid."
+    return "That is exactly what you paid."
+
+
 def _explain(effects: Effects, action: RecordedAction, shares: int, book: SqlBook) -> None:
     """Add the facts the notification wording needs (names, the per-share amount, the shares)."""
     entry = directory().get(action.symbol)
@@ -501,6 +617,23 @@ def _explain(effects: Effects, action: RecordedAction, shares: int, book: SqlBoo
         "company_en": entry.name_en if entry else action.symbol,
         "ex_date": action.ex_date.isoformat(),
     }
+    if action.kind in SETTLING:
+        per_ko, per_en = _per_share(action.symbol, action.amount)
+        facts.update(price_ko=per_ko, price_en=per_en, shares=_shares_text(shares), company_name_ko=name_ko)
+        fx = book.fx_quote() if currency_of(action.symbol) == "USD" else None
+        if fx is not None:
+            facts["fx_rate"] = fx.price
+        for name, payload in effects.events:
+            if name == "StockDelisted":
+                gain = int(payload["realised"])
+                payload.update(
+                    facts,
+                    total=payload["amount"],
+                    profit=gain,
+                    gain_ko=_gain_ko(gain),
+                    gain_en=_gain_en(gain),
+                )
+        return
     if action.kind == "dividend":
         per_ko, per_en = _per_share(action.symbol, action.amount)
         facts.update(per_share_ko=per_ko, per_share_en=per_en, shares=_shares_text(shares))

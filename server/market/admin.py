@@ -11,13 +11,15 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from sync.benchmark import SP500
+
 from ..db import Database
 from ..db.models import BarRow, QuoteRow
 from .directory import directory
 from .history import EARLIEST, RANGES, resolve_symbol, store_bars
 from .providers import MarketConfig, ProviderChain, build_chain, load_config, save_config
 from .providers.replay import bundled_history
-from .refresher import watched_symbols
+from .watch import watched_symbols
 
 __all__ = [
     "backfill",
@@ -28,6 +30,7 @@ __all__ = [
 ]
 
 Progress = Callable[[str, int], None]  # (symbol just done, bars written)
+_SHOWN = 12  # watched symbols named in the status; the rest are counted
 
 
 def backfill(
@@ -52,7 +55,7 @@ def backfill(
     end = chain.today(now)
     start = EARLIEST if days is None else end - timedelta(days=days)
     written: dict[str, int] = {}
-    live = chain.providers[0].name == "yahoo"
+    live = chain.live
     for at, symbol in enumerate(symbols):
         if live and pause is not None and at:
             pause()
@@ -81,6 +84,7 @@ def market_status_lines(db: Database, data_dir: Path, now: datetime) -> list[str
             ).group_by(BarRow.interval)
         ).all()
         quotes = session.scalar(select(func.count()).select_from(QuoteRow)) or 0
+        watched = watched_symbols(session)
     lines = [f"mode: {config.mode}  (providers: {chain.name})"]
     clock = config.replay
     lines.append(
@@ -91,6 +95,10 @@ def market_status_lines(db: Database, data_dir: Path, now: datetime) -> list[str
     if health.retry_at is not None:
         lines.append(f"retry at: {health.retry_at.isoformat(timespec='seconds')}")
     lines.append(f"quotes stored: {quotes}")
+    shown = ", ".join(watched[:_SHOWN]) + (
+        f", … ({len(watched) - _SHOWN} more)" if len(watched) > _SHOWN else ""
+    )
+    lines.append(f"watched: {len(watched)} ({shown})")
     for interval, symbols, count, newest in bars:
         lines.append(f"bars {interval}: {count} for {symbols} symbols, newest {newest.date().isoformat()}")
     if not bars:
@@ -110,7 +118,8 @@ def symbol_rows(with_history_only: bool = False) -> list[tuple[str, str, str, st
             rows.append((entry.symbol, entry.market, f"{entry.name_ko} / {entry.name_en}", offline))
     for symbol in store.symbols():
         if symbol not in seen:
-            rows.append((symbol, "US", "(not in the directory)", _offline_source(store.index[symbol])))
+            market, name = ("INDEX", "S&P 500 index") if symbol == SP500 else ("US", "(not in the directory)")
+            rows.append((symbol, market, name, _offline_source(store.index[symbol])))
     return rows
 
 

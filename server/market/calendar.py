@@ -20,10 +20,12 @@ import json
 import os
 import threading
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from importlib.metadata import version
 from pathlib import Path
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sync.rules import Market
@@ -35,6 +37,7 @@ __all__ = [
     "Session",
     "local_day",
     "market_calendars",
+    "replayed",
     "use_cache_dir",
 ]
 
@@ -124,13 +127,69 @@ class ExchangeCalendar:
         return upcoming.close if upcoming else None
 
 
+class ReplayTime(Protocol):
+    """The history replay's clock (``server.market.providers.replay.ReplayClock``)."""
+
+    def instant_at(self, now: datetime) -> datetime: ...
+
+    def server_time(self, replayed: datetime) -> datetime: ...
+
+
+class ReplayedCalendar:
+    """An exchange's sessions of the replayed years, in server time.
+
+    Every question is asked of the historic calendar at the replayed instant, and every session
+    answered is moved back to the server time at which the replay reaches it: so replaying 2012,
+    a day KRX was closed in 2012 is closed, a day closed today but open in 2012 is open, and a
+    2012 half day closes early. Queued orders and the refresher's opening rows (``watch.is_news``)
+    meet these sessions at their server-time opens.
+    """
+
+    def __init__(self, base: ExchangeCalendar, replay: ReplayTime) -> None:
+        self.base, self.replay = base, replay
+        self.market, self.zone = base.market, base.zone
+
+    def _at(self, t: datetime) -> datetime:
+        return self.replay.instant_at(_utc(t))
+
+    def _back(self, session: Session | None) -> Session | None:
+        if session is None:
+            return None
+        return Session(self.replay.server_time(session.open), self.replay.server_time(session.close))
+
+    def session_on(self, day: date) -> Session | None:
+        """The session of the replayed local ``day`` (in server time)."""
+        return self._back(self.base.session_on(day))
+
+    def session_at(self, t: datetime) -> Session | None:
+        return self._back(self.base.session_at(self._at(t)))
+
+    def is_open(self, t: datetime) -> bool:
+        return self.base.is_open(self._at(t))
+
+    def next_session(self, t: datetime) -> Session | None:
+        return self._back(self.base.next_session(self._at(t)))
+
+    def next_open(self, t: datetime) -> datetime | None:
+        session = self.next_session(t)
+        return session.open if session else None
+
+    def last_open(self, t: datetime) -> datetime | None:
+        opened = self.base.last_open(self._at(t))
+        return None if opened is None else self.replay.server_time(opened)
+
+    def next_close(self, t: datetime) -> datetime | None:
+        closing = self.base.next_close(self._at(t))
+        return None if closing is None else self.replay.server_time(closing)
+
+
 class MarketCalendars:
     """Both markets' calendars; a :class:`~server.market.clock.MarketClock` for the fill rules."""
 
-    def __init__(self, calendars: dict[Market, ExchangeCalendar]) -> None:
+    def __init__(self, calendars: dict[Market, ExchangeCalendar | ReplayedCalendar]) -> None:
         self.calendars = calendars
 
-    def __getitem__(self, market: Market) -> ExchangeCalendar:
+    def __getitem__(self, market: Market) -> ExchangeCalendar | ReplayedCalendar:
         return self.calendars[market]
 
     def is_open(self, market: Market, now: datetime) -> bool:
@@ -147,6 +206,26 @@ class MarketCalendars:
 
     def last_open(self, market: Market, t: datetime) -> datetime | None:
         return self.calendars[market].last_open(t)
+
+
+class LazyCalendars(MarketCalendars):
+    """Calendars built on first use: a chain names its calendars on every pass, and most passes
+    (a moved price, a first quote) never ask them anything."""
+
+    def __init__(self, build: Callable[[], MarketCalendars]) -> None:  # noqa: D107
+        self._build, self._built = build, None  # type: ignore[var-annotated]
+
+    @property  # type: ignore[override]
+    def calendars(self) -> dict[Market, ExchangeCalendar | ReplayedCalendar]:
+        if self._built is None:
+            self._built = self._build().calendars
+        return self._built  # type: ignore[return-value]
+
+
+def replayed(calendars: MarketCalendars, replay: ReplayTime) -> MarketCalendars:
+    """``calendars`` as the history replay lives them: the replayed years' sessions on its clock."""
+    bases = {m: c.base if isinstance(c, ReplayedCalendar) else c for m, c in calendars.calendars.items()}
+    return MarketCalendars({market: ReplayedCalendar(base, replay) for market, base in bases.items()})
 
 
 def _utc(t: datetime) -> datetime:

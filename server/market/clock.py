@@ -1,8 +1,9 @@
 """Whether a market is open, behind a small interface.
 
-The app's clock is the real calendars (:mod:`server.market.calendar`: holidays, early closes, late
-opens); tests put a :class:`FixedMarketClock` in ``app.state.market_clock`` to open and close markets
-by hand.
+The app's clock is the calendars its price chain trades on (:mod:`server.market.calendar`: holidays,
+early closes, late opens): today's in live mode, the replayed years' on the replay clock in the
+history replay (``ProviderChain.calendars``). Tests put a :class:`FixedMarketClock` in
+``app.state.market_clock`` to open and close markets by hand.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from zoneinfo import ZoneInfo
 from litestar.datastructures import State
 
 from sync.rules import Market
-
-from .calendar import market_calendars
 
 __all__ = ["FixedMarketClock", "MarketClock", "WeekdayMarketClock", "provide_market_clock"]
 
@@ -52,6 +51,12 @@ class FixedMarketClock:
 
 
 def provide_market_clock(state: State) -> MarketClock:
-    """DI provider: the app's market clock (tests put a :class:`FixedMarketClock` in ``app.state``)."""
+    """DI provider: the app's market clock (tests put a :class:`FixedMarketClock` in ``app.state``),
+    else the sessions of the market the app's chain is in (a history replay's are the replayed
+    year's)."""
     clock = state.get("market_clock")
-    return clock if clock is not None else market_calendars()
+    if clock is not None:
+        return clock  # type: ignore[no-any-return]
+    from .refresher import provide_market_chain  # the chain follows the stored market setting
+
+    return provide_market_chain(state).calendars

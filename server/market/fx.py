@@ -128,22 +128,38 @@ def refresh_fx(db: Database, now: datetime, source: Any = None) -> Quote | None:
     """
     # asked before the write lock: a slow provider or the first read of the ECB file must not hold
     # back every family's pushes
-    candidates = [c for c in (_observe(source, now), _ecb(now)) if c is not None]
-    with db.write() as session:
+    candidates = [c for c in (_observe(source, now), _ecb(now, source)) if c is not None]
+    best = max(candidates, key=lambda c: c[1]) if candidates else None
+    with db.read() as session:  # most passes find the rate unchanged: no write lock for them
         stored = latest_quotes(session, [FX_SYMBOL]).get(FX_SYMBOL)
-        if not candidates:
+    if best is None or not _newer(best, stored):
+        return stored
+    with db.write() as session:
+        stored = latest_quotes(session, [FX_SYMBOL]).get(FX_SYMBOL)  # another writer may have been first
+        if not _newer(best, stored):
             return stored
-        price, as_of, name = max(candidates, key=lambda c: c[1])
-        if stored is not None and (
-            as_of <= stored.as_of or (price == stored.price and name == stored.source)
-        ):
-            return stored
+        price, as_of, name = best
         return record_quote(session, FX_SYMBOL, price, as_of, source=name, currency="KRW")
 
 
-def _ecb(now: datetime) -> tuple[int, datetime, str] | None:
-    ecb = ecb_usdkrw(now.astimezone(UTC).date())
+def _newer(candidate: tuple[int, datetime, str], stored: Quote | None) -> bool:
+    price, as_of, name = candidate
+    return stored is None or (as_of > stored.as_of and (price != stored.price or name != stored.source))
+
+
+def _ecb(now: datetime, source: Any = None) -> tuple[int, datetime, str] | None:
+    ecb = ecb_usdkrw(_market_day(source, now))
     return None if ecb is None else (ecb.rate, ecb.as_of, ECB_SOURCE)
+
+
+def _market_day(source: Any, now: datetime) -> date:
+    """The day the market is at: a history replay's day (a 2011 price converts at 2011's rate, also
+    where the bundled ECB file has today's), else today."""
+    try:
+        day: date = source.today(now)
+    except Exception:  # noqa: BLE001 - no provider, or one failing: the fallback must still answer
+        return now.astimezone(UTC).date()
+    return day
 
 
 def fx_json(quote: Quote) -> dict[str, Any]:

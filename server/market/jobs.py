@@ -2,7 +2,8 @@
 
 Each pass, every ``fx_every``, refreshes USD/KRW (the provider's rate, else the bundled ECB one);
 every ``actions_every`` asks the provider for dividends and splits of the symbols children hold
-(:func:`.actions.refresh_actions`); applies the corporate actions whose ex-date has begun
+(:func:`.actions.refresh_actions`) and, in history replay, the end of a company's bundled history
+(:func:`.actions.record_history_ends`); applies the corporate actions whose ex-date has begun
 (:func:`.actions.apply_due_actions`); and fills the queued orders whose session has opened
 (:func:`.opening.fill_due_orders`). All are plain functions that tests and the CLI call directly;
 the thread only repeats them.
@@ -19,8 +20,8 @@ from litestar.datastructures import State
 
 from ..background import Periodic
 from ..db import Database
-from .actions import apply_due_actions, refresh_actions
-from .calendar import market_calendars
+from .actions import apply_due_actions, record_history_ends, refresh_actions
+from .clock import provide_market_clock
 from .fx import refresh_fx
 from .opening import fill_due_orders
 
@@ -63,7 +64,7 @@ class MarketJobs(Periodic):
         if self._fx_at is None or now - self._fx_at >= self.fx_every:
             refresh_fx(self.db, now, provider)
             self._fx_at = now
-        market_clock: Any = self.state.get("market_clock") or market_calendars()
+        market_clock: Any = provide_market_clock(self.state)
         self._corporate_actions(now, provider, market_clock)
         if hasattr(market_clock, "last_open"):
             fill_due_orders(self.db, market_clock, now)
@@ -74,6 +75,8 @@ class MarketJobs(Periodic):
             if provider is not None and due:
                 self._actions_at = now  # a failed ask waits out the interval too: no hammering
                 refresh_actions(self.db, provider, now)
+            if provider is not None:  # cheap, and a replay at speed may pass an end any minute
+                record_history_ends(self.db, provider, now)
             apply_due_actions(self.db, now, market_clock)
         except Exception:  # noqa: BLE001 - queued orders must still fill; the next pass retries
             _log.exception("corporate actions pass failed")

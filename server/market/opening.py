@@ -9,7 +9,8 @@ balances, the trade record in the change log (the child sees it on the next pull
 ``TradeExecuted``/``TradeRejected`` event in the outbox.
 
 The opening price is the first quote the server recorded for the symbol at or after the open; with
-none yet the order waits for the next pass (the quote refresher records one once the market opens).
+none yet the order waits for the next pass (the quote refresher records one once the market opens,
+even at an unchanged price: see :func:`.watch.is_news`).
 
 Exactly once, across restarts and several server processes: each order is filled in its own
 family write transaction (the family row is locked ``FOR UPDATE`` on PostgreSQL, ``BEGIN

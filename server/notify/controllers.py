@@ -1,36 +1,36 @@
-"""HTTP routes of notifications: the caller's inbox, its channel preferences, and test messages."""
+"""HTTP routes of notifications: the caller's inbox, its channel preferences, and test messages.
+
+Every change passes the gateway (``server.gateway.accounts``: ``notification.read``,
+``notification.preferences``, ``push_token.set``, ``push.send``, ``email.send``), which decides who
+may make it and scopes the notification or member it names; a test message's route asks it for the
+caller's role before the body is read (a child posting anything is 403).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import msgspec
 from litestar import Controller, Request, get, post, put
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from sync.errors import Code
-from sync.records import Role
+from sync.errors import ProtocolCode
 
-from ..auth.guards import requires_role
 from ..db import Database
-from ..errors import ProblemError
+from ..gateway import Runner, family_of, route_guard
+from ..gateway.rest import RUNNER, RawBody, strict
 from ..principal import Principal
 from ..problems import documented
 from . import services
 from .channels import Channels
-from .inbox import inbox, mark_read, notification_data
+from .inbox import inbox, mark_read, notification_view
+from .schemas import EmailSent, Inbox, NotificationView, Preferences, PushSent, PushTokenAnswer
+from .texts import EVENTS
 
 __all__ = ["ROUTES"]
-
-
-def _family_member(principal: Principal) -> str:
-    if principal.family_id is None:  # the operator has no inbox: family data does not exist for it
-        raise ProblemError(404, Code.NOT_FOUND, "no family data for this account")
-    return principal.family_id
 
 
 class ChannelChoice(msgspec.Struct, forbid_unknown_fields=True):
@@ -40,7 +40,16 @@ class ChannelChoice(msgspec.Struct, forbid_unknown_fields=True):
 
 class PreferencesBody(msgspec.Struct, forbid_unknown_fields=True):
     events: dict[Annotated[str, msgspec.Meta(max_length=40)], ChannelChoice] = {}
-    push_token: Annotated[str, msgspec.Meta(min_length=1, max_length=400)] | None = None
+
+    # the events there are (server.openapi); one the caller's role never hears is 403
+    __openapi_fields__: ClassVar[dict[str, dict[str, Any]]] = {
+        "events": {"property_names": Schema(type=OpenAPIType.STRING, enum=list(EVENTS))}
+    }
+
+
+class PushTokenBody(msgspec.Struct, forbid_unknown_fields=True):
+    # an FCM registration token: URL-safe characters and colons, about 150-250 long
+    token: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_:.\-]{8,400}$")]
 
 
 class TestMessageBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -55,6 +64,7 @@ class PushBody(TestMessageBody, forbid_unknown_fields=True):
 class NotificationController(Controller):
     path = "/api/notifications"
     tags = ["notifications"]
+    dependencies = RUNNER
 
     @get("/", operation_id="listNotifications", responses=documented(401, 404, 422, 429), sync_to_thread=True)
     def list_(
@@ -62,9 +72,9 @@ class NotificationController(Controller):
         request: Request[Principal, Any, Any],
         db: NamedDependency[Database],
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
-    ) -> dict[str, Any]:
+    ) -> Inbox:
         """The caller's inbox, newest first, with the number of unread notifications."""
-        _family_member(request.user)
+        family_of(request.user)  # the operator has no inbox: family data does not exist for it
         with db.read() as session:
             return inbox(session, request.user.user_id, limit)
 
@@ -75,21 +85,11 @@ class NotificationController(Controller):
         sync_to_thread=True,
         status_code=200,
     )
-    def read(
-        self,
-        request: Request[Principal, Any, Any],
-        notification_id: FromPath[str],
-        db: NamedDependency[Database],
-        clock: NamedDependency[Callable[[], datetime]],
-    ) -> dict[str, Any]:
+    def read(self, notification_id: FromPath[str], runner: NamedDependency[Runner]) -> NotificationView:
         """Mark one of the caller's own notifications read; anyone else's is a 404."""
-        principal = request.user
-        family = _family_member(principal)
-        with db.write(family) as session:
-            row = mark_read(session, principal.user_id, principal.role.value, notification_id, clock())
-            if row is None:
-                raise ProblemError(404, Code.NOT_FOUND, "no such notification")
-            return notification_data(row)
+        with runner.change("notification.read", notification_id) as call:
+            role = runner.principal.role.value
+            return notification_view(mark_read(call.session, call.notification(), role, call.now))
 
     @get(
         "/preferences",
@@ -99,67 +99,68 @@ class NotificationController(Controller):
     )
     def get_preferences(
         self, request: Request[Principal, Any, Any], db: NamedDependency[Database], state: State
-    ) -> dict[str, Any]:
+    ) -> Preferences:
         """Per event the caller can hear: e-mail and push on or off (and the ntfy topic to subscribe to)."""
-        _family_member(request.user)
+        family_of(request.user)
         return services.read_preferences(db, request.user, _channels(state))
 
     @put(
         "/preferences",
         operation_id="setNotificationPreferences",
-        responses=documented(401, 404, 422, 429),
+        responses=documented(401, 403, 404, 422, 429),
         sync_to_thread=True,
     )
     def set_preferences(
         self,
-        request: Request[Principal, Any, Any],
         data: JSONBody[PreferencesBody],
-        db: NamedDependency[Database],
-        clock: NamedDependency[Callable[[], datetime]],
+        raw_body: RawBody,
+        runner: NamedDependency[Runner],
         state: State,
-    ) -> dict[str, Any]:
-        """Turn channels on or off per event; ``push_token`` registers this device's FCM token."""
-        _family_member(request.user)
-        events = {event: {"email": c.email, "push": c.push} for event, c in data.events.items()}
-        return services.write_preferences(
-            db, request.user, _channels(state), events, data.push_token, clock()
-        )
+    ) -> Preferences:
+        """Turn e-mail and push on or off per event (a child has no e-mail)."""
+        with runner.change("notification.preferences") as call:
+            data = strict(PreferencesBody, raw_body)  # ``0`` is no ``false`` (after who may: as before)
+            events = {event: {"email": c.email, "push": c.push} for event, c in data.events.items()}
+            return services.write_preferences(call, _channels(state), events)
+
+    @put(
+        "/push-token",
+        operation_id="registerPushToken",
+        responses=documented(401, 404, 422, 429),
+        sync_to_thread=True,
+    )
+    def register_push_token(
+        self, data: JSONBody[PushTokenBody], runner: NamedDependency[Runner], state: State
+    ) -> PushTokenAnswer:
+        """The push token of the caller's own device (the one its access token is bound to)."""
+        with runner.change("push_token.set") as call:
+            return services.register_push_token(call, _channels(state), data.token)
 
     @post(
         "/push",
         operation_id="sendTestPush",
-        guards=[requires_role(Role.PARENT, Role.ADMIN)],
-        responses=documented(401, 403, 404, 409, 422, 429, 502),
+        guards=[route_guard("push.send")],
+        responses=documented(401, 403, 404, 409, 422, 429, codes=[ProtocolCode.PROVIDER_FAILED]),
         sync_to_thread=True,
         status_code=200,
     )
-    def test_push(
-        self,
-        request: Request[Principal, Any, Any],
-        data: JSONBody[PushBody],
-        db: NamedDependency[Database],
-        state: State,
-    ) -> dict[str, Any]:
+    def test_push(self, data: JSONBody[PushBody], runner: NamedDependency[Runner], state: State) -> PushSent:
         """A test push or a short announcement to the caller or (a parent) a member of its family."""
-        return services.send_test_push(db, request.user, _channels(state), data.user_id, data.message)
+        return services.send_test_push(runner, _channels(state), data.user_id, data.message)
 
     @post(
         "/email",
         operation_id="sendTestEmail",
-        guards=[requires_role(Role.PARENT, Role.ADMIN)],
-        responses=documented(401, 403, 404, 409, 422, 429, 502),
+        guards=[route_guard("email.send")],
+        responses=documented(401, 403, 404, 409, 422, 429, codes=[ProtocolCode.PROVIDER_FAILED]),
         sync_to_thread=True,
         status_code=200,
     )
     def test_email(
-        self,
-        request: Request[Principal, Any, Any],
-        data: JSONBody[TestMessageBody],
-        db: NamedDependency[Database],
-        state: State,
-    ) -> dict[str, Any]:
+        self, data: JSONBody[TestMessageBody], runner: NamedDependency[Runner], state: State
+    ) -> EmailSent:
         """A test e-mail to the caller or another parent of its family (children have no e-mail)."""
-        return services.send_test_email(db, request.user, _channels(state), data.user_id)
+        return services.send_test_email(runner, _channels(state), data.user_id)
 
 
 def _channels(state: State) -> Channels:

@@ -22,6 +22,7 @@ server or a phone cannot join our transaction), exactly once for the inbox.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +34,9 @@ from sqlalchemy.orm import Session
 from ..background import Periodic
 from ..db import Database, TemporaryFailure
 from ..db.models import Delivery, Outbox, RequestRow, TradeRow, User
+from ..logs import get_logger
+from ..market.directory import directory
+from .facts import client_facts
 from .inbox import InboxChannel, Message
 from .preferences import wants
 from .texts import compose, recipients_for
@@ -58,6 +62,7 @@ MAX_DELAY = timedelta(hours=1)
 BATCH = 200
 
 _log = logging.getLogger("yongdon.notify")
+_jobs = get_logger("yongdon.jobs")
 
 
 class Channel(Protocol):
@@ -141,24 +146,37 @@ def _recipients(session: Session, row: Outbox) -> list[_Recipient]:
 
 
 def _facts(session: Session, row: Outbox) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(the wording's facts, the ids a notification links to) for one event."""
+    """(the wording's facts, the data a notification carries) for one event.
+
+    The data links to the trade or request and carries the facts for the app to word the
+    notification in the reader's language when shown (``server.notify.facts``).
+    """
     payload = row.payload
     facts: dict[str, Any] = {k: v for k, v in payload.items() if k not in ("actor_id", "txn_id")}
     link: dict[str, Any] = {k: payload[k] for k in ("trade_id", "request_id", "symbol") if k in payload}
     if row.child_id:
         child = session.get(User, row.child_id)
         facts["child"] = child.display_name if child else ""
+    trade_data: dict[str, Any] | None = None
     if "trade_id" in payload:
         trade = session.get(TradeRow, payload["trade_id"])
         if trade is not None:
             facts.setdefault("symbol", trade.symbol)
             link["symbol"] = trade.symbol
+            trade_data = dict(trade.data)
+            facts["side"] = trade_data.get("side")
     if "request_id" in payload:
         request = session.get(RequestRow, payload["request_id"])
         if request is not None:
             facts.setdefault("amount_real", request.data.get("amount_real"))
+    app_facts = client_facts(row.event, facts, trade_data)
     if "amount_real" in facts:
         facts["amount"] = facts["amount_real"]
+    if "symbol" in facts:  # the stored text names the stock, never its code
+        entry = directory().get(str(facts["symbol"]))
+        facts["name_ko"] = entry.name_ko if entry else facts["symbol"]
+        facts["name_en"] = (entry.name_en or entry.name_ko) if entry else facts["symbol"]
+    link["facts"] = app_facts
     return facts, link
 
 
@@ -328,12 +346,13 @@ def dispatch_once(
     report = DispatchReport()
     with db.read() as session:
         due = session.execute(
-            select(Outbox.id, Outbox.family_id)
+            select(Outbox.id, Outbox.family_id, Outbox.request_id)
             .where(Outbox.delivered_at.is_(None))
             .order_by(Outbox.id)
             .limit(batch)
         ).all()
-    for outbox_id, family_id in due:
+    for outbox_id, family_id, request_id in due:
+        started = time.perf_counter()
         outbound: list[_Outbound] = []
         try:
             with db.write(family_id) as session:
@@ -351,6 +370,9 @@ def dispatch_once(
             continue
         if settled:
             report.finished += 1
+        # one line per event, with the id of the request that wrote it (server.requestid)
+        ms = round((time.perf_counter() - started) * 1000, 1)
+        _jobs.info("job", job="notify.deliver", request_id=request_id, outbox_id=outbox_id, ms=ms)
     return report
 
 

@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..db.models import Notification
 from ..game.writer import log_change
 from ..ids import new_id
+from .schemas import Inbox, NotificationView
 
 __all__ = [
     "ENTITY",
@@ -26,6 +28,7 @@ __all__ = [
     "inbox",
     "mark_read",
     "notification_data",
+    "notification_view",
     "parent_audience",
 ]
 
@@ -57,19 +60,25 @@ def audience_of(role: str, user_id: str) -> str:
     return user_id if role == "child" else parent_audience(user_id)
 
 
-def notification_data(row: Notification) -> dict[str, Any]:
+def notification_view(row: Notification) -> NotificationView:
     """The notification as the pull and ``GET /api/notifications`` carry it."""
-    return {
-        "notification_id": row.id,
-        "user_id": row.user_id,
-        "child_id": row.child_id,
-        "event": row.event,
-        "title": row.title,
-        "body": row.body,
-        "data": row.data,
-        "created_at": row.created_at.astimezone(UTC).isoformat(),
-        "read_at": row.read_at.astimezone(UTC).isoformat() if row.read_at else None,
-    }
+    return NotificationView(
+        notification_id=row.id,
+        user_id=row.user_id,
+        child_id=row.child_id,
+        event=row.event,
+        title=row.title,
+        body=row.body,
+        data=row.data,
+        created_at=row.created_at.astimezone(UTC).isoformat(),
+        read_at=row.read_at.astimezone(UTC).isoformat() if row.read_at else None,
+    )
+
+
+def notification_data(row: Notification) -> dict[str, Any]:
+    """The same as plain data, for the change log (one shape for both)."""
+    data: dict[str, Any] = msgspec.to_builtins(notification_view(row))
+    return data
 
 
 class InboxChannel:
@@ -96,7 +105,7 @@ class InboxChannel:
         log_change(session, message.family_id, audience, ENTITY, row.id, notification_data(row), now)
 
 
-def inbox(session: Session, user_id: str, limit: int) -> dict[str, Any]:
+def inbox(session: Session, user_id: str, limit: int) -> Inbox:
     """The user's notifications, newest first, and how many are unread."""
     rows = session.scalars(
         select(Notification)
@@ -109,22 +118,15 @@ def inbox(session: Session, user_id: str, limit: int) -> dict[str, Any]:
         .select_from(Notification)
         .where(Notification.user_id == user_id, Notification.read_at.is_(None))
     )
-    return {"notifications": [notification_data(r) for r in rows], "unread": int(unread or 0)}
+    return Inbox(notifications=[notification_view(r) for r in rows], unread=int(unread or 0))
 
 
-def mark_read(
-    session: Session, user_id: str, role: str, notification_id: str, now: datetime
-) -> Notification | None:
-    """Mark the user's own notification read (once; a second call keeps the first time).
-
-    Returns ``None`` when the user has no such notification (another user's is no different).
-    """
-    row = session.get(Notification, notification_id)
-    if row is None or row.user_id != user_id:
-        return None
+def mark_read(session: Session, row: Notification, role: str, now: datetime) -> Notification:
+    """Mark a notification read (once; a second call keeps the first time). Whose it is, the
+    gateway has checked (``notification.read``: the caller's own, another's does not exist)."""
     if row.read_at is None:
         row.read_at = now
         session.flush()
         data = notification_data(row)
-        log_change(session, row.family_id, audience_of(role, user_id), ENTITY, row.id, data, now)
+        log_change(session, row.family_id, audience_of(role, row.user_id), ENTITY, row.id, data, now)
     return row

@@ -16,16 +16,16 @@ from sqlalchemy.orm import Session
 from sync.errors import Code
 
 from ..db.models import NotificationPref
-from ..errors import ProblemError
+from ..errors import DomainError
 from .texts import EVENTS, recipients_for
 
-__all__ = ["CHANNELS", "defaults", "events_for", "preferences", "set_preferences", "wants"]
+__all__ = ["CHANNELS", "OPT_IN", "defaults", "events_for", "preferences", "set_preferences", "wants"]
 
 CHANNELS = ("email", "push")
 _EMAIL_BY_DEFAULT = frozenset(
     {"AllowanceRequested", "AllowanceApprovalNeeded", "SecurityAlert", "DeviceEnrolled"}
 )
-_OPT_IN = frozenset({"WeeklySummary"})
+OPT_IN = frozenset({"WeeklySummary"})
 
 
 def events_for(role: str) -> list[str]:
@@ -36,7 +36,7 @@ def events_for(role: str) -> list[str]:
 def defaults(event: str, role: str) -> dict[str, bool]:
     return {
         "email": role == "parent" and event in _EMAIL_BY_DEFAULT,
-        "push": event not in _OPT_IN,
+        "push": event not in OPT_IN,
     }
 
 
@@ -44,7 +44,7 @@ def wants(session: Session, user_id: str, role: str, event: str, channel: str) -
     """Whether ``user_id`` wants ``event`` on ``channel`` (the inbox: always; a child's e-mail: never)."""
     if channel == "email" and role != "parent":
         return False
-    if channel == "inbox" and event not in _OPT_IN:
+    if channel == "inbox" and event not in OPT_IN:
         return True
     row = session.get(NotificationPref, (user_id, event))
     chosen = defaults(event, role) if row is None else {"email": row.email, "push": row.push}
@@ -65,13 +65,16 @@ def preferences(session: Session, user_id: str, role: str) -> dict[str, dict[str
 def set_preferences(
     session: Session, user_id: str, family_id: str, role: str, changes: dict[str, dict[str, Any]]
 ) -> dict[str, dict[str, bool]]:
-    """Apply ``{event: {"email"?: bool, "push"?: bool}}``; unknown events and a child's e-mail are 422."""
+    """Apply ``{event: {"email"?: bool, "push"?: bool}}``. The body's schema names every event; one
+    the caller's role never hears, or e-mail for a child, is ``FORBIDDEN`` (that role may not)."""
     allowed = set(events_for(role))
     for event, channels in changes.items():
+        if event not in EVENTS:  # the schema refuses it first; kept for callers outside a request
+            raise DomainError(Code.INVALID_ARGS, f"no such notification: {event}")
         if event not in allowed:
-            raise ProblemError(422, Code.INVALID_ARGS, f"no such notification for you: {event}")
+            raise DomainError(Code.FORBIDDEN, f"this notification is not for your role: {event}")
         if role != "parent" and channels.get("email"):
-            raise ProblemError(422, Code.INVALID_ARGS, "children have no e-mail")
+            raise DomainError(Code.FORBIDDEN, "children have no e-mail")
     for event, channels in changes.items():
         row = session.get(NotificationPref, (user_id, event))
         if row is None:

@@ -27,7 +27,7 @@ import httpx
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from ..db.models import PushTarget
+from ..db.models import Device, PushTarget
 from ..settings import Settings
 from .inbox import Message
 
@@ -113,7 +113,15 @@ class FcmPush:
         self.client = client or httpx.Client()
 
     def targets(self, session: Session, user_id: str) -> list[str]:
-        return list(session.scalars(select(PushTarget.token).where(PushTarget.user_id == user_id)))
+        """The tokens of the user's devices that still stand: a revoked (lost) phone gets nothing."""
+        live = select(PushTarget.token).join(Device, Device.client_id == PushTarget.client_id)
+        return list(
+            session.scalars(
+                live.where(
+                    PushTarget.user_id == user_id, Device.user_id == user_id, Device.revoked_at.is_(None)
+                )
+            )
+        )
 
     def send(self, target: str, note: PushNote) -> str:
         message = {

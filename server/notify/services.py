@@ -1,27 +1,45 @@
-"""What the notification routes do beyond the inbox: preferences, push tokens and test messages."""
+"""What the notification routes do beyond the inbox: preferences, push tokens and test messages.
+
+Each change is made in its pass through the gateway (``server.gateway.accounts``: who may make it,
+and the member or notification it names, scoped to the caller's family), which the route opens.
+"""
 
 from __future__ import annotations
 
 import smtplib
-from datetime import datetime
-from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from sync.errors import Code, ProtocolCode
 
 from ..db import Database
 from ..db.models import PushTarget, User
-from ..errors import ProblemError
+from ..errors import DomainError
+from ..gateway import AccountPass, Runner
 from ..ids import new_id
 from ..principal import Principal
 from .channels import Channels
 from .email import trial_letter
-from .preferences import preferences, set_preferences
+from .preferences import OPT_IN, preferences, set_preferences
 from .push import NtfyPush, PushError, PushNote
+from .schemas import (
+    DeliveryChannels,
+    EmailSent,
+    EventChannels,
+    NtfyTopic,
+    Preferences,
+    PushSent,
+    PushTokenAnswer,
+)
 
-__all__ = ["read_preferences", "send_test_email", "send_test_push", "write_preferences"]
+__all__ = [
+    "read_preferences",
+    "register_push_token",
+    "send_test_email",
+    "send_test_push",
+    "write_preferences",
+]
 
 _TEST_PUSH = {
     "child": {"ko": ("안녕!", "알림이 잘 와요. 멋져요!"), "en": ("Hi there!", "Notifications work. Nice!")},
@@ -32,72 +50,84 @@ _TEST_PUSH = {
 }
 
 
-def _answer(session: Session, principal: Principal, channels: Channels) -> dict[str, Any]:
-    answer: dict[str, Any] = {"events": preferences(session, principal.user_id, principal.role.value)}
+def _answer(session: Session, principal: Principal, channels: Channels) -> Preferences:
+    role = principal.role.value
+    events = preferences(session, principal.user_id, role)
+    answer = Preferences(
+        events={event: EventChannels(email=c["email"], push=c["push"]) for event, c in events.items()},
+        # what this server delivers to the caller besides the inbox; the inbox keeps everything
+        # except an opt-in event, which lands there only for those who chose e-mail or push for it
+        channels=DeliveryChannels(
+            email=role == "parent" and channels.mailer is not None, push=channels.push is not None
+        ),
+        opt_in=sorted(OPT_IN & set(events)),
+    )
     if isinstance(channels.push, NtfyPush):  # the app subscribes to this topic on the ntfy server
-        answer["ntfy"] = {"server": channels.push.base_url, "topic": channels.push.topic(principal.user_id)}
+        answer.ntfy = NtfyTopic(server=channels.push.base_url, topic=channels.push.topic(principal.user_id))
     return answer
 
 
-def read_preferences(db: Database, principal: Principal, channels: Channels) -> dict[str, Any]:
+def read_preferences(db: Database, principal: Principal, channels: Channels) -> Preferences:
     with db.read() as session:
         return _answer(session, principal, channels)
 
 
 def write_preferences(
-    db: Database,
-    principal: Principal,
-    channels: Channels,
-    events: dict[str, dict[str, bool | None]],
-    push_token: str | None,
-    now: datetime,
-) -> dict[str, Any]:
-    """Store the caller's choices and, given one, this device's FCM token (one per user and device)."""
-    assert principal.family_id is not None
-    with db.write(principal.family_id) as session:
-        set_preferences(session, principal.user_id, principal.family_id, principal.role.value, events)
-        if push_token is not None:
-            if principal.client_id is None:
-                raise ProblemError(422, Code.INVALID_ARGS, "a push token belongs to a device: sign in on one")
-            row = session.scalars(
-                select(PushTarget).where(
-                    PushTarget.user_id == principal.user_id, PushTarget.client_id == principal.client_id
-                )
-            ).first()
-            if row is None:
-                session.add(
-                    PushTarget(
-                        id=new_id(),
-                        family_id=principal.family_id,
-                        user_id=principal.user_id,
-                        client_id=principal.client_id,
-                        token=push_token,
-                        created_at=now,
-                    )
-                )
-            else:
-                row.token, row.created_at = push_token, now
-        session.flush()
-        return _answer(session, principal, channels)
+    call: AccountPass, channels: Channels, events: dict[str, dict[str, bool | None]]
+) -> Preferences:
+    """Store the caller's choices (``notification.preferences``); the answer is every event's
+    channels afterwards."""
+    principal, session = call.principal, call.session
+    assert principal is not None and call.family_id is not None
+    set_preferences(session, principal.user_id, call.family_id, principal.role.value, events)
+    session.flush()
+    return _answer(session, principal, channels)
 
 
-def _recipient(session: Session, principal: Principal, user_id: str | None) -> User:
-    """The caller itself, or (for a parent) a member of its own family; anyone else does not exist."""
-    user = session.get(User, user_id or principal.user_id)
-    if user is None or (user.id != principal.user_id and user.family_id != principal.family_id):
-        raise ProblemError(404, Code.NOT_FOUND, "no such member")
-    if principal.family_id is None and user.id != principal.user_id:
-        raise ProblemError(404, Code.NOT_FOUND, "no such member")  # the operator reaches only itself
-    return user
+def register_push_token(call: AccountPass, channels: Channels, token: str) -> PushTokenAnswer:
+    """Bind ``token`` to the caller's own device (one per user and device; a new token replaces it).
+
+    A token names one installation of the app: if another member's device in the family held it
+    (the phone was enrolled again for someone else), it moves here, so one phone never gets two
+    people's notifications.
+    """
+    principal, session, family = call.principal, call.session, call.family_id
+    assert principal is not None and family is not None
+    if principal.client_id is None:
+        raise DomainError(Code.INVALID_ARGS, "a push token belongs to a device: sign in on one")
+    session.execute(
+        delete(PushTarget).where(
+            PushTarget.family_id == family,
+            PushTarget.token == token,
+            PushTarget.client_id != principal.client_id,
+        )
+    )
+    row = session.scalars(
+        select(PushTarget).where(
+            PushTarget.user_id == principal.user_id, PushTarget.client_id == principal.client_id
+        )
+    ).first()
+    if row is None:
+        row = PushTarget(
+            id=new_id(), family_id=family, user_id=principal.user_id, client_id=principal.client_id
+        )
+        session.add(row)
+    row.token, row.created_at = token, call.now
+    # the token is kept whatever the provider, so switching the server to FCM later reaches it
+    return PushTokenAnswer(
+        registered=True, provider=channels.push.name if channels.push is not None else None
+    )
 
 
 def send_test_push(
-    db: Database, principal: Principal, channels: Channels, user_id: str | None, message: str | None = None
-) -> dict[str, Any]:
+    runner: Runner, channels: Channels, user_id: str | None, message: str | None = None
+) -> PushSent:
+    """A test push or an announcement to the caller or a member of its family (``push.send``)."""
     if channels.push is None:
-        raise ProblemError(409, ProtocolCode.CONFLICT, "no push provider is configured on this server")
-    with db.read() as session:
-        user = _recipient(session, principal, user_id)
+        raise DomainError(ProtocolCode.CONFLICT, "no push provider is configured on this server")
+    with runner.sending("push.send", user_id) as call:
+        session, principal, user = call.session, call.principal, call.member()
+        assert principal is not None
         targets = channels.push.targets(session, user.id)
         role = "child" if user.role == "child" else "parent"
         lang = user.locale if user.locale in ("ko", "en") else "ko"
@@ -105,32 +135,31 @@ def send_test_push(
         caller = session.get(User, principal.user_id)
         sender = caller.display_name if caller is not None else ""
     if not targets:
-        raise ProblemError(409, ProtocolCode.CONFLICT, "this member has no device registered for push")
+        raise DomainError(ProtocolCode.CONFLICT, "this member has no device registered for push")
     title, body = _TEST_PUSH[role][lang]
     if message:  # an announcement: titled with who sent it, so a child knows it is from its parent
         title, body = sender, message
     try:
         ids = [channels.push.send(t, PushNote(title, body, {"event": "Test"})) for t in targets]
     except PushError as error:
-        raise ProblemError(502, ProtocolCode.UNAVAILABLE, f"the push provider refused: {error}") from None
-    return {"sent": len(ids), "provider": channels.push.name, "user_id": user_id}
+        raise DomainError(ProtocolCode.PROVIDER_FAILED, f"the push provider refused: {error}") from None
+    return PushSent(sent=len(ids), provider=channels.push.name, user_id=user_id)
 
 
-def send_test_email(
-    db: Database, principal: Principal, channels: Channels, user_id: str | None
-) -> dict[str, Any]:
+def send_test_email(runner: Runner, channels: Channels, user_id: str | None) -> EmailSent:
+    """A test e-mail to the caller or another parent of its family (``email.send``)."""
     if channels.mailer is None:
-        raise ProblemError(409, ProtocolCode.CONFLICT, "no SMTP server is configured on this server")
-    with db.read() as session:
-        user = _recipient(session, principal, user_id)
+        raise DomainError(ProtocolCode.CONFLICT, "no SMTP server is configured on this server")
+    with runner.sending("email.send", user_id) as call:
+        user = call.member()
         if user.role == "child" or not user.email:
-            raise ProblemError(422, Code.INVALID_ARGS, "children have no e-mail address")
+            raise DomainError(Code.INVALID_ARGS, "children have no e-mail address")
         letter = trial_letter(user.email, user.display_name, user.locale)
         user_id = user.id
     try:
         channels.mailer.send(letter)
     except (smtplib.SMTPException, OSError) as error:
-        raise ProblemError(
-            502, ProtocolCode.UNAVAILABLE, f"the SMTP server refused: {type(error).__name__}"
+        raise DomainError(
+            ProtocolCode.PROVIDER_FAILED, f"the SMTP server refused: {type(error).__name__}"
         ) from None
-    return {"sent": 1, "user_id": user_id}
+    return EmailSent(sent=1, user_id=user_id)

@@ -6,9 +6,12 @@ plain ones that name the child. Pure: the dispatcher passes in the facts it look
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from sync.korean import fix_particles
 
 __all__ = ["EVENTS", "LOCALES", "Audience", "compose", "recipients_for"]
 
@@ -37,6 +40,8 @@ _AUDIENCE: dict[str, Audience] = {
     "OrderCancelled": Audience(child=True, parents=False),
     "DividendPaid": Audience(child=True, parents=False),
     "SplitApplied": Audience(child=True, parents=False),
+    "StockDelisted": Audience(child=True, parents=False),
+    "PriceHistoryEnded": Audience(child=True, parents=False),
     "AllowanceRequested": Audience(child=False, parents=True),
     "AllowanceApprovalNeeded": Audience(child=False, parents=True),
     "AllowanceApproved": Audience(child=True, parents=True),
@@ -51,28 +56,48 @@ _AUDIENCE: dict[str, Audience] = {
 
 Text = tuple[str, str]  # (title, body), str.format templates over the event's facts
 _CHILD: dict[str, dict[str, Text]] = {
+    # {name_ko}/{name_en}: the stock's name from the directory; {side_ko}/{side_en}: 사기/팔기, buy/sell.
+    # These stored words serve push, e-mail and older apps; the app words ``data["facts"]`` itself.
     "TradeExecuted": {
-        "ko": ("주문이 체결됐어요", "{symbol} 주문이 체결됐어요. 내 주식을 확인해 보세요!"),
-        "en": ("Your order went through!", "Your {symbol} order was filled. Have a look at your stocks!"),
-    },
-    "TradeAdjusted": {
-        "ko": ("주문이 체결됐어요", "가격이 조금 바뀌어서 {symbol} 주문이 새 가격으로 체결됐어요."),
+        "ko": ("주문이 체결됐어요", "{name_ko} {side_ko} 주문이 체결됐어요. 내 주식을 확인해 보세요!"),
         "en": (
             "Your order went through!",
-            "The price moved a little, so your {symbol} order used the newest price.",
+            "Your {name_en} {side_en} order was filled. Have a look at your stocks!",
+        ),
+    },
+    "TradeAdjusted": {
+        "ko": (
+            "주문이 체결됐어요",
+            "가격이 조금 바뀌어서 {name_ko} {side_ko} 주문이 새 가격으로 체결됐어요.",
+        ),
+        "en": (
+            "Your order went through!",
+            "The price moved a little, so your {name_en} {side_en} order used the newest price.",
         ),
     },
     "TradeRejected": {
-        "ko": ("주문이 체결되지 않았어요", "{symbol} 주문이 체결되지 않았어요. 돈은 그대로 돌려받았어요."),
-        "en": ("Your order didn't go through", "Your {symbol} order didn't go through. Your money is back."),
+        "ko": (
+            "주문이 체결되지 않았어요",
+            "{name_ko} {side_ko} 주문이 체결되지 않았어요. 맡겨 둔 것은 그대로 돌려받았어요.",
+        ),
+        "en": (
+            "Your order didn't go through",
+            "Your {name_en} {side_en} order didn't go through. What was held is back.",
+        ),
     },
     "OrderQueued": {
-        "ko": ("주문을 기다리고 있어요", "시장이 열리면 {symbol} 주문을 처리할게요."),
-        "en": ("Your order is waiting", "We'll place your {symbol} order when the market opens."),
+        "ko": ("주문을 기다리고 있어요", "시장이 열리면 {name_ko} {side_ko} 주문을 처리할게요."),
+        "en": ("Your order is waiting", "We'll place your {name_en} {side_en} order when the market opens."),
     },
     "OrderCancelled": {
-        "ko": ("주문이 취소됐어요", "{symbol} 주문이 취소됐어요. 돈은 그대로 돌려받았어요."),
-        "en": ("Your order was cancelled", "Your {symbol} order was cancelled. Your money is back."),
+        "ko": (
+            "주문이 취소됐어요",
+            "{name_ko} {side_ko} 주문이 취소됐어요. 맡겨 둔 것은 그대로 돌려받았어요.",
+        ),
+        "en": (
+            "Your order was cancelled",
+            "Your {name_en} {side_en} order was cancelled. What was held is back.",
+        ),
     },
     # the facts come from server.market.actions: names (company_ko carries its subject particle),
     # the per-share amount in the stock's own currency and the child's shares
@@ -80,7 +105,7 @@ _CHILD: dict[str, dict[str, Text]] = {
         "ko": (
             "배당금을 받았어요!",
             "{company_ko} 주식 1주당 {per_share_ko} 배당금을 줬어요. "
-            "{shares}주를 가지고 있어서 {amount}G₩을 받았어요.",
+            "{shares}주를 가지고 있어서 {amount} G₩을(를) 받았어요.",
         ),
         "en": (
             "You got a dividend!",
@@ -98,6 +123,34 @@ _CHILD: dict[str, dict[str, Text]] = {
             "Your shares were split",
             "{company_en} split its stock {new}-for-{old}: "
             "you now have {shares} shares, worth the same as before.",
+        ),
+    },
+    # a settlement: a real delisting, or (history replay) the end of our bundled price history, which
+    # must never read as if the company had gone away
+    "StockDelisted": {
+        "ko": (
+            "주식이 상장 폐지됐어요",
+            "{company_ko} 거래소를 떠났어요(상장 폐지). 가지고 있던 {shares}주를 마지막 가격 "
+            "{price_ko}에 정리해서 {total} G₩을(를) 받았어요. {gain_ko}",
+        ),
+        "en": (
+            "A stock left the market",
+            "{company_en} was delisted: it no longer trades. Your {shares} shares were settled at its "
+            "last price, {price_en}, and you got {total} G₩. {gain_en}",
+        ),
+    },
+    "PriceHistoryEnded": {
+        "ko": (
+            "이 회사의 가격 기록이 끝났어요",
+            "우리가 가진 {company_name_ko} 가격 기록은 여기서 끝나요. 회사가 없어진 것은 아니에요. "
+            "가지고 있던 {shares}주를 마지막 가격 {price_ko}에 정리해서 {total} G₩을(를) 받았어요. "
+            "{gain_ko}",
+        ),
+        "en": (
+            "Our price history for this company ends here",
+            "Our price history for {company_en} ends here; the company did not go away. Your {shares} "
+            "shares were settled at the last price we have, {price_en}, and you got {total} G₩. "
+            "{gain_en}",
         ),
     },
     "AllowanceApproved": {
@@ -179,6 +232,8 @@ _AWAITING = {
 }
 
 
+_SIDE = {"buy": ("사기", "buy"), "sell": ("팔기", "sell")}
+
 EVENTS = tuple(_AUDIENCE)
 
 
@@ -201,8 +256,9 @@ def compose(event: str, role: str, locale: str, facts: Mapping[str, Any]) -> tup
     lang = locale if locale in LOCALES else "ko"
     title, body = texts[lang]
     values = _Facts(facts)
-    if isinstance(values.get("amount"), int):
-        values["amount"] = f"{values['amount']:,}"
+    for key in ("amount", "total"):
+        if isinstance(values.get(key), int):
+            values[key] = f"{values[key]:,}"
     awaiting = _AWAITING.get(str(values.get("awaiting", "")))
     if awaiting:
         values["awaiting"] = awaiting[lang]
@@ -212,4 +268,11 @@ def compose(event: str, role: str, locale: str, facts: Mapping[str, Any]) -> tup
     for key in ("value", "profit"):
         if isinstance(values.get(key), int):
             values[key] = f"{values[key]:,}"
-    return title.format_map(values), body.format_map(values)
+    side = _SIDE.get(str(values.get("side", "")))
+    if side:
+        values["side_ko"], values["side_en"] = side
+    # a fact the event lacks (an order's side, a stock's name) leaves no double space behind
+    title, body = (re.sub(r" {2,}", " ", t.format_map(values)) for t in (title, body))
+    if lang == "ko":  # "{amount} G₩을(를)" reads "… G₩을" once the amount is known
+        title, body = fix_particles(title), fix_particles(body)
+    return title, body

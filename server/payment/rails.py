@@ -20,10 +20,10 @@ the tests run each against a local HTTP server of the same shape:
   "next_redirect_app_url", "next_redirect_mobile_url", "next_redirect_pc_url", "created_at"}``.
   After the parent pays, ``POST …/payment/approve`` ``{"cid", "tid", "partner_order_id",
   "partner_user_id", "pg_token"}`` → 200 ``{"aid", "tid", "amount": {"total"}, "approved_at"}``;
-  errors ``{"error_code", "error_message"}``. The ``approval_url`` (under ``YONGDON_PUBLIC_URL``)
-  is never served by us: the app opens the link in its own web view, watches for that address, and
-  sends the ``pg_token`` it carries to ``POST /api/payment/transfer`` with the parent's own token
-  (a browser redirect carries no credentials, so completing it there would be unauthenticated).
+  errors ``{"error_code", "error_message"}``. KakaoPay sends the parent's browser back to the
+  ``approval_url`` with ``?pg_token=…`` appended (or to ``cancel_url``/``fail_url``); those
+  addresses are the server's own return page (``server/payment/returns.py``), signed per payout
+  (``server/payment/links.py``) because a browser redirect carries no credentials.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx
+
+from .links import return_base
 
 __all__ = [
     "Destination",
@@ -149,18 +151,25 @@ class KakaoPayRail:
     name = "kakaopay"
 
     def __init__(
-        self, base_url: str, secret_key: str, cid: str, return_url: str, client: httpx.Client | None = None
+        self,
+        base_url: str,
+        secret_key: str,
+        cid: str,
+        public_url: str,
+        link_key: bytes,
+        client: httpx.Client | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.headers = {"Authorization": f"SECRET_KEY {secret_key}"}
         self.cid = cid
-        self.return_url = return_url.rstrip("/")
+        self.public_url = public_url
+        self.link_key = link_key
         self.client = client or httpx.Client()
 
     def pay(self, order: PayoutOrder) -> RailResult:
         if order.tid and order.pg_token:
             return self._approve(order)
-        back = f"{self.return_url}/payment/kakaopay/{order.request_id}"
+        back = return_base(self.public_url, self.link_key, order.payout_id)
         body = {
             "cid": self.cid,
             "partner_order_id": order.payout_id,

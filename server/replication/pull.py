@@ -33,11 +33,12 @@ from ..db.models import (
     TradeRow,
     User,
 )
-from ..errors import ProblemError
+from ..game.writer import change_log_head
+from ..gateway import family_of
+from ..gateway.outcomes import OUTCOME_COLUMNS, stored_result
 from ..market.quotes import mark_served, unserved_quotes
 from ..notify.inbox import ENTITY, notification_data, parent_audience
 from ..principal import Principal
-from .apply import OUTCOME_COLUMNS, change_log_head, stored_result
 from .push import check_versions, own_device
 
 __all__ = ["PAGE", "pull", "snapshot_of"]
@@ -139,9 +140,7 @@ def _checksums(session: Session, children: list[str]) -> dict[str, str]:
 
 def pull(db: Database, principal: Principal, body: PullRequest, now: Callable[[], datetime]) -> PullResponse:
     check_versions(body.protocol)
-    if principal.family_id is None:
-        raise ProblemError(404, "NOT_FOUND", "no family data for this account")
-    family = principal.family_id
+    family = family_of(principal)
     # everything the device receives is read in one snapshot, without holding the write lock
     with db.read() as session:
         device = own_device(session, principal, body.client_id)

@@ -1,46 +1,41 @@
-"""``POST /api/sync/push``: apply a device's mutations in order, exactly once (sync.md, "Push")."""
+"""``POST /api/sync/push``: apply a device's mutations in order, exactly once (sync.md, "Push").
+
+The protocol lives here: the device and its token, retries of processed seqs, gaps, and ids re-sent
+after a client reset. Every new mutation then goes through the gateway, exactly as a REST change
+would (``server.gateway``): the same checks, the same decision, the same record.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
 from datetime import datetime
 
 import msgspec
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sync.errors import Code, ProtocolCode
-from sync.handlers import SUPPORTED, needs_step_up
-from sync.protocol import SUPPORTED_PROTOCOLS, Mutation, MutationResult, Outcome, PushRequest, PushResponse
+from sync.handlers import SUPPORTED
+from sync.protocol import SUPPORTED_PROTOCOLS, Mutation, MutationResult, PushRequest, PushResponse
 
-from ..db import Database
+from ..db import TemporaryFailure
 from ..db.models import Device, MutationAlias, MutationRow
-from ..errors import ProblemError
-from ..game.writer import WriteBehind
-from ..market.clock import MarketClock
+from ..errors import DomainError
+from ..gateway import Gateway, Poisoned, StepUpRequired, family_of, known_mutation, submit
+from ..gateway.budget import acted_times
+from ..gateway.outcomes import mutation_at, stored_result
 from ..principal import Principal
-from .apply import (
-    TRADE_IDS,
-    Poisoned,
-    alias_result,
-    args_hash,
-    decide_and_record,
-    find_mutation,
-    mutation_at,
-    refusal,
-    stored_result,
-)
 
 __all__ = ["check_versions", "own_device", "push"]
 
+_log = logging.getLogger("yongdon.sync")
+
 
 def check_versions(protocol: int, names: list[str] | None = None) -> None:
-    """400 ``VERSION_NOT_SUPPORTED`` before anything is applied: the device keeps its queue."""
+    """``VERSION_NOT_SUPPORTED`` before anything is applied: the device keeps its queue."""
     unknown = sorted({n for n in names or [] if n not in SUPPORTED})
     if protocol not in SUPPORTED_PROTOCOLS or unknown:
-        raise ProblemError(
-            400,
+        raise DomainError(
             ProtocolCode.VERSION_NOT_SUPPORTED,
             "this server does not speak that version",
             extra={"supported_protocols": sorted(SUPPORTED_PROTOCOLS), "unknown_mutations": unknown},
@@ -48,15 +43,19 @@ def check_versions(protocol: int, names: list[str] | None = None) -> None:
 
 
 def own_device(session: Session, principal: Principal, client_id: str) -> Device:
-    """The caller's own, unrevoked device; 403 otherwise (a device never pushes for another user).
+    """The caller's own, unrevoked device, the one its token was issued to; ``FORBIDDEN`` otherwise
+    (a device never pushes or pulls for another user, nor for another device of the same user).
 
-    A device of another family, or none at all, is 404: another family's objects do not exist here.
+    A device of another family, or none at all, is ``NOT_FOUND``: another family's objects do not
+    exist here.
     """
     device = session.get(Device, client_id)
     if device is None or device.family_id != principal.family_id:
-        raise ProblemError(404, Code.NOT_FOUND, "no such device")
+        raise DomainError(Code.NOT_FOUND, "no such device")
     if device.user_id != principal.user_id or device.revoked_at is not None:
-        raise ProblemError(403, Code.FORBIDDEN, "this device is not enrolled for you")
+        raise DomainError(Code.FORBIDDEN, "this device is not enrolled for you")
+    if principal.client_id != client_id:
+        raise DomainError(Code.FORBIDDEN, "this token belongs to another device")
     return device
 
 
@@ -67,95 +66,55 @@ def _retry_result(session: Session, client_id: str, m: Mutation) -> MutationResu
         return stored_result(row) if row.mutation_id == m.id else None
     alias = session.get(MutationAlias, (client_id, m.seq))
     if alias is not None and alias.mutation_id == m.id:
-        return alias_result(alias)
+        return stored_result(alias)
     return None
 
 
-def _adopt(session: Session, client_id: str, m: Mutation, known: set[str]) -> MutationResult | None:
-    """A mutation id first processed under another device (a client reset re-queued it).
-
-    ``known`` holds the push's mutation ids the server already has (looked up in one query).
-    """
-    if m.id not in known:
-        return None
-    original = find_mutation(session, m.id)
-    if original is None:
-        return None
-    if original.args_hash == args_hash(m.name, m.args):
-        alias = MutationAlias(
-            client_id=client_id,
-            seq=m.seq,
-            mutation_id=m.id,
-            status=original.status,
-            code=original.code,
-            detail=original.detail,
-            server_seq=original.server_seq,
-        )
-    else:
-        alias = MutationAlias(
-            client_id=client_id,
-            seq=m.seq,
-            mutation_id=m.id,
-            status=Outcome.REJECTED.value,
-            code=Code.INVALID_ARGS.value,
-            detail={"why": "mutation id reused with other arguments"},
-        )
-    session.add(alias)
-    session.flush()
-    return alias_result(alias)
+def _device_clock(session: Session, device: Device) -> datetime:
+    """When the device last acted: its newest mutation's time, or its enrolment."""
+    last = session.scalar(
+        select(MutationRow.acted_at)
+        .where(MutationRow.client_id == device.client_id)
+        .order_by(MutationRow.seq.desc())
+        .limit(1)
+    )
+    return last or device.created_at
 
 
-def push(
-    db: Database,
-    principal: Principal,
-    body: PushRequest,
-    now: Callable[[], datetime],
-    market_clock: MarketClock,
-) -> PushResponse:
+def push(gateway: Gateway, principal: Principal, body: PushRequest) -> PushResponse:
     """Apply ``body`` with its writes held to the end of the push (one statement per table).
 
-    If writing them all at once fails (a constraint refused a row: a bug, or a device that sent
-    one mutation id twice), the push is run again mutation by mutation, where each mutation has a
-    savepoint and a failure is counted against that mutation alone.
+    If that fails (a constraint or the database refused a row: a bug, or data it cannot store), or
+    the push repeats an id it used itself, the push runs again mutation by mutation, where each
+    mutation has a savepoint and a failure is counted against that mutation alone.
     """
     check_versions(body.protocol, [m.name for m in body.mutations])
-    if principal.family_id is None:
-        raise ProblemError(404, Code.NOT_FOUND, "no family data for this account")
+    family_of(principal)
     try:
-        return _push(db, principal, body, now, market_clock, WriteBehind())
-    except IntegrityError:
-        return _push(db, principal, body, now, market_clock, None)
+        return _push(gateway, principal, body, batched=True)
+    except (DomainError, TemporaryFailure):
+        raise
+    except Exception as error:  # noqa: BLE001 - any failure of the batch: retried one by one
+        _log.info("a batched push failed (%s); applying it one mutation at a time", type(error).__name__)
+        return _push(gateway, principal, body, batched=False)
 
 
-def _push(
-    db: Database,
-    principal: Principal,
-    body: PushRequest,
-    now: Callable[[], datetime],
-    market_clock: MarketClock,
-    behind: WriteBehind | None,
-) -> PushResponse:
-    assert principal.family_id is not None
+def _push(gateway: Gateway, principal: Principal, body: PushRequest, *, batched: bool) -> PushResponse:
     results: list[MutationResult] = []
-    stop: ProblemError | None = None
-    with db.write(principal.family_id) as session:
-        device = own_device(session, principal, body.client_id)
-        received = now()
-        fresh = [m.id for m in body.mutations if m.seq > device.last_seq]
-        known = set(
-            session.scalars(select(MutationRow.mutation_id).where(MutationRow.mutation_id.in_(fresh)))
-        )
-        session.info[TRADE_IDS] = [
-            m.args["trade_id"]
-            for m in body.mutations
-            if m.name == "trade.place/v1" and isinstance(m.args.get("trade_id"), str)
-        ]
+    stop: DomainError | None = None
+    client = body.client_id
+    with gateway.open(principal, client_id=client, served_client_id=client, batched=batched) as call:
+        device = own_device(call.session, principal, client)
+        fresh = [m for m in body.mutations if m.seq > device.last_seq]
+        call.claims.load(fresh)
+        floor = _device_clock(call.session, device)
+        times = acted_times([m.created_at for m in fresh], floor=floor, received=call.now)
+        call.acted = {m.id: at for m, at in zip(fresh, times, strict=True)}
         for m in body.mutations:
             if m.seq <= device.last_seq:
-                retried = _retry_result(session, body.client_id, m)
+                retried = _retry_result(call.session, client, m)
                 if retried is None:
-                    stop = ProblemError(
-                        409,
+                    stop = DomainError(
                         ProtocolCode.CLIENT_STATE_DIVERGED,
                         f"seq {m.seq} was used by another mutation",
                         extra={"last_seq": device.last_seq},
@@ -164,60 +123,34 @@ def _push(
                 results.append(retried)
                 continue
             if m.seq > device.last_seq + 1:
-                stop = ProblemError(
-                    409,
+                stop = DomainError(
                     ProtocolCode.GAP,
                     "a mutation is missing",
                     extra={"expected_seq": device.last_seq + 1, "last_seq": device.last_seq},
                 )
                 break
-            adopted = _adopt(session, body.client_id, m, known)
-            if adopted is None:
-                if (
-                    needs_step_up(m.name, m.args)
-                    and not principal.elevated(received)
-                    and refusal(session, principal, m.name, m.args) is None
-                ):
-                    stop = ProblemError(
-                        403,
-                        ProtocolCode.STEP_UP_REQUIRED,
-                        "confirm with your password first",
-                        extra={"last_seq": device.last_seq, "seq": m.seq},
-                    )
-                    break
-                try:
-                    recorded = decide_and_record(
-                        session,
-                        principal=principal,
-                        client_id=body.client_id,
-                        seq=m.seq,
-                        mutation_id=m.id,
-                        name=m.name,
-                        args=m.args,
-                        base_cursor=m.base_cursor,
-                        device_created_at=m.created_at,
-                        now=received,
-                        market_clock=market_clock,
-                        served_client_id=body.client_id,
-                        behind=behind,
-                    )
-                except Poisoned:
-                    stop = ProblemError(
-                        503,
-                        ProtocolCode.UNAVAILABLE,
-                        "could not process a mutation; retry",
-                        extra={"last_seq": device.last_seq},
-                        headers={"Retry-After": "2"},
-                    )
-                    break
-                adopted = recorded
-                known.add(m.id)  # the same id again later in this push is a reuse, not a new mutation
-            results.append(adopted)
+            try:
+                result = known_mutation(call, m) or submit(call, m)
+            except StepUpRequired:
+                stop = DomainError(
+                    ProtocolCode.STEP_UP_REQUIRED,
+                    "confirm with your password first",
+                    extra={"last_seq": device.last_seq, "seq": m.seq},
+                )
+                break
+            except Poisoned:
+                stop = DomainError(
+                    ProtocolCode.UNAVAILABLE,
+                    "could not process a mutation; retry",
+                    extra={"last_seq": device.last_seq},
+                    retry_after=2,
+                )
+                break
+            results.append(result)
             device.last_seq = m.seq
-        if behind is not None:
-            behind.flush(session)  # also when the push stopped early: what was decided is kept
-        device.last_seen_at = received
+        device.last_seen_at = call.now
         last_seq = device.last_seq
+        received = call.now
     if stop is not None:
         stop.extra["results"] = msgspec.to_builtins(results)
         raise stop

@@ -28,8 +28,9 @@ from sqlalchemy.orm import Session
 from sync.book import Effects
 from sync.context import Context
 from sync.errors import Code, Rejected
-from sync.handlers import decide, target_child
+from sync.handlers import decide
 from sync.market import Quote
+from sync.policy import target_child
 from sync.protocol import Outcome
 from sync.records import Actor, Role
 from sync.rules import HouseRules, Market
@@ -39,11 +40,11 @@ from ..db.models import Family, LedgerEntry, MutationRow, QuoteRow, RulesVersion
 from ..game.accounts import open_account_posting
 from ..game.book import SqlBook
 from ..game.writer import post_effects
+from ..gateway.record import AFTER, posting_for
 from ..market.actions import ACTION, Candidate, RecordedAction, action_posting, decide_action
 from ..market.clock import FixedMarketClock
 from ..market.opening import FILL_OPEN, OPENING, fill_posting
 from ..notify.inbox import ENTITY as NOTIFICATION
-from .apply import AFTER, posting_for
 from .pull import snapshot_of
 
 __all__ = ["NotReplayable", "replay_family", "state_of"]
@@ -124,7 +125,7 @@ def _open_accounts(source: Session, target: Session, family_id: str) -> None:
 
 def _decide_again(target: Session, row: MutationRow, actor: Actor) -> tuple[str, Effects] | None:
     """The child the mutation acts on, and what the rules decide for it now; ``None`` for a mutation
-    without a child (``noop/v1``), which ``decide_and_record`` applies without running a handler."""
+    without a child (``noop/v1``), which the gateway applies without running a handler."""
     child_id = target_child(row.name, row.args, actor)
     if child_id is None or row.family_id is None:
         return None

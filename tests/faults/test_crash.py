@@ -37,6 +37,7 @@ from sqlalchemy import func, select
 from server.db import Database
 from server.db.models import Device as DeviceRow
 from server.db.models import LedgerEntry, MutationRow
+from server.payment.crypto import cipher_from_settings
 from sync.protocol import PROTOCOL_VERSION
 from sync.rebase import Pending
 from sync.records import Actor, Role
@@ -346,7 +347,7 @@ def test_sigkill_during_pushes(database_url: str, tmp_path: Path) -> None:
             path = database_url.removeprefix("sqlite:///")
             with sqlite3.connect(path) as raw:
                 assert raw.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-        db = Database(database_url)
+        db = Database(database_url, cipher=cipher_from_settings(server.settings()))
         try:
             _check_database(db, pushers)
             server.start()

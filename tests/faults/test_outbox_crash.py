@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from server.db import Database
 from server.db.models import ChangeLog, Delivery, Notification, Outbox
 from server.notify.dispatcher import outbox_status
+from server.payment.crypto import cipher_from_settings
 
 from ..support.live import LiveServer, seed_family
 
@@ -62,7 +63,7 @@ def test_sigkill_while_dispatching_loses_and_duplicates_nothing(database_url: st
     with LiveServer(database_url, data_dir) as server:
         seeded = seed_family(server.settings())
         kid, mom = seeded.users["kid0"], seeded.users["mom"]
-        db = Database(database_url)
+        db = Database(database_url, cipher=cipher_from_settings(server.settings()))
         try:
             _emit(db, seeded.family_id, kid, mom)
             progress = [0]

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from server.db import TemporaryFailure
 from server.db.models import Balance, LedgerEntry, MutationRow, RequestRow
 from server.game.writer import WriteBehind
-from server.replication import apply as apply_module
+from server.gateway import record
 from sync.records import Role
 
 from ..support.device import Device, SyncFailed
@@ -136,8 +136,9 @@ def test_gap_is_refused_and_nothing_skips(world: World) -> None:
 
 def test_reordered_and_partial_pushes_change_nothing(world: World) -> None:
     child, (kid,) = family(world)
+    quote = world.quote(SAMSUNG, 70_000)
     for i in range(4):
-        buy(kid, world, trade_id=f"t{i}")
+        buy(kid, world, trade_id=f"t{i}", quote=quote)
     batch = wire(kid)
     assert raw_push(world, kid, batch).status_code == 200
     before = cash(world, child.user_id)
@@ -201,18 +202,18 @@ def test_poison_mutation_is_rejected_after_retries_and_the_queue_moves_on(
     child, (kid,) = family(world)
     poison = buy(kid, world, trade_id="poison")
     healthy = buy(kid, world, trade_id="healthy")
-    real_decide = apply_module.decide
+    real_decide = record.decide_valid
 
-    def flaky_decide(name: str, args: dict[str, Any], book: Any, ctx: Any) -> Any:
-        if args.get("trade_id") == "poison":
+    def flaky_decide(name: str, args: Any, book: Any, ctx: Any) -> Any:
+        if getattr(args, "trade_id", None) == "poison":
             raise RuntimeError("a handler bug")
         return real_decide(name, args, book, ctx)
 
-    monkeypatch.setattr(apply_module, "decide", flaky_decide)
+    monkeypatch.setattr(record, "decide_valid", flaky_decide)
     statuses = []
-    for _attempt in range(apply_module.POISON_AFTER):
+    for _attempt in range(record.POISON_AFTER):
         statuses.append(raw_push(world, kid, wire(kid)).status_code)
-    assert statuses == [503] * (apply_module.POISON_AFTER - 1) + [200]
+    assert statuses == [503] * (record.POISON_AFTER - 1) + [200]
     kid.sync()
     assert kid.state.outcomes[poison].code == "INTERNAL"
     assert kid.state.outcomes[healthy].status.value == "applied"
@@ -228,7 +229,7 @@ def test_database_busy_answers_503_without_advancing(world: World, monkeypatch: 
 
     # both places a push writes its effects: held to the end of the push, or one mutation at a time
     monkeypatch.setattr(WriteBehind, "flush", busy)
-    monkeypatch.setattr(apply_module, "post_effects", busy)
+    monkeypatch.setattr(record, "post_effects", busy)
     answer = raw_push(world, kid, wire(kid))
     assert answer.status_code == 503 and answer.headers["Retry-After"]
     monkeypatch.undo()
@@ -494,6 +495,28 @@ def test_forged_mismatched_cherry_picked_and_stale_quotes(world: World) -> None:
     check_server(world.db)
 
 
+def test_a_device_that_never_pulled_cannot_cherry_pick_an_old_quote(world: World) -> None:
+    """The market is open; the device was served no Samsung quote at all, yet cites an old, cheaper
+    one (an id it learnt elsewhere): it fills at the newest price, never at the cheaper one."""
+    child, (kid,) = family(world)
+    old = world.quote(SAMSUNG, 68_000)
+    world.clock.advance(minutes=1)
+    world.quote(SAMSUNG, 70_000)
+    args = {"trade_id": "cherry", "side": "buy", "symbol": SAMSUNG, "quantity": 1_000_000}
+    mutation = {
+        "seq": 1,
+        "id": "cherry-1",
+        "name": "trade.place/v1",
+        "args": {**args, "quote_id": old.quote_id, "price": old.price},
+    }
+    answer = raw_push(world, kid, [mutation])
+    assert answer.status_code == 200, answer.text
+    (result,) = answer.json()["results"]
+    assert (result["status"], result["detail"]["fill_price"]) == ("adjusted", 70_000)
+    assert cash(world, child.user_id) == 1_000_000 - 70_000
+    check_server(world.db)
+
+
 def test_mutation_recorded_while_a_sync_is_running(world: World) -> None:
     child, (kid,) = family(world)
     first = buy(kid, world, trade_id="first")
@@ -546,8 +569,9 @@ def test_one_push_with_a_mutation_id_twice_keeps_the_first(world: World) -> None
     """A buggy device reuses a mutation id inside one push: the held writes collide at the end of
     the push, the push runs again mutation by mutation, and the money moves once, not twice."""
     child, (kid,) = family(world)
-    first = buy(kid, world, trade_id="t-first")
-    buy(kid, world, trade_id="t-second")
+    quote = world.quote(SAMSUNG, 70_000)
+    first = buy(kid, world, trade_id="t-first", quote=quote)
+    buy(kid, world, trade_id="t-second", quote=quote)
     mutations = wire(kid)
     mutations[1]["id"] = first
     answer = raw_push(world, kid, mutations)
@@ -555,6 +579,6 @@ def test_one_push_with_a_mutation_id_twice_keeps_the_first(world: World) -> None
     results = answer.json()["results"]
     assert [r["seq"] for r in results] == [1, 2]
     assert results[0]["status"] == "applied"
-    assert (results[1]["status"], results[1]["code"]) == ("rejected", "INVALID_ARGS")
+    assert (results[1]["status"], results[1]["code"]) == ("rejected", "ID_TAKEN")
     applied_once(world, first)
     assert cash(world, child.user_id) == 1_000_000 - 70_000

@@ -45,6 +45,9 @@ SOAK = bool(os.environ.get("YONGDON_SOAK"))
 IN_CI = os.environ.get("CI") == "true" or bool(os.environ.get("YONGDON_CI"))  # .ci/run sets the latter
 SYMBOLS = ["005930.KS", "035720.KQ", "AAPL"]
 START_PRICES = {"005930.KS": 70_000, "035720.KQ": 45_000, "AAPL": 190_000_000}
+# The CI size runs 10-11 minutes on a loaded 2-core machine, past pytest-timeout's 600 s default; a
+# timeout firing inside Hypothesis reads as a flaky failure, not a hang. A soak has no bound at all.
+MODEL_TIMEOUT = pytest.mark.timeout(0 if SOAK else 1800)
 
 
 class SyncModel(RuleBasedStateMachine):
@@ -255,6 +258,7 @@ def _settings(examples: int, steps: int) -> settings:
     )
 
 
+@MODEL_TIMEOUT
 def test_sync_model_sqlite() -> None:
     SyncModel.database_url = None
     run_state_machine_as_test(
@@ -263,6 +267,7 @@ def test_sync_model_sqlite() -> None:
 
 
 @pytest.mark.postgres
+@MODEL_TIMEOUT
 def test_sync_model_postgres(pg_url: str) -> None:
     """Fewer examples: each one starts from an empty PostgreSQL schema."""
     SyncModel.database_url = pg_url

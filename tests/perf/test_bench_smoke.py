@@ -9,7 +9,28 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-KEYS = ["a1", "a2", "a3", "c1", "c2", "c3", "d1", "d2", "e10", "e1000", "e2000", "f", "s1", "s2"]
+KEYS = [
+    "a1",
+    "a2",
+    "a3",
+    "c1",
+    "c2",
+    "c3",
+    "d1",
+    "d2",
+    "e10",
+    "e1000",
+    "e2000",
+    "f",
+    "r1",
+    "r2",
+    "r3",
+    "r4",
+    "r5",
+    "r6",
+    "s1",
+    "s2",
+]
 
 
 @pytest.mark.slow

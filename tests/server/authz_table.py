@@ -154,6 +154,11 @@ def _parent_step_up(ok: int) -> dict[str, dict[str, int]]:
     return _scoped(child=(403, 403, 404), parent=(ok, ok, 404), parent_no_stepup=(403, 403, 404))
 
 
+def _family_step_up(ok: int) -> dict[str, dict[str, int]]:
+    """A parent's change to the whole family that needs step-up (export, erase)."""
+    return {**_unscoped(child=403, parent=ok), "parent_no_stepup": {NO_SCOPE: 403}}
+
+
 PASSWORD = "correct horse battery staple"  # tests.helpers.PASSWORD: every parent's
 SIGNUP = {"display_name": "새 가족", "family_name": "새집", "locale": "ko", "password": PASSWORD}
 
@@ -166,6 +171,37 @@ ROWS: tuple[Row, ...] = (
     # -- public: no token needed, a token changes nothing --------------------------------------------
     Row("health", "GET", "/health", None, _same(200)),
     Row("ready", "GET", "/ready", None, _same(200)),
+    # the operator's console answers its session cookie only: a bearer token, even the ADMIN's, gets
+    # the sign-in page (the redirect is followed), and a form posted without the console's CSRF token
+    # is refused first (tests/server/test_console.py signs in for real)
+    *(
+        Row(f"admin-console[{path}]", "GET", path, None, _same(200))
+        for path in (
+            "/admin",
+            "/admin/login",
+            "/admin/market",
+            "/admin/outbox",
+            "/admin/backups",
+            "/admin/backups/{uniq}",
+            "/admin/families",
+            "/admin/audit",
+        )
+    ),
+    Row("admin-console[static]", "GET", "/admin/static/{uniq}", None, _same(404)),  # no such file
+    *(
+        Row(f"admin-console[post {path}]", "POST", path, None, _same(403))
+        for path in (
+            "/admin/login",
+            "/admin/logout",
+            "/admin/market",
+            "/admin/outbox/requeue",
+            "/admin/backups",
+            "/admin/families/find",
+            "/admin/families/{uniq}/{uniq}",
+        )
+    ),
+    # no YONGDON_METRICS_TOKEN: loopback only, and the test client is not on loopback
+    Row("metrics", "GET", "/metrics", None, _same(403)),
     Row(
         "register",
         "POST",
@@ -268,6 +304,8 @@ ROWS: tuple[Row, ...] = (
         _unscoped(child=403, parent=200, admin=403),  # not family data: the operator has the wrong role
     ),
     Row("getFamily", "GET", "/api/family", None, _unscoped(child=200, parent=200)),
+    # the caller's own family's board only: the other family's members read theirs (test_leaderboard)
+    Row("getLeaderboard", "GET", "/api/family/leaderboard", None, _unscoped(child=200, parent=200)),
     Row(
         "revokeDevice",
         "DELETE",
@@ -296,6 +334,55 @@ ROWS: tuple[Row, ...] = (
         step_up=True,
     ),
     # -- game ------------------------------------------------------------------------------------------
+    # -- a family's data rights: export and erase (a stepped-up parent; tests/server/test_data_rights.py)
+    Row("exportFamily", "GET", "/api/family/export", None, _family_step_up(200), step_up=True),
+    Row(
+        "exportChild",
+        "GET",
+        "/api/family/children/{user_id}/export",
+        None,
+        _parent_step_up(200),
+        step_up=True,
+    ),
+    Row("listErasures", "GET", "/api/family/erasures", None, _unscoped(child=403, parent=200)),
+    Row(
+        "eraseFamily",
+        "POST",
+        "/api/family/erasure",
+        lambda t: {"confirm": True},
+        _family_step_up(202),
+        mutates=True,
+        step_up=True,
+    ),
+    Row(
+        "cancelFamilyErasure",
+        "DELETE",
+        "/api/family/erasure",
+        None,
+        _family_step_up(204),
+        target="pending_family_erasure",
+        mutates=True,
+        step_up=True,
+    ),
+    Row(
+        "eraseChild",
+        "POST",
+        "/api/family/children/{user_id}/erasure",
+        lambda t: {"confirm": True},
+        _parent_step_up(202),
+        mutates=True,
+        step_up=True,
+    ),
+    Row(
+        "cancelChildErasure",
+        "DELETE",
+        "/api/family/children/{user_id}/erasure",
+        None,
+        _parent_step_up(204),
+        target="pending_erasure",
+        mutates=True,
+        step_up=True,
+    ),
     Row("getPortfolio", "GET", "/api/game/portfolio/{user_id}", None, CHILD_DATA),
     Row("listTrades", "GET", "/api/game/trades/{user_id}", None, CHILD_DATA),
     Row("getPerformance", "GET", "/api/game/performance/{user_id}?range=ALL", None, CHILD_DATA),
@@ -377,6 +464,13 @@ ROWS: tuple[Row, ...] = (
         lambda t: {"events": {"AllowancePaid": {"push": False}}},
         _unscoped(child=200, parent=200),
     ),
+    Row(
+        "registerPushToken",
+        "PUT",
+        "/api/notifications/push-token",
+        lambda t: {"token": f"fcm:{t['uniq']}"},
+        _unscoped(child=200, parent=200),
+    ),
     # test messages: a parent (its own family) or the operator (itself); no provider is configured in
     # the matrix's server, so whoever may call them learns that (409) and a child is refused first
     Row(
@@ -410,6 +504,18 @@ ROWS: tuple[Row, ...] = (
         step_up=True,
     ),
     Row("getPayoutAccount", "GET", "/api/payment/account", None, _unscoped(child=403, parent=200)),
+    # KakaoPay's return page: public (a browser redirect), the signed address is the credential; one
+    # that was not signed for an existing payout is 404 for everyone and changes nothing
+    *(
+        Row(
+            f"kakaoPay{outcome.capitalize()}",
+            "GET",
+            f"/payment/kakaopay/{{uniq}}/{{uniq}}/{outcome}",
+            None,
+            _same(404),
+        )
+        for outcome in ("approved", "cancelled", "failed")
+    ),
     Row(
         "setPayoutAccount",
         "PUT",
@@ -482,6 +588,13 @@ ROWS: tuple[Row, ...] = (
         "getPriceHistory",
         "GET",
         "/api/market/stocks/{symbol}/history",
+        None,
+        _unscoped(child=200, parent=200, admin=200),
+    ),
+    Row(
+        "getStockNews",
+        "GET",
+        "/api/market/stocks/{symbol}/news",
         None,
         _unscoped(child=200, parent=200, admin=200),
     ),

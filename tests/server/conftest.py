@@ -1,13 +1,22 @@
-"""Fixtures shared by the server tests that need a real SMTP server (e-mail, payouts, alerts)."""
+"""Fixtures shared by the server tests: a real SMTP server (e-mail, payouts, alerts) and the app with
+its rate limits on (``limited``)."""
 
 from __future__ import annotations
 
+import shutil
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from server.app import create_app
 from server.settings import Settings
+from tests.conftest import MovableClock
 
 from .channel_support import Mailbox, smtp_server
 
@@ -36,3 +45,44 @@ def mail_settings(
         )
 
     return make
+
+
+_LIMITED = [
+    ("sqlite", "memory"),
+    pytest.param(("postgres", "memory"), marks=pytest.mark.postgres, id="postgres-memory"),
+    pytest.param(("sqlite", "redis"), marks=pytest.mark.redis, id="sqlite-redis"),
+]
+
+
+@pytest.fixture(params=_LIMITED, ids=lambda p: "-".join(p) if isinstance(p, tuple) else None)
+def limited_app(
+    request: pytest.FixtureRequest,
+    make_settings: Callable[..., Settings],
+    clock: MovableClock,
+    tmp_path: Path,
+) -> Iterator[Litestar]:
+    """The app with its rate limits on: SQLite or PostgreSQL with counters in memory, and SQLite with
+    the counters in Redis (a fresh key prefix per test)."""
+    backend, store = request.param
+    if backend == "postgres":
+        url = str(request.getfixturevalue("pg_url"))
+    else:
+        path = tmp_path / "data" / "yongdon.db"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        url = f"sqlite:///{path}"
+    extra: dict[str, Any] = {}
+    if store == "redis":
+        extra = {"redis_url": request.getfixturevalue("redis_url"), "redis_prefix": f"t{uuid.uuid4().hex}"}
+    app = create_app(make_settings(rate_limits=True, database_url=url, **extra), clock=clock)
+    yield app
+    app.state.db.dispose()
+
+
+@pytest.fixture
+def limited(limited_app: Litestar) -> Iterator[TestClient[Any]]:
+    """A client of ``limited_app`` as the family's reverse proxy (a trusted one, as uvicorn trusts a
+    proxy listed in ``YONGDON_TRUSTED_PROXIES``): a request carrying ``X-Forwarded-For`` comes from
+    that address, any other from the family's home address."""
+    with TestClient(ProxyHeadersMiddleware(limited_app, trusted_hosts="testclient")) as client:
+        yield client

@@ -9,7 +9,7 @@ import pytest
 from litestar.testing import TestClient
 
 from server.accounts.setup import new_setup_token
-from tests.helpers import PASSWORD, Family, create_child, register_parent
+from tests.helpers import PASSWORD, Family, create_child, link_code, register_parent
 
 LOGIN = "/api/users/login"
 
@@ -179,3 +179,75 @@ def test_second_parent_joins_with_an_invite(client: TestClient[Any]) -> None:
         client.post("/api/users/family/join", json={**join, "client_id": "dads-phone-2"}).status_code == 404
     )
     create_child(client, family.parent, "하늘")
+
+
+BAD_NAMES = {
+    "zero-width only": "\u200b\u200d\ufeff",
+    "hangul filler": "\u3164",
+    "control": "엄마\x07",
+    "direction override": "\u202e엄마",
+    "direction isolate": "지우\u2066",
+}
+
+
+@pytest.mark.parametrize("bad", BAD_NAMES.values(), ids=BAD_NAMES.keys())
+def test_names_that_show_nothing_or_reorder_text_are_refused_everywhere(
+    client: TestClient[Any], app: Any, bad: str
+) -> None:
+    family = Family.create(client, ("지우",))
+    parent, kid = family.parent, family.child("지우")
+    device_code = link_code(client, parent, "child_device", kid.user_id)
+    invite = link_code(client, parent, "parent_invite")
+    admin_token = new_setup_token(app.state.db)
+    register = {"email": "new@example.org", "password": PASSWORD, "display_name": "엄마", "family_name": "집"}
+    dad = {
+        "email": "dad@example.org",
+        "password": PASSWORD,
+        "display_name": "아빠",
+        "client_id": "dads-phone",
+    }
+    attempts = [
+        ("/api/users/register", {**register, "display_name": bad}, "display_name"),
+        ("/api/users/register", {**register, "family_name": bad}, "family_name"),
+        ("/api/users/register", {**register, "device_name": bad}, "device_name"),
+        (LOGIN, {"email": parent.email, "password": PASSWORD, "client_id": "laptop-2", "device_name": bad},
+         "device_name"),
+        ("/api/users/family/join", {"code": device_code, "client_id": "tablet-2", "device_name": bad},
+         "device_name"),
+        ("/api/users/family/join", {**dad, "code": invite, "display_name": bad}, "display_name"),
+        ("/api/admin/setup", {"token": admin_token, "email": "ops@example.org", "password": PASSWORD,
+                              "display_name": bad}, "display_name"),
+    ]  # fmt: skip
+    for path, body, field in attempts:
+        response = client.post(path, json=body)
+        assert response.status_code == 422, (path, field, response.text)
+        assert response.json()["code"] == "INVALID_ARGS"
+        assert response.json()["detail"].startswith(f"{field}: "), response.json()
+    child = {"display_name": bad, "birth_year": 2015, "pin": "482915"}
+    response = client.post("/api/users/children", json=child, headers=parent.headers)
+    assert response.status_code == 422 and response.json()["detail"].startswith("display_name: ")
+    # nothing was spent or made: the codes still work and the family has its two members
+    members = client.get("/api/family", headers=parent.headers).json()["members"]
+    assert [m["display_name"] for m in members] == ["엄마", "지우"]
+    joined = client.post("/api/users/family/join", json={"code": device_code, "client_id": "tablet-2"})
+    assert joined.status_code == 200
+    assert client.post("/api/users/family/join", json={**dad, "code": invite}).status_code == 200
+
+
+def test_korean_english_and_emoji_names_keep_working(client: TestClient[Any]) -> None:
+    body = {
+        "email": "kim@example.org",
+        "password": PASSWORD,
+        "display_name": "Mom 엄마",
+        "family_name": "👨\u200d👩\u200d👧 김씨네",
+        "client_id": "moms-phone-1",
+        "device_name": "Galaxy (거실)",
+    }
+    tokens = client.post("/api/users/register", json=body).json()
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    child = {"display_name": "Ji-woo 🌟", "birth_year": 2015, "pin": "482915"}
+    assert client.post("/api/users/children", json=child, headers=headers).status_code == 201
+    family = client.get("/api/family", headers=headers).json()
+    assert family["name"] == "👨\u200d👩\u200d👧 김씨네"
+    assert [m["display_name"] for m in family["members"]] == ["Mom 엄마", "Ji-woo 🌟"]
+    assert [d["name"] for d in family["devices"]] == ["Galaxy (거실)"]

@@ -17,7 +17,7 @@ from tests.helpers import PASSWORD, Family, register_parent
 
 def test_health_and_ready(client: TestClient[Any]) -> None:
     assert client.get("/health").json() == {"status": "ok"}
-    assert client.get("/ready").json() == {"status": "ready"}
+    assert client.get("/ready").json() == {"status": "ready", "schema": "at head"}
 
 
 def test_ready_fails_when_the_schema_is_behind(client: TestClient[Any], app: Litestar) -> None:
@@ -49,7 +49,7 @@ def test_problem_details_for_framework_errors(client: TestClient[Any]) -> None:
     broken = client.post(
         "/api/users/login", content=b"{not json", headers={"content-type": "application/json"}
     )
-    assert broken.status_code == 422 and broken.json()["code"] == "INVALID_ARGS"
+    assert broken.status_code == 400 and broken.json()["code"] == "INVALID_ARGS"
     wrong_method = client.put("/api/users/login", json={})
     assert wrong_method.status_code == 405
 

@@ -36,12 +36,12 @@ from server.accounts.setup import new_setup_token
 from server.app import create_app
 from server.auth.tokens import AccessClaims, decode_access, encode_access
 from server.db import Base
-from server.db.models import Balance, Device, Notification, RequestRow, TradeRow, User
+from server.db.models import Balance, Device, MutationRow, Notification, RequestRow, TradeRow, User
 from server.market.clock import FixedMarketClock
-from server.market.quotes import record_quote
 from server.settings import Settings
 from tests.conftest import MovableClock
 from tests.helpers import PASSWORD, Family, Member, bearer, enroll_device, link_code, step_up
+from tests.support.market import ScriptedMarket
 
 from .authz_table import (
     ACTORS,
@@ -106,11 +106,14 @@ class World:
     elevated: dict[str, dict[str, str]] = field(default_factory=dict)  # "A"/"B" → stepped-up parent
     uniq: Iterator[int] = field(default_factory=itertools.count)
     quote: Any = None
+    prices: ScriptedMarket | None = None
 
     # -- the market --------------------------------------------------------------------------------
-    def record_quote(self, price: int) -> None:
-        with self.app.state.db.write() as session:
-            self.quote = record_quote(session, SYMBOL, price, START, source="test")
+    def trades_at(self, price: int) -> None:
+        """The stock trades at ``price`` on Yahoo and the server's refresh pass fetched it."""
+        if self.prices is None:
+            self.prices = ScriptedMarket(self.app.state.clock).attach(self.app)
+        self.quote = self.prices.trades(SYMBOL, price)
 
     def trade(self, who: str, side: str, shares: int = 1) -> dict[str, Any]:
         body = {
@@ -218,6 +221,10 @@ class World:
                 **t,
                 "refresh_token": _ok(self.client.post("/api/users/login", json=login), 200)["refresh_token"],
             }
+        if row.target == "pending_family_erasure":  # the caller's family (ours for the operator)
+            family = "B" if actor.startswith("other_") else "A"
+            erase = {"confirm": True}
+            _ok(self.client.post("/api/family/erasure", json=erase, headers=self.elevated[family]), 202)
         if scope == NO_SCOPE:
             return t
         index = SCOPES.index(scope)
@@ -238,6 +245,9 @@ class World:
             t.update(self.pending_request(who))
         elif row.target == "approved_request":
             t.update(self.approved_request(who))
+        elif row.target == "pending_erasure":
+            url = f"/api/family/children/{member.user_id}/erasure"
+            _ok(self.client.post(url, json={"confirm": True}, headers=self.elevated[who[0]]), 202)
         return t
 
     def last_seq(self, client_id: str) -> int:
@@ -246,11 +256,12 @@ class World:
             return device.last_seq if device is not None else 0
 
     # -- the database, to prove a denied call changed nothing --------------------------------------
-    def fingerprint(self) -> str:
+    def fingerprint(self, *, besides: frozenset[str] = frozenset()) -> str:
+        """The database's content, but the mutation log (and the tables in ``besides``)."""
         digest = hashlib.sha256()
         with self.app.state.db.read() as session:
             for name, table in sorted(Base.metadata.tables.items()):
-                if name in LOG_TABLES:
+                if name in LOG_TABLES or name in besides:
                     continue
                 rows = session.execute(sa.select(table).order_by(*table.primary_key.columns)).all()
                 digest.update(f"{name}:{[tuple(r) for r in rows]!r}".encode())
@@ -353,11 +364,11 @@ def build_world(client: TestClient[Litestar], app: Litestar, backend: str) -> Wo
         _ok(client.post("/api/family/grants", json=grant, headers=world.elevated[child[0]]), 201)
     # every child bought 20 shares at 70,000 and sold 10 at 80,000: realised profit to convert,
     # shares to sell, and a queued order and a pending request standing
-    world.record_quote(70_000)
+    world.trades_at(70_000)
     for child in ("A1", "A2", "B1", "B2"):
         _ok(client.get(f"/api/market/stocks/{SYMBOL}/price", headers=world.members[child].headers), 200)
         assert world.trade(child, "buy", 20)["trade"]["status"] == "filled"
-    world.record_quote(80_000)
+    world.trades_at(80_000)
     for child in ("A1", "A2", "B1", "B2"):
         _ok(client.get(f"/api/market/stocks/{SYMBOL}/price", headers=world.members[child].headers), 200)
         assert world.trade(child, "sell", 10)["trade"]["status"] == "filled"
@@ -637,3 +648,136 @@ def test_push_mutations_are_scoped(world: World) -> None:
         ("rejected", "NOT_FOUND"),
     ]
     assert {who: _state_of(world, who) for who in ("A1", "A2", "B1")} == before
+
+
+# -- ids a caller chooses: another child's id is refused on every path and touches nothing ---------------
+# Every id a device or a REST caller chooses, reused by a sibling or by the other family, on REST and on
+# push. Cells: (kind, path, intruder) → what the intruder gets; "refused" leaves the whole database as
+# it was (a push records its own refusal in the mutation log and moves its device's last_seq on, nothing
+# else); "own" means the id is only a name in the intruder's own namespace: its call succeeds on its own
+# objects and the owner's are untouched.
+ID_CASES = [
+    ("trade_id", "rest", "A2", "refused"),
+    ("trade_id", "rest", "B1", "refused"),
+    ("trade_id", "push", "A2", "refused"),
+    ("trade_id", "push", "B1", "refused"),
+    ("request_id", "rest", "A2", "refused"),
+    ("request_id", "rest", "B1", "refused"),
+    ("request_id", "push", "A2", "refused"),
+    ("request_id", "push", "B1", "refused"),
+    ("grant_id", "push", "PA", "refused"),  # the same parent, for the sibling: a grant id is the family's
+    ("grant_id", "push", "PB", "own"),  # another family's ledger: another namespace
+    ("mutation_id", "push", "A2", "refused"),
+    ("mutation_id", "push", "B1", "refused"),
+    ("idempotency_key", "rest", "A2", "own"),
+    ("idempotency_key", "rest", "B1", "own"),
+]
+_INTRUDER_CHILD = {"A2": "A2", "B1": "B1", "PA": "A2", "PB": "B1"}  # whose book the intruder's call is on
+
+
+def _owned_by_a1(world: World, kind: str) -> tuple[str, str]:
+    """An id of A1's (or, for a grant, of its parent's grant to A1), and the mutation id that made it."""
+    if kind == "trade_id":
+        trade_id = world.queued_order("A1")
+        return trade_id, trade_id
+    if kind == "request_id":
+        request_id = world.pending_request("A1")["request_id"]
+        return request_id, request_id
+    mutation_id = f"m-{uuid.uuid4().hex}"
+    if kind == "idempotency_key":
+        key = f"k-{uuid.uuid4().hex[:12]}"
+        headers = {**world.members["A1"].headers, "Idempotency-Key": key}
+        answer = _ok(world.client.post("/api/game/trade/buy", json=_order(world), headers=headers), 200)
+        return key, answer["mutation_id"]
+    grant = {"child_id": world.members["A1"].user_id, "grant_id": f"g-{uuid.uuid4().hex}", "amount": 700}
+    answer = _push_raw(world, "PA", [("family.grant/v1", {**grant, "reason": "심부름"})], [mutation_id])
+    assert answer["results"][0]["status"] == "applied", answer
+    return (grant["grant_id"] if kind == "grant_id" else mutation_id), mutation_id
+
+
+def _order(world: World, **extra: Any) -> dict[str, Any]:
+    quote = world.quote
+    return {
+        "symbol": SYMBOL,
+        "quantity": 1_000_000,
+        "quote_id": quote.quote_id,
+        "price": quote.price,
+        **extra,
+    }
+
+
+def _push_raw(
+    world: World, who: str, mutations: list[tuple[str, dict[str, Any]]], ids: list[str]
+) -> dict[str, Any]:
+    member = world.members[who]
+    headers = world.elevated[who[1]] if who.startswith("P") else member.headers
+    first = world.last_seq(member.client_id) + 1
+    wire = [
+        {"seq": first + i, "id": ids[i], "name": name, "args": args}
+        for i, (name, args) in enumerate(mutations)
+    ]
+    body = {"protocol": 1, "client_id": member.client_id, "mutations": wire}
+    return dict(_ok(world.client.post("/api/sync/push", json=body, headers=headers), 200))
+
+
+def _reuse(world: World, kind: str, path: str, intruder: str, value: str) -> Any:
+    """The intruder's call naming ``value``: a REST response, or the push's one result."""
+    member = world.members[intruder]
+    child = world.members[_INTRUDER_CHILD[intruder]].user_id
+    if path == "rest":
+        headers = dict(member.headers)
+        if kind == "trade_id":
+            return world.client.post(
+                "/api/game/trade/buy", json=_order(world, trade_id=value), headers=headers
+            )
+        if kind == "request_id":
+            body = {"amount_game": 100, "request_id": value}
+            return world.client.post("/api/allowance/request", json=body, headers=headers)
+        headers["Idempotency-Key"] = value
+        return world.client.post("/api/game/trade/buy", json=_order(world), headers=headers)
+    mutation_id = value if kind == "mutation_id" else f"m-{uuid.uuid4().hex}"
+    if kind in ("trade_id", "mutation_id") and not intruder.startswith("P"):
+        args: dict[str, Any] = {
+            **_order(world),
+            "trade_id": value if kind == "trade_id" else f"t-{uuid.uuid4().hex}",
+        }
+        name = "trade.place/v1"
+        args["side"] = "buy"
+    elif kind == "request_id":
+        name, args = "allowance.request/v1", {"request_id": value, "amount_game": 100}
+    else:
+        name = "family.grant/v1"
+        args = {"child_id": child, "grant_id": value, "amount": 300, "reason": "용돈"}
+    (result,) = _push_raw(world, intruder, [(name, args)], [mutation_id])["results"]
+    return result
+
+
+@pytest.mark.parametrize(("kind", "path", "intruder", "expect"), ID_CASES, ids=lambda v: str(v))
+def test_client_chosen_ids_are_scoped_to_their_family_and_child(
+    world: World, kind: str, path: str, intruder: str, expect: str
+) -> None:
+    value, owner_mutation = _owned_by_a1(world, kind)
+    owner = _state_of(world, "A1")
+    besides = frozenset({"devices"}) if path == "push" else frozenset()
+    before = world.fingerprint(besides=besides)
+    answer = _reuse(world, kind, path, intruder, value)
+    where = f"{kind} of A1 reused by {intruder} over {path}"
+    if expect == "refused":
+        if path == "rest":
+            assert answer.status_code == 409, f"{where}: {answer.text}"
+            assert answer.json()["code"] == "ID_TAKEN", where
+        else:
+            assert (answer["status"], answer["code"]) == ("rejected", "ID_TAKEN"), f"{where}: {answer}"
+        assert world.fingerprint(besides=besides) == before, f"{where}: a refused id changed the database"
+    else:
+        if path == "rest":
+            assert answer.status_code == 200, f"{where}: {answer.text}"
+            assert answer.json()["mutation_id"] != owner_mutation, where  # never the owner's outcome
+            trade = answer.json()["trade"]
+            assert trade["child_id"] == world.members[intruder].user_id, where
+        else:
+            assert answer["status"] == "applied", f"{where}: {answer}"
+    assert _state_of(world, "A1") == owner, f"{where}: the owner's books changed"
+    with world.app.state.db.read() as session:
+        row = session.get(MutationRow, owner_mutation)
+        assert row is None or row.family_id == world.ours.family_id, where

@@ -44,7 +44,7 @@ from server.market.providers import ProviderChain
 from server.market.providers.base import Action
 from server.market.providers.replay import ReplayClock, ReplayProvider, bundled_history
 from server.market.providers.yahoo import YahooProvider
-from server.market.quotes import FX_SYMBOL, record_quote
+from server.market.quotes import FX_SYMBOL
 from server.notify.dispatcher import dispatch_once
 from server.notify.texts import compose
 from server.settings import Settings
@@ -52,6 +52,7 @@ from tests.conftest import MovableClock
 from tests.helpers import Family, Member
 from tests.server.test_providers_yahoo import FakeYahoo
 from tests.support.invariants import check_mutation_log_replays
+from tests.support.market import ScriptedMarket
 
 APPLE, SAMSUNG = "AAPL", "005930.KS"
 FX = 1_335_266_738  # micro-won per dollar (the ECB rate of 2026-10-30)
@@ -73,6 +74,7 @@ class Home:
     clock: MovableClock
     ours: Family
     theirs: Family
+    prices: ScriptedMarket
 
     @property
     def db(self) -> Database:
@@ -82,8 +84,8 @@ class Home:
         return self.theirs.child(name) if name == "민수" else self.ours.child(name)
 
     def quote(self, symbol: str, price: int) -> str:
-        with self.db.write() as session:
-            return record_quote(session, symbol, price, self.clock(), source="test").quote_id
+        """``symbol`` trades at ``price`` on Yahoo and the server's refresh pass fetched it."""
+        return self.prices.trades(symbol, price).quote_id
 
     def trade(self, kid: Member, side: str, symbol: str, price: int, **body: Any) -> dict[str, Any]:
         quote_id = self.quote(symbol, price)
@@ -142,10 +144,14 @@ def home(client: TestClient[Litestar], app: Litestar, clock: MovableClock) -> Ho
     clock.now = T0
     app.state.market_clock = FixedMarketClock()
     found = Home(
-        client, app, clock, Family.create(client, ("지우", "하늘")), Family.create(client, ("민수",))
+        client,
+        app,
+        clock,
+        Family.create(client, ("지우", "하늘")),
+        Family.create(client, ("민수",)),
+        ScriptedMarket(clock).attach(app),
     )
-    with found.db.write() as session:
-        record_quote(session, FX_SYMBOL, FX, T0, source="test")
+    found.prices.rate(FX)  # the dollar's rate on Yahoo, fetched by the server's rate refresh
     return found
 
 
@@ -184,7 +190,7 @@ def test_a_dollar_dividend_pays_holders_at_the_fx_rate_rounded_down_once(home: H
 
     # again, and after a "restart" (a new engine on the same database): nothing more
     assert home.apply(AFTER + timedelta(minutes=1)).applied == []
-    again = Database(home.db.url)
+    again = Database(home.db.url, cipher=home.db.cipher)
     try:
         assert apply_due_actions(again, AFTER + timedelta(hours=1), FixedMarketClock()).applied == []
     finally:
@@ -200,7 +206,7 @@ def test_a_dollar_dividend_pays_holders_at_the_fx_rate_rounded_down_once(home: H
     assert dividends == [
         (
             jiwoo.user_id,
-            "애플이 주식 1주당 0.26달러 배당금을 줬어요. 3주를 가지고 있어서 1,041G₩을 받았어요.",
+            "애플이 주식 1주당 0.26달러 배당금을 줬어요. 3주를 가지고 있어서 1,041 G₩을 받았어요.",
         )
     ]
     # an English-speaking child reads the same facts in English
@@ -228,8 +234,7 @@ def test_a_won_dividend_needs_no_fx_and_a_dollar_one_waits_for_it(home: Home) ->
     assert report.applied == [(won, jiwoo.user_id)]
     assert report.waiting == [(dollar, jiwoo.user_id)]
     assert home.balance(jiwoo, "cash") == cash + 508  # 361 won × 1.40845 shares = 508.45…, down
-    with home.db.write() as session:
-        record_quote(session, FX_SYMBOL, FX, later, source="test")
+    home.prices.rate(FX, at=later)  # Yahoo quotes the rate again and the server fetches it
     assert home.apply(later + timedelta(minutes=1)).applied == [(dollar, jiwoo.user_id)]
     assert home.balance(jiwoo, "cash") == cash + 508 + 347  # $0.26 × 1,335.27 = 347.17…
 
@@ -339,7 +344,7 @@ def test_two_processes_racing_apply_each_action_once_per_child(home: Home) -> No
         home.trade(kid, "buy", APPLE, 230_000_000, quantity=2_000_000)
     home.clock.now = AFTER
     ids = home.record(DIVIDEND, SPLIT)
-    dbs = [Database(home.db.url) for _ in range(2)]
+    dbs = [Database(home.db.url, cipher=home.db.cipher) for _ in range(2)]
     reports: list[ActionsReport] = []
     barrier = threading.Barrier(len(dbs))
 

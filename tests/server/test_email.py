@@ -3,6 +3,7 @@ a certificate made for the test and trusted through ``smtp_ca_file`` only)."""
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from server.settings import Settings
 from tests.helpers import Family, Member
 from tests.server.channel_support import Mailbox, text_of
 from tests.server.test_notifications import Home, _join_second_parent
+from tests.support.market import ScriptedMarket
 
 
 @pytest.fixture
@@ -38,7 +40,14 @@ def mailbox(smtp: tuple[Mailbox, int, Path]) -> Mailbox:
 def home(client: TestClient[Litestar], app: Litestar) -> Home:
     ours = Family.create(client, ("지우", "하늘"))
     theirs = Family.create(client, ("민수",))
-    home = Home(client, app, ours, theirs, _join_second_parent(client, ours))
+    home = Home(
+        client,
+        app,
+        ours,
+        theirs,
+        _join_second_parent(client, ours),
+        ScriptedMarket(app.state.clock).attach(app),
+    )
     with app.state.db.write() as session:  # enrolment events are test_security_alerts.py's business
         session.execute(sa.delete(Outbox))
     return home
@@ -125,7 +134,7 @@ def test_a_child_is_never_mailed_even_with_a_forged_preference(home: Home, mailb
         json={"events": {"AllowanceApproved": {"email": True}}},
         headers=jiwoo.headers,
     )
-    assert refused.status_code == 422 and refused.json()["code"] == "INVALID_ARGS"
+    assert refused.status_code == 403 and refused.json()["code"] == "FORBIDDEN"  # a child has no e-mail
 
 
 def test_a_refusing_mail_server_is_retried_and_the_inbox_is_not_held_back(
@@ -237,3 +246,21 @@ def test_weekly_summaries_are_written_once_a_week_and_reach_only_who_opted_in(
     clock.advance(days=7)
     assert week_of(clock()) != week_of(clock() - timedelta(days=7))
     assert emit_weekly_summaries(db, clock()) == 3
+
+
+def test_an_smtp_server_that_cannot_be_reached_is_a_failing_provider(
+    make_settings: Callable[..., Settings], database_url: str
+) -> None:
+    """502 PROVIDER_FAILED: the request was fine and this server works; the mail server did not."""
+    from server.app import create_app
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = make_settings(
+        database_url=database_url, notify_dispatcher=False, smtp_host="127.0.0.1", smtp_port=port
+    )
+    with TestClient(create_app(settings)) as client:
+        parent = Family.create(client, ()).parent
+        answer = client.post("/api/notifications/email", json={}, headers=parent.headers)
+        assert (answer.status_code, answer.json()["code"]) == (502, "PROVIDER_FAILED"), answer.text

@@ -19,6 +19,7 @@ from server.market.quotes import FX_SYMBOL
 from server.market.source import StaticQuoteSource
 from tests.conftest import MovableClock
 from tests.helpers import Family
+from tests.support.market import ScriptedMarket
 
 NOW = datetime(2026, 11, 24, 5, 0, tzinfo=UTC)  # Tuesday, 14:00 in Seoul
 
@@ -114,6 +115,7 @@ def test_status_route_on_thanksgiving(
     client: TestClient[Litestar], app: Litestar, clock: MovableClock
 ) -> None:
     clock.now = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # Thursday: 12:00 in Seoul, Thanksgiving in NY
+    ScriptedMarket(lambda: clock.now).attach(app)  # a live server: today's calendars
     app.state.market_provider = _RateLimited()
     kid = Family.create(client, ("지우",)).child("지우")
     response = client.get("/api/market/status", headers=kid.headers)
@@ -134,7 +136,7 @@ def test_status_route_on_thanksgiving(
         "name": "yahoo",
         "healthy": False,
         "last_error": "Too Many Requests",
-        "retry_at": "2026-11-26T03:05:00+00:00",
+        "retry_at": "2026-11-26T03:05:00Z",  # RFC 3339 in UTC, as every typed timestamp
         "failures": 3,
         "detail": {},
     }
@@ -165,3 +167,17 @@ def test_an_echoed_rate_keeps_its_own_label(db: Database) -> None:
     assert ecb is not None
     echoed = refresh_fx(db, NOW + timedelta(minutes=15), _Echo(ecb))
     assert echoed is not None and (echoed.quote_id, echoed.source) == (ecb.quote_id, "ecb")
+
+
+def test_a_history_replay_converts_at_the_replayed_days_rate(db: Database) -> None:
+    """A replayed 2011 price converts at 2011's rate, also on a day the bundled ECB file covers (its
+    fixing of that day, later than the morning, once won over the replayed rate)."""
+    from server.market.providers import ProviderChain, ReplayClock
+    from server.market.providers.replay import ReplayProvider
+
+    morning = datetime(2026, 10, 20, 0, 5, tzinfo=UTC)  # 09:05 in Seoul, before the ECB's fixing
+    replay = ReplayProvider(ReplayClock(date(2011, 11, 22), morning))
+    rate = refresh_fx(db, morning, ProviderChain([replay]))
+    replayed = ecb_usdkrw(date(2011, 11, 22))
+    assert replayed is not None and rate is not None
+    assert (rate.price, rate.source) == (replayed.rate, "replay:2011-11-22")

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
@@ -23,8 +24,10 @@ from litestar.testing.websocket_test_session import WebSocketTestSession
 
 from server.db.models import DeviceQuote, Outbox
 from server.ids import new_id
+from server.market.admin import choose_mode
 from server.market.clock import FixedMarketClock
-from server.market.quotes import record_quote
+from server.market.quotes import latest_quotes
+from server.market.refresher import Refresher, provide_market_chain
 from server.notify.dispatcher import dispatch_once
 from server.settings import Settings
 from sync.market import Quote
@@ -125,14 +128,31 @@ class Home:
         with self.client.portal() as portal:
             portal.call(self.app.state.live.tick)
 
-    def quote(self, symbol: str, price: int) -> Quote:
-        with self.app.state.db.write() as session:
-            return record_quote(session, symbol, price, self.app.state.clock(), source="test")
+    def look_at(self, *symbols: str) -> dict[str, Quote]:
+        """A parent opens the stock pages: the symbols are priced and watched from now on."""
+        for symbol in symbols:
+            page = self.client.get(f"/api/market/stocks/{symbol}", headers=self.ours.parent.headers)
+            assert page.status_code == 200, page.text
+        with self.app.state.db.read() as session:
+            return latest_quotes(session, symbols)
+
+    def next_session(self) -> dict[str, Quote]:
+        """The replay moves on one session and the refresher records the moved prices (what the
+        server's refresher thread does on its own)."""
+        clock: MovableClock = self.app.state.clock
+        clock.advance(seconds=REPLAY_DAY)
+        refresher = Refresher(self.app.state.db, provide_market_chain(self.app.state), clock)
+        return {q.symbol: q for q in refresher.run_once()}
+
+
+REPLAY_SPEED = 366.0  # replayed days per real day: a replayed session every ~4 minutes of the clock
+REPLAY_DAY = 86_400 / REPLAY_SPEED + 1
 
 
 @pytest.fixture
-def home(client: TestClient[Litestar], app: Litestar) -> Home:
+def home(client: TestClient[Litestar], app: Litestar, clock: MovableClock) -> Home:
     app.state.market_clock = FixedMarketClock()
+    choose_mode(app.state.db, clock(), "replay", date(2012, 1, 9), REPLAY_SPEED)  # a Monday
     made = Home(client, app, Family.create(client, ("지우", "하늘")), Family.create(client, ("민수",)))
     dispatch_once(app.state.db, app.state.clock())  # what joining the family announced, before any socket
     return made
@@ -377,19 +397,20 @@ def test_the_dispatcher_thread_delivers_a_notification_to_the_socket(
 
 def test_quotes_of_subscribed_symbols_only_while_their_market_is_open(home: Home) -> None:
     kid = home.ours.child("지우")
-    first = home.quote(SAMSUNG, 70_000)
-    home.quote("AAPL", 230_000_000)
+    home.look_at("AAPL")  # watched, but this socket does not subscribe to it
     with home.socket(kid) as socket:
-        socket.subscribe(SAMSUNG)
+        socket.subscribe(SAMSUNG)  # never priced before: its first price comes with the subscription
         got = socket.next()
+        with home.app.state.db.read() as session:
+            first = latest_quotes(session, [SAMSUNG])[SAMSUNG]
         assert got == {
             "type": "quote",
             "quote_id": first.quote_id,
             "symbol": SAMSUNG,
-            "price": 70_000,
+            "price": first.price,
             "currency": "KRW",
             "as_of": first.as_of.isoformat(),
-            "source": "test",
+            "source": "sim",
             "seq": first.seq,  # where it stands among the quotes the device pulled
         }
         # recorded as served to this device before it saw it: an order may cite it
@@ -400,37 +421,37 @@ def test_quotes_of_subscribed_symbols_only_while_their_market_is_open(home: Home
                 )
             )
         assert served == first.quote_id
-        home.quote("AAPL", 231_000_000)  # not subscribed
-        second = home.quote(SAMSUNG, 70_500)
+        second = home.next_session()  # AAPL moves too, but is not subscribed
+        assert {"AAPL", SAMSUNG} <= set(second)
         got = socket.next()
-        assert (got["quote_id"], got["price"]) == (second.quote_id, 70_500)
+        assert (got["quote_id"], got["price"]) == (second[SAMSUNG].quote_id, second[SAMSUNG].price)
         assert got["seq"] > first.seq
         # the KRX closes: a newer price is not pushed until it opens again
         market: FixedMarketClock = home.app.state.market_clock
         market.open_markets.discard(Market.KRX)
-        third = home.quote(SAMSUNG, 71_000)
-        home.quote("AAPL", 232_000_000)
+        third = home.next_session()
+        assert {"AAPL", SAMSUNG} <= set(third)
         home.tick()
         socket.received_nothing()
         market.open_markets.add(Market.KRX)
         got = socket.next()
-        assert (got["symbol"], got["quote_id"]) == (SAMSUNG, third.quote_id)
+        assert (got["symbol"], got["quote_id"]) == (SAMSUNG, third[SAMSUNG].quote_id)
 
 
 def test_each_quote_is_sent_once(home: Home) -> None:
-    home.quote("AAPL", 230_000_000)
     kid = home.ours.child("지우")
     with home.socket(kid) as socket:
         socket.subscribe("AAPL")
-        assert socket.next()["price"] == 230_000_000
+        assert socket.next()["source"] == "replay:2012-01-09"
         home.tick()
         home.tick()
         socket.received_nothing()  # the same quote is not repeated
 
 
-def test_a_parent_gets_no_quote_it_has_not_asked_for(home: Home, clock: MovableClock) -> None:
-    home.quote(SAMSUNG, 70_000)
+def test_a_parent_gets_no_quote_it_has_not_asked_for(home: Home) -> None:
+    home.look_at(SAMSUNG)
     with home.socket(home.ours.parent) as mom:
+        assert SAMSUNG in home.next_session()
         home.tick()
         mom.received_nothing()
 

@@ -45,7 +45,9 @@ def test_symbols_say_where_offline_prices_come_from(
     assert "replay 1990-01-02–2022-12-28" in rows["AAPL"] and "애플" in rows["AAPL"]
     assert " sim " in rows["005930.KS"] and "삼성전자" in rows["005930.KS"]
     only = run(capsys, "market", "symbols", "--history", *data).splitlines()
-    assert len(only) == 23 and not any(".KS" in line for line in only)
+    # 23 companies and the S&P 500 index (the market line beside a child's value), said to be an index
+    assert len(only) == 24 and not any(".KS" in line for line in only)
+    assert any(line.startswith("^GSPC") and "INDEX" in line for line in only), only
 
 
 def test_bad_input_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -55,6 +57,19 @@ def test_bad_input_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixtur
     with pytest.raises(SystemExit, match="replay speed"):
         main(["market", "use", "replay", "--speed", "0.0", *data])
     assert "now at" in run(capsys, "market", "status", *data)  # nothing half-written
+
+
+def test_an_operator_compresses_time(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A replay day every 15 s (5,760 days per day) is allowed; faster than a day per second is not."""
+    data = ("--data-dir", str(tmp_path / "data"))
+    run(capsys, "market", "use", "replay", "--start", "2009-05-19", "--speed", "5760", *data)
+    assert "5760 day(s) per day" in run(capsys, "market", "status", *data)
+    run(capsys, "market", "use", "replay", "--speed", "86400", *data)  # the bound itself
+    with pytest.raises(SystemExit, match=r"at most 86,400 \(one replay day per real second\); 86401 was"):
+        main(["market", "use", "replay", "--speed", "86401", *data])
+    with pytest.raises(SystemExit, match="replay speed"):
+        main(["market", "use", "replay", "--speed", "nan", *data])
+    assert "86400 day(s) per day" in run(capsys, "market", "status", *data)  # the refused one left no trace
 
 
 @pytest.mark.postgres

@@ -23,13 +23,13 @@ from server.app import create_app
 from server.db.models import Delivery, Notification, Outbox, User
 from server.ids import new_id
 from server.market.clock import FixedMarketClock
-from server.market.quotes import record_quote
 from server.notify import dispatcher as dispatcher_module
 from server.notify.dispatcher import BASE_DELAY, dispatch_once, outbox_status, requeue_dead
 from server.notify.inbox import InboxChannel, Message
 from server.settings import Settings
 from tests.conftest import MovableClock
 from tests.helpers import PASSWORD, Family, Member, bearer, link_code
+from tests.support.market import ScriptedMarket
 
 SYMBOL = "005930.KS"
 LENIENT = {
@@ -61,6 +61,7 @@ class Home:
     ours: Family
     theirs: Family
     dad: Member
+    prices: ScriptedMarket
 
     @property
     def mom(self) -> Member:
@@ -139,7 +140,8 @@ def quiet_home(client: TestClient[Litestar], app: Litestar) -> Home:
     app.state.market_clock = FixedMarketClock()
     ours = Family.create(client, ("지우", "하늘"))
     theirs = Family.create(client, ("민수",))
-    home = Home(client, app, ours, theirs, _join_second_parent(client, ours))
+    prices = ScriptedMarket(app.state.clock).attach(app)
+    home = Home(client, app, ours, theirs, _join_second_parent(client, ours), prices)
     # enrolling the children's devices and the invited father wrote DeviceEnrolled events (their
     # delivery is tested in test_security_alerts.py): these tests start from a quiet outbox
     with app.state.db.write() as session:
@@ -210,8 +212,7 @@ def _setup_trading(home: Home) -> None:
 
 
 def _trade(home: Home, kid: Member, side: str, price: int, shares: int) -> dict[str, Any]:
-    with home.app.state.db.write() as session:
-        quote = record_quote(session, SYMBOL, price, home.app.state.clock(), source="test")
+    quote = home.prices.trades(SYMBOL, price)  # Yahoo's price, fetched by the server's refresh
     _ok(home.client.get(f"/api/market/stocks/{SYMBOL}/price", headers=kid.headers), 200)
     body = {"symbol": SYMBOL, "quantity": shares * 1_000_000, "quote_id": quote.quote_id, "price": price}
     return dict(_ok(home.client.post(f"/api/game/trade/{side}", json=body, headers=kid.headers), 200))
@@ -278,6 +279,22 @@ def test_real_trades_and_requests_notify_through_the_handlers(home: Home) -> Non
     assert "다음 주에" in by_event["AllowanceRejected"]["body"]
     dads = {n["event"]: n for n in home.inbox(home.dad)["notifications"]}
     assert "지우" in dads["AllowancePaid"]["body"] and amount in dads["AllowancePaid"]["body"]
+    # the facts the app words in the reader's language when shown: side, quantity, money, time
+    trades = [n for n in home.inbox(jiwoo)["notifications"] if n["event"] == "TradeExecuted"]
+    facts = sorted((n["data"]["facts"] for n in trades), key=lambda f: f["side"])
+    assert [(f["side"], f["quantity"], f["price"]) for f in facts] == [
+        ("buy", 20_000_000, 70_000),
+        ("sell", 10_000_000, 80_000),
+    ]
+    assert all(f["symbol"] == SYMBOL and f["total"] > 0 and f["at"] and f["version"] == 1 for f in facts)
+    queued = by_event["OrderQueued"]["data"]["facts"]
+    assert (queued["side"], queued["quantity"], queued["at"]) == ("buy", 1_000_000, None)
+    assert queued["reserved"] >= 80_000  # held until the open
+    assert by_event["AllowanceApproved"]["data"]["facts"]["amount_real"] == first["amount_real"]
+    # the stored words (push, e-mail, older apps) name the stock and the side, never the code
+    for n in (*trades, by_event["OrderQueued"]):
+        assert SYMBOL not in n["body"] and "삼성전자" in n["body"]
+    assert {n["body"].split(" 주문")[0] for n in trades} == {"삼성전자 사기", "삼성전자 팔기"}
 
 
 # -- wording ------------------------------------------------------------------------------------------

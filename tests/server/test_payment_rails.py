@@ -194,7 +194,7 @@ def test_a_refused_toss_transfer_leaves_the_request_approved_and_can_be_retried(
     body = {"request_id": request["request_id"], "rail": "toss"}
     toss.fail_with = (400, {"code": "INVALID_BANK_ACCOUNT", "message": "계좌 정보가 올바르지 않습니다"})
     refused = client.post("/api/payment/transfer", json=body, headers=elevated)
-    assert refused.status_code == 502 and refused.json()["code"] == "UNAVAILABLE"
+    assert refused.status_code == 502 and refused.json()["code"] == "PROVIDER_FAILED"
     failed = refused.json()["payout"]
     assert failed["status"] == "failed" and "INVALID_BANK_ACCOUNT" in failed["error"]
     assert _status(home, request["request_id"]) == "approved" and _paid_entries(home) == []
@@ -243,7 +243,12 @@ def test_kakaopay_link_then_approval_marks_paid_with_the_approval_id(
     assert link["status"] == "pending" and link["payout"]["link"].startswith("https://kakao.test/m/T")
     ready = fakes[1].seen[0].body
     assert ready["total_amount"] == 1_000 and ready["partner_order_id"] == link["payout"]["payout_id"]
-    assert ready["approval_url"].endswith(f"/payment/kakaopay/{request['request_id']}/approved")
+    # KakaoPay returns the browser to the server's own page, signed for this payout
+    # (test_payment_return.py); the app has nothing to watch for
+    assert ready["approval_url"].startswith(
+        f"http://127.0.0.1:8787/payment/kakaopay/{ready['partner_order_id']}/"
+    )
+    assert ready["approval_url"].endswith("/approved") and ready["fail_url"].endswith("/failed")
     assert _status(home, request["request_id"]) == "approved"  # a link is not money
 
     wrong = client.post("/api/payment/transfer", json={**body, "pg_token": "pg-bad"}, headers=elevated)
@@ -381,3 +386,42 @@ def test_a_new_kakaopay_link_supersedes_the_old_one(home: Home, fakes: tuple[Fak
     assert paid["payout"]["payout_id"] == second["payout_id"]
     approve = [s.body for s in fakes[1].seen if s.path.endswith("/approve")]
     assert [a["tid"] for a in approve] == [second["reference"]]
+
+
+def test_a_crash_after_the_provider_paid_marks_nothing_and_paying_again_completes_it_once(
+    home: Home, fakes: tuple[FakeApi, FakeApi], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The provider paid; the server died before its one decision (the marking and the payout row
+    together) committed. Neither half stands: the request is still approved and the payout pending,
+    and paying again resends that payout with its id, so the provider answers its first payment."""
+    from server.payment import services
+
+    client = home.client
+    elevated = home.ours.elevated(client)
+    _ok(client.put("/api/payment/account", json=ACCOUNT, headers=elevated))
+    request = _approved(home)
+    real_view = services.payout_view
+    crashes = [RuntimeError("the process died here")]
+
+    def dying_view(row: Payout) -> Any:
+        if crashes and row.status == "paid":  # inside the decision's transaction, after the marking
+            raise crashes.pop()
+        return real_view(row)
+
+    monkeypatch.setattr(services, "payout_view", dying_view)
+    body = {"request_id": request["request_id"], "rail": "toss"}
+    crashed = client.post("/api/payment/transfer", json=body, headers=elevated)
+    assert crashed.status_code == 500 and not crashes
+    assert _status(home, request["request_id"]) == "approved" and _paid_entries(home) == []
+    with home.app.state.db.read() as session:
+        rows = session.execute(
+            sa.select(Payout.id, Payout.status).where(Payout.request_id == request["request_id"])
+        )
+        ((payout_id, status),) = rows
+    assert status == "pending"
+
+    paid = _ok(client.post("/api/payment/transfer", json=body, headers=elevated))
+    assert paid["payout"]["payout_id"] == payout_id and paid["payout"]["status"] == "paid"
+    assert [s.headers["Idempotency-Key"] for s in fakes[0].seen] == [payout_id, payout_id]
+    assert _status(home, request["request_id"]) == "paid"
+    assert len({e["txn_id"] for e in _paid_entries(home)}) == 1  # marked once (its two legs)

@@ -15,6 +15,7 @@ from server.notify.preferences import defaults, events_for
 from server.settings import Settings
 from tests.helpers import Family
 from tests.server.test_notifications import Home, _join_second_parent
+from tests.support.market import ScriptedMarket
 
 URL = "/api/notifications/preferences"
 
@@ -27,7 +28,14 @@ def settings(make_settings: Callable[..., Settings], database_url: str) -> Setti
 @pytest.fixture
 def home(client: TestClient[Litestar], app: Litestar) -> Home:
     ours = Family.create(client, ("지우",))
-    home = Home(client, app, ours, Family.create(client, ("민수",)), _join_second_parent(client, ours))
+    home = Home(
+        client,
+        app,
+        ours,
+        Family.create(client, ("민수",)),
+        _join_second_parent(client, ours),
+        ScriptedMarket(app.state.clock).attach(app),
+    )
     with app.state.db.write() as session:
         session.execute(sa.delete(Outbox))
     return home
@@ -46,6 +54,36 @@ def test_defaults_per_role(home: Home) -> None:
     assert "ntfy" not in home.client.get(URL, headers=home.mom.headers).json()  # no push provider here
 
 
+def test_the_answer_says_what_this_server_delivers_to_the_caller(home: Home) -> None:
+    """The app's settings screen follows it: no e-mail switch for a child or without a mail server."""
+    parent = home.client.get(URL, headers=home.mom.headers).json()
+    child = home.client.get(URL, headers=home.kid("지우").headers).json()
+    assert parent["channels"] == {"email": False, "push": False}  # no SMTP server, no push provider
+    assert parent["opt_in"] == ["WeeklySummary"] and child["opt_in"] == []
+    assert child["channels"] == {"email": False, "push": False}
+
+
+def test_with_mail_and_push_a_parent_is_offered_both_and_a_child_push_only(
+    make_settings: Callable[..., Settings], database_url: str
+) -> None:
+    from server.app import create_app
+
+    settings = make_settings(
+        database_url=database_url,
+        notify_dispatcher=False,
+        smtp_host="127.0.0.1",
+        push_provider="ntfy",
+        ntfy_url="http://127.0.0.1:9",
+    )
+    app = create_app(settings)
+    with TestClient(app) as client:
+        family = Family.create(client, ("지우",))
+        parent = client.get(URL, headers=family.parent.headers).json()
+        child = client.get(URL, headers=family.child("지우").headers).json()
+    assert parent["channels"] == {"email": True, "push": True}
+    assert child["channels"] == {"email": False, "push": True}  # children have no e-mail
+
+
 def test_choices_are_kept_per_person_and_merged(home: Home) -> None:
     client = home.client
     first = client.put(URL, json={"events": {"AllowancePaid": {"email": True}}}, headers=home.dad.headers)
@@ -60,20 +98,22 @@ def test_choices_are_kept_per_person_and_merged(home: Home) -> None:
 
 
 @pytest.mark.parametrize(
-    ("who", "body"),
+    ("who", "body", "status"),
     [
-        ("child", {"events": {"SecurityAlert": {"push": False}}}),  # not an event a child hears
-        ("child", {"events": {"TradeExecuted": {"email": True}}}),  # children have no e-mail
-        ("parent", {"events": {"NoSuchEvent": {"push": True}}}),
-        ("parent", {"events": {"AllowancePaid": {"sms": True}}}),  # no such channel
-        ("parent", {"events": {}, "surprise": 1}),
+        ("child", {"events": {"SecurityAlert": {"push": False}}}, 403),  # not an event a child hears
+        ("child", {"events": {"TradeExecuted": {"email": True}}}, 403),  # children have no e-mail
+        ("parent", {"events": {"NoSuchEvent": {"push": True}}}, 422),
+        ("parent", {"events": {"AllowancePaid": {"sms": True}}}, 422),  # no such channel
+        ("parent", {"events": {}, "surprise": 1}, 422),
     ],
 )
-def test_bad_choices_are_refused_and_change_nothing(home: Home, who: str, body: dict[str, object]) -> None:
+def test_bad_choices_are_refused_and_change_nothing(
+    home: Home, who: str, body: dict[str, object], status: int
+) -> None:
     member = home.kid("지우") if who == "child" else home.mom
     before = home.client.get(URL, headers=member.headers).json()
     answer = home.client.put(URL, json=body, headers=member.headers)
-    assert answer.status_code in (400, 422), answer.text
+    assert answer.status_code == status, answer.text
     assert home.client.get(URL, headers=member.headers).json() == before
 
 

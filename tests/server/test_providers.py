@@ -26,14 +26,15 @@ from requests.models import PreparedRequest, Response
 from server.db import Database
 from server.market.admin import choose_mode
 from server.market.clock import FixedMarketClock
-from server.market.fx import ecb_usdkrw
+from server.market.fx import ecb_usdkrw, refresh_fx
+from server.market.pricer import Pricer
 from server.market.providers import ProviderChain, ReplayClock, build_chain, load_config
-from server.market.providers.base import Bar
+from server.market.providers.base import Bar, Health, ProviderQuote
 from server.market.providers.replay import HISTORY_DIR, ReplayProvider, bundled_history
 from server.market.providers.sim import SimProvider, krx_tick
 from server.market.providers.snapshot import SnapshotProvider
 from server.market.providers.yahoo import YahooProvider
-from server.market.quotes import latest_quotes, record_quote
+from server.market.quotes import latest_quotes
 from server.market.refresher import Refresher, attach_refresher, record_quotes
 from server.market.source import DEMO_PRICES
 from sync.rules import Market
@@ -82,12 +83,48 @@ def replay_at(day: date, speed: float = 1.0) -> ReplayProvider:
     return ReplayProvider(ReplayClock(day, NOW, speed))
 
 
+class Live:
+    """A provider shaped like :class:`YahooProvider` (same name and methods) that answers ``prices``
+    and records what it was asked: for what the server does around Yahoo, not Yahoo's own parsing
+    (that is test_providers_yahoo.py, at the HTTP boundary)."""
+
+    name = "yahoo"
+
+    def __init__(self, prices: dict[str, int] | None = None, bars: int = 0) -> None:
+        self.prices, self.bars = dict(prices or {}), bars
+        self.asked: list[list[str]] = []
+        self.charted: list[str] = []
+
+    def today(self, now: datetime) -> date:
+        return now.date()
+
+    def quotes(self, symbols: list[str], now: datetime) -> dict[str, ProviderQuote]:
+        self.asked.append(sorted(symbols))
+        return {s: ProviderQuote(s, self.prices[s], now, self.name) for s in symbols if s in self.prices}
+
+    def history(self, symbol: str, start: date, end: date, interval: str = "1d") -> list[Bar]:
+        self.charted.append(symbol)
+        days = [end - timedelta(days=n) for n in range(self.bars)][::-1]
+        return [
+            Bar(ts=datetime(d.year, d.month, d.day, tzinfo=UTC), close=50_000, source="yahoo") for d in days
+        ]
+
+    def actions(self, symbol: str) -> list[Any]:
+        return []
+
+    def fx(self, pair: str, now: datetime) -> ProviderQuote | None:
+        return None
+
+    def health(self, now: datetime) -> Health:
+        return Health()
+
+
 def test_yahoo_down_falls_back_to_snapshot_then_replay_then_sim(
     db: Database, down_yahoo: tuple[YahooProvider, NetworkDown]
 ) -> None:
     yahoo, network = down_yahoo
-    with db.write() as session:  # the server was online yesterday and stored Samsung's price
-        record_quote(session, "005930.KS", 71_500, NOW - timedelta(days=1), source="yahoo")
+    # the server was online yesterday and stored Samsung's price
+    record_quotes(db, ProviderChain([Live({"005930.KS": 71_500})]), ["005930.KS"], NOW - timedelta(days=1))
     replay = replay_at(date(2008, 3, 14))
     chain = ProviderChain(
         [yahoo, SnapshotProvider(db), replay, SimProvider(DEMO_PRICES, skip=bundled_history().has)]
@@ -196,58 +233,47 @@ def test_the_replay_clock_survives_a_restart(db: Database, tmp_path: Path) -> No
 
 
 def test_live_refresher_asks_only_open_markets_once_a_minute(db: Database) -> None:
-    asked: list[list[str]] = []
-
-    class Recording:
-        name = "yahoo"
-
-        def quotes(self, symbols: list[str], now: datetime) -> dict[str, Any]:
-            asked.append(sorted(symbols))
-            return {}
-
-        def history(self, symbol: str, start: date, end: date, interval: str = "1d") -> list[Bar]:
-            return []
-
-    with db.write() as session:
-        for symbol in ("AAPL", "005930.KS"):
-            record_quote(session, symbol, 100, NOW, source="snapshot")
+    live = Live()
+    chain = ProviderChain([live])  # type: ignore[list-item]
+    Pricer(db, lambda: chain).ensure(["AAPL", "005930.KS"], NOW)  # a child looked at both
+    assert live.asked == [["005930.KS", "AAPL"]]  # their first prices, asked at once
     clock = [NOW]
-    refresher = Refresher(db, ProviderChain([Recording()]), lambda: clock[0], FixedMarketClock({Market.US}))  # type: ignore[list-item]
+    refresher = Refresher(db, chain, lambda: clock[0], FixedMarketClock({Market.US}))
     refresher.run_once()
     clock[0] += timedelta(seconds=30)
     refresher.run_once()  # inside the minute: Yahoo is not asked again
     clock[0] += timedelta(seconds=31)
     refresher.run_once()
-    assert asked == [["AAPL"], ["AAPL"]]  # KRX is closed: never asked
+    assert live.asked[1:] == [["AAPL"], ["AAPL"]]  # KRX is closed: never asked
 
 
 def test_the_servers_refresher_moves_prices_and_status_reports_the_chain(
     app: Litestar, clock: MovableClock
 ) -> None:
-    """What ``yongdon server`` and ``yongdon demo`` run: the refresher starts and stops with the app."""
-    choose_mode(app.state.db, clock(), "replay", date(2008, 3, 14), 1.0)
-    with app.state.db.write() as session:  # a watched symbol, still at yesterday's stored price
-        record_quote(session, "AAPL", 1_000_000, clock() - timedelta(days=1), source="yahoo")
+    """What ``yongdon server`` and ``yongdon demo`` run: the refresher starts and stops with the app and
+    keeps the symbols the family looked at moving with the replay."""
+    choose_mode(app.state.db, clock(), "replay", date(2008, 3, 13), 366.0)  # a replayed day per ~4 min
     refresher = attach_refresher(app)
+    refresher.interval = 0.05
     with TestClient(app) as client:
+        kid = Family.create(client, ("지우",)).child("지우").headers
+        first = client.get("/api/market/stocks/AAPL/price", headers=kid).json()
+        assert (first["source"], first["price"]) == ("replay:2008-03-13", bundled_close("AAPL", "2008-03-13"))
+        clock.advance(minutes=5)  # the replay is at Friday 2008-03-14 now
         for _ in range(100):
-            with app.state.db.read() as session:
-                quote = latest_quotes(session, ["AAPL"])["AAPL"]
-            if quote.source != "yahoo":
+            quote = client.get("/api/market/stocks/AAPL/price", headers=kid).json()
+            if quote["source"] != first["source"]:
                 break
             time.sleep(0.05)
-        assert (quote.source, quote.price) == ("replay:2008-03-14", bundled_close("AAPL", "2008-03-14"))
-        kid = Family.create(client, ("지우",)).child("지우").headers
+        assert (quote["source"], quote["price"]) == ("replay:2008-03-14", bundled_close("AAPL", "2008-03-14"))
         provider = client.get("/api/market/status", headers=kid).json()["provider"]
         assert provider["name"] == "replay→sim" and provider["detail"]["replay_date"] == "2008-03-14"
     assert refresher._thread is None  # stopped with the app
 
 
 def test_the_time_machine_converts_at_the_replayed_days_exchange_rate(db: Database) -> None:
-    with db.write() as session:  # the rate of today, stored when the server started
-        record_quote(
-            session, "USDKRW=X", 1_385_000_000, NOW - timedelta(hours=1), source="ecb", currency="KRW"
-        )
+    today = refresh_fx(db, NOW - timedelta(hours=1))  # the rate of today, stored when the server started
+    assert today is not None and today.source == "ecb"
     chain = ProviderChain(
         [replay_at(date(2008, 9, 15)), SimProvider(DEMO_PRICES, skip=bundled_history().has)]
     )
@@ -261,34 +287,18 @@ def test_the_time_machine_converts_at_the_replayed_days_exchange_rate(db: Databa
 
 def test_live_mode_stores_yahoos_daily_bars_once_a_day_after_the_close(db: Database) -> None:
     """So that with Yahoo down tomorrow, charts still come from the server's own bars (snapshot)."""
-    asked: list[str] = []
-
-    class Yahoo:
-        name = "yahoo"
-
-        def quotes(self, symbols: list[str], now: datetime) -> dict[str, Any]:
-            return {}
-
-        def history(self, symbol: str, start: date, end: date, interval: str = "1d") -> list[Bar]:
-            asked.append(symbol)
-            days = [end - timedelta(days=n) for n in range(3)]
-            return [
-                Bar(ts=datetime(d.year, d.month, d.day, tzinfo=UTC), close=50_000, source="yahoo")
-                for d in days
-            ]
-
-    with db.write() as session:
-        for symbol in ("AAPL", "005930.KS", "USDKRW=X"):
-            record_quote(session, symbol, 100, NOW, source="yahoo")
+    live = Live(bars=3)
+    chain = ProviderChain([live])  # type: ignore[list-item]
+    Pricer(db, lambda: chain).ensure(["AAPL", "005930.KS"], NOW)
     clock = [NOW]
-    refresher = Refresher(db, ProviderChain([Yahoo()]), lambda: clock[0], FixedMarketClock({Market.US}))  # type: ignore[list-item]
+    refresher = Refresher(db, chain, lambda: clock[0], FixedMarketClock({Market.US}))
     refresher.run_once()
     refresher.run_once()
-    assert asked == ["005930.KS"]  # KRX is closed, the US is open; once a day
+    assert live.charted == ["005930.KS"]  # KRX is closed, the US is open; once a day
     clock[0] += timedelta(days=1)
     refresher.market_clock = FixedMarketClock(set())
     refresher.run_once()
-    assert sorted(asked) == ["005930.KS", "005930.KS", "AAPL"]
+    assert sorted(live.charted) == ["005930.KS", "005930.KS", "AAPL"]
     tomorrow = NOW.date() + timedelta(days=1)
     stored = SnapshotProvider(db).history("005930.KS", NOW.date() - timedelta(days=5), tomorrow)
     assert [b.source for b in stored] == ["yahoo"] * 4 and stored[-1].ts.date() == tomorrow

@@ -24,7 +24,7 @@ from server.market.providers import ProviderChain
 from server.market.providers.base import ProviderError
 from server.market.providers.snapshot import SnapshotProvider
 from server.market.providers.yahoo import YahooProvider
-from server.market.quotes import record_quote
+from server.market.refresher import record_quotes
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
@@ -213,6 +213,24 @@ def test_one_batch_per_market_per_minute(yahoo: YahooProvider, fake: FakeYahoo) 
     assert later["AAPL"].price == 240_000_000 and len(fake.chart_calls) > calls
 
 
+def test_a_newly_watched_symbol_is_asked_at_once_inside_the_minute(
+    yahoo: YahooProvider, fake: FakeYahoo
+) -> None:
+    """A child opens Microsoft's page 30 s after the US batch: its first live price comes now, the
+    rest of the batch still waits out its minute."""
+    fake.charts["MSFT"] = chart("MSFT", NEW_YORK, WEEK, [410.0, 411.0, 412.0, 413.0, 415.5])
+    yahoo.quotes(["AAPL"], NOW)
+    calls = len(fake.chart_calls)
+    found = yahoo.quotes(["AAPL", "MSFT"], NOW + timedelta(seconds=30))
+    assert found["MSFT"].price == 415_500_000 and set(fake.chart_calls[calls:]) == {"MSFT"}
+    yahoo.quotes(["AAPL", "MSFT", "NOPE"], NOW + timedelta(seconds=40))
+    calls = len(fake.chart_calls)
+    yahoo.quotes(["AAPL", "MSFT", "NOPE"], NOW + timedelta(seconds=50))  # NOPE was asked once: not again
+    assert len(fake.chart_calls) == calls
+    yahoo.quotes(["AAPL", "MSFT"], NOW + timedelta(seconds=61))  # the minute of the first batch is over
+    assert {"AAPL", "MSFT"} <= set(fake.chart_calls[calls:])
+
+
 def test_rate_limit_backs_off_and_the_chain_serves_the_snapshot(
     yahoo: YahooProvider, fake: FakeYahoo, tmp_path: Path, sqlite_template: Path
 ) -> None:
@@ -220,12 +238,14 @@ def test_rate_limit_backs_off_and_the_chain_serves_the_snapshot(
     path.write_bytes(sqlite_template.read_bytes())
     db = Database(f"sqlite:///{path}")
     try:
-        with db.write() as session:
-            record_quote(session, "AAPL", 230_000_000, NOW - timedelta(hours=20), source="yahoo")
         chain = ProviderChain([yahoo, SnapshotProvider(db)])
+        yesterday = NOW - timedelta(hours=20)  # Yahoo answered yesterday: the refresher stored its price
+        fake.charts["AAPL"] = chart("AAPL", NEW_YORK, WEEK, [228.1, 229.4, 231.0, 230.2, 230.0])
+        assert [q.price for q in record_quotes(db, chain, ["AAPL"], yesterday)] == [230_000_000]
+        fake.charts["AAPL"] = chart("AAPL", NEW_YORK, WEEK, [228.1, 229.4, 231.0, 230.2, 516.1699829101562])
         fake.status = 429
         served = chain.quotes(["AAPL"], NOW)["AAPL"]
-        assert (served.price, served.source) == (230_000_000, "snapshot")
+        assert (served.price, served.source, served.as_of) == (230_000_000, "snapshot", yesterday)
         health = yahoo.health(NOW)
         assert not health.healthy and health.last_error == "rate limited"
         assert health.retry_at == NOW + timedelta(minutes=1)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -11,13 +12,15 @@ import sqlalchemy as sa
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from server.accounts.setup import new_setup_token
 from server.app import create_app
 from server.db.models import Outbox, PushTarget
 from server.notify.push import FcmPush, NtfyPush, PushError, PushNote
 from server.settings import Settings
-from tests.helpers import Family
+from tests.helpers import PASSWORD, Family
 from tests.server.channel_support import FakeApi, Seen, free_port
 from tests.server.test_notifications import Home, _join_second_parent
+from tests.support.market import ScriptedMarket
 
 NTFY_TOKEN = "tk_yongdon_ntfy_test_token_0001"
 FCM_TOKEN = "ya29.yongdon-test-access-token"
@@ -98,7 +101,14 @@ def settings(
 
 def _home(client: TestClient[Litestar], app: Litestar) -> Home:
     ours = Family.create(client, ("지우", "하늘"))
-    home = Home(client, app, ours, Family.create(client, ("민수",)), _join_second_parent(client, ours))
+    home = Home(
+        client,
+        app,
+        ours,
+        Family.create(client, ("민수",)),
+        _join_second_parent(client, ours),
+        ScriptedMarket(app.state.clock).attach(app),
+    )
     with app.state.db.write() as session:
         session.execute(sa.delete(Outbox))
     return home
@@ -165,9 +175,38 @@ def test_the_test_push_route(home: Home, ntfy: tuple[Ntfy, FakeApi]) -> None:
     assert client.post("/api/notifications/push", json=other, headers=home.mom.headers).status_code == 404
 
 
-def test_fcm_sends_to_each_registered_device_and_forgets_uninstalled_ones(
-    make_settings: Callable[..., Settings], database_url: str, fcm: FakeApi
-) -> None:
+def test_the_operator_reaches_itself_alone(home: Home, ntfy: tuple[Ntfy, FakeApi]) -> None:
+    """The operator may send itself a test push; a family's member does not exist for it (404)."""
+    client = home.client
+    operator = _operator(home)
+    itself = client.post("/api/notifications/push", json={}, headers=operator.headers)
+    assert itself.status_code == 200 and itself.json()["user_id"] == operator.user_id, itself.text
+    for member in (home.kid("지우"), home.mom):
+        named = client.post(
+            "/api/notifications/push", json={"user_id": member.user_id}, headers=operator.headers
+        )
+        assert (named.status_code, named.json()["code"]) == (404, "NOT_FOUND")
+    assert len(ntfy[1].seen) == 1  # only the operator's own
+
+
+@dataclass(frozen=True)
+class _Operator:
+    user_id: str
+    headers: dict[str, str]
+
+
+def _operator(home: Home) -> _Operator:
+    token = new_setup_token(home.app.state.db)
+    body = {"email": "ops@example.org", "password": PASSWORD, "display_name": "운영자", "token": token}
+    made = home.client.post("/api/admin/setup", json=body)
+    assert made.status_code == 201, made.text
+    answer = made.json()
+    return _Operator(answer["user_id"], {"Authorization": f"Bearer {answer['access_token']}"})
+
+
+@pytest.fixture
+def fcm_home(make_settings: Callable[..., Settings], database_url: str, fcm: FakeApi) -> Iterator[Home]:
+    """The family on a server that pushes through FCM (the local fake)."""
     settings = make_settings(
         database_url=database_url,
         notify_dispatcher=False,
@@ -178,27 +217,32 @@ def test_fcm_sends_to_each_registered_device_and_forgets_uninstalled_ones(
     )
     app = create_app(settings)
     with TestClient(app) as client:
-        home = _home(client, app)
-        jiwoo = home.kid("지우")
-        for member, token in ((jiwoo, "fcm-jiwoo-phone"), (home.dad, "gone-dads-old-phone")):
-            body = {"push_token": token}
-            assert (
-                client.put("/api/notifications/preferences", json=body, headers=member.headers).status_code
-                == 200
-            )
-        home.emit(jiwoo, "AllowanceApproved", {"request_id": "r-1", "amount_real": 5_000}, home.mom)
-        report = home.dispatch(channels=app.state.channels.all())
-        assert report.finished == 1 and report.failed == 0
-        sent = {s.body["message"]["token"]: s.body["message"] for s in fcm.seen}
-        assert set(sent) == {"fcm-jiwoo-phone", "gone-dads-old-phone"}
-        assert sent["fcm-jiwoo-phone"]["notification"]["title"] == "용돈 요청이 승인됐어요!"
-        assert sent["fcm-jiwoo-phone"]["data"]["request_id"] == "r-1"
-        assert all(isinstance(v, str) for v in sent["fcm-jiwoo-phone"]["data"].values())
-        with app.state.db.read() as session:
-            assert list(session.scalars(sa.select(PushTarget.token))) == ["fcm-jiwoo-phone"]
-        # 엄마 has no device registered: she gets no push delivery at all, and the test route says so
-        answer = client.post("/api/notifications/push", json={}, headers=home.mom.headers)
-        assert answer.status_code == 409 and answer.json()["code"] == "CONFLICT"
+        yield _home(client, app)
+
+
+def test_fcm_sends_to_each_registered_device_and_forgets_uninstalled_ones(
+    fcm_home: Home, fcm: FakeApi
+) -> None:
+    home, client, app = fcm_home, fcm_home.client, fcm_home.app
+    jiwoo = home.kid("지우")
+    for member, token in ((jiwoo, "fcm-jiwoo-phone"), (home.dad, "gone-dads-old-phone")):
+        body = {"token": token}  # each device registers its own (test_push_tokens.py)
+        assert (
+            client.put("/api/notifications/push-token", json=body, headers=member.headers).status_code == 200
+        )
+    home.emit(jiwoo, "AllowanceApproved", {"request_id": "r-1", "amount_real": 5_000}, home.mom)
+    report = home.dispatch(channels=app.state.channels.all())
+    assert report.finished == 1 and report.failed == 0
+    sent = {s.body["message"]["token"]: s.body["message"] for s in fcm.seen}
+    assert set(sent) == {"fcm-jiwoo-phone", "gone-dads-old-phone"}
+    assert sent["fcm-jiwoo-phone"]["notification"]["title"] == "용돈 요청이 승인됐어요!"
+    assert sent["fcm-jiwoo-phone"]["data"]["request_id"] == "r-1"
+    assert all(isinstance(v, str) for v in sent["fcm-jiwoo-phone"]["data"].values())
+    with app.state.db.read() as session:
+        assert list(session.scalars(sa.select(PushTarget.token))) == ["fcm-jiwoo-phone"]
+    # 엄마 has no device registered: she gets no push delivery at all, and the test route says so
+    answer = client.post("/api/notifications/push", json={}, headers=home.mom.headers)
+    assert answer.status_code == 409 and answer.json()["code"] == "CONFLICT"
 
 
 def test_adapters_report_refusals(fcm: FakeApi, ntfy: tuple[Ntfy, FakeApi]) -> None:

@@ -23,12 +23,14 @@ from server.market.clock import FixedMarketClock
 from server.market.fx import refresh_fx
 from server.market.jobs import MarketJobs
 from server.market.opening import SERVER_ACTOR, fill_due_orders
-from server.market.quotes import FX_SYMBOL, record_quote
+from server.market.quotes import FX_SYMBOL
+from server.market.refresher import Refresher
 from server.replication.replay import NotReplayable
 from server.settings import Settings
 from tests.conftest import MovableClock
 from tests.helpers import Family, Member
 from tests.support.invariants import check_mutation_log_replays
+from tests.support.market import ScriptedMarket
 
 SAMSUNG, APPLE = "005930.KS", "AAPL"
 START = 1_000_000  # classic preset's starting money
@@ -44,10 +46,11 @@ class Home:
     db: Database
     kid: Member
     family_id: str
+    prices: ScriptedMarket
 
     def quote(self, symbol: str, price: int, at: datetime) -> str:
-        with self.db.write() as session:
-            return record_quote(session, symbol, price, at, source="test").quote_id
+        """``symbol`` trades at ``price`` on Yahoo and the server's refresh pass at ``at`` fetched it."""
+        return self.prices.trades(symbol, price, at=at).quote_id
 
     def buy(self, symbol: str, **body: Any) -> dict[str, Any]:
         response = self.client.post(
@@ -97,7 +100,7 @@ def home(client: TestClient[Litestar], app: Litestar, clock: MovableClock) -> Ho
     clock.now = EVENING
     family = Family.create(client, ("지우",))
     db: Database = app.state.db
-    found = Home(client, db, family.child("지우"), family.family_id)
+    found = Home(client, db, family.child("지우"), family.family_id, ScriptedMarket(clock).attach(app))
     found.quote(SAMSUNG, 70_000, EVENING - timedelta(hours=15))  # Wednesday's close
     found.quote(APPLE, 230_000_000, EVENING - timedelta(hours=1))
     refresh_fx(db, EVENING)  # offline: the bundled ECB rate of 2026-10-30
@@ -117,7 +120,7 @@ def test_a_krx_order_fills_at_the_next_open_within_the_collar(home: Home) -> Non
     cal = market_calendars()
 
     # nothing before the open, even with a fresher price
-    home.quote(SAMSUNG, 71_000, KRX_OPEN - timedelta(minutes=5))
+    home.quote(SAMSUNG, 70_500, KRX_OPEN - timedelta(minutes=5))
     assert fill_due_orders(home.db, cal, KRX_OPEN - timedelta(seconds=1)).filled == []
     # opened, and the first price at or after the open is the opening price (+1.4%: within 5%)
     opening = home.quote(SAMSUNG, 71_000, KRX_OPEN + timedelta(seconds=30))
@@ -243,12 +246,57 @@ def test_an_order_waits_for_an_opening_price_and_a_cancelled_one_is_left_alone(h
     assert home.entries(cancelled) == []
 
 
+def test_an_opening_at_yesterdays_price_still_fills_at_the_open(
+    home: Home, app: Litestar, clock: MovableClock
+) -> None:
+    """A quiet stock opens where it closed: the server's own passes (the live refresher at the open,
+    then the market jobs) still give the queued order its opening price, and only one new row."""
+    trade_id = queued(home, SAMSUNG, amount=70_000)  # closed: waits for Thursday's open
+    with home.db.read() as session:
+        before = session.scalar(select(func.count()).where(QuoteRow.symbol == SAMSUNG))
+    refresher = Refresher(home.db, home.prices.chain, clock, market_calendars())
+    jobs = MarketJobs(home.db, clock, app.state)
+    home.prices.yahoo.trades_at(SAMSUNG, 70_000)  # Wednesday's close, unchanged at the open
+
+    clock.now = KRX_OPEN + timedelta(seconds=30)
+    refresher.run_once()
+    clock.now = KRX_OPEN + timedelta(minutes=1)
+    jobs.run_once()
+    trade = home.trade(trade_id)
+    assert trade["status"] == "filled", trade  # not stuck until the price happens to move
+    assert trade["fill_price"] == 70_000 and trade["quantity"] == 1_000_000
+    with home.db.read() as session:
+        opening = session.get(QuoteRow, trade["fill_quote_id"])
+        assert opening is not None and opening.as_of == KRX_OPEN + timedelta(seconds=30)
+        assert opening.source == "yahoo"
+
+    # later passes of the same session, at the same price, add nothing for devices to download
+    for minutes in (2, 3, 4):
+        clock.now = KRX_OPEN + timedelta(minutes=minutes)
+        assert refresher.run_once() == []
+    with home.db.read() as session:
+        assert session.scalar(select(func.count()).where(QuoteRow.symbol == SAMSUNG)) == before + 1
+
+
+def test_a_stale_price_at_the_open_is_no_opening_price(home: Home, clock: MovableClock) -> None:
+    """Yahoo down at the open: the chain answers the stored (pre-open) quote, which is no
+    observation of the session, so the order waits rather than fill at yesterday's price."""
+    trade_id = queued(home, SAMSUNG, amount=70_000)
+    refresher = Refresher(home.db, home.prices.chain, clock, market_calendars())
+    home.prices.yahoo.down = True
+    clock.now = KRX_OPEN + timedelta(seconds=30)
+    assert refresher.run_once() == []
+    report = fill_due_orders(home.db, market_calendars(), KRX_OPEN + timedelta(minutes=1))
+    assert report.waiting == [trade_id]
+    assert home.trade(trade_id)["status"] == "queued"
+
+
 def test_several_fillers_at_once_fill_each_order_exactly_once(home: Home) -> None:
     orders = [queued(home, SAMSUNG, amount=20_000 + i * 1_000) for i in range(5)]
     home.quote(SAMSUNG, 70_500, KRX_OPEN + timedelta(seconds=1))
     now = KRX_OPEN + timedelta(minutes=1)
     # two "processes": separate engines on the same database, racing through the same orders
-    dbs = [Database(home.db.url) for _ in range(2)]
+    dbs = [Database(home.db.url, cipher=home.db.cipher) for _ in range(2)]
     reports: list[Any] = []
     barrier = threading.Barrier(len(dbs))
 
@@ -323,7 +371,7 @@ def test_one_broken_order_does_not_hold_back_the_others(home: Home, caplog: pyte
         row = session.get(TradeRow, broken)
         assert row is not None
         row.data = {"trade_id": broken, "side": "sideways"}
-    home.quote(SAMSUNG, 70_000, KRX_OPEN + timedelta(seconds=1))
+    home.quote(SAMSUNG, 70_200, KRX_OPEN + timedelta(seconds=1))  # a move: the refresh records it
     report = fill_due_orders(home.db, market_calendars(), KRX_OPEN + timedelta(minutes=1))
     assert (report.failed, report.filled) == ([broken], [fine])
     assert home.trade(fine)["status"] == "filled"

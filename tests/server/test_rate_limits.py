@@ -1,45 +1,32 @@
-"""Rate limits: per user (never per address for signed-in calls), per group, each with its own counter."""
+"""Rate limits: per user (never per address for signed-in calls), per group, each with its own counter.
+
+Who is throttled for wrong passwords, PINs and pairing codes: ``test_lockout.py`` and
+``test_pairing_limits.py``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import secrets
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
-from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.app import create_app
+from server.errors import DomainError
+from server.ratelimit import MemoryCounters, RateLimiter
 from server.settings import Settings
 from tests.conftest import MovableClock
-from tests.helpers import PASSWORD, Family, link_code
+from tests.helpers import Family
+from tests.server.limits_support import refused
 
 TRADE = "/api/game/trade/buy"
-
-
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
-def limited(
-    request: pytest.FixtureRequest, make_settings: Callable[..., Settings], clock: MovableClock
-) -> Iterator[TestClient[Litestar]]:
-    """An app with rate limits on, counting in memory or in Redis (a fresh key prefix per test)."""
-    extra: dict[str, Any] = {}
-    if request.param == "redis":
-        import uuid
-
-        extra = {"redis_url": request.getfixturevalue("redis_url"), "redis_prefix": f"t{uuid.uuid4().hex}"}
-    app = create_app(make_settings(rate_limits=True, **extra), clock=clock)
-    with TestClient(app) as client:
-        yield client
-    app.state.db.dispose()
-
-
-def _problem(response: Any) -> dict[str, Any]:
-    assert response.status_code == 429, response.text
-    assert int(response.headers["Retry-After"]) >= 1
-    body = response.json()
-    assert body["code"] == "RATE_LIMITED"
-    return body
 
 
 def test_general_and_trading_counters_are_separate(limited: TestClient[Any], clock: MovableClock) -> None:
@@ -49,12 +36,12 @@ def test_general_and_trading_counters_are_separate(limited: TestClient[Any], clo
     used = 0
     while (response := limited.get("/api/family", headers=kid.headers)).status_code == 200:
         used += 1
-    _problem(response)
+    refused(response)
     assert used <= 100
     # the first trade is not blocked by the exhausted general counter
     trades = [limited.post(TRADE, json={}, headers=kid.headers).status_code for _ in range(11)]
     assert 429 not in trades[:10]
-    _problem(limited.post(TRADE, json={}, headers=kid.headers))
+    refused(limited.post(TRADE, json={}, headers=kid.headers))
     # per user, not per address: the sibling behind the same address is unaffected
     assert limited.get("/api/family", headers=sibling.headers).status_code == 200
     assert limited.post(TRADE, json={}, headers=sibling.headers).status_code != 429
@@ -72,56 +59,65 @@ def test_the_101st_request_in_a_minute_is_refused(limited: TestClient[Any], cloc
     assert statuses[100] == 429
 
 
-def test_password_login_is_limited_per_account(limited: TestClient[Any]) -> None:
-    family = Family.create(limited, ("지우",))
-    email = family.parent.email
-    body = {"email": email, "password": "wrong password!", "client_id": "attacker-box"}
-    statuses = [limited.post("/api/users/login", json=body).status_code for _ in range(6)]
-    assert statuses[:5] == [401] * 5
-    _problem(limited.post("/api/users/login", json={**body, "password": PASSWORD}))
+@contextmanager
+def _server(data: Path, template: Path, clock: MovableClock, **env: str) -> Iterator[TestClient[Any]]:
+    """A server configured from the environment only, as ``yongdon server`` is."""
+    data.mkdir(parents=True)
+    shutil.copyfile(template, data / "yongdon.db")
+    values = {
+        "YONGDON_JWT_SECRET": secrets.token_urlsafe(48),
+        "YONGDON_PIN_PEPPER": secrets.token_urlsafe(48),
+    }
+    values |= {"YONGDON_DATA_DIR": str(data), **env}
+    app = create_app(
+        Settings.from_env(values, announce_setup_token=False, notify_dispatcher=False), clock=clock
+    )
+    with TestClient(app) as client:
+        yield client
+    app.state.db.dispose()
 
 
-def test_pin_login_is_limited(limited: TestClient[Any]) -> None:
-    kid = Family.create(limited, ("지우",)).child("지우")
-    body = {"client_id": kid.client_id, "child_id": kid.user_id, "pin": "000000"}
-    statuses = [limited.post("/api/users/login/pin", json=body).status_code for _ in range(5)]
-    assert 429 not in statuses
-    _problem(limited.post("/api/users/login/pin", json={**body, "pin": kid.pin}))
-
-
-def test_guessing_codes_never_succeeds_and_is_throttled(
-    limited: TestClient[Any], clock: MovableClock
+@pytest.mark.redis
+def test_servers_sharing_a_redis_keep_their_counters_apart_by_prefix(
+    redis_url: str, sqlite_template: Path, tmp_path: Path, clock: MovableClock
 ) -> None:
-    family = Family.create(limited, ("지우",))
-    real = link_code(limited, family.parent, "child_device", family.child("지우").user_id)
-    clock.advance(hours=1)  # the family's own enrolment used a redemption: start a fresh hour
-    statuses = []
-    for guess in range(1000):
-        body = {"code": f"{guess:04d}-0000-ZZZZ", "client_id": f"guesser-{guess:05d}", "device_name": "x"}
-        statuses.append(limited.post("/api/users/family/join", json=body).status_code)
-    assert statuses.count(200) == 0
-    assert statuses[:5] == [404] * 5 and set(statuses[5:]) == {429}
-    # even the real code is throttled for the rest of the hour, then works
-    blocked = limited.post("/api/users/family/join", json={"code": real, "client_id": "kid-tablet-9"})
-    _problem(blocked)
-    clock.advance(hours=1)
-    joined = limited.post("/api/users/family/join", json={"code": real, "client_id": "kid-tablet-9"})
-    assert joined.status_code == 200
+    ours, theirs = f"t{uuid.uuid4().hex}", f"t{uuid.uuid4().hex}"
+    login = {"email": "nobody@example.org", "password": "wrong password!", "client_id": "probe-0001"}
+    with ExitStack() as stack:
+        first, other, second = (
+            stack.enter_context(
+                _server(
+                    tmp_path / name,
+                    sqlite_template,
+                    clock,
+                    YONGDON_REDIS_URL=redis_url,
+                    YONGDON_REDIS_PREFIX=prefix,
+                )
+            )
+            for name, prefix in (("first", ours), ("other", theirs), ("second", ours))
+        )
+        assert [first.post("/api/users/login", json=login).status_code for _ in range(5)] == [401] * 5
+        refused(first.post("/api/users/login", json=login))
+        # another server on the same Redis has counters of its own ...
+        assert other.post("/api/users/login", json=login).status_code == 401
+        # ... while a second process of the same server (same prefix) shares them
+        refused(second.post("/api/users/login", json=login))
 
 
-def test_login_guessing_backs_off(limited: TestClient[Any], clock: MovableClock) -> None:
-    family = Family.create(limited, ("지우",))
-    hour = clock.now.replace(minute=0, second=0, microsecond=0)
-    clock.now = hour + timedelta(hours=1)  # fresh windows of every length
-    body = {"email": family.parent.email, "password": "wrong password!", "client_id": "attacker-box"}
-
-    def attempts(n: int) -> list[int]:
-        return [limited.post("/api/users/login", json=body).status_code for _ in range(n)]
-
-    assert attempts(5) == [401] * 5
-    first_wait = int(_problem(limited.post("/api/users/login", json=body))["retry_after"])
-    assert first_wait <= 60
-    clock.advance(seconds=first_wait)
-    assert attempts(4) == [401] * 4  # a new minute, but the ten-minute tier allows only 10 in all
-    second_wait = int(_problem(limited.post("/api/users/login", json=body))["retry_after"])
-    assert second_wait > 5 * 60  # the wait grew from a minute to the rest of ten minutes
+def test_forgetting_finished_windows_keeps_the_longer_budgets(clock: MovableClock) -> None:
+    """In-memory counters forget finished windows once they hold many keys; an hour's budget is not
+    finished when a minute's is (a guesser must not get a fresh hour by filling memory)."""
+    limiter = RateLimiter(MemoryCounters(), clock)
+    start = clock.now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    for minute in (0, 10, 20, 30):  # 20 failures, spread so only the hour's budget is spent
+        clock.now = start + timedelta(minutes=minute)
+        for _ in range(5):
+            limiter.attempt(("password", "mom"))
+    clock.now = start + timedelta(minutes=40)
+    with pytest.raises(DomainError):
+        limiter.attempt(("password", "mom"))
+    for n in range(20_000):  # 60,000 counters: the finished ones are forgotten
+        limiter.attempt(("password", f"someone-{n}"))
+    with pytest.raises(DomainError) as still:
+        limiter.attempt(("password", "mom"))
+    assert still.value.code == "RATE_LIMITED" and 20 * 60 - 60 <= still.value.extra["retry_after"] <= 20 * 60

@@ -18,6 +18,7 @@ from tests.conftest import MovableClock
 from tests.helpers import PASSWORD, Family, Member, create_child, enroll_device
 from tests.server.channel_support import Mailbox, text_of
 from tests.server.test_notifications import Home, _join_second_parent
+from tests.support.market import ScriptedMarket
 
 
 @pytest.fixture
@@ -28,7 +29,14 @@ def settings(mail_settings: Callable[..., Settings]) -> Settings:
 @pytest.fixture
 def home(client: TestClient[Litestar], app: Litestar) -> Home:
     ours = Family.create(client, ("지우", "하늘"))
-    home = Home(client, app, ours, Family.create(client, ("민수",)), _join_second_parent(client, ours))
+    home = Home(
+        client,
+        app,
+        ours,
+        Family.create(client, ("민수",)),
+        _join_second_parent(client, ours),
+        ScriptedMarket(app.state.clock).attach(app),
+    )
     with app.state.db.write() as session:
         session.execute(sa.delete(Outbox))
     return home

@@ -109,19 +109,20 @@ def test_parallel_refresh_of_one_token_makes_one_successor(client: TestClient[An
 
 def test_parallel_rotation_in_the_service_makes_one_successor(app: Any, clock: MovableClock) -> None:
     """The same race below HTTP, on separate sessions (a conditional UPDATE decides who writes it)."""
-    from server.auth.sessions import rotate
-    from server.errors import ProblemError
+    from server.accounts.services import refresh
+    from server.errors import DomainError
+    from server.gateway import AccountDoor
 
     with TestClient(app) as client:
         parent = register_parent(client)
     results: list[object] = []
     barrier = threading.Barrier(6)
+    door = AccountDoor(app.state.db, clock, app.state.limiter)
 
     def attempt() -> None:
         barrier.wait()
         try:
-            with app.state.db.write() as session:
-                results.append(rotate(session, parent.refresh, clock(), app.state.settings))
+            results.append(refresh(door, app.state.settings, parent.refresh))
         except Exception as error:  # a busy database counts as "no success"
             results.append(error)
 
@@ -135,7 +136,7 @@ def test_parallel_rotation_in_the_service_makes_one_successor(app: Any, clock: M
     with app.state.db.read() as session:
         chain = session.scalars(select(RefreshToken).where(RefreshToken.user_id == parent.user_id)).all()
     assert len(chain) == 2  # the first token and its one successor
-    assert all(isinstance(r, dict | ProblemError) for r in results)
+    assert all(isinstance(r, dict | DomainError) for r in results)
 
 
 def test_refresh_tokens_expire_seven_days_after_sign_in(client: TestClient[Any], clock: MovableClock) -> None:

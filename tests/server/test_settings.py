@@ -89,3 +89,24 @@ def test_environment_secret_wins_over_the_file(tmp_path: Path) -> None:
     settings = Settings.for_data_dir(tmp_path, env={"YONGDON_JWT_SECRET": GOOD, "YONGDON_PIN_PEPPER": PEPPER})
     assert settings.jwt_secret == GOOD
     assert not (tmp_path / "secret.key").exists()
+
+
+def test_retention_is_three_years_unless_the_operator_says_otherwise(tmp_path: Path) -> None:
+    env = {"YONGDON_JWT_SECRET": GOOD, "YONGDON_PIN_PEPPER": PEPPER, "YONGDON_DATA_DIR": str(tmp_path)}
+    default = Settings.from_env(env)
+    assert (default.retention_days, default.retention_notice_days, default.notification_keep_days) == (
+        1095,
+        30,
+        365,
+    )
+    longer = Settings.from_env(
+        {**env, "YONGDON_RETENTION_DAYS": "1825", "YONGDON_NOTIFICATION_KEEP_DAYS": "90"}
+    )
+    assert (longer.retention_days, longer.notification_keep_days) == (1825, 90)
+    for name, value, message in (
+        ("YONGDON_RETENTION_DAYS", "30", "RETENTION_DAYS"),  # shorter than a year: a typo, not a policy
+        ("YONGDON_RETENTION_NOTICE_DAYS", "1", "NOTICE_DAYS"),  # too short to be read in time
+        ("YONGDON_NOTIFICATION_KEEP_DAYS", "3 years", "whole number"),
+    ):
+        with pytest.raises(SettingsError, match=message):
+            Settings.from_env({**env, name: value})

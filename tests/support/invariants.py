@@ -190,7 +190,7 @@ def check_mutation_log_replays(db: Database, scratch: Path) -> None:
     them, on the market facts they recorded; every outcome and the whole state (every entity a
     device can see, every ledger posting) must come out the same.
     """
-    empty = Database(f"sqlite:///{scratch / f'replay-{secrets.token_hex(4)}.db'}")
+    empty = Database(f"sqlite:///{scratch / f'replay-{secrets.token_hex(4)}.db'}", cipher=db.cipher)
     Base.metadata.create_all(empty.engine)
     try:
         with db.read() as s:

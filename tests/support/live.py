@@ -13,20 +13,60 @@ Run as ``python -m tests.support.live`` (the fork server, driven over stdin/stdo
 from __future__ import annotations
 
 import os
+import queue
 import secrets
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LiveServer", "Seeded", "free_port", "seed_family"]
+import httpx
+
+from tests.support.logs import keep_server_log
+
+__all__ = ["LiveServer", "Seeded", "free_port", "seed_family", "yongdon_server"]
 
 _ROOT = Path(__file__).resolve().parents[2]
+
+
+@contextmanager
+def yongdon_server(data_dir: Path, log_path: Path, **env: str) -> Iterator[str]:
+    """``yongdon server`` as an operator starts it: its own process on an (empty) ``data_dir``, over
+    a real socket, no ``YONGDON_*`` from the test's environment but ``env`` (``YONGDON_…`` names);
+    yields its URL once ``/health`` answers. Its output goes to ``log_path``, which the session's log
+    canary reads."""
+    port = free_port()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("YONGDON_")} | env
+    argv = [sys.executable, "-m", "server", "server", "--data-dir", str(data_dir), "--port", str(port)]
+    url = f"http://127.0.0.1:{port}"
+    with keep_server_log(log_path).open("wb") as log:
+        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=environ)  # noqa: S603
+        try:
+            deadline = time.monotonic() + 90  # seconds unloaded; a busy shared CI box is slower
+            while True:
+                try:
+                    if httpx.get(f"{url}/health", timeout=5).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.1)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def free_port() -> int:
@@ -52,7 +92,7 @@ class LiveServer:
         self.jwt_secret = jwt_secret or secrets.token_urlsafe(40)
         self.pin_pepper = pin_pepper or secrets.token_urlsafe(40)
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = data_dir / "server.log"
+        self.log = keep_server_log(data_dir / "server.log")
         self.pid: int | None = None
         self.starts = 0
         env = {
@@ -74,7 +114,20 @@ class LiveServer:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
-        self._expect("imported")
+        # the fork server's answers, read by a thread so that each wait for one has a bound
+        self._answers_q: queue.Queue[str] = queue.Queue()
+        self._reader = threading.Thread(target=self._read_answers, daemon=True)
+        self._reader.start()
+        self._expect("imported", timeout=60)
+
+    def _read_answers(self) -> None:
+        assert self._forker.stdout is not None
+        try:
+            for line in iter(self._forker.stdout.readline, ""):
+                self._answers_q.put(line)
+        except (ValueError, OSError):  # closed at the end
+            pass
+        self._answers_q.put("")
 
     def settings(self) -> Any:
         """The settings the server process runs with (same secrets: tokens issued here are valid there)."""
@@ -94,9 +147,12 @@ class LiveServer:
         self._forker.stdin.write(command + "\n")
         self._forker.stdin.flush()
 
-    def _expect(self, prefix: str) -> str:
-        assert self._forker.stdout is not None
-        line = self._forker.stdout.readline().strip()
+    def _expect(self, prefix: str, timeout: float = 30.0) -> str:
+        try:
+            line = self._answers_q.get(timeout=timeout).strip()
+        except queue.Empty:
+            silent = f"fork server silent for {timeout} s, expected {prefix!r}"
+            raise RuntimeError(f"{silent}; see {self.log}") from None
         if not line.startswith(prefix):
             raise RuntimeError(f"fork server said {line!r}, expected {prefix!r}; see {self.log}")
         return line[len(prefix) :].strip()
@@ -142,6 +198,8 @@ class LiveServer:
             assert self._forker.stdin is not None and self._forker.stdout is not None
             self._forker.stdin.close()
             self._forker.wait(timeout=10)
+        self._reader.join(5)  # the pipe's end reached: closing it under a blocked read would block
+        if not self._reader.is_alive() and self._forker.stdout is not None:
             self._forker.stdout.close()
 
     def __enter__(self) -> LiveServer:
@@ -177,8 +235,9 @@ def seed_family(
 ) -> Seeded:
     """A family written straight into the (migrated) database: parent ``mom`` with device ``mom``,
     children ``kid0``… with devices ``kid0``, ``kid0-1``…, house rules ``preset`` (plus ``rules``
-    overrides as a second rules version) and one quote per symbol. Tokens come from the server's own
-    session code, so they are valid for a server on the same secrets.
+    overrides as a second rules version) and one quote per symbol (a scripted Yahoo's, fetched by the
+    server's refresher). Tokens come from the server's own session code, so they are valid for a server
+    on the same secrets.
     """
     import msgspec
 
@@ -187,12 +246,14 @@ def seed_family(
     from server.db.migrate import upgrade
     from server.db.models import Device, Family, RulesVersion, User
     from server.game.accounts import open_child
-    from server.market.quotes import record_quote
+    from server.payment.crypto import cipher_from_settings
     from sync.rules import PRESETS
 
+    from .market import refreshed_in
+
     now = now or datetime.now(UTC)
-    upgrade(settings.database_url)
-    db = Database(settings.database_url)
+    upgrade(settings.database_url, cipher=cipher_from_settings(settings))
+    db = Database(settings.database_url, cipher=cipher_from_settings(settings))
     seeded = Seeded(family_id=f"fam-{secrets.token_hex(6)}")
     fam = seeded.family_id
     try:
@@ -242,9 +303,8 @@ def seed_family(
                 user = s.get(User, seeded.users[owner])
                 assert user is not None
                 seeded.tokens[device_name] = issue_tokens(s, user, client_id, now, settings)["access_token"]
-        with db.write() as s:
-            for symbol, price in (prices or {"005930.KS": 70_000}).items():
-                seeded.quotes[symbol] = record_quote(s, symbol, price, now, source="test")
+        # Yahoo's prices, fetched by a pass of the server's refresher on its database
+        seeded.quotes = refreshed_in(settings.database_url, prices or {"005930.KS": 70_000}, now=now)
     finally:
         db.dispose()
     return seeded
@@ -257,11 +317,15 @@ def _serve_child() -> None:
     log = os.open(os.environ["YONGDON_LIVE_LOG"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(log, 1)
     os.dup2(log, 2)
+    import logging
+
     import uvicorn
 
     from server.app import create_app
+    from server.live.messages import MAX_MESSAGE
     from server.settings import Settings
 
+    logging.basicConfig(level=logging.INFO, format="%(message)s")  # as `yongdon server` (server.cli)
     settings = Settings.from_env(announce_setup_token=False)
     app = create_app(settings)
     uvicorn.run(
@@ -270,6 +334,7 @@ def _serve_child() -> None:
         port=int(os.environ["YONGDON_LIVE_PORT"]),
         log_level="warning",
         access_log=False,
+        ws_max_size=MAX_MESSAGE,  # as `yongdon server` (server.cli)
     )
 
 

@@ -23,13 +23,13 @@ from server.db.models import Device as DeviceRow
 from server.db.models import Family, User
 from server.game.accounts import log_member, open_child
 from server.market.clock import FixedMarketClock
-from server.market.quotes import FX_SYMBOL, record_quote
 from server.settings import Settings
 from sync.records import Actor, Role
 
 from ..conftest import MovableClock
 from .device import Device
 from .faults import FaultTransport
+from .market import ScriptedMarket
 
 __all__ = ["World"]
 
@@ -47,6 +47,7 @@ class _Member:
 class World:
     tmp_path: Path
     database_url: str | None = None
+    rate_limits: bool = False  # the per-user limits, and the trading budget of every mutation path
     clock: MovableClock = field(default_factory=lambda: MovableClock(START))
     market: FixedMarketClock = field(default_factory=FixedMarketClock)
     devices: list[Device] = field(default_factory=list)
@@ -58,10 +59,13 @@ class World:
             pin_pepper=secrets.token_urlsafe(40),
             data_dir=self.tmp_path / "data",
             database_url=self.database_url or f"sqlite:///{self.tmp_path / 'data' / 'world.db'}",
-            rate_limits=False,
+            rate_limits=self.rate_limits,
             announce_setup_token=False,
         )
         self._tokens: dict[str, tuple[str, datetime]] = {}
+        self.prices = ScriptedMarket(
+            self.clock
+        )  # Yahoo, scripted: it outlives a restart, as the real one does
         self._start()
 
     # -- the server ------------------------------------------------------------------------------
@@ -71,6 +75,7 @@ class World:
         self.client = TestClient(app)
         self.client.__enter__()
         self.db: Database = app.state.db
+        self.prices.attach(app)
         for transport in self.transports.values():
             transport.inner = self.client._transport  # type: ignore[attr-defined]
 
@@ -159,8 +164,8 @@ class World:
 
     # -- the market ------------------------------------------------------------------------------
     def quote(self, symbol: str, price: int, *, age: timedelta = timedelta(0)) -> Any:
-        with self.db.write() as s:
-            return record_quote(s, symbol, price, self.clock() - age, source="test")
+        """``symbol`` trades at ``price`` on Yahoo and the server's refresh pass (``age`` ago) fetched it."""
+        return self.prices.trades(symbol, price, age=age)
 
     def fx(self, micro_won_per_usd: int) -> Any:
-        return self.quote(FX_SYMBOL, micro_won_per_usd)
+        return self.prices.rate(micro_won_per_usd)

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 import pytest
 
-from sync import Code, FillPolicy, HouseRules, Market, MemoryBook, Rejected, Trade, TradeStatus
+from sync import Code, FillPolicy, HouseRules, Market, MemoryBook, Rejected, Trade, TradeStatus, policy
 from sync.money import MICRO
+from sync.policy import target_child
 from sync.rules import PRESETS
 from sync.trading import fill_queued, pay_dividend
 
@@ -82,6 +83,24 @@ def test_citing_an_older_better_quote_than_one_already_served_is_adjusted() -> N
     publish(book, SAMSUNG, 72_000, at=JUST_NOW)  # also served to this device
     effects = place(book, "buy", SAMSUNG, quantity=shares(1), quote=cheap)
     assert effects.adjusted and effects.detail["fill_price"] == 72_000
+
+
+def test_a_device_served_no_quote_cannot_cite_an_older_better_one() -> None:
+    """It never pulled (or learnt the quote id some other way): its citation is only as good as the
+    newest quote the server has; an older one fills at the newest price, adjusted."""
+    book = new_book()
+    cheap = publish(book, SAMSUNG, 70_000, at=T0 - timedelta(minutes=3), served=False)
+    publish(book, SAMSUNG, 72_000, at=JUST_NOW, served=False)
+    effects = place(book, "buy", SAMSUNG, quantity=shares(1), quote=cheap)
+    assert effects.adjusted and effects.detail["fill_price"] == 72_000
+
+
+def test_a_device_served_no_quote_citing_the_newest_fills_at_it() -> None:
+    book = new_book()
+    publish(book, SAMSUNG, 70_000, at=T0 - timedelta(minutes=3), served=False)
+    newest = publish(book, SAMSUNG, 72_000, at=JUST_NOW, served=False)
+    effects = place(book, "buy", SAMSUNG, quantity=shares(1), quote=newest)
+    assert not effects.adjusted and effects.detail["fill_price"] == 72_000
 
 
 @pytest.mark.parametrize(
@@ -229,7 +248,9 @@ def test_cancelling_a_queued_order_releases_its_reservation() -> None:
 def test_a_parent_may_cancel_a_queued_order_but_another_child_may_not() -> None:
     book = closed_book()
     tid = trade_id_of(place(book, "buy", SAMSUNG, quantity=shares(1), quote=publish(book, SAMSUNG, 70_000)))
-    rejected(Code.FORBIDDEN, run, book, "trade.cancel/v1", {"trade_id": tid}, actor=OTHER_CHILD)
+    # another child acts on its own book, where this order is not
+    assert target_child("trade.cancel/v1", {"trade_id": tid, "child_id": "kid"}, OTHER_CHILD) != "kid"
+    assert policy.refusal(MOM, "trade.cancel/v1") is None
     run(book, "trade.cancel/v1", {"trade_id": tid, "child_id": "kid"}, actor=MOM)
     assert book.balance("reserved") == 0
 
@@ -404,18 +425,16 @@ def test_min_share_price_and_max_position_rules() -> None:
 
 
 def test_only_the_child_itself_places_its_trades() -> None:
-    book = new_book()
-    seen = publish(book, SAMSUNG, 70_000, at=JUST_NOW)
-    args = {"trade_id": "t-x", "side": "buy", "symbol": SAMSUNG, "quantity": MICRO, "quote_id": seen.quote_id}
-    rejected(Code.FORBIDDEN, run, book, "trade.place/v1", args, actor=MOM)
-    rejected(Code.FORBIDDEN, run, book, "trade.place/v1", args, actor=OTHER_CHILD)
+    assert policy.refusal(MOM, "trade.place/v1") is Code.FORBIDDEN
+    args = {"trade_id": "t-x", "child_id": "kid"}
+    assert target_child("trade.place/v1", args, OTHER_CHILD) == OTHER_CHILD.user_id
 
 
 def test_a_trade_id_is_used_once() -> None:
     book = new_book()
     seen = publish(book, SAMSUNG, 70_000, at=JUST_NOW)
     place(book, "buy", SAMSUNG, quantity=shares(1), quote=seen, trade_id="same")
-    rejected(Code.INVALID_ARGS, place, book, "buy", SAMSUNG, quantity=shares(1), quote=seen, trade_id="same")
+    rejected(Code.ID_TAKEN, place, book, "buy", SAMSUNG, quantity=shares(1), quote=seen, trade_id="same")
     assert book.position(SAMSUNG).quantity == shares(1)
 
 

@@ -23,7 +23,7 @@ from sync.allowance import convertible_profit, real_amount
 from sync.ledger import Entry, Ledger, account_spec, apply_entries, check_balanced, move
 from sync.money import MICRO
 from sync.records import Request, RequestStatus, Trade, TradeStatus
-from sync.trading import apply_split, fill_queued, pay_dividend
+from sync.trading import apply_split, fill_queued, pay_dividend, settle_delisting
 
 from .factory import AAPL, CHILD, DAD, FX, MOM, SAMSUNG, T0, ctx, new_book, publish, usd, won_per_usd
 
@@ -62,6 +62,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.book = new_book(machine_rules(FillPolicy.QUOTE), parents=parents)
         self.n = 0
         self.dividends = 0
+        self.settled = 0  # realised by delistings
         if head_start:  # a first profitable round trip, so that conversions have something to convert
             for side, price in (("buy", 500_000), ("sell", 500_000 + head_start)):
                 quote = publish(self.book, SAMSUNG, price, at=self.now)
@@ -198,6 +199,17 @@ class LedgerMachine(RuleBasedStateMachine):
         queued = [t for t in self.book.trades.values() if t.status is TradeStatus.QUEUED]
         self.post(apply_split(self.book, symbol, *ratio, self.now, queued=queued))
 
+    @rule(symbol=st.sampled_from(SYMBOLS), price=st.integers(1, 300_000_000))
+    def delist(self, symbol: str, price: int) -> None:
+        fx = self.book.fx_quote() if symbol == AAPL else None
+        if symbol == AAPL and fx is None:
+            return
+        queued = [t for t in self.book.trades.values() if t.status is TradeStatus.QUEUED]
+        effects = self.post(
+            settle_delisting(self.book, symbol, price, fx, self.now, f"d{self.n}", queued=queued)
+        )
+        self.settled += sum(f["realised"] for n, f in effects.events if n == "StockDelisted")
+
     @rule(amount=st.integers(1, 500_000))
     def grant(self, amount: int) -> None:
         args = {"child_id": CHILD.user_id, "grant_id": f"g{self.n}", "amount": amount, "reason": "birthday"}
@@ -312,7 +324,7 @@ class LedgerMachine(RuleBasedStateMachine):
         held = self.book.balance("cash") + self.book.balance("reserved") + basis
         assert held == stats.invested - stats.converted + stats.realised
         sold = [t for t in self.book.trades.values() if t.status is TradeStatus.FILLED and t.side == "sell"]
-        assert stats.realised == sum(t.realised for t in sold) + self.dividends
+        assert stats.realised == sum(t.realised for t in sold) + self.dividends + self.settled
         assert (
             0 <= convertible_profit(stats, self.book.requests()) <= max(0, stats.realised - stats.converted)
         )

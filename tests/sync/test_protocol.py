@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from sync import SUPPORTED, Code, HouseRules, Rejected, decide, needs_step_up, target_child
+from sync import SUPPORTED, Code, HouseRules, Rejected, decide, needs_step_up, policy, target_child
 from sync.protocol import (
     ARGS,
     MAX_PUSH_MUTATIONS,
@@ -43,6 +43,9 @@ DOMAIN_CODES = [
     "ALREADY_DECIDED",
     "NOT_FOUND",
     "INTERNAL",
+    "RATE_LIMITED",
+    "ID_TAKEN",
+    "CONVERSION_ABOVE_PAR",
 ]
 
 MUTATION: dict[str, Any] = {"seq": 1, "id": "m1", "name": "noop/v1", "args": {}}
@@ -119,19 +122,21 @@ MONEY_FIELDS = [
 
 
 @pytest.mark.parametrize(("name", "args", "field"), MONEY_FIELDS)
-@pytest.mark.parametrize("bad", [0, -1, 1000.0, 0.5, True, "1000", 10**16])
+@pytest.mark.parametrize("bad", [0, -1, 1000.5, 0.5, True, "1000", 10**16])
 def test_money_and_quantities_are_positive_integers(
     name: str, args: dict[str, Any], field: str, bad: object
 ) -> None:
     with pytest.raises(msgspec.ValidationError):
         decode_args(name, {**args, field: bad})
     decode_args(name, {**args, field: 1_000})
+    # JSON has one kind of number: a whole one spelled as a float is that integer (whole_numbers)
+    assert getattr(decode_args(name, {**args, field: 1000.0}), field) == 1_000
 
 
 def test_a_decided_amount_may_be_zero_but_never_negative_or_fractional() -> None:
     args = {"child_id": "kid", "request_id": "r1", "version": 1, "decision": "approve"}
     decode_args("allowance.decide/v1", {**args, "amount_real": 0})
-    for bad in (-1, 1.5, 1000.0):
+    for bad in (-1, 1.5, 1000.5):
         with pytest.raises(msgspec.ValidationError):
             decode_args("allowance.decide/v1", {**args, "amount_real": bad})
 
@@ -146,7 +151,7 @@ def test_bad_mutation_arguments_are_rejected_as_invalid_args() -> None:
         "quantity": 1_000_000,
         "quote_id": quote.quote_id,
     }
-    for change in ({"quantity": 1000.0}, {"side": "short"}, {"symbol": "samsung"}, {"child_id": "kid"}):
+    for change in ({"quantity": 1000.5}, {"side": "short"}, {"symbol": "samsung"}, {"child_id": "kid"}):
         with pytest.raises(Rejected) as info:
             decide("trade.place/v1", {**base, **change}, book, ctx())
         assert info.value.code is Code.INVALID_ARGS, change
@@ -228,15 +233,20 @@ def test_house_rules_changes_are_validated() -> None:
     book = new_book()
     for rules in (
         {"fee_bps": -1},
-        {"conversion_num": 2, "conversion_den": 1},
+        {"fee_bps": 1_001},
+        {"markets": ["KRX", "KRX"]},
+        {"conversion_num": 0, "conversion_den": 0},
         {"colour": "blue"},
         {"fee_bps": "x"},
     ):
         with pytest.raises(Rejected) as info:
             decide("rules.set/v1", {"child_id": "kid", "rules": rules}, book, ctx(MOM))
         assert info.value.code is Code.INVALID_ARGS, rules
+    # each number within its bounds, the rate above one: with the other half sent or stored (1/10)
+    for rules in ({"conversion_num": 2, "conversion_den": 1}, {"conversion_num": 11}):
+        with pytest.raises(Rejected) as info:
+            decide("rules.set/v1", {"child_id": "kid", "rules": rules}, book, ctx(MOM))
+        assert info.value.code is Code.CONVERSION_ABOVE_PAR, rules
     effects = decide("rules.set/v1", {"child_id": "kid", "rules": {"fee_bps": 15}}, book, ctx(MOM))
     assert effects.records == [HouseRules(fee_bps=15)]
-    with pytest.raises(Rejected) as info:
-        decide("rules.set/v1", {"child_id": "kid", "rules": {"fee_bps": 0}}, book, ctx(CHILD))
-    assert info.value.code is Code.FORBIDDEN
+    assert policy.refusal(CHILD, "rules.set/v1") is Code.FORBIDDEN

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import copy
+from datetime import timedelta
 from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync import MemoryBook
+from sync import MemoryBook, Trade
+from sync.context import kst_day
 from sync.money import MICRO
 from sync.rebase import Pending, Replayed, balances_checksum, rebase
+from sync.records import TradeStatus
 
 from .factory import CHILD, MOM, SAMSUNG, T0, new_book, publish
 
@@ -123,3 +126,59 @@ def test_checksum_changes_when_any_balance_changes() -> None:
     assert balances_checksum(base) != balances_checksum({"cash": 1_001, "market": -1_001})
     assert balances_checksum(base) != balances_checksum({"cash": 1_000, "grants": -1_000})
     assert balances_checksum({}) == balances_checksum({"cash": 0})
+
+
+# the daily order limit counts Korean days: 23:30 UTC is already the next day in Seoul
+_moments = st.sampled_from([T0 + timedelta(hours=h) for h in (-72, 0, 14.5, 24)])
+_trades = st.builds(
+    lambda n, status, at: Trade(
+        trade_id=f"t{n}",
+        child_id="kid",
+        side="buy",
+        symbol=SAMSUNG,
+        status=status,
+        policy="quote",
+        created_at=at,
+    ),
+    st.integers(0, 8),
+    st.sampled_from(list(TradeStatus)),
+    _moments,
+)
+
+
+def _scanned(book: MemoryBook, day: str) -> int:
+    return sum(1 for t in book.trades.values() if t.status != "rejected" and kst_day(t.created_at) == day)
+
+
+@given(st.lists(_trades, max_size=8), st.lists(_trades, max_size=8), st.lists(_trades, max_size=4))
+def test_a_fork_counts_orders_per_korean_day_like_a_scan_and_leaves_its_book_alone(
+    confirmed: list[Trade], forked: list[Trade], again: list[Trade]
+) -> None:
+    """What the daily limit reads on a rebased view is what a scan of every trade says, however the
+    trades were replaced (a queued order filled, cancelled or rejected), and the book it was forked
+    from does not change."""
+    book, _ = confirmed_book()
+    for trade in confirmed:
+        book.put(trade)
+    snapshot = copy.deepcopy(book)
+    days = {kst_day(T0 + timedelta(hours=h)) for h in (-72, 0, 14.5, 24)}
+    view = book.fork()
+    for trade in forked:
+        view.put(trade)
+    deeper = view.fork()  # a preview on the rebased view
+    for trade in again:
+        deeper.put(trade)
+    for day in days:
+        assert view.trades_on_day(day) == _scanned(view, day)
+        assert deeper.trades_on_day(day) == _scanned(deeper, day)
+        assert book.trades_on_day(day) == _scanned(snapshot, day)
+    assert book == snapshot and view.trades == {**book.trades, **{t.trade_id: t for t in forked}}
+    assert set(view.written().trades) == {t.trade_id for t in forked}
+
+
+def test_a_fork_sees_the_latest_quote_and_its_book_keeps_its_own() -> None:
+    book, _ = confirmed_book()
+    view = book.fork()
+    newer = publish(view, SAMSUNG, 101_000)
+    assert view.latest_quote(SAMSUNG) == newer and view.newest_served_quote(SAMSUNG) == newer
+    assert book.latest_quote(SAMSUNG) != newer and newer.quote_id not in book.quotes

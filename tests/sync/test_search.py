@@ -220,3 +220,26 @@ def test_known_codes() -> None:
         "엔비디아": "NVDA",
     }
     assert {name: INDEX.search(name, 1)[0].entry.symbol for name in known} == known
+
+
+def test_every_symbol_has_a_kid_level_description_in_korean_and_english() -> None:
+    raw = json.loads(SYMBOLS.read_text(encoding="utf-8"))
+    assert raw["version"] == 2  # version 2 added description_en
+    blank = [e.symbol for e in ENTRIES if not e.description.strip() or not e.description_en.strip()]
+    assert blank == []
+    for e in ENTRIES:
+        assert e.describe("ko") == e.description and e.describe("en") == e.description_en
+        assert re.search("[가-힣]", e.description), e.symbol  # the Korean one is Korean
+        assert not re.search("[가-힣]", e.description_en), e.symbol  # the English one has no Hangul
+        # a sector text names the company, with the particle its name takes ("은(는)" never shows)
+        assert not re.search(r"[을이은와]\((를|가|는|과)\)", e.description), e.description
+    by_symbol = {e.symbol: e for e in ENTRIES}
+    assert by_symbol["AAPL"].describe("en").startswith("An American company that makes the iPhone")
+    assert by_symbol["000100.KS"].description.startswith("유한양행은 ")  # made from its sector
+
+
+def test_a_version_1_directory_still_reads() -> None:
+    old = '{"version": 1, "symbols": [{"symbol": "A", "code": "A", "market": "NYSE", "name_ko": "에이",'
+    old += ' "name_en": "A", "description": "에이를 만들어요."}]}'
+    (entry,) = entries_from_json(old)
+    assert entry.description == "에이를 만들어요." and entry.description_en == ""

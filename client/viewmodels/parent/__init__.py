@@ -8,6 +8,7 @@ from .base import ParentScreen
 from .child_settings import ChildSettingsVM
 from .dashboard import ChildCard, DashboardVM
 from .family import FamilyVM
+from .inbox import ParentInboxVM
 from .payouts import PayoutRow, PayoutsVM
 from .server import ServerVM
 
@@ -18,6 +19,7 @@ __all__ = [
     "ChildSettingsVM",
     "DashboardVM",
     "FamilyVM",
+    "ParentInboxVM",
     "ParentScreen",
     "PayoutRow",
     "PayoutsVM",

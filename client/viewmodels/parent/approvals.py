@@ -11,9 +11,9 @@ from typing import Any
 
 from sync.records import Request, RequestStatus
 
-from ..base import Tools
+from ..base import Profile, Tools
 from ..errors import explain
-from .base import ParentScreen
+from .base import ParentRuntime, ParentScreen
 
 __all__ = ["ApprovalRow", "ApprovalsVM", "DECIDE"]
 
@@ -44,7 +44,12 @@ def _default_builder() -> Builder:
 
 class ApprovalsVM(ParentScreen):
     def __init__(
-        self, profile: Any, tools: Tools, runtime: Any = None, *, build: Builder | None = None
+        self,
+        profile: Profile,
+        tools: Tools,
+        runtime: ParentRuntime | None = None,
+        *,
+        build: Builder | None = None,
     ) -> None:
         self._build = build or _default_builder()
         self.reasons: dict[str, str] = {}

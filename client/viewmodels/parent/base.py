@@ -5,17 +5,35 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sync.book import MemoryBook
 from sync.handlers import needs_step_up
 
-from ..base import ProfileScreen, Tools
+from ..base import Profile, ProfileScreen, Tools
 from ..errors import code_of, explain
 
-__all__ = ["ChildRef", "ParentScreen", "is_offline"]
+if TYPE_CHECKING:
+    from client.profile import Identity
+
+__all__ = ["ChildRef", "ParentRuntime", "ParentScreen", "is_offline"]
 
 Mutation = tuple[str, dict[str, Any]]
+
+
+class ParentRuntime(Protocol):
+    """What a parent screen asks of the installation beyond its profile (``client.runtime.Runtime``;
+    ``FakeRuntime`` in tests): the password again, and moving to the server's new address."""
+
+    async def step_up(self, profile: Any, password: str) -> None:
+        """An elevated token for ``profile``, the screen's own. ``Any``: the runtime takes its own
+        concrete ``client.profile.Profile`` (it pokes the sync engine), and a parameter typed as the
+        view-models' ``Profile`` protocol would refuse that narrower one (parameters are contravariant)."""
+        ...
+
+    async def move_server(self, parent: Identity, server_url: str, password: str) -> Profile:
+        """This installation's family at the server's new address (``client/moving.py``)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -36,12 +54,13 @@ class ParentScreen(ProfileScreen):
     it runs right after :meth:`confirm_step_up`.
     """
 
-    def __init__(self, profile: Any, tools: Tools, runtime: Any = None) -> None:
+    def __init__(self, profile: Profile, tools: Tools, runtime: ParentRuntime | None = None) -> None:
         self.runtime = runtime
         self.notice: str | None = None
         self.ask_step_up = False
         self._after_step_up: Callable[[], Awaitable[Any]] | None = None
         self._unchecked = False
+        self.failure: BaseException | None = None  # what the last online call failed with
         super().__init__(profile, tools)
 
     def refresh(self) -> None:
@@ -104,6 +123,12 @@ class ParentScreen(ProfileScreen):
         finally:
             self._done()
 
+    def leaving(self) -> None:
+        """Back to child mode: what is queued is sent first (``Runtime.lock``), so show it working."""
+        if self.view.pending:
+            self.busy = True
+            self.changed()
+
     def request_step_up(self, then: Callable[[], Awaitable[Any]]) -> bool:
         self.ask_step_up, self._after_step_up = True, then
         self.changed()
@@ -125,6 +150,7 @@ class ParentScreen(ProfileScreen):
         self._start()
         then, offline = self._after_step_up, False
         try:
+            assert self.runtime is not None, "a password prompt needs the runtime that checks it"
             await self.runtime.step_up(self.profile, password)
         except Exception as exc:
             offline = is_offline(exc)
@@ -178,9 +204,11 @@ class ParentScreen(ProfileScreen):
         of a code for this call). When the server
         wants a fresh password (``STEP_UP_REQUIRED``) the prompt shows and ``again`` runs after it."""
         self._start()
+        self.failure = None
         try:
             return await call()
         except Exception as exc:
+            self.failure = exc  # the caller may say more from its details (a provider's refusal)
             if code_of(exc) == "STEP_UP_REQUIRED" and again is not None and self.runtime is not None:
                 self.request_step_up(again)
             elif is_offline(exc):

@@ -5,41 +5,62 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import msgspec
 
 from sync.rules import PRESETS, FillPolicy, HouseRules, Market
 
-from ..base import Tools
+from ..base import Profile, Tools
 from ..trade import parse_amount
-from .base import ParentScreen
+from .base import ParentRuntime, ParentScreen
 
 __all__ = ["FIELDS", "ChildSettingsVM", "RuleField"]
 
 
 @dataclass(frozen=True)
 class RuleField:
+    """A house-rules number as the parent types and reads it: money with separators, a fee as a
+    percentage ("0.15" %, stored as 15 basis points), hours (stored as seconds)."""
+
     name: str  # a HouseRules field
-    scale: int = 1  # shown value × scale = stored value (hours → seconds)
+    kind: str = "count"  # game | won | bps | pct | count | hours
+
+    @property
+    def unit(self) -> str:
+        """The catalog key of the unit shown after the number."""
+        return "parent.unit." + {"bps": "pct", "count": "times"}.get(self.kind, self.kind)
+
+    def show(self, value: int) -> str:
+        if self.kind == "bps":
+            return _percent_text(value)
+        return f"{value // 3600 if self.kind == 'hours' else value:,}"
+
+    def read(self, text: str) -> int | None:
+        """The stored integer for what was typed; ``None`` when it is not a number of this kind."""
+        if self.kind == "bps":
+            return parse_percent_bps(text)
+        n = parse_count(text)
+        return None if n is None else n * (3600 if self.kind == "hours" else 1)
 
 
 FIELDS = (
-    RuleField("starting_money"),
-    RuleField("fee_bps"),
-    RuleField("sell_tax_bps"),
-    RuleField("fx_spread_bps"),
-    RuleField("max_position_pct"),
+    RuleField("starting_money", "game"),
+    RuleField("fee_bps", "bps"),
+    RuleField("sell_tax_bps", "bps"),
+    RuleField("fx_spread_bps", "bps"),
+    RuleField("max_position_pct", "pct"),
     RuleField("trades_per_day"),
-    RuleField("min_order"),
-    RuleField("conversion_num"),
-    RuleField("conversion_den"),
-    RuleField("min_request"),
-    RuleField("request_cap_week"),
-    RuleField("request_cap_month"),
-    RuleField("request_cooldown_s", 3600),
-    RuleField("second_parent_threshold"),
-    RuleField("cooling_off_s", 3600),
+    RuleField("min_order", "game"),
+    RuleField("conversion_den", "game"),  # "for every this much game money…"
+    RuleField("conversion_num", "won"),  # "…this much pocket money"
+    RuleField("min_request", "game"),
+    RuleField("request_cap_week", "won"),
+    RuleField("request_cap_month", "won"),
+    RuleField("request_cooldown_s", "hours"),
+    RuleField("second_parent_threshold", "won"),
+    RuleField("cooling_off_s", "hours"),
 )
 Builder = Callable[..., tuple[str, dict[str, Any]]]
 
@@ -50,6 +71,25 @@ def parse_count(text: str) -> int | None:
     return int(digits) if digits.isdigit() else None
 
 
+def parse_percent_bps(text: str) -> int | None:
+    """A percentage as typed ("0.15", "0.15%", "1") in basis points (15, 100); ``None`` for anything
+    that is not a whole number of 0.01 % steps ≥ 0."""
+    cleaned = text.strip().removesuffix("%").strip().replace(",", "")
+    if not cleaned or not all(c.isdigit() or c == "." for c in cleaned):
+        return None
+    try:
+        bps = Decimal(cleaned) * 100
+    except InvalidOperation:
+        return None
+    return int(bps) if bps == bps.to_integral_value() else None
+
+
+def _percent_text(bps: int) -> str:
+    """15 → "0.15", 100 → "1", 150 → "1.5": the shortest exact percentage."""
+    whole, rest = divmod(bps, 100)
+    return f"{whole:,}" if rest == 0 else f"{whole:,}.{rest:02d}".rstrip("0")
+
+
 def _builders() -> tuple[Builder, Builder]:
     from client.actions import grant, set_rules
 
@@ -57,7 +97,7 @@ def _builders() -> tuple[Builder, Builder]:
 
 
 class ChildSettingsVM(ParentScreen):
-    def __init__(self, profile: Any, tools: Tools, runtime: Any, child_id: str) -> None:
+    def __init__(self, profile: Profile, tools: Tools, runtime: ParentRuntime | None, child_id: str) -> None:
         self.child_id = child_id
         self._set_rules, self._grant = _builders()
         self.draft: dict[str, Any] | None = None  # edited rules, not yet saved
@@ -92,7 +132,7 @@ class ChildSettingsVM(ParentScreen):
 
     def _load(self, rules: HouseRules) -> None:
         self.draft = msgspec.to_builtins(rules)
-        self.texts = {f.name: str(getattr(rules, f.name) // f.scale) for f in FIELDS}
+        self.texts = {f.name: f.show(getattr(rules, f.name)) for f in FIELDS}
         self.field_errors = {}
 
     def _values(self) -> tuple[dict[str, Any], set[str]]:
@@ -100,11 +140,11 @@ class ChildSettingsVM(ParentScreen):
         assert self.draft is not None
         values, bad = dict(self.draft), set()
         for f in FIELDS:
-            n = parse_count(self.texts.get(f.name, ""))
+            n = f.read(self.texts.get(f.name, ""))
             if n is None:
                 bad.add(f.name)
             else:
-                values[f.name] = n * f.scale
+                values[f.name] = n
         return values, bad
 
     def edited(self) -> HouseRules | None:
@@ -130,6 +170,14 @@ class ChildSettingsVM(ParentScreen):
         self.refresh()
         self.changed()
 
+    def tidy(self, name: str) -> str:
+        """The field as it reads best once the parent leaves it ("1000000" → "1,000,000")."""
+        f = next(f for f in FIELDS if f.name == name)
+        value = f.read(self.texts.get(name, ""))
+        if value is not None:
+            self.texts[name] = f.show(value)
+        return self.texts.get(name, "")
+
     def toggle_market(self, market: str, on: bool) -> None:
         assert self.draft is not None
         markets = [m for m in self.draft["markets"] if m != market]
@@ -151,10 +199,21 @@ class ChildSettingsVM(ParentScreen):
         self.refresh()
         self.changed()
 
+    def set_leaderboard(self, on: bool) -> None:
+        """Put the child on the family leaderboard (or take it off); saved with the other rules."""
+        assert self.draft is not None
+        self.draft["leaderboard"] = bool(on)
+        self.refresh()
+        self.changed()
+
     async def save_rules(self) -> bool:
         tr = self.tools.tr
         values, bad = self._values()
-        errors = dict.fromkeys(bad, tr("parent.settings.not_a_number"))
+        errors = {
+            f.name: tr("parent.settings.not_a_percent" if f.kind == "bps" else "parent.settings.not_a_number")
+            for f in FIELDS
+            if f.name in bad
+        }
         try:
             # each field on its own: one typo must not hide another field's range problem
             checked = msgspec.convert(values, HouseRules)

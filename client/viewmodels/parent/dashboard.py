@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sync.portfolio import summarise
 from sync.records import RequestStatus
 from sync.search import SymbolIndex
 
-from ..base import Tools
+from ..base import Profile, Tools
 from ..market import entry_name
-from .base import ParentScreen
+from .base import ParentRuntime, ParentScreen
 
 __all__ = ["ChildCard", "DashboardVM"]
 
@@ -31,7 +30,13 @@ class ChildCard:
 
 
 class DashboardVM(ParentScreen):
-    def __init__(self, profile: Any, tools: Tools, runtime: Any = None, index: SymbolIndex | None = None):
+    def __init__(
+        self,
+        profile: Profile,
+        tools: Tools,
+        runtime: ParentRuntime | None = None,
+        index: SymbolIndex | None = None,
+    ):
         self.index = index
         super().__init__(profile, tools, runtime)
 

@@ -5,13 +5,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
+
+import anyio.to_thread
 
 from ..trade import parse_amount
 from .base import ParentScreen
 from .qr import qr_png
 
 __all__ = ["DeviceRow", "FamilyVM", "PairingCode"]
+
+
+def _save(folder: Path, name: str, content: bytes) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    target.write_bytes(content)
+    return target
 
 
 @dataclass(frozen=True)
@@ -39,6 +49,8 @@ class FamilyVM(ParentScreen):
         self.code: PairingCode | None = None
         self.child_name_text = self.birth_year_text = self.pin_text = ""
         self.loading = False
+        self.erasures: list[dict[str, Any]] = []  # pending: the family's (child_id None) or a child's
+        self.confirming: str | None = None  # the erasure the parent is asked to confirm ("" = the family)
         super().__init__(*args, **kw)
 
     def refresh(self) -> None:
@@ -158,3 +170,87 @@ class FamilyVM(ParentScreen):
             self.notice = self.tools.tr("parent.family.revoked")
             self.changed()
         return bool(done)
+
+    # -- the family's data rights: export and erase ------------------------------------------------
+    async def export_data(self, folder: Path, child_id: str | None = None) -> Path | None:
+        """Save the family's data (or one child's) into ``folder``; the file, or ``None``."""
+
+        async def again() -> Path | None:
+            return await self.export_data(folder, child_id)
+
+        if self.gate(again):
+            return None
+
+        async def call() -> Path:
+            content, name = await self.profile.api.export_data(child_id)
+            return await anyio.to_thread.run_sync(_save, folder, Path(name).name, content)
+
+        saved: Path | None = await self.online(call, again=again)
+        if saved is not None:
+            self.notice = self.tools.tr("parent.rights.saved", path=str(saved))
+            self.changed()
+        return saved
+
+    def ask_erase(self, child_id: str | None = None) -> None:
+        """Show the confirmation first: nothing is sent until :meth:`erase` after it."""
+        self.confirming = child_id or ""
+        self.changed()
+
+    def keep(self) -> None:
+        self.confirming = None
+        self.changed()
+
+    def erasure_line(self, child_id: str | None) -> str | None:
+        """ "Erased on …; you can still cancel" for a pending erasure, else ``None``."""
+        for pending in self.erasures:
+            if pending.get("child_id") == child_id:
+                due = datetime.fromisoformat(pending["due_at"])
+                return self.tools.tr("parent.rights.pending", when=self.tools.fmt.day(due))
+        return None
+
+    async def erase(self) -> bool:
+        """Schedule the confirmed erasure (after the server's cooling-off)."""
+        if self.confirming is None:
+            return False
+        child_id = self.confirming or None
+
+        async def again() -> bool:
+            return await self.erase()
+
+        if self.gate(again):
+            return False
+
+        async def call() -> bool:
+            await self.profile.api.erase(child_id)
+            return True
+
+        done = bool(await self.online(call, again=again))
+        if done:
+            self.confirming = None
+            await self.load_erasures()
+            self.notice = self.tools.tr("parent.rights.scheduled")
+            self.changed()
+        return done
+
+    async def cancel_erasure(self, child_id: str | None = None) -> bool:
+        async def again() -> bool:
+            return await self.cancel_erasure(child_id)
+
+        if self.gate(again):
+            return False
+
+        async def call() -> bool:
+            await self.profile.api.cancel_erasure(child_id)
+            return True
+
+        done = bool(await self.online(call, again=again))
+        if done:
+            await self.load_erasures()
+            self.notice = self.tools.tr("parent.rights.cancelled")
+            self.changed()
+        return done
+
+    async def load_erasures(self) -> None:
+        answer = await self.online(self.profile.api.erasures)
+        self.erasures = list(answer["erasures"]) if answer else []
+        self.changed()

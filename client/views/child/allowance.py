@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import flet as ft
 
 from client.viewmodels.allowance import AllowanceVM
 
+from ..host import Host
 from ..screen import ChildScreenView
 from ..widgets import big_button, card, heading, muted, tid
-
-if TYPE_CHECKING:
-    from client.app import App
 
 
 class AllowanceView(ChildScreenView):
@@ -20,13 +16,12 @@ class AllowanceView(ChildScreenView):
     title_key = "nav.allowance"
     tab = 3
 
-    def __init__(self, app: App) -> None:
-        self.vm = AllowanceVM(app.shell.profile, app.tools, build=app.build_request)
+    def __init__(self, host: Host, vm: AllowanceVM) -> None:
         self.amount = ft.TextField(
-            label=app.tools.tr("allowance.amount"), text_size=24, keyboard_type=ft.KeyboardType.NUMBER,
+            label=host.tools.tr("allowance.amount"), text_size=24, keyboard_type=ft.KeyboardType.NUMBER,
             on_change=lambda e: self.vm.set_text(e.control.value or ""),
         )  # fmt: skip
-        super().__init__(app)
+        super().__init__(host, vm)
 
     async def _submit(self, e: ft.Event[ft.Button]) -> None:
         await self.vm.submit()

@@ -2,63 +2,34 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import flet as ft
-import flet_charts as fch
 
-from client.viewmodels.home import HomeVM, Point
+from client.i18n import Translator
+from client.viewmodels.home import HomeVM
+from client.viewmodels.leaderboard import BoardRow, LeaderboardModel
 
+from ..host import Host
 from ..screen import ChildScreenView
 from ..widgets import PROFIT, card, muted, tid
-
-if TYPE_CHECKING:
-    from client.app import App
-
-
-def line_chart(points: list[Point], identifier: str) -> ft.Control:
-    values = [p.value for p in points]
-    low, high = min(values), max(values)
-    pad = max(1, (high - low) // 10)
-    chart = fch.LineChart(
-        data_series=[
-            fch.LineChartData(
-                points=[fch.LineChartDataPoint(i, v) for i, v in enumerate(values)],
-                stroke_width=3,
-                color=ft.Colors.PRIMARY,
-            )
-        ],
-        min_y=low - pad,
-        max_y=high + pad,
-        height=180,
-        # the numbers are on the cards; compact axis labels ("1M 1M 1M") would only confuse a child
-        left_axis=fch.ChartAxis(show_labels=False),
-        bottom_axis=fch.ChartAxis(show_labels=False),
-        top_axis=fch.ChartAxis(show_labels=False),
-        right_axis=fch.ChartAxis(show_labels=False),
-    )
-    return tid(identifier, chart)
+from .charts import value_card
 
 
 class HomeView(ChildScreenView):
     route = "/child"
     tab = 0
 
-    def __init__(self, app: App) -> None:
-        self.vm = HomeVM(app.shell.profile, app.tools)
-        super().__init__(app)
+    def __init__(self, host: Host, vm: HomeVM) -> None:
+        super().__init__(host, vm)
 
     def title(self) -> str:
         return self.vm.greeting
 
     def mounted(self) -> None:
-        self.app.page.run_task(self.vm.load_chart)
+        self.host.run_task(self.vm.load_chart)
+        self.host.run_task(self.vm.load_board)
 
     def controls(self) -> list[ft.Control]:
         vm, tr = self.vm, self.tr
-        chart: ft.Control = (
-            line_chart(vm.chart, "home-chart") if vm.chart else tid("home-chart", muted(vm.chart_note or ""))
-        )
         return [
             card(
                 muted(tr("home.profit")),
@@ -78,9 +49,33 @@ class HomeView(ChildScreenView):
                 muted(tr("home.convertible")),
                 tid("home-convertible", ft.Text(vm.convertible, size=20)),
             ),
-            card(
-                ft.Text(tr("home.chart_title"), size=18, weight=ft.FontWeight.BOLD),
-                ft.ProgressBar() if vm.busy else ft.Container(),
-                chart,
-            ),
+            value_card(vm, tr, "home", self.host),
+            *([board_card(vm.board, tr)] if vm.board.enabled else []),
         ]
+
+
+def board_card(board: LeaderboardModel, tr: Translator) -> ft.Control:
+    """The family leaderboard: this week and since the start, ranked by return beyond the market."""
+
+    def table(heading: str, rows: list[BoardRow], key: str) -> list[ft.Control]:
+        out: list[ft.Control] = [muted(heading, size=16)]
+        for i, row in enumerate(rows):
+            weight = ft.FontWeight.BOLD if row.me else ft.FontWeight.NORMAL
+            line = ft.Row(
+                [
+                    ft.Text(row.place, size=16, weight=weight, width=48),
+                    ft.Text(row.name, size=16, weight=weight, expand=True),
+                    ft.Text(row.score, size=14, weight=weight),
+                ],
+                wrap=True,
+            )
+            out.append(tid(f"board-{key}-{i}", line, label=f"{row.place} {row.name}, {row.score}"))
+        return out
+
+    return card(
+        ft.Text(tr("board.title"), size=18, weight=ft.FontWeight.BOLD),
+        *table(tr("board.week"), board.week, "week"),
+        *table(tr("board.since_start"), board.since_start, "all"),
+        muted(tr("board.explain"), size=12),
+        identifier="home-board",
+    )

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import flet as ft
 
 from client.viewmodels.inbox import InboxVM
 
+from ..host import Host
 from ..screen import ChildScreenView
 from ..widgets import card, muted
-
-if TYPE_CHECKING:
-    from client.app import App
+from .glossary import glossed
 
 
 class InboxView(ChildScreenView):
@@ -20,13 +19,12 @@ class InboxView(ChildScreenView):
     title_key = "nav.inbox"
     tab = 4
 
-    def __init__(self, app: App) -> None:
-        self.vm = InboxVM(app.shell.profile, app.tools)
-        super().__init__(app)
+    def __init__(self, host: Host, vm: InboxVM) -> None:
+        super().__init__(host, vm)
 
     def mounted(self) -> None:
         # the child has now seen the explanations: the badge stops counting them
-        self.app.page.run_task(self.vm.mark_outcomes_seen)
+        self.host.run_task(self.vm.mark_outcomes_seen)
 
     def _read(self, notification_id: str) -> Any:
         async def handler(e: Any = None) -> None:
@@ -39,11 +37,13 @@ class InboxView(ChildScreenView):
         for item in self.vm.items:
             icon = ft.Icons.INFO if item.kind == "outcome" else ft.Icons.NOTIFICATIONS
             weight = ft.FontWeight.BOLD if item.unread else ft.FontWeight.NORMAL
-            body = card(
+            lines: list[ft.Control] = [
                 ft.Row([ft.Icon(icon), ft.Text(item.title, size=18, weight=weight, expand=True)]),
-                ft.Text(item.body, size=16),
-                identifier=f"inbox-{item.key}",
-            )
+                glossed(self.host, ft.Text(item.body, size=16), item.gloss, f"inbox-info-{item.key}"),
+            ]
+            if item.when:
+                lines.append(muted(item.when))
+            body = card(*lines, identifier=f"inbox-{item.key}")
             if item.kind == "notification" and item.unread:  # a tap marks it read (online)
                 body = ft.GestureDetector(body, on_tap=self._read(item.key))
             out.append(body)

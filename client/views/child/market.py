@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import flet as ft
 
 from client.theme import MIN_TOUCH
 from client.viewmodels.market import MarketVM, Row
 
+from ..host import Host
 from ..screen import ChildScreenView
 from ..widgets import card, heading, muted, tid
-
-if TYPE_CHECKING:
-    from client.app import App
 
 
 class MarketView(ChildScreenView):
@@ -21,19 +17,18 @@ class MarketView(ChildScreenView):
     title_key = "nav.market"
     tab = 1
 
-    def __init__(self, app: App) -> None:
-        self.vm = MarketVM(app.shell.profile, app.tools, app.index, app.prefs)
+    def __init__(self, host: Host, vm: MarketVM) -> None:
         self.search = ft.TextField(
-            label=app.tools.tr("market.search"),
-            hint_text=app.tools.tr("market.search_hint"),
+            label=host.tools.tr("market.search"),
+            hint_text=host.tools.tr("market.search_hint"),
             prefix_icon=ft.Icons.SEARCH,
             text_size=20,
             on_change=lambda e: self.vm.search(e.control.value or ""),
         )
-        super().__init__(app)
+        super().__init__(host, vm)
 
     def mounted(self) -> None:
-        self.app.page.run_task(self.vm.load_status)
+        self.host.run_task(self.vm.load_status)
 
     def row(self, r: Row) -> ft.Control:
         star = ft.IconButton(
@@ -46,7 +41,7 @@ class MarketView(ChildScreenView):
             subtitle=ft.Text(r.detail),
             trailing=ft.Row([ft.Text(r.price or "", size=16), star], tight=True),
             min_height=MIN_TOUCH,
-            on_click=self.app.nav(f"/child/stock/{r.symbol}"),
+            on_click=self.host.nav(f"/child/stock/{r.symbol}"),
         )
         return tid(f"stock-{r.symbol}", tile, label=r.name)
 
@@ -67,7 +62,9 @@ class MarketView(ChildScreenView):
             for m, is_open, text in vm.markets
         ]
         out: list[ft.Control] = [card(*status), tid("market-search", self.search)]
-        if vm.empty_note:
+        if vm.rule_note:
+            out.append(tid("market-rule-note", muted(vm.rule_note), label=vm.rule_note))
+        elif vm.empty_note:
             out.append(muted(vm.empty_note))
         out.extend(self.row(r) for r in vm.results)
         out.append(heading(tr("market.watchlist")))

@@ -2,42 +2,36 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import flet as ft
 
 from client.viewmodels.trade import TradeVM
 
+from ..host import Host
 from ..screen import ChildScreenView
 from ..widgets import big_button, card, heading, muted, tid
-
-if TYPE_CHECKING:
-    from client.app import App
+from .glossary import glossed
 
 
 class TradeView(ChildScreenView):
     tab = 1
 
-    def __init__(self, app: App, symbol: str, side: str = "buy") -> None:
-        self.route = f"/child/trade/{symbol}"
-        self.back = f"/child/stock/{symbol}"
-        self.vm = TradeVM(app.shell.profile, app.tools, symbol, build=app.build_order)
-        self.vm.side = "sell" if side == "sell" else "buy"
-        self.vm.refresh()
+    vm: TradeVM
+
+    def __init__(self, host: Host, vm: TradeVM) -> None:
+        self.route = f"/child/trade/{vm.symbol}"
+        self.back = f"/child/stock/{vm.symbol}"
         self.amount = ft.TextField(
-            label=self.vm.input_label, text_size=24, keyboard_type=ft.KeyboardType.NUMBER,
+            label=vm.input_label, text_size=24, keyboard_type=ft.KeyboardType.NUMBER,
             on_change=lambda e: self.vm.set_text(e.control.value or ""),
         )  # fmt: skip
         self.limit = ft.TextField(
-            label=app.tools.tr("trade.limit_label"), text_size=20, keyboard_type=ft.KeyboardType.NUMBER,
+            label=host.tools.tr("trade.limit_label"), text_size=20, keyboard_type=ft.KeyboardType.NUMBER,
             on_change=lambda e: self.vm.set_limit(e.control.value or ""),
         )  # fmt: skip
-        super().__init__(app)
+        super().__init__(host, vm)
 
     def title(self) -> str:
-        name = self.app.index.get(self.vm.symbol)
-        shown = (name.name_ko if self.tr.locale == "ko" else name.name_en) if name else self.vm.symbol
-        return self.tr(f"trade.title_{self.vm.side}", name=shown)
+        return self.vm.title
 
     def _by(self, e: ft.Event[ft.SegmentedButton]) -> None:
         self.vm.set_by(next(iter(e.control.selected or ["quantity"])))
@@ -59,9 +53,17 @@ class TradeView(ChildScreenView):
                 heading(tr("trade.sent_title")),
                 card(*[ft.Text(line, size=18) for line in vm.lines]),
                 tid("trade-status", ft.Text(vm.sent_status, size=20, weight=ft.FontWeight.BOLD)),
-                big_button(tr("trade.done"), self.app.nav("/child"), "trade-done"),
+                big_button(tr("trade.done"), self.host.nav("/child"), "trade-done"),
             ]
-        lines = [tid("trade-prediction", ft.Text(line, size=18)) for line in vm.lines]
+        lines = [
+            glossed(
+                self.host,
+                tid("trade-prediction", ft.Text(line, size=18)),
+                vm.line_glosses.get(i),
+                f"trade-info-{vm.line_glosses[i].term}" if i in vm.line_glosses else "",
+            )
+            for i, line in enumerate(vm.lines)
+        ]
         out: list[ft.Control] = [info]
         if vm.stage == "confirm":
             out += [heading(tr("trade.confirm_title")), card(*lines)]

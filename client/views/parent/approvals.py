@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import flet as ft
 
-from client.viewmodels.parent import ApprovalsVM
+from client.viewmodels.parent import ApprovalsVM, DashboardVM
 
+from ..host import Host
 from ..widgets import card, heading, muted, tid
 from .base import ParentScreenView
-
-if TYPE_CHECKING:
-    from client.app import App
+from .dashboard import child_card
 
 
 class ApprovalsView(ParentScreenView):
@@ -20,20 +19,40 @@ class ApprovalsView(ParentScreenView):
     title_key = "parent.nav.approvals"
     tab = 1
 
-    def __init__(self, app: App) -> None:
-        self.vm = ApprovalsVM(app.shell.profile, app.tools, app.runtime)
-        super().__init__(app)
+    vm: ApprovalsVM
+
+    def __init__(self, host: Host, vm: ApprovalsVM, family: DashboardVM) -> None:
+        self.family = family  # wide: the asking child's profile beside the requests
+        self.chosen: str | None = None  # wide: whose profile shows beside the requests
+        super().__init__(host, vm)
+
+    def side(self) -> list[ft.Control] | None:
+        """Wide: the asking child's profile beside the requests (value, profit, newest trades)."""
+        if not self.vm.rows:
+            return None
+        self.family.refresh()
+        ids = [r.child_id for r in self.vm.rows]
+        child_id = self.chosen if self.chosen in ids else ids[0]
+        found = [c for c in self.family.cards if c.child_id == child_id]
+        return [child_card(self, c) for c in found] or None
+
+    def _choose(self, child_id: str) -> Any:
+        def handler(e: Any = None) -> None:
+            self.chosen = child_id
+            self.render()
+
+        return handler
 
     def _approve(self, request_id: str) -> Any:
         async def handler(e: Any = None) -> None:
-            self.app.shell.touch()
+            self.host.touch()
             await self.vm.approve(request_id)
 
         return handler
 
     def _reject(self, request_id: str) -> Any:
         async def handler(e: Any = None) -> None:
-            self.app.shell.touch()
+            self.host.touch()
             if await self.vm.reject(request_id):
                 self.fields.clear(f"reason-{request_id}")
 
@@ -72,8 +91,10 @@ class ApprovalsView(ParentScreenView):
                 max_length=200,
             )
             reason.error = vm.reason_errors.get(rid)
+            name = ft.Text(r.child, size=18, weight=ft.FontWeight.BOLD)
             rows: list[ft.Control] = [
-                ft.Text(r.child, size=18, weight=ft.FontWeight.BOLD),
+                # wide, the name shows that child's profile beside the requests
+                ft.Container(name, on_click=self._choose(r.child_id)) if self.wide else name,
                 tid(f"approval-amounts-{rid}", ft.Text(r.amounts, size=22)),
                 tid(f"approval-pays-{rid}", ft.Text(r.pays, size=18, weight=ft.FontWeight.BOLD)),
             ]

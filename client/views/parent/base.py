@@ -3,19 +3,19 @@ the parent tab bar, and the step-up password prompt any parent screen may need."
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import flet as ft
 
-from client.viewmodels.sync_chip import sync_chip
+from client.viewmodels.inbox import unread_count
+from client.viewmodels.parent.base import ParentScreen
+from client.viewmodels.sync_chip import connection_banner, sync_chip
 
-from ..screen import Screen
+from ..host import Host
+from ..screen import Screen, offline_banner
 from ..widgets import big_button, chip, tid
 
-if TYPE_CHECKING:
-    from client.app import App
-
-__all__ = ["PARENT_TABS", "ParentScreenView", "TextFields"]
+__all__ = ["INBOX_TAB", "PARENT_TABS", "ParentScreenView", "TextFields"]
 
 PARENT_TABS = (
     ("/parent", "parent.nav.family", ft.Icons.FAMILY_RESTROOM),
@@ -23,7 +23,9 @@ PARENT_TABS = (
     ("/parent/payouts", "parent.nav.payouts", ft.Icons.PAYMENTS),
     ("/parent/devices", "parent.nav.devices", ft.Icons.DEVICES),
     ("/parent/server", "parent.nav.server", ft.Icons.DNS),
+    ("/parent/inbox", "parent.nav.inbox", ft.Icons.NOTIFICATIONS),
 )
+INBOX_TAB = len(PARENT_TABS) - 1
 
 
 class TextFields:
@@ -53,17 +55,18 @@ class ParentScreenView(Screen):
     tab: int | None = 0
     back: str | None = None
 
-    def __init__(self, app: App) -> None:
+    vm: ParentScreen
+
+    def __init__(self, host: Host, vm: ParentScreen) -> None:
+        super().__init__(host, vm)
         self.fields = TextFields()
         self.password = ft.TextField(
-            label=app.tools.tr("parent.stepup.password"),
+            label=self.tr("parent.stepup.password"),
             password=True,
             can_reveal_password=True,
             text_size=20,
         )
-        super().__init__(app)
-        if self.vm is not None:
-            self.vm.attach()
+        vm.attach()
 
     def title(self) -> str:
         return self.tr(self.title_key)
@@ -71,9 +74,9 @@ class ParentScreenView(Screen):
     # -- chrome ---------------------------------------------------------------------------
     def chrome(self) -> None:
         status = self.vm.view.status
-        text, tone = sync_chip(status, self.app.tools)
+        text, tone = sync_chip(status, self.host.tools)
         actions: list[ft.Control] = [chip(text, tone)]
-        if self.app.shell.parent_mode:  # a child's device: the way back
+        if self.host.parent_mode:  # a child's device: the way back
             actions.append(
                 tid(
                     "leave-parent-mode",
@@ -84,7 +87,7 @@ class ParentScreenView(Screen):
             tid(
                 "open-settings",
                 ft.IconButton(
-                    ft.Icons.SETTINGS, tooltip=self.tr("action.settings"), on_click=self.app.nav("/settings")
+                    ft.Icons.SETTINGS, tooltip=self.tr("action.settings"), on_click=self.host.nav("/settings")
                 ),
             )
         )
@@ -93,7 +96,7 @@ class ParentScreenView(Screen):
             leading = tid(
                 "back",
                 ft.IconButton(
-                    ft.Icons.ARROW_BACK, tooltip=self.tr("action.back"), on_click=self.app.nav(self.back)
+                    ft.Icons.ARROW_BACK, tooltip=self.tr("action.back"), on_click=self.host.nav(self.back)
                 ),
             )
         self.view.appbar = ft.AppBar(
@@ -102,9 +105,14 @@ class ParentScreenView(Screen):
             actions=actions,
             bgcolor=ft.Colors.SECONDARY_CONTAINER,
         )
+        unread = unread_count(self.vm.view)  # the inbox tab shows how many wait to be read
         self.view.navigation_bar = ft.NavigationBar(
             destinations=[
-                ft.NavigationBarDestination(icon=icon, label=self.tr(key)) for _, key, icon in PARENT_TABS
+                ft.NavigationBarDestination(
+                    icon=ft.Icon(icon, badge=str(unread)) if i == INBOX_TAB and unread else icon,
+                    label=self.tr(key),
+                )
+                for i, (_, key, icon) in enumerate(PARENT_TABS)
             ],
             selected_index=self.tab if self.tab is not None else 0,
             on_change=self._tab,
@@ -112,14 +120,18 @@ class ParentScreenView(Screen):
 
     async def _tab(self, e: ft.Event[ft.NavigationBar]) -> None:
         index = int(e.data) if e.data is not None else (e.control.selected_index or 0)
-        await self.app.go(PARENT_TABS[index][0])
+        await self.host.go(PARENT_TABS[index][0])
 
     async def _leave(self, e: Any = None) -> None:
-        if self.vm.view.pending:  # leaving sends what is queued first (Runtime.lock): show it working
-            self.vm.busy = True
-            self.render()
-        await self.app.shell.leave_parent_mode()
-        await self.app.go(self.app.shell.home_route())
+        self.vm.leaving()
+        await self.host.leave_parent_mode()
+        await self.host.go(self.host.home_route())
+
+    def top(self) -> list[ft.Control]:
+        """The offline banner, as on the child's screens, in a parent's words."""
+        view = self.vm.view
+        words = connection_banner(view.status, view.pending, self.host.tools, parent=True)
+        return [offline_banner(words)] if words else []
 
     # -- the screen -----------------------------------------------------------------------
     def controls(self) -> list[ft.Control]:
@@ -165,7 +177,7 @@ class ParentScreenView(Screen):
         if not self.vm.ask_step_up:  # the sync queue waits for the password
             await self.vm.resume_queue()
         await self.vm.confirm_step_up(password)
-        self.app.shell.touch()
+        self.host.touch()
 
     def _cancel_step_up(self, e: Any = None) -> None:
         self.vm.cancel_step_up()
@@ -173,7 +185,7 @@ class ParentScreenView(Screen):
     def mounted(self) -> None:
         # a parent signed in a moment ago on a child's device has no family data yet: fetch it now
         if self.vm.view.status.last_synced_at is None and hasattr(self.vm.profile, "sync_now"):
-            self.app.page.run_task(self._first_sync)
+            self.host.run_task(self._first_sync)
 
     async def _first_sync(self) -> None:
         try:

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import flet as ft
 
-from client.theme import MIN_TOUCH
 from client.viewmodels.parent import ChildSettingsVM
-from client.viewmodels.parent.child_settings import FIELDS
+from client.viewmodels.parent.child_settings import FIELDS, RuleField
 from sync.rules import PRESETS, FillPolicy, Market
 
+from ..host import Host
 from ..widgets import card, heading, muted, tid
 from .base import ParentScreenView
-
-if TYPE_CHECKING:
-    from client.app import App
 
 
 class ChildSettingsView(ParentScreenView):
@@ -23,17 +20,18 @@ class ChildSettingsView(ParentScreenView):
     tab = 0
     back = "/parent"
 
-    def __init__(self, app: App, child_id: str) -> None:
-        self.vm = ChildSettingsVM(app.shell.profile, app.tools, app.runtime, child_id)
-        super().__init__(app)
-        self.view.route = f"/parent/child/{child_id}"
+    vm: ChildSettingsVM
+
+    def __init__(self, host: Host, vm: ChildSettingsVM) -> None:
+        super().__init__(host, vm)
+        self.view.route = f"/parent/child/{vm.child_id}"
 
     def title(self) -> str:
         return self.tr("parent.settings.title", name=self.vm.name)
 
     def _run(self, work: Any) -> Any:
         async def handler(e: Any = None) -> None:
-            self.app.shell.touch()
+            self.host.touch()
             await work()
 
         return handler
@@ -66,29 +64,82 @@ class ChildSettingsView(ParentScreenView):
         if await self.vm.reset_pin():
             self.fields.clear("pin")
 
+    def _presets(self) -> list[ft.Control]:
+        """Each preset is a choice with its sentence, so a parent knows what it does before tapping."""
+        vm, tr = self.vm, self.tr
+        out: list[ft.Control] = []
+        for name in PRESETS:
+            chosen = vm.preset == name
+            title, about = tr(f"parent.preset.{name}"), tr(f"parent.preset.{name}.about")
+            icon = ft.Icons.RADIO_BUTTON_CHECKED if chosen else ft.Icons.RADIO_BUTTON_UNCHECKED
+            body = ft.Container(
+                ft.Column(
+                    [
+                        ft.Row([ft.Icon(icon, color=ft.Colors.PRIMARY),
+                                ft.Text(title, size=17, weight=ft.FontWeight.BOLD)]),
+                        ft.Text(about, size=14),
+                    ],
+                    spacing=4,
+                ),
+                padding=12,
+                border=ft.Border.all(2 if chosen else 1, ft.Colors.PRIMARY if chosen else ft.Colors.OUTLINE),
+                border_radius=ft.BorderRadius.all(12),
+                bgcolor=ft.Colors.PRIMARY_CONTAINER if chosen else None,
+                on_click=self._preset(name),
+                ink=True,
+            )  # fmt: skip
+            out.append(tid(f"preset-{name}", body, label=f"{title}: {about}"))
+        now = tr("parent.preset.now", name=tr(f"parent.preset.{vm.preset}")) if vm.preset else None
+        out.append(tid("preset-now", muted(now or tr("parent.preset.custom"), size=15)))
+        return out
+
+    def _fill_policy(self) -> list[ft.Control]:
+        """Short choices (a long one was clipped at phone width) and the chosen one in a sentence."""
+        vm, tr = self.vm, self.tr
+        policy = (vm.draft or {}).get("fill_policy") or FillPolicy.QUOTE.value
+        dropdown = ft.Dropdown(
+            label=tr("parent.rule.fill_policy"),
+            value=policy,
+            options=[ft.dropdown.Option(key=p.value, text=tr(f"parent.fill.{p.value}")) for p in FillPolicy],
+            on_select=lambda e: vm.set_fill_policy(e.control.value or FillPolicy.QUOTE.value),
+            expanded_insets=ft.Padding.all(0),
+            expand=True,
+            text_size=16,
+        )
+        about = tr(f"parent.fill.{policy}.about")
+        wide = ft.Row([dropdown])  # as wide as the card, like the fields below it (else as its text)
+        return [tid("fill-policy", wide), tid("fill-policy-about", muted(about), label=about)]
+
+    def _number(self, f: RuleField) -> ft.Control:
+        """A rule's number: a short label, its unit after it, a sentence under it; tidied on leaving."""
+        vm, tr = self.vm, self.tr
+        tf = self.fields.get(
+            f"rule-{f.name}",
+            tr(f"parent.rule.{f.name}"),
+            lambda text, n=f.name: vm.set_field(n, text),
+            keyboard_type=ft.KeyboardType.NUMBER,
+            on_blur=lambda e, n=f.name: self._tidy(n),
+        )
+        if tf.value is None or tf.value == "":
+            tf.value = vm.texts.get(f.name, "")
+        tf.suffix = tr(f.unit)
+        tf.helper = tr(f"parent.help.{f.name}")
+        tf.helper_max_lines = 3
+        tf.error = vm.field_errors.get(f.name)
+        tf.error_max_lines = 2
+        return tid(f"rule-{f.name}", tf)
+
+    def _tidy(self, name: str) -> None:
+        field = self.fields.get(f"rule-{name}", "", lambda t: None)
+        tidy = self.vm.tidy(name)
+        if field.value != tidy:
+            field.value = tidy
+            field.update()
+
     def _rules(self) -> list[ft.Control]:
         vm, tr = self.vm, self.tr
         draft = vm.draft or {}
-        presets = ft.Row(
-            [
-                tid(
-                    f"preset-{name}",
-                    (ft.FilledButton if vm.preset == name else ft.OutlinedButton)(
-                        tr(f"parent.preset.{name}"), height=MIN_TOUCH, on_click=self._preset(name)
-                    ),
-                    label=tr(f"parent.preset.{name}"),
-                )
-                for name in PRESETS
-            ],
-            wrap=True,
-            spacing=8,
-            run_spacing=8,
-        )
-        out: list[ft.Control] = [
-            heading(tr("parent.settings.rules")),
-            presets,
-            muted(tr(f"parent.preset.{vm.preset}.about") if vm.preset else tr("parent.preset.custom")),
-        ]
+        out: list[ft.Control] = [heading(tr("parent.settings.rules")), *self._presets()]
         for m in Market:
             out.append(
                 tid(
@@ -102,19 +153,7 @@ class ChildSettingsView(ParentScreenView):
             )
         if "markets" in vm.field_errors:
             out.append(ft.Text(vm.field_errors["markets"], color=ft.Colors.ERROR))
-        out.append(
-            tid(
-                "fill-policy",
-                ft.Dropdown(
-                    label=tr("parent.rule.fill_policy"),
-                    value=draft.get("fill_policy"),
-                    options=[
-                        ft.dropdown.Option(key=p.value, text=tr(f"parent.fill.{p.value}")) for p in FillPolicy
-                    ],
-                    on_select=lambda e: vm.set_fill_policy(e.control.value or FillPolicy.QUOTE.value),
-                ),
-            )
-        )
+        out.extend(self._fill_policy())
         out.append(
             tid(
                 "limit-orders",
@@ -125,17 +164,17 @@ class ChildSettingsView(ParentScreenView):
                 ),
             )
         )
-        for f in FIELDS:
-            tf = self.fields.get(
-                f"rule-{f.name}",
-                tr(f"parent.rule.{f.name}"),
-                lambda text, n=f.name: vm.set_field(n, text),
-                keyboard_type=ft.KeyboardType.NUMBER,
+        out.append(
+            tid(
+                "rules-leaderboard",
+                ft.Switch(
+                    label=tr("parent.rule.leaderboard"),
+                    value=bool(draft.get("leaderboard")),
+                    on_change=lambda e: vm.set_leaderboard(bool(e.control.value)),
+                ),
             )
-            if tf.value is None or tf.value == "":
-                tf.value = vm.texts.get(f.name, "")
-            tf.error = vm.field_errors.get(f.name)
-            out.append(tid(f"rule-{f.name}", tf))
+        )
+        out.extend(self._number(f) for f in FIELDS)
         out.append(tid("rules-rate", ft.Text(vm.rate, size=16)))
         if vm.dirty:
             out.append(self.button(tr("parent.settings.save"), self._run(self._save), "rules-save"))

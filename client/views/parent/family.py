@@ -3,17 +3,17 @@ parent, the devices with a revoke button. Needs the connection; says so plainly 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 import flet as ft
+import platformdirs
 
 from client.viewmodels.parent import FamilyVM
 
+from ..host import Host
 from ..widgets import card, heading, muted, tid
 from .base import ParentScreenView
-
-if TYPE_CHECKING:
-    from client.app import App
 
 
 class FamilyView(ParentScreenView):
@@ -21,30 +21,99 @@ class FamilyView(ParentScreenView):
     title_key = "parent.nav.devices"
     tab = 3
 
-    def __init__(self, app: App) -> None:
-        self.vm = FamilyVM(app.shell.profile, app.tools, app.runtime)
-        super().__init__(app)
+    vm: FamilyVM
+
+    def __init__(self, host: Host, vm: FamilyVM) -> None:
+        super().__init__(host, vm)
 
     def mounted(self) -> None:
         super().mounted()
-        self.app.page.run_task(self.vm.load)
+        self.host.run_task(self.vm.load)
+        self.host.run_task(self.vm.load_erasures)
+
+    def _export(self, child_id: str | None = None) -> Any:
+        async def handler(e: Any = None) -> None:
+            self.host.touch()
+            await self.vm.export_data(Path(platformdirs.user_downloads_dir()), child_id)
+
+        return handler
+
+    def _cancel_erasure(self, child_id: str | None = None) -> Any:
+        async def handler(e: Any = None) -> None:
+            self.host.touch()
+            await self.vm.cancel_erasure(child_id)
+
+        return handler
+
+    async def _erase(self, e: Any = None) -> None:
+        self.host.touch()
+        await self.vm.erase()
+
+    def _rights(self) -> list[ft.Control]:
+        """Download the family's data or a child's; erase either, after a confirmation."""
+        vm, tr = self.vm, self.tr
+        lines: list[ft.Control] = [heading(tr("parent.rights.title")), muted(tr("parent.rights.explain"))]
+        targets: list[tuple[str | None, str]] = [(None, ""), *vm.kids]
+        for child_id, name in targets:
+            key = child_id or "family"
+            lines.append(
+                self.button(
+                    tr("parent.rights.export_child", name=name)
+                    if child_id
+                    else tr("parent.rights.export_family"),
+                    self._export(child_id),
+                    f"export-{key}",
+                    primary=False,
+                )
+            )
+            pending = vm.erasure_line(child_id)
+            if pending is not None:
+                lines.append(tid(f"erasure-{key}", muted(pending)))
+                lines.append(
+                    self.button(tr("parent.rights.cancel"), self._cancel_erasure(child_id), f"keep-{key}")
+                )
+            elif vm.confirming == (child_id or ""):
+                ask = (
+                    tr("parent.rights.confirm_child", name=name)
+                    if child_id
+                    else tr("parent.rights.confirm_family")
+                )
+                lines.append(tid(f"confirm-{key}", ft.Text(ask, size=16)))
+                lines.append(self.button(tr("parent.rights.confirm"), self._erase, f"erase-yes-{key}"))
+                lines.append(
+                    self.button(
+                        tr("parent.rights.keep"), lambda e=None: vm.keep(), f"erase-no-{key}", primary=False
+                    )
+                )
+            else:
+                label = (
+                    tr("parent.rights.erase_child", name=name)
+                    if child_id
+                    else tr("parent.rights.erase_family")
+                )
+                lines.append(
+                    self.button(
+                        label, lambda e=None, c=child_id: vm.ask_erase(c), f"erase-{key}", primary=False
+                    )
+                )
+        return [card(*lines, identifier="data-rights")]
 
     def _code(self, kind: str, child_id: str | None = None) -> Any:
         async def handler(e: Any = None) -> None:
-            self.app.shell.touch()
+            self.host.touch()
             await self.vm.pairing_code(kind, child_id)
 
         return handler
 
     def _revoke(self, client_id: str) -> Any:
         async def handler(e: Any = None) -> None:
-            self.app.shell.touch()
+            self.host.touch()
             await self.vm.revoke(client_id)
 
         return handler
 
     async def _add(self, e: Any = None) -> None:
-        self.app.shell.touch()
+        self.host.touch()
         if await self.vm.add_child():
             self.fields.clear("child-name", "child-year", "child-pin")
 
@@ -143,4 +212,5 @@ class FamilyView(ParentScreenView):
                     )
                 )
             out.append(card(*lines, identifier=f"device-{d.client_id}"))
+        out.extend(self._rights())
         return out

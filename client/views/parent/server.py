@@ -1,18 +1,16 @@
-"""Server: which server this family uses, and a connection test."""
+"""Server: which server this family uses, a connection test, and moving to a new address."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import flet as ft
 
 from client.viewmodels.parent import ServerVM
 
+from ..host import Host
 from ..widgets import card, heading, muted, tid
 from .base import ParentScreenView
-
-if TYPE_CHECKING:
-    from client.app import App
 
 
 class ServerView(ParentScreenView):
@@ -20,13 +18,21 @@ class ServerView(ParentScreenView):
     title_key = "parent.nav.server"
     tab = 4
 
-    def __init__(self, app: App) -> None:
-        self.vm = ServerVM(app.shell.profile, app.tools, app.runtime)
-        super().__init__(app)
+    vm: ServerVM
+
+    def __init__(self, host: Host, vm: ServerVM) -> None:
+        super().__init__(host, vm)
+        label = self.tr("parent.stepup.password")
+        self.move_password = ft.TextField(label=label, password=True, can_reveal_password=True, text_size=18)
 
     async def _test(self, e: Any = None) -> None:
-        self.app.shell.touch()
+        self.host.touch()
         await self.vm.test()
+
+    async def _move(self, e: Any = None) -> None:
+        self.host.touch()
+        password, self.move_password.value = self.move_password.value or "", ""
+        await self.vm.move(password)
 
     def body(self) -> list[ft.Control]:
         vm, tr = self.vm, self.tr
@@ -41,4 +47,17 @@ class ServerView(ParentScreenView):
         if vm.result:
             color = ft.Colors.GREEN_800 if vm.ok else ft.Colors.ERROR
             out.append(tid("server-result", ft.Text(vm.result, size=16, color=color)))
+        new_url = self.fields.get(
+            "new_url", tr("parent.server.new_url"), vm.set_new_url, keyboard_type=ft.KeyboardType.URL
+        )
+        new_url.value = vm.new_url
+        out.append(
+            card(
+                heading(tr("parent.server.move_heading")),
+                muted(tr("parent.server.move_about")),
+                tid("server-new-url", new_url),
+                tid("server-move-password", self.move_password),
+                self.button(tr("parent.server.move"), self._move, "server-move"),
+            )
+        )
         return out

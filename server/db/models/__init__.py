@@ -13,9 +13,11 @@ from .game import (
     ServerAction,
 )
 from .ledger import Balance, ChildState, LedgerEntry, PositionRow, RequestRow, RulesVersion, TradeRow
-from .market import BarRow
+from .market import BarRow, WatchedSymbol
 from .notify import Delivery, Notification
+from .operations import OperatorAction
 from .payment import BankAccount, NotificationPref, Payout, PushTarget
+from .privacy import Erasure
 
 __all__ = [
     "ActionApplication",
@@ -27,6 +29,7 @@ __all__ = [
     "CorporateAction",
     "Delivery",
     "Device",
+    "Erasure",
     "DeviceQuote",
     "Family",
     "LedgerEntry",
@@ -35,6 +38,7 @@ __all__ = [
     "MutationRow",
     "Notification",
     "NotificationPref",
+    "OperatorAction",
     "Outbox",
     "PairingCode",
     "Payout",
@@ -48,4 +52,5 @@ __all__ = [
     "ServerMeta",
     "TradeRow",
     "User",
+    "WatchedSymbol",
 ]

@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..base import Base
+from ..sealed import Sealed, listen_for_emails
 
 __all__ = ["Device", "Family", "PairingCode", "RefreshToken", "ServerMeta", "User"]
 
@@ -17,19 +18,26 @@ class Family(Base):
 
     __tablename__ = "families"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(Sealed("families.name", 100))
     created_at: Mapped[datetime]
+    # set by the server's operator: no member can sign in or refresh until it is cleared
+    disabled_at: Mapped[datetime | None]
 
 
 class User(Base):
-    """A parent, a child or the operator (ADMIN, no family). Children have no e-mail or phone."""
+    """A parent, a child or the operator (ADMIN, no family). Children have no e-mail or phone.
+
+    ``display_name`` and ``email`` are sealed at rest (:mod:`server.db.sealed`); a user is found by
+    e-mail through ``email_hash`` (set from ``email`` on every write), never by ``email`` itself.
+    """
 
     __tablename__ = "users"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     family_id: Mapped[str | None] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(10))
-    display_name: Mapped[str] = mapped_column(String(60))
-    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(Sealed("users.display_name", 60))
+    email: Mapped[str | None] = mapped_column(Sealed("users.email", 254), unique=True)
+    email_hash: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(200))
     birth_year: Mapped[int | None]
     avatar: Mapped[str | None] = mapped_column(String(40))
@@ -40,6 +48,9 @@ class User(Base):
     created_at: Mapped[datetime]
     # bumped to revoke every access token issued before it (password change, logout everywhere)
     tokens_valid_after: Mapped[datetime | None]
+
+
+listen_for_emails(User)
 
 
 class Device(Base):

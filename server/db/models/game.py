@@ -8,7 +8,9 @@ from typing import Any
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ...requestid import current_request_id
 from ..base import Base
+from ..sealed import SealedJSON
 
 __all__ = [
     "ChangeLog",
@@ -41,6 +43,9 @@ class MutationRow(Base):
     base_cursor: Mapped[int] = mapped_column(BigInteger, default=0)
     device_created_at: Mapped[str | None] = mapped_column(String(40))
     received_at: Mapped[datetime]
+    acted_at: Mapped[datetime | None]
+    """When the device recorded it, bounded by the server's clock and the device's order (the
+    trading budget counts orders by it; ``server.gateway.budget``). ``None`` on older rows."""
     status: Mapped[str] = mapped_column(String(10))
     code: Mapped[str | None] = mapped_column(String(30))
     detail: Mapped[dict[str, Any] | None]
@@ -48,6 +53,9 @@ class MutationRow(Base):
     inputs: Mapped[dict[str, Any] | None]
     """The market facts the decision read (``SqlBook.inputs``); ``None`` for a refusal, a no-op, or a
     mutation decided before they were recorded (such a log cannot be replayed)."""
+
+
+Index("ix_mutations_child_acted", MutationRow.child_id, MutationRow.acted_at)
 
 
 class ServerAction(Base):
@@ -104,7 +112,7 @@ class ChangeLog(Base):
     entity: Mapped[str] = mapped_column(String(20))
     entity_id: Mapped[str] = mapped_column(String(120))
     op: Mapped[str] = mapped_column(String(3))
-    data: Mapped[dict[str, Any] | None]
+    data: Mapped[dict[str, Any] | None] = mapped_column(SealedJSON("changelog.data"))
     created_at: Mapped[datetime]
 
 
@@ -147,9 +155,11 @@ class Outbox(Base):
     family_id: Mapped[str] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
     child_id: Mapped[str | None] = mapped_column(String(40))
     event: Mapped[str] = mapped_column(String(40))
-    payload: Mapped[dict[str, Any]]
+    payload: Mapped[dict[str, Any]] = mapped_column(SealedJSON("outbox.payload"))
     created_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]
+    # the request that wrote it, so its delivery's log line can be traced back (server.logs)
+    request_id: Mapped[str | None] = mapped_column(String(40), default=current_request_id)
 
 
 # the dispatcher's "undelivered, oldest first" scan must not read every delivered event each pass

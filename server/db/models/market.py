@@ -1,4 +1,4 @@
-"""Price bars per symbol and interval, the history charts' store.
+"""The symbols the server keeps priced, and price bars per symbol and interval (the charts' store).
 
 Keyed by (symbol, interval, ts) with no surrogate id: SQLite keeps it as a ``WITHOUT ROWID`` table (the
 rows live in key order, so a symbol's range is one contiguous read); PostgreSQL partitions it by time
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..base import Base
 
-__all__ = ["BarRow"]
+__all__ = ["BarRow", "WatchedSymbol"]
 
 
 class BarRow(Base):
@@ -38,3 +38,13 @@ class BarRow(Base):
 # BRIN on PostgreSQL; a plain index on SQLite, where it serves the time-ordered scans (pruning old
 # intraday bars) — one model for both, so the migration test can compare them
 Index("ix_market_bars_ts", BarRow.ts, postgresql_using="brin")
+
+
+class WatchedSymbol(Base):
+    """A symbol the server keeps priced: someone looked at it, traded it, subscribed to it or an operator
+    backfilled it. Watched from its first such request for as long as the server runs (the refresher
+    refreshes it, the pull publishes its quotes); never removed, so a family's list never goes stale."""
+
+    __tablename__ = "watched_symbols"
+    symbol: Mapped[str] = mapped_column(String(20), primary_key=True)
+    since: Mapped[datetime]

@@ -9,6 +9,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..base import Base
+from ..sealed import Sealed, SealedJSON
 
 __all__ = ["Delivery", "Notification"]
 
@@ -28,9 +29,9 @@ class Notification(Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     child_id: Mapped[str | None] = mapped_column(String(40))
     event: Mapped[str] = mapped_column(String(40))
-    title: Mapped[str] = mapped_column(String(200))
-    body: Mapped[str] = mapped_column(String(500))
-    data: Mapped[dict[str, Any]]
+    title: Mapped[str] = mapped_column(Sealed("notifications.title", 200))
+    body: Mapped[str] = mapped_column(Sealed("notifications.body", 500))
+    data: Mapped[dict[str, Any]] = mapped_column(SealedJSON("notifications.data"))
     created_at: Mapped[datetime]
     read_at: Mapped[datetime | None]
 

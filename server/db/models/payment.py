@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..base import Base
+from ..sealed import Sealed
 
 __all__ = ["BankAccount", "NotificationPref", "Payout", "PushTarget"]
 
@@ -52,7 +53,7 @@ class BankAccount(Base):
     family_id: Mapped[str] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
     bank: Mapped[str] = mapped_column(String(40))
-    holder: Mapped[str] = mapped_column(String(60))
+    holder: Mapped[str] = mapped_column(Sealed("bank_accounts.holder", 60))
     number_ct: Mapped[bytes] = mapped_column(LargeBinary)
     number_masked: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime]

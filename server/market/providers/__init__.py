@@ -30,6 +30,7 @@ from .snapshot import SnapshotProvider
 __all__ = [
     "DEFAULT_REPLAY_START",
     "FX_SYMBOL",
+    "MAX_REPLAY_SPEED",
     "Action",
     "Bar",
     "Health",
@@ -40,12 +41,17 @@ __all__ = [
     "ProviderQuote",
     "ReplayClock",
     "build_chain",
+    "check_speed",
     "load_config",
     "save_config",
 ]
 
 MODES = ("replay", "live")
 DEFAULT_REPLAY_START = date(2012, 1, 3)  # every bundled company is listed within the year, META included
+# One replay day per real second: an operator compressing a month into a few minutes (a rehearsal, a
+# test) needs thousands of days per day; faster than this, replayed sessions would pass between two
+# refresher passes (every 5 s) without a single price of theirs ever being recorded.
+MAX_REPLAY_SPEED = 86_400.0
 _KEY = "market.config"
 
 
@@ -90,11 +96,19 @@ def _encode(config: MarketConfig) -> dict[str, Any]:
     }
 
 
+def check_speed(speed: float) -> None:
+    """Refuse a replay speed outside (0, :data:`MAX_REPLAY_SPEED`], saying what is allowed."""
+    if not 0 < speed <= MAX_REPLAY_SPEED:
+        raise ValueError(
+            f"replay speed is replay days per real day, above 0 and at most {MAX_REPLAY_SPEED:,.0f} "
+            f"(one replay day per real second); {speed:g} was asked"
+        )
+
+
 def save_config(db: Database, config: MarketConfig) -> None:
     if config.mode not in MODES:
         raise ValueError(f"market mode must be one of {', '.join(MODES)}")
-    if not 0 < config.replay.speed <= 366:
-        raise ValueError("replay speed is replay days per real day, above 0 and at most 366")
+    check_speed(config.replay.speed)
     with db.write() as session:
         session.merge(ServerMeta(key=_KEY, value=json.dumps(_encode(config))))
 
@@ -114,16 +128,21 @@ def build_chain(
     mode: str | None = None,
     store: HistoryStore | None = None,
     yahoo_session: Any = None,
+    live: MarketDataProvider | None = None,
 ) -> ProviderChain:
+    """The chain of the stored mode (or ``mode``); ``live`` stands in for Yahoo in live mode (tests
+    script one; everything behind it is the server's own)."""
     config = load_config(db, now)
     store = store or bundled_history()
-    replay = ReplayProvider(config.replay, store)
     chosen = mode or config.mode
     if chosen == "replay":
+        replay = ReplayProvider(config.replay, store)
         sim = SimProvider(_sim_bases(db), skip=store.has, today=replay.today)
         return ProviderChain([replay, sim])
-    from .yahoo import YahooProvider  # imports yfinance and pandas: only a live server pays for them
+    if live is None:
+        from .yahoo import YahooProvider  # imports yfinance and pandas: only a live server pays for them
 
-    yahoo = YahooProvider(Path(data_dir) / "yfinance", session=yahoo_session)
+        live = YahooProvider(Path(data_dir) / "yfinance", session=yahoo_session)
     sim = SimProvider(_sim_bases(db), skip=store.has)
-    return ProviderChain([yahoo, SnapshotProvider(db), replay, sim])
+    live_replay = ReplayProvider(config.replay, store, rates=False)
+    return ProviderChain([live, SnapshotProvider(db), live_replay, sim])

@@ -18,8 +18,10 @@ __all__ = [
     "FX_SYMBOL",
     "Action",
     "Bar",
+    "Headline",
     "Health",
     "MarketDataProvider",
+    "NewsSource",
     "ProviderError",
     "ProviderQuote",
     "day_start",
@@ -68,6 +70,19 @@ class Action:
     ratio: float = 0.0
 
 
+@dataclass(frozen=True)
+class Headline:
+    """One news story or corporate disclosure about a stock, as a child may see it: the title as
+    published, who published it, when, and a link the app opens outside itself (nothing else of the
+    story: no summary, no pictures)."""
+
+    title: str
+    source: str  # the publisher ("Reuters"), or the filer of a disclosure
+    published_at: datetime
+    link: str  # https only
+    kind: str = "news"  # "news" | "disclosure"
+
+
 @dataclass
 class Health:
     healthy: bool = True
@@ -97,6 +112,18 @@ class MarketDataProvider(Protocol):
 
     def today(self, now: datetime) -> date:
         """The session date this provider is "at" (the replay date for history replay)."""
+        ...
+
+
+@runtime_checkable
+class NewsSource(Protocol):
+    """Headlines about a stock from one network source (Yahoo's news, OpenDART's disclosures)."""
+
+    name: str
+
+    def headlines(self, symbol: str, now: datetime, limit: int = 10) -> list[Headline]:
+        """Newest first; ``[]`` when the source has nothing on ``symbol``; raises
+        :class:`ProviderError` when it cannot answer now."""
         ...
 
 

@@ -1,8 +1,13 @@
 """``replay``: real daily prices shipped in ``assets/market/history/``, on a clock the server controls.
 
 The embedded default: it works offline, out of the box. Each quote is labelled ``replay:<real date>``
-so nobody mistakes a 2008 price for today's. The clock maps server time to a replay date:
-``start + elapsed × speed`` (``speed`` replay days per real day; 1 = the family trades day by day).
+so nobody mistakes a 2008 price for today's. The clock maps server time to a replayed instant:
+``epoch + elapsed × speed`` (``speed`` replay days per real day; 1 = the family trades day by day),
+where the epoch is ``start`` at the anchor's UTC time of day, so at speed 1 the replay is today's
+clock moved back by whole days: a replayed KRX session opens at 09:00 in Seoul, a replayed NYSE one
+at 09:30 in New York. The replay date is the replayed instant's UTC date (it turns at 00:00 UTC, the
+KRX open; both exchanges' sessions lie inside one UTC day). Whether a market is open is decided by
+the replayed year's calendar on the same clock (:func:`server.market.calendar.replayed`).
 Weekends and holidays of the replayed year show the last session's close, as a real market would.
 """
 
@@ -12,9 +17,11 @@ import bisect
 import csv
 import gzip
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from fractions import Fraction
 from functools import cache
 from pathlib import Path
 
@@ -31,9 +38,35 @@ class ReplayClock:
     anchor: datetime  # the server time at which the replay stood at ``start``
     speed: float = 1.0
 
+    @property
+    def epoch(self) -> datetime:
+        """The replayed instant at ``anchor``: ``start`` at the anchor's UTC time of day."""
+        return datetime.combine(self.start, self.anchor.astimezone(UTC).time(), UTC)
+
+    def instant_at(self, now: datetime) -> datetime:
+        """The replayed instant (aware UTC) at server time ``now``; the start before the anchor.
+
+        Exact integer microseconds (``speed`` as a fraction), so :meth:`server_time` inverts it
+        exactly: a session mapped to server time opens at the first microsecond it is open."""
+        elapsed = max(_micro(now - self.anchor), 0)
+        moved = math.floor(elapsed * Fraction(self.speed))
+        return self.epoch + timedelta(microseconds=min(moved, _LONGEST))
+
+    def server_time(self, replayed: datetime) -> datetime:
+        """The first server time whose replayed instant is at or after ``replayed``."""
+        offset = _micro(replayed - self.epoch)
+        return self.anchor + timedelta(microseconds=math.ceil(offset / Fraction(self.speed)))
+
     def date_at(self, now: datetime) -> date:
-        elapsed_days = max((now - self.anchor).total_seconds(), 0.0) / 86_400 * self.speed
-        return self.start + timedelta(days=int(elapsed_days))
+        return self.instant_at(now).date()
+
+
+# the replay never runs past year 9000 (at 86,400 days a day it would reach 9999 within weeks)
+_LONGEST = (datetime(9000, 1, 1, tzinfo=UTC) - datetime(2000, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+
+
+def _micro(span: timedelta) -> int:
+    return span // timedelta(microseconds=1)
 
 
 class HistoryStore:
@@ -99,8 +132,11 @@ def bundled_history() -> HistoryStore:
 class ReplayProvider:
     name = "replay"
 
-    def __init__(self, clock: ReplayClock, store: HistoryStore | None = None) -> None:
+    def __init__(self, clock: ReplayClock, store: HistoryStore | None = None, *, rates: bool = True) -> None:
         self.clock, self.store = clock, store or bundled_history()
+        # live mode's fallback names no rate: the replayed day's would pass for today's (the bundled
+        # ECB rate of today is the fallback there, server.market.fx)
+        self.rates = rates
 
     def today(self, now: datetime) -> date:
         return self.clock.date_at(now)
@@ -126,6 +162,8 @@ class ReplayProvider:
         converts at 2008's rate."""
         from ..fx import ecb_usdkrw
 
+        if not self.rates:
+            return None
         rate = ecb_usdkrw(self.today(now))
         return (
             None

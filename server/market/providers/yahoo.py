@@ -3,7 +3,8 @@
 yfinance is blocking and wraps endpoints with no official API that rate-limit hard, so: callers run
 it off the event loop (the refresher's thread, ``sync_to_thread`` routes); its caches live under the
 server's data dir; one batch per market is fetched at most every ``min_interval`` (a second ask inside
-that window is answered from the last batch without touching the network); and any failure marks the
+that window is answered from the last batch without touching the network, except for a symbol the
+batch never asked about: a newly watched symbol gets its first live price at once); and any failure marks the
 provider unhealthy with an exponential backoff (1 min → 30 min) during which it refuses at once, so
 the chain falls through to ``snapshot`` instead of waiting on timeouts.
 """
@@ -22,9 +23,9 @@ from typing import Any
 from sync.market import market_of
 
 from ...db import utcnow
-from .base import FX_SYMBOL, Action, Bar, Health, ProviderError, ProviderQuote, day_start, to_minor
+from .base import FX_SYMBOL, Action, Bar, Headline, Health, ProviderError, ProviderQuote, day_start, to_minor
 
-__all__ = ["YahooProvider"]
+__all__ = ["YahooProvider", "yahoo_headlines"]
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,8 @@ class YahooProvider:
         self.clock = clock
         self._lock = threading.Lock()
         self._state = Health()
-        self._batches: dict[str, tuple[datetime, dict[str, ProviderQuote]]] = {}
+        # per market: when its batch was fetched, the prices it got, and every symbol it asked about
+        self._batches: dict[str, tuple[datetime, dict[str, ProviderQuote], frozenset[str]]] = {}
 
     # -- health and backoff ------------------------------------------------------------------------
 
@@ -116,9 +118,9 @@ class YahooProvider:
         for symbol in dict.fromkeys(symbols):
             by_market.setdefault("FX" if symbol == FX_SYMBOL else market_of(symbol).value, []).append(symbol)
         for market, wanted in by_market.items():
-            fetched_at, batch = self._batches.get(market, (None, {}))
+            fetched_at, batch, asked = self._batches.get(market, (None, {}, frozenset()))
             fresh = fetched_at is not None and now - fetched_at < self.min_interval
-            ask = [] if fresh else wanted
+            ask = [s for s in wanted if s not in asked] if fresh else wanted
             for symbol in ask:
                 frame = self._call(
                     now, lambda s=symbol: self._frame(YAHOO_FX.get(s, s), period="5d", interval="1d")
@@ -126,8 +128,9 @@ class YahooProvider:
                 last = _last_close(frame)
                 if last is not None:
                     batch = {**batch, symbol: ProviderQuote(symbol, to_minor(symbol, last), now, self.name)}
-            if ask:
-                self._batches[market] = (now, batch)
+            if ask:  # a first ask inside the window keeps the window: the others wait it out
+                started = fetched_at if fresh and fetched_at is not None else now
+                self._batches[market] = (started, batch, asked | set(ask))
             found.update({s: batch[s] for s in wanted if s in batch})
         return found
 
@@ -193,6 +196,60 @@ class YahooProvider:
 
     def fx(self, pair: str, now: datetime) -> ProviderQuote | None:
         return self.quotes([FX_SYMBOL], now).get(FX_SYMBOL)
+
+    def headlines(self, symbol: str, now: datetime, limit: int = 10) -> list[Headline]:
+        """Yahoo's latest news about ``symbol`` (``Ticker.get_news``), kid-safe fields only."""
+        if symbol == FX_SYMBOL or symbol.startswith("^"):
+            return []
+        items = self._call(
+            now, lambda: self._yf.Ticker(symbol, session=self.session).get_news(count=limit, tab="news")
+        )
+        return yahoo_headlines(items or [], limit)
+
+
+def yahoo_headlines(items: Sequence[Any], limit: int = 10) -> list[Headline]:
+    """Headlines from yfinance's ``Ticker.news`` (yfinance 1.x: ``[{"id", "content": {"title",
+    "pubDate", "provider": {"displayName"}, "canonicalUrl": {"url"}, "clickThroughUrl", ...}}]``),
+    newest first. A story without a title, a time or an https link is left out; so is everything
+    but the title, the publisher, the time and the link (summaries and pictures stay at Yahoo)."""
+    found: list[Headline] = []
+    for item in items:
+        content = item.get("content") if isinstance(item, dict) else None
+        if not isinstance(content, dict):
+            continue
+        title = _clean(content.get("title"))
+        link = _https((content.get("clickThroughUrl") or {}).get("url")) or _https(
+            (content.get("canonicalUrl") or {}).get("url")
+        )
+        published = _instant(content.get("pubDate") or content.get("displayTime"))
+        if not title or link is None or published is None:
+            continue
+        source = _clean((content.get("provider") or {}).get("displayName")) or "Yahoo Finance"
+        found.append(Headline(title, source, published, link))
+    found.sort(key=lambda h: h.published_at, reverse=True)
+    return found[:limit]
+
+
+def _clean(text: Any) -> str:
+    """One line of plain text (no control characters), at most 300 characters."""
+    if not isinstance(text, str):
+        return ""
+    line = "".join(c if c.isprintable() else " " for c in text)
+    return " ".join(line.split())[:300]
+
+
+def _https(url: Any) -> str | None:
+    return url if isinstance(url, str) and url.startswith("https://") and len(url) <= 2000 else None
+
+
+def _instant(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _missing(value: Any) -> bool:

@@ -3,22 +3,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import queue
 import secrets
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pytest
 
 from tests.conftest import chromium_path
+from tests.support.shots import ARTIFACTS
 
 ROOT = Path(__file__).resolve().parents[3]
-ARTIFACTS = ROOT / "tests" / "artifacts"
 
 
 def free_port() -> int:
@@ -27,19 +31,60 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_listening(port: int, proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+class Output:
+    """A child process's output, read by a daemon thread so every read here has a bound: a blocked
+    ``readline()`` on a launcher that never prints once hung the suite for 15 minutes."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stdout is not None
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+        self._stream = proc.stdout
+        self._thread = threading.Thread(target=self._pump, args=(proc.stdout,), daemon=True)
+        self._thread.start()
+
+    def _pump(self, stream: IO[bytes]) -> None:
+        with contextlib.suppress(ValueError, OSError):
+            for raw in iter(stream.readline, b""):
+                self.lines.put(raw.decode(errors="replace"))
+        self.lines.put(None)
+
+    def next_line(self, deadline: float) -> str | None:
+        """The next line, ``None`` at the end of the output; ``TimeoutError`` past ``deadline``."""
+        try:
+            line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            so_far = "".join(self.seen)[-2000:]
+            raise TimeoutError(f"no output within the bound; so far: {so_far!r}") from None
+        if line is not None:
+            self.seen.append(line)
+        return line
+
+    def close(self) -> None:
+        """Close the pipe once the reader saw its end (closing it under a blocked read would block)."""
+        self._thread.join(5)
+        if not self._thread.is_alive():
+            self._stream.close()
+
+    def so_far(self) -> str:
+        """What was printed until now (without waiting for more)."""
+        with contextlib.suppress(queue.Empty):
+            while (line := self.lines.get_nowait()) is not None:
+                self.seen.append(line)
+        return "".join(self.seen)[-3000:]
+
+
+def wait_listening(port: int, proc: subprocess.Popen[bytes], output: Output, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(
-                f"the app exited early ({proc.returncode}): {proc.stdout and proc.stdout.read()!r}"
-            )
+            raise RuntimeError(f"the app exited early ({proc.returncode}): {output.so_far()!r}")
         try:
             socket.create_connection(("127.0.0.1", port), 0.2).close()
             return
         except OSError:
             time.sleep(0.1)
-    raise TimeoutError(f"nothing listens on {port}")
+    raise TimeoutError(f"nothing listens on {port}: {output.so_far()!r}")
 
 
 @dataclass
@@ -57,14 +102,13 @@ class Served:
         return f"{self.base}/?key={self.secret}"
 
 
-def printed_secret(proc: subprocess.Popen[bytes]) -> str:
+def printed_secret(output: Output, timeout: float = 60.0) -> str:
     """The secret from the link the launcher prints for the person who started it."""
-    assert proc.stdout is not None
-    for raw in proc.stdout:
-        line = raw.decode()
+    deadline = time.monotonic() + timeout
+    while (line := output.next_line(deadline)) is not None:
         if "?key=" in line:
             return line.strip().rsplit("?key=", 1)[1]
-    raise AssertionError("the launcher printed no link")
+    raise AssertionError(f"the launcher printed no link: {output.so_far()!r}")
 
 
 def serve(
@@ -76,16 +120,20 @@ def serve(
         [sys.executable, *[a.replace("{port}", str(port)) for a in args]],
         cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
+    output = Output(proc)  # also keeps the pipe drained: a full pipe would block the app
     try:
         if prints_link:
-            secret = printed_secret(proc)
-        wait_listening(port, proc)
+            secret = printed_secret(output)
+        wait_listening(port, proc, output)
         yield Served(port, secret, proc)
     finally:
         proc.terminate()
-        proc.wait(10)
-        if proc.stdout is not None:
-            proc.stdout.close()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+        output.close()
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,7 @@ from .conftest import Served, serve
 
 SAMSUNG = "005930.KS"
 EMAIL = "mom@example.org"
+CHILD_PIN = "482915"
 
 
 @pytest.fixture
@@ -38,19 +39,11 @@ def live(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
         yield server
 
 
-def record_quote(live: LiveServer, price: int) -> None:
-    """A new server quote, as the market refresher would write it (no market data on this machine)."""
-    from datetime import UTC, datetime
+def samsung_trades_at(live: LiveServer, price: int) -> None:
+    """Samsung trades at ``price`` on Yahoo and a pass of the server's refresher fetched it."""
+    from tests.support.market import refreshed_in
 
-    from server.db import Database
-    from server.market.quotes import record_quote as record
-
-    db = Database(live.database_url)
-    try:
-        with db.write() as s:
-            record(s, SAMSUNG, price, datetime.now(UTC), source="test")
-    finally:
-        db.dispose()
+    refreshed_in(live.database_url, {SAMSUNG: price})
 
 
 def family_on(live: LiveServer) -> tuple[str, str]:
@@ -62,7 +55,7 @@ def family_on(live: LiveServer) -> tuple[str, str]:
         }).raise_for_status().json()  # fmt: skip
         auth = {"Authorization": f"Bearer {tokens['access_token']}"}
         child = http.post("/api/users/children", headers=auth, json={
-            "display_name": "지우", "birth_year": 2015, "pin": "482915", "preset": "beginner",
+            "display_name": "지우", "birth_year": 2015, "pin": CHILD_PIN, "preset": "beginner",
         }).raise_for_status().json()  # fmt: skip
         link = {"kind": "child_device", "child_id": child["child_id"]}
         code = http.post("/api/users/family/link", headers=auth, json=link).raise_for_status().json()
@@ -167,7 +160,7 @@ def test_child_asks_parent_approves_and_pays_child_sees_paid(
 ) -> None:
 
     child_id, code = family_on(live)
-    record_quote(live, 70_000)
+    samsung_trades_at(live, 70_000)
     page = open_page(browser, app)
     try:
         walk_through(page, child_id, code, live, artifacts)
@@ -189,15 +182,22 @@ def keep_failure_screen(page: Any, artifacts: Path) -> None:
         print(f"no failure screenshot: {exc}")
 
 
+def enrol_child(page: Any, code: str) -> None:
+    """The child's device: enrol with the pairing code (the server's address came with the
+    launcher), then open it with her PIN, as every time after."""
+    type_into(page, "연결 코드", code)
+    tap(page, page.get_by_role("button", name="연결하기"), page.locator(sid("unlock-secret")))
+    type_into(page, "PIN", CHILD_PIN)
+    tap(page, page.locator(sid("unlock-open")), page.locator(sid("home-total")))
+
+
 def walk_through(page: Any, child_id: str, code: str, live: LiveServer, artifacts: Path) -> None:
     from playwright.sync_api import expect
 
-    # the child's device: enrol with the pairing code (the server's address came with the launcher)
-    type_into(page, "연결 코드", code)
-    tap(page, page.get_by_role("button", name="연결하기"), page.locator(sid("home-total")))
+    enrol_child(page, code)
 
     trade(page, "buy", "10")  # 10 × 70,000
-    record_quote(live, 77_000)  # the price rises; practice fills use the server's latest price
+    samsung_trades_at(live, 77_000)  # the price rises; practice fills use the server's latest price
     trade(page, "sell", "10")  # +70,000 G₩ realised
 
     tap(page, page.get_by_role("tab", name="용돈 바꾸기"), page.locator(sid("allowance-amount")))

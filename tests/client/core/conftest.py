@@ -9,6 +9,8 @@ deterministic.
 from __future__ import annotations
 
 import secrets
+import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,17 +19,18 @@ from typing import Any
 
 import httpx
 import pytest
+from keyring.backends import null
 from litestar.testing import TestClient
 
 from client.runtime import Profile, Runtime
-from client.vault import MemoryVault
+from client.vault import KeyringVault, MemoryVault, TokenVault
 from server.app import create_app
 from server.market.clock import FixedMarketClock
-from server.market.quotes import record_quote
 from server.settings import Settings
 from tests.conftest import MovableClock
 from tests.helpers import PASSWORD
 from tests.support.faults import FaultTransport
+from tests.support.market import ScriptedMarket
 
 START = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # a Tuesday, 10:00 in Seoul: markets open
 SAMSUNG = "005930.KS"
@@ -66,6 +69,9 @@ class Server:
     nets: list[AsyncAdapter] = field(default_factory=list)
     faults: list[FaultTransport] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.prices = ScriptedMarket(self.clock).attach(self.app)  # Yahoo, scripted
+
     def stop(self) -> None:
         self.client.__exit__(None, None, None)
         self.app.state.db.dispose()
@@ -74,6 +80,7 @@ class Server:
         """A new app process on the same database (after :meth:`stop`); devices' networks follow."""
         self.app = create_app(self.settings, clock=self.clock)
         self.app.state.market_clock = FixedMarketClock()
+        self.prices.attach(self.app)
         self.client = TestClient(self.app, base_url=BASE_URL)
         self.client.__enter__()
         for faults in self.faults:
@@ -99,8 +106,8 @@ class Server:
         return delivered
 
     def quote(self, symbol: str, price: int) -> Any:
-        with self.app.state.db.write() as s:
-            return record_quote(s, symbol, price, self.clock(), source="test")
+        """``symbol`` trades at ``price`` on Yahoo and the server's refresh pass fetched it."""
+        return self.prices.trades(symbol, price)
 
 
 @pytest.fixture
@@ -108,22 +115,28 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture
-def server(tmp_path: Path, sqlite_template: Path) -> Iterator[Server]:
+def server_settings(data_dir: Path, sqlite_template: Path, **overrides: Any) -> Settings:
+    """A test server's settings on its own copy of the migrated database in ``data_dir``."""
     import shutil
 
-    db_path = tmp_path / "server" / "yongdon.db"
-    db_path.parent.mkdir(parents=True)
+    db_path = data_dir / "yongdon.db"
+    data_dir.mkdir(parents=True)
     shutil.copyfile(sqlite_template, db_path)
-    settings = Settings(
-        jwt_secret=secrets.token_urlsafe(48),
-        pin_pepper=secrets.token_urlsafe(48),
-        data_dir=tmp_path / "server",
-        database_url=f"sqlite:///{db_path}",
-        announce_setup_token=False,
-        rate_limits=False,
-        notify_dispatcher=False,  # tests deliver notifications with Server.dispatch(): no race
-    )
+    values: dict[str, Any] = {
+        "jwt_secret": secrets.token_urlsafe(48),
+        "pin_pepper": secrets.token_urlsafe(48),
+        "data_dir": data_dir,
+        "database_url": f"sqlite:///{db_path}",
+        "announce_setup_token": False,
+        "rate_limits": False,
+        "notify_dispatcher": False,  # tests deliver notifications with Server.dispatch(): no race
+    }
+    return Settings(**{**values, **overrides})
+
+
+@pytest.fixture
+def server(tmp_path: Path, sqlite_template: Path) -> Iterator[Server]:
+    settings = server_settings(tmp_path / "server", sqlite_template)
     clock = MovableClock(START)
     app = create_app(settings, clock=clock)
     app.state.market_clock = FixedMarketClock()
@@ -147,7 +160,7 @@ class Household:
 
 
 async def make_runtime(
-    server: Server, data_dir: Path, *, chaos: float = 0.0, seed: int = 0, vault: MemoryVault | None = None
+    server: Server, data_dir: Path, *, chaos: float = 0.0, seed: int = 0, vault: TokenVault | None = None
 ) -> tuple[Runtime, AsyncAdapter, FaultTransport]:
     net, faults = server.network(chaos=chaos, seed=seed)
     runtime = Runtime.open(
@@ -156,8 +169,15 @@ async def make_runtime(
     return runtime, net, faults
 
 
-async def make_household(server: Server, tmp_path: Path, *, child_devices: int = 1) -> Household:
-    """A parent registers on its own installation, adds a child and pairs ``child_devices`` devices."""
+async def make_household(
+    server: Server,
+    tmp_path: Path,
+    *,
+    child_devices: int = 1,
+    kid_vault: Callable[[], TokenVault] = MemoryVault,
+) -> Household:
+    """A parent registers on its own installation, adds a child and pairs ``child_devices`` devices
+    (each with its own ``kid_vault()``)."""
     parent_rt, _, _ = await make_runtime(server, tmp_path / "parent")
     parent = await parent_rt.register_parent(
         BASE_URL, f"mom-{secrets.token_hex(4)}@example.org", PASSWORD, "엄마", "laptop", family_name="김씨네"
@@ -167,7 +187,7 @@ async def make_household(server: Server, tmp_path: Path, *, child_devices: int =
     kids = []
     for i in range(child_devices):
         code = (await parent.api.pairing_code("child_device", child["child_id"]))["code"]
-        runtime, net, faults = await make_runtime(server, tmp_path / f"kid{i}", seed=i)
+        runtime, net, faults = await make_runtime(server, tmp_path / f"kid{i}", seed=i, vault=kid_vault())
         profile = await runtime.enroll_with_code(BASE_URL, code, f"tablet {i}")
         kids.append((runtime, profile, net, faults))
     return Household(server, parent_rt, parent, child["child_id"], pin, kids, {})
@@ -180,3 +200,82 @@ async def household(server: Server, tmp_path: Path) -> AsyncIterator[Household]:
     for runtime, *_ in home.kids:
         await runtime.close()
     await home.parent_rt.close()
+
+
+class SocketServer:
+    """The real app served by uvicorn on a loopback port, in a thread of this process, on a clock
+    the test moves: what a device meets over a real network (HTTP and the ``/ws`` socket), with
+    access tokens that expire when the test says so."""
+
+    def __init__(self, settings: Settings, clock: MovableClock) -> None:
+        import uvicorn
+
+        from tests.support.live import free_port
+
+        self.settings, self.clock = settings, clock
+        self.app = create_app(settings, clock=clock)
+        self.app.state.market_clock = FixedMarketClock()
+        self.prices = ScriptedMarket(clock).attach(self.app)  # Yahoo, scripted
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+        self.uvicorn = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.uvicorn.run, name="socket-server", daemon=True)
+
+    def __enter__(self) -> SocketServer:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.uvicorn.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the server did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Shut the server down (the database stays: another server may take it over)."""
+        if self.thread.is_alive():
+            self.uvicorn.should_exit = True
+            self.thread.join(30)
+            self.app.state.db.dispose()
+
+    def quote(self, symbol: str, price: int) -> Any:
+        return self.prices.trades(symbol, price)
+
+
+@pytest.fixture
+def socket_server(tmp_path: Path, sqlite_template: Path) -> Iterator[SocketServer]:
+    # the live channel checks token expiry every 50 ms, not every 5 s
+    settings = server_settings(tmp_path / "socket-server", sqlite_template, live_quote_interval_s=0.05)
+    with SocketServer(settings, MovableClock(START)) as server:
+        yield server
+
+
+def no_keyring() -> KeyringVault:
+    """What a headless box, the web view on a server or a phone has: no secure store at all."""
+    return KeyringVault(null.Keyring())
+
+
+@dataclass
+class SocketFamily:
+    server: SocketServer
+    parent_rt: Runtime
+    parent: Profile
+    child_id: str
+    kid_rt: Runtime
+    kid: Profile
+
+
+async def family_over_sockets(server: SocketServer, tmp_path: Path, *, autostart: bool) -> SocketFamily:
+    """A parent (its own installation) and a child's device on no keyring, over the real network."""
+    parent_rt = Runtime.open(tmp_path / "parent", vault=MemoryVault(), clock=server.clock, autostart=False)
+    parent = await parent_rt.register_parent(
+        server.url, f"mom-{secrets.token_hex(4)}@example.org", PASSWORD, "엄마", "laptop"
+    )
+    child = await parent.api.add_child("지우", 2015, "482915")
+    code = (await parent.api.pairing_code("child_device", child["child_id"]))["code"]
+    kid_rt = Runtime.open(tmp_path / "kid", vault=no_keyring(), clock=server.clock, autostart=autostart)
+    kid = await kid_rt.enroll_with_code(server.url, code, "tablet")
+    return SocketFamily(server, parent_rt, parent, child["child_id"], kid_rt, kid)

@@ -77,10 +77,27 @@ async def test_an_unsupported_version_asks_for_an_update_and_keeps_the_queue(tmp
         await profile.close()
 
 
+async def test_a_busy_server_is_not_asked_again_before_its_retry_after(tmp_path: Path) -> None:
+    def server(request: httpx.Request) -> httpx.Response:  # a server shedding load (server.shedding)
+        body = {"status": 503, "code": "UNAVAILABLE", "detail": "the server is busy: try again shortly"}
+        return httpx.Response(503, json=body, headers={"Retry-After": "30"})
+
+    profile = offline_profile(tmp_path, server)
+    try:
+        item = await profile.act(*actions.request_conversion(20_000))
+        status = await profile.sync_now()
+        assert (status.state, status.code) == (SyncState.ERROR, "UNAVAILABLE")
+        assert [p.mutation_id for p in profile.view().pending] == [item.mutation_id]  # nothing lost
+        # one failure alone would back off about a second; the server asked for thirty
+        assert all(profile.engine.next_delay() >= 30 for _ in range(20))
+    finally:
+        await profile.close()
+
+
 def test_backoff_grows_with_jitter_and_is_capped() -> None:
     engine = SyncEngine.__new__(SyncEngine)
     engine.interval, engine.rng, engine.state = 45.0, random.Random(7), SyncState.OFFLINE
-    engine.backoff_base = 1.0
+    engine.backoff_base, engine.retry_after = 1.0, 0.0
     delays = []
     for failures in range(1, 12):
         engine.failures = failures

@@ -72,8 +72,8 @@ async def test_pokes_on_changes_and_reconnects_after_a_restart(live: tuple[LiveS
     async def current() -> str:
         return token
 
-    async def refresh() -> str:
-        refreshed.append("yes")
+    async def refresh(refused: str) -> str:
+        refreshed.append(refused)
         return token
 
     client = LiveClient(server.url, token=current, refresh=refresh, on_poke=lambda: pokes.append(1))
@@ -106,14 +106,14 @@ async def test_a_refused_token_is_refreshed_before_reconnecting(live: tuple[Live
         calls.append("stale")
         return "not-a-token"
 
-    async def refresh() -> str:
-        calls.append("refresh")
+    async def refresh(refused: str) -> str:
+        calls.append(f"refresh after {refused}")
         return seeded.tokens["kid0"]
 
     client = LiveClient(server.url, token=stale, refresh=refresh, on_poke=lambda: None)
     client.start()
     try:
         await asyncio.wait_for(client.connected.wait(), 10)
-        assert calls == ["stale", "refresh"]
+        assert calls == ["stale", "refresh after not-a-token"]
     finally:
         await client.stop()

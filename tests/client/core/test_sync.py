@@ -84,6 +84,7 @@ async def test_a_rejection_is_reported_and_its_predicted_effect_disappears(
         rejected = [o for o in tablet.view().outcomes if o.mutation_id == on_tablet.mutation_id]
         assert [(o.status, o.code) for o in rejected] == [("rejected", "INSUFFICIENT_FUNDS")]
         assert not rejected[0].seen
+        assert rejected[0].created_at == on_tablet.created_at  # when she ordered, kept with the refusal
         assert shares(tablet) == most  # the phone's order, confirmed; the tablet's own is gone
         assert on_tablet.args["trade_id"] not in tablet.view().books[tablet.identity.user_id].trades
         await tablet.mark_seen([on_tablet.mutation_id])
@@ -201,28 +202,3 @@ async def test_a_corrupted_local_copy_is_replaced_by_a_snapshot(household: House
     assert cash(kid) == right
     assert net.requests.count("/api/sync/pull") - pulls == 2  # the pull, then the snapshot it asked for
     check_converged(household.server.app.state.db, [kid], {})
-
-
-async def test_a_quote_pushed_on_the_live_channel_is_kept_and_an_order_may_cite_it(
-    household: Household,
-) -> None:
-    """The live channel records a quote as served to the device before sending it (server/live):
-    no pull brings it again, so the device keeps it, shows it, and an order citing it fills at it."""
-    from server.live.messages import quote_message
-    from server.market.quotes import mark_served
-
-    runtime, kid, _, _ = household.kids[0]
-    household.server.quote(SAMSUNG, 70_000)
-    await kid.sync_now()
-    pushed = household.server.quote(SAMSUNG, 71_000)
-    with household.server.app.state.db.write() as session:  # what the live channel does first
-        mark_served(session, kid.identity.client_id, [pushed])
-    await kid.keep_quote(quote_message(pushed))
-    shown = kid.view().quotes[SAMSUNG]
-    assert (shown.quote_id, shown.price) == (pushed.quote_id, 71_000)
-    await kid.keep_quote(quote_message(pushed))  # the same quote again changes nothing
-    item = await kid.act(*actions.place_order(SAMSUNG, "buy", quantity=1_000_000, quote=shown))
-    await kid.sync_now()
-    trade = kid.view().books[kid.identity.user_id].trades[item.args["trade_id"]]
-    assert (trade.status, trade.fill_price) == ("filled", 71_000)
-    assert [o.status for o in kid.store.outcomes() if o.mutation_id == item.mutation_id] == ["applied"]

@@ -65,14 +65,36 @@ async def test_a_secure_store_keeps_replaces_and_forgets_the_token() -> None:
 
 
 @pytest.mark.parametrize("backend_class", [fail.Keyring, null.Keyring, plaintext_keyring_class()])
-async def test_insecure_backends_remember_nothing(backend_class: type[KeyringBackend]) -> None:
+async def test_insecure_backends_keep_the_token_in_memory_only(backend_class: type[KeyringBackend]) -> None:
     backend = backend_class()
     vault = KeyringVault(backend)
-    assert not vault.secure
-    await vault.set("client-1", "refresh-a")  # no error: the app just asks for the PIN next time
-    assert await vault.get("client-1") is None
+    assert not vault.secure and not vault.persistent
+    await vault.set("client-1", "refresh-a")  # no error: the session lives as long as the process
+    await vault.set("client-1", "refresh-b")
+    assert await vault.get("client-1") == "refresh-b"
     if isinstance(backend, MemoryKeyring):
         assert backend.data == {}, "the token reached a plaintext file"
+    assert await KeyringVault(backend).get("client-1") is None  # the next start asks for the PIN
+    await vault.delete("client-1")
+    assert await vault.get("client-1") is None
+
+
+class FailingKeyring(MemoryKeyring):
+    """A secure store that is locked for a moment: every call fails."""
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        from keyring.errors import PasswordSetError
+
+        raise PasswordSetError("locked")
+
+
+async def test_a_store_that_fails_to_save_still_refreshes_with_the_newest_token() -> None:
+    """A failed write must not leave the old (rotated) token in use: presenting it again ends the
+    whole session on the server."""
+    vault = KeyringVault(FailingKeyring())
+    assert vault.secure
+    await vault.set("client-1", "refresh-b")
+    assert await vault.get("client-1") == "refresh-b"
 
 
 class FixedChainer(chainer.ChainerBackend):

@@ -3,8 +3,8 @@ and a conversion request waiting: what the parent screens are for."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from tests.client.core.conftest import (  # noqa: F401 - fixtures
     make_household,
     server,
 )
+from tests.server.channel_support import FakeApi
 
 REQUEST_GAME = 15_009  # floor(15,009 × 1/10) = 1,500 won: the parent must see 1,500, not 1,500.9
 
@@ -58,8 +59,7 @@ async def make_profit(srv: Server, kid: Profile) -> None:
     assert kid.view().books[kid.identity.user_id].stats().realised == 70_000
 
 
-@pytest.fixture
-async def family(server: Server, tmp_path: Path) -> AsyncIterator[Family]:  # noqa: F811
+async def _family(server: Server, tmp_path: Path) -> AsyncIterator[Family]:  # noqa: F811
     home = await make_household(server, tmp_path)
     _, kid, kid_net, _ = home.kids[0]
     await make_profit(server, kid)
@@ -70,3 +70,56 @@ async def family(server: Server, tmp_path: Path) -> AsyncIterator[Family]:  # no
     for runtime, *_ in home.kids:
         await runtime.close()
     await home.parent_rt.close()
+
+
+@pytest.fixture
+async def family(server: Server, tmp_path: Path) -> AsyncIterator[Family]:  # noqa: F811
+    async for f in _family(server, tmp_path):
+        yield f
+
+
+@dataclass
+class Providers:
+    """The payout providers' local fakes (shaped like Toss's and KakaoPay's APIs), what they saw."""
+
+    toss: Any
+    kakao: Any
+    toss_api: FakeApi
+    kakao_api: FakeApi
+
+
+@pytest.fixture
+def providers(server: Server) -> Iterator[Providers]:  # noqa: F811
+    """The family server restarted with Toss and KakaoPay (local fakes), a mail server and ntfy
+    configured: every rail and channel the app's screens offer. Nothing is delivered by itself
+    (no dispatcher), so no mail or push is ever sent to those addresses."""
+    from tests.server.test_payment_rails import KAKAO_KEY, TOSS_KEY, Kakao, Toss
+
+    toss, kakao = Toss(), Kakao()
+    apis = FakeApi(toss), FakeApi(kakao)
+    server.stop()
+    server.settings = replace(
+        server.settings,
+        toss_url=apis[0].url,
+        toss_secret_key=TOSS_KEY,
+        kakaopay_url=apis[1].url,
+        kakaopay_secret_key=KAKAO_KEY,
+        smtp_host="127.0.0.1",
+        push_provider="ntfy",
+        ntfy_url="http://127.0.0.1:9",
+    )
+    server.start()
+    yield Providers(toss, kakao, *apis)
+    for api in apis:
+        api.close()
+
+
+@pytest.fixture
+async def paying_family(
+    providers: Providers,
+    server: Server,  # noqa: F811
+    tmp_path: Path,
+) -> AsyncIterator[Family]:
+    """A family (as ``family``) on the server with every payout rail and channel configured."""
+    async for f in _family(server, tmp_path):
+        yield f

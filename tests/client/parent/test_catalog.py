@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from client.i18n import load_catalogs
 from client.viewmodels.parent.child_settings import FIELDS
+from client.viewmodels.parent.inbox import ACT_ON
+from client.viewmodels.parent.payout_account import BANKS, AccountForm
 from client.viewmodels.parent.payouts import METHODS
+from server.notify.texts import EVENTS
 from sync.records import TradeStatus
 from sync.rules import PRESETS, FillPolicy, Market
 
@@ -19,6 +22,11 @@ def computed_keys() -> list[str]:
     keys += [f"parent.family.code_for.{k}" for k in ("child_device", "parent_invite")]
     keys += [f"parent.dash.trade.{side}" for side in ("buy", "sell")]
     keys += ["parent.settings.grant_amount", "parent.settings.grant_reason_required"]
+    keys += [f"parent.inbox.open.{route.rsplit('/', 1)[-1]}" for route in ACT_ON.values()]
+    keys += [f"parent.bank.{code}" for code in BANKS]
+    keys += list(AccountForm().problems().values())  # every field wrong: every message
+    keys += [f"notify.event.{event}" for event in EVENTS]  # every event the server can name
+    keys += [f"notify.channel.{c}" for c in ("inbox", "email", "push")]
     return keys + ["error.WRONG_PASSWORD", "error.ONLINE_ONLY"]
 
 

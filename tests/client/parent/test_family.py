@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import struct
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ from client.viewmodels.parent.qr import qr_matrix
 from tests.client.core.conftest import BASE_URL, make_runtime
 from tests.helpers import PASSWORD
 
-from .conftest import Family
+from .conftest import Family, tools_for
 
 pytestmark = pytest.mark.anyio
 
@@ -28,7 +30,7 @@ async def test_a_preset_becomes_the_childs_rules_after_the_password(family: Fami
     assert vm.name == "지우" and vm.preset == "classic" and not vm.dirty
     assert vm.rate == "Conversion: G₩1,000 → ₩100"
     vm.apply_preset("realistic")
-    assert vm.dirty and vm.texts["fee_bps"] == "15" and vm.preset == "realistic"
+    assert vm.dirty and vm.texts["fee_bps"] == "0.15" and vm.preset == "realistic"
     assert await vm.save_rules() is False and vm.ask_step_up  # rules need the password again
     assert await vm.confirm_step_up(PASSWORD)
     assert vm.notice == "New rules for 지우 apply from now on; nothing in the past changes."
@@ -42,7 +44,7 @@ async def test_a_preset_becomes_the_childs_rules_after_the_password(family: Fami
 async def test_a_bad_rule_value_is_refused_here_and_nothing_is_sent(family: Family) -> None:
     f = family
     vm = ChildSettingsVM(f.parent, f.tools, f.runtime, f.child_id)
-    vm.set_field("fee_bps", "5000")  # 50%: beyond the 10% the rules allow
+    vm.set_field("fee_bps", "50")  # 50 %: beyond the 10 % the rules allow
     vm.set_field("min_request", "lots")
     vm.toggle_market("KRX", False)
     vm.toggle_market("US", False)
@@ -157,3 +159,38 @@ async def test_online_only_screens_say_so_offline(family: Family) -> None:
     assert await vm.add_child()
     assert vm.notice == "하준 was added. Now connect a device for them."
     assert "하준" in [name for _, name in vm.kids]
+
+
+async def test_a_parent_downloads_the_familys_data_and_schedules_then_cancels_an_erasure(
+    family: Family, tmp_path: Path
+) -> None:
+    f = family
+    vm = FamilyVM(f.parent, f.tools, f.runtime)
+    await vm.load()
+    assert await vm.export_data(tmp_path / "downloads") is None and vm.ask_step_up
+    assert await vm.confirm_step_up(PASSWORD)
+    saved = next((tmp_path / "downloads").iterdir())
+    assert vm.notice == f"Saved: {saved}"
+    archive = zipfile.ZipFile(saved)
+    assert sorted(archive.namelist()) == ["ledger.csv", "yongdon.json"]
+    document = json.loads(archive.read("yongdon.json"))
+    assert f.child_id in {u["id"] for u in document["tables"]["users"]}
+    child_file = await vm.export_data(tmp_path / "one", f.child_id)
+    assert child_file is not None and "child" in child_file.name
+
+    vm.ask_erase(f.child_id)  # nothing is sent before the parent confirms
+    await vm.load_erasures()
+    assert vm.erasures == [] and vm.confirming == f.child_id
+    assert await vm.erase()
+    assert vm.notice == "The erasure is scheduled. You can cancel it any time before then."
+    line = vm.erasure_line(f.child_id)
+    assert line is not None and line.startswith("Will be erased on ")
+    assert vm.erasure_line(None) is None  # the family itself is not
+    assert await vm.cancel_erasure(f.child_id)
+    assert vm.erasures == [] and vm.notice == "The erasure was cancelled. Nothing will be erased."
+
+
+async def test_the_data_rights_words_are_in_korean_too(family: Family) -> None:
+    ko = tools_for(family.server, "ko").tr
+    assert ko("parent.rights.export_family") == "가족 데이터 내려받기"
+    assert ko("parent.rights.erase_child", name="지우") == "지우의 기록 지우기"

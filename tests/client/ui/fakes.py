@@ -19,6 +19,7 @@ from sync.book import MemoryBook
 from sync.context import Context
 from sync.errors import Rejected
 from sync.handlers import decide
+from sync.ledger import position_account
 from sync.market import Quote
 from sync.records import Actor, Position, Role, Stats
 from sync.rules import HouseRules
@@ -41,20 +42,31 @@ class FakeApi:
     bars: list[dict[str, Any]] = field(default_factory=list)
     read: list[str] = field(default_factory=list)
     status: dict[str, Any] = field(default_factory=lambda: {"markets": []})
+    market: dict[str, Any] = field(default_factory=dict)  # the benchmark part of /performance
+    headlines: dict[str, Any] = field(default_factory=dict)  # symbol → the news route's answer
+    board: dict[str, Any] = field(default_factory=lambda: {"enabled": False, "week": [], "since_start": []})
 
     def _check(self) -> None:
         if not self.online:
             raise FakeApiError(0, "OFFLINE")
 
-    async def performance(self, user_id: str) -> dict[str, Any]:
+    async def performance(self, user_id: str, range_: str = "1M") -> dict[str, Any]:
         self._check()
-        return {"series": self.series, "range": "3mo"}
+        return {"series": self.series, "range": range_, "twr_pct": 1.5, **self.market}
 
     async def history(
         self, symbol: str, range_: str = "1M", interval: str | None = None
     ) -> list[dict[str, Any]]:
         self._check()
         return self.bars
+
+    async def news(self, symbol: str) -> dict[str, Any]:
+        self._check()
+        return self.headlines[symbol]
+
+    async def leaderboard(self) -> dict[str, Any]:
+        self._check()
+        return self.board
 
     async def market_status(self) -> dict[str, Any]:
         self._check()
@@ -63,6 +75,35 @@ class FakeApi:
     async def mark_notification_read(self, notification_id: str) -> None:
         self._check()
         self.read.append(notification_id)
+
+
+def notification(
+    notification_id: str,
+    user: Identity,
+    title: str,
+    body: str,
+    *,
+    event: str = "TradeExecuted",
+    read: bool = False,
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An inbox row in the shape the pull carries it: built by the server's own serializer."""
+    from server.db.models import Notification
+    from server.notify.inbox import notification_data
+
+    row = Notification(
+        id=notification_id,
+        family_id=user.family_id,
+        user_id=user.user_id,
+        child_id=user.user_id if user.role == "child" else None,
+        event=event,
+        title=title,
+        body=body,
+        data=data or {},
+        created_at=NOW - timedelta(minutes=5),
+        read_at=NOW if read else None,
+    )
+    return notification_data(row)
 
 
 def quote(symbol: str, price: int, *, age: timedelta = timedelta(minutes=2), qid: str | None = None) -> Quote:
@@ -82,6 +123,7 @@ def child_book(
     book.balances = {"cash": cash, "grants": -1_000_000}
     for symbol, (qty, cost) in (positions or {}).items():
         book.positions_[symbol] = Position(symbol=symbol, quantity=qty, cost=cost)
+        book.balances[position_account(symbol)] = qty  # the shares the ledger holds (a sell takes them)
     book.stats_ = Stats(child_id=child_id, invested=1_000_000, realised=realised)
     return book
 
@@ -95,6 +137,7 @@ class FakeProfile:
         self.notifications: list[dict[str, Any]] = []
         self.status = SyncStatus(SyncState.IDLE, NOW - timedelta(minutes=2), 0, None)
         self.api = FakeApi()
+        self.charts: dict[tuple[str, str], Any] = {}
         self.acted: list[tuple[str, dict[str, Any]]] = []
         self.seen: list[str] = []
         self._listeners: list[Callable[[], None]] = []
@@ -174,11 +217,18 @@ class FakeRuntime:
         self.active: FakeProfile | None = None
         self.stepped_up: list[str] = []
         self.calls: list[str] = []
+        self.session_listeners: list[Callable[[Identity], None]] = []
+
+    def subscribe(self, fn: Callable[[Identity], None]) -> Callable[[], None]:
+        self.session_listeners.append(fn)
+        return lambda: self.session_listeners.remove(fn)
 
     def identities(self) -> list[Identity]:
         return list(self._identities)
 
-    async def enroll_with_code(self, server_url: str, code: str, device_name: str) -> FakeProfile:
+    async def enroll_with_code(
+        self, server_url: str, code: str, device_name: str, **account: str
+    ) -> FakeProfile:
         self.calls.append(f"enroll {server_url} {code} {device_name}")
         if code != "ABCD-1234":
             raise FakeApiError(404, "NOT_FOUND")
@@ -186,7 +236,17 @@ class FakeRuntime:
         self.active = self.profile
         return self.profile
 
+    async def join(self, server_url: str, code: str, device_name: str, **account: str) -> Identity:
+        """Like the core: a child's code enrols the device and leaves it locked (her PIN opens it)."""
+        await self.enroll_with_code(server_url, code, device_name, **account)
+        self.active = None
+        return self.profile.identity
+
     async def register_parent(self, *args: Any) -> FakeProfile:
+        raise FakeApiError(0, "OFFLINE")
+
+    async def move_server(self, parent: Identity, server_url: str, password: str) -> FakeProfile:
+        """No second server here: the move is tested on the real core (tests/client/core/test_moving.py)."""
         raise FakeApiError(0, "OFFLINE")
 
     async def sign_in_parent(

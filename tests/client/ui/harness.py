@@ -136,11 +136,13 @@ def walk(c: Any, seen: set[int] | None = None) -> Iterator[Any]:
         return
     if not isinstance(c, BaseControl) or id(c) in seen:
         return
+    if isinstance(c, ft.DialogControl) and not c.open:
+        return  # a closed dialog is not on the screen (the browser's dismiss would remove it)
     seen.add(id(c))
     yield c
     for f in (
         "views", "controls", "content", "appbar", "title", "subtitle", "actions", "leading", "trailing",
-        "navigation_bar", "overlay",
+        "navigation_bar", "overlay", "_dialogs",
     ):  # fmt: skip
         if f == "controls" and isinstance(c, ft.Page):
             continue

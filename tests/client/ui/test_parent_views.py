@@ -27,6 +27,17 @@ async def open_app(f: Family, runtime: Any, tmp_path: Path, route: str, locale: 
     return await start(main, route)
 
 
+async def enter_parent_mode(h: Harness, f: Family) -> None:
+    """The lock icon on the child's device, then the parent's own e-mail and password."""
+    await h.click("open-parent-mode")
+    assert h.route == "/mode/parent"
+    email = (await f.parent.api.profile(f.parent.identity.user_id))["email"]
+    await h.type("stepup-email", email)
+    await h.type("stepup-password", PASSWORD)
+    await h.click("stepup-submit")
+    await settle()
+
+
 def app_of(h: Harness) -> Any:
     return h.page.on_route_change.__self__
 
@@ -39,7 +50,7 @@ async def test_every_parent_route_renders_from_the_local_view(family: Family, tm
     assert h.text_of(f"dash-pending-{f.child_id}") == "Requests waiting for you: 1"
     assert "Sold 10 shares of Samsung Electronics · done" in h.texts()  # names from the symbol index
     assert [d.label for d in h.all(ft.NavigationBar)[0].destinations] == [
-        "Family", "Approvals", "Payouts", "Devices", "Server",
+        "Family", "Approvals", "Payouts", "Devices", "Server", "Inbox",
     ]  # fmt: skip
     await h.click("dash-approvals")
     assert h.route == "/parent/approvals" and h.has_id(
@@ -60,7 +71,7 @@ async def test_every_parent_route_renders_from_the_local_view(family: Family, tm
     await h.goto(f"/parent/child/{f.child_id}")
     assert h.route == f"/parent/child/{f.child_id}" and h.by_id("rule-fee_bps").value == "0"
     await h.click("preset-realistic")
-    assert h.by_id("rule-fee_bps").value == "15" and h.has_id("rules-save")
+    assert h.by_id("rule-fee_bps").value == "0.15" and h.has_id("rules-save")
     await h.goto("/parent/nowhere")
     assert h.has_id(f"dash-child-{f.child_id}")  # an unknown parent route shows the dashboard
 
@@ -115,13 +126,7 @@ async def test_parent_mode_on_the_childs_device_locks_after_5_idle_minutes(
     kid_runtime = f.home.kids[0][0]
     h = await open_app(f, kid_runtime, tmp_path, "/child", locale="ko")
     assert h.route == "/child"
-    await h.click("open-parent-mode")
-    assert h.route == "/mode/parent"
-    email = (await f.parent.api.profile(f.parent.identity.user_id))["email"]
-    await h.type("stepup-email", email)
-    await h.type("stepup-password", PASSWORD)
-    await h.click("stepup-submit")
-    await settle()
+    await enter_parent_mode(h, f)
     assert h.route == "/parent" and kid_runtime.active.identity.role == "parent"
     assert h.text_of(f"dash-pending-{f.child_id}") == "승인을 기다리는 요청 1건"
     app = app_of(h)

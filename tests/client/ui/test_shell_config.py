@@ -89,7 +89,7 @@ def test_money_formats_follow_the_locale() -> None:
     assert fmt.game(1_500, signed=True) == "+1,500 G₩"
     assert fmt.usd(189_505_000) == "US$189.51"
     assert fmt.price("AAPL", 5_000) == "US$0.01"
-    assert fmt.price("005930.KS", 71_200) == "71,200원"
+    assert fmt.price("005930.KS", 71_200) == "71,200 G₩"  # a KRX price is game money
     assert fmt.shares(1_500_000) == "1.5주"
     assert fmt.ago(timedelta(minutes=2)) == "2분 전"
     tr.set_locale("en")

@@ -14,14 +14,14 @@ from client.viewmodels.market import MarketVM
 from client.viewmodels.portfolio import PortfolioVM
 from client.viewmodels.prefs import Prefs
 from client.viewmodels.stock import StockVM
-from client.viewmodels.sync_chip import sync_chip
+from client.viewmodels.sync_chip import chip_hint, sync_chip
 from client.viewmodels.trade import TradeVM, parse_price, parse_quantity
 from sync.money import MICRO
 from sync.pricing import quantity_for_amount
 from sync.records import Request, RequestStatus
 from sync.rules import PRESETS, FillPolicy, HouseRules, Market
 
-from .fakes import KID, NOW, FakeProfile, OutcomeItem, SyncState, SyncStatus, child_book, quote
+from .fakes import KID, NOW, FakeProfile, OutcomeItem, SyncState, SyncStatus, child_book, notification, quote
 
 SAMSUNG = "005930.KS"
 _ids = iter(range(10**6))
@@ -76,17 +76,24 @@ def test_home_chart_online_and_offline(en) -> None:
     asyncio.run(vm.load_chart())
     assert [pt.value for pt in vm.chart] == [1_000_000, 1_010_000] and vm.chart_note is None
     p.api.online = False
-    asyncio.run(vm.load_chart())
+    asyncio.run(vm.load_chart("1Y"))  # a range never loaded: nothing to show, and why
     assert vm.chart == [] and vm.chart_note == "The chart shows when you're online."
+    asyncio.run(vm.load_chart("1M"))  # the one loaded before: shown, and said to be the last one
+    assert [pt.value for pt in vm.chart] == [1_000_000, 1_010_000]
+    assert vm.chart_note == "You're offline: this is the chart as last loaded."
 
 
-def test_sync_chip_says_offline_with_waiting_changes(en) -> None:
+def test_sync_chip_says_offline_with_waiting_changes(en, ko) -> None:
     status = SyncStatus(SyncState.OFFLINE, NOW - timedelta(minutes=5), 3, None)
     assert sync_chip(status, en) == ("Offline — 3 changes waiting", "warn")
     status = SyncStatus(SyncState.IDLE, NOW - timedelta(minutes=2), 0, None)
     assert sync_chip(status, en) == ("Synced 2 min ago", "ok")
     status = SyncStatus(SyncState.ERROR, None, 0, "RATE_LIMITED")
     assert sync_chip(status, en)[0] == "Too many tries. Take a short break."
+    # signed out: a word or two on the chip (the title keeps its room), what a tap does as its hint
+    status = SyncStatus(SyncState.SIGNED_OUT, None, 0, "UNAUTHENTICATED")
+    assert sync_chip(status, en) == ("Locked", "error")
+    assert (chip_hint(status, en), chip_hint(status, ko)) == ("Tap to unlock", "눌러서 다시 열어요")
 
 
 def test_market_search_is_offline_korean_aware_and_respects_allowed_markets(ko, index) -> None:
@@ -94,7 +101,7 @@ def test_market_search_is_offline_korean_aware_and_respects_allowed_markets(ko, 
     vm = MarketVM(p, ko, index, Prefs())
     vm.search("ㅅㅅㅈㅈ")
     assert vm.results[0].symbol == SAMSUNG and vm.results[0].name == "삼성전자"
-    assert vm.results[0].price == "71,200원"
+    assert vm.results[0].price == "71,200 G₩"  # a KRX price is game money
     vm.search("AAPL")  # a US stock is filtered out for a KRX-only child
     assert vm.results == [] and vm.empty_note == "찾는 주식이 없어요."
     krx, us = vm.markets
@@ -113,7 +120,7 @@ def test_watchlist_persists(ko, index, tmp_path) -> None:
 def test_stock_page_preview_now_queued_and_stale(en, index) -> None:
     p = profile()
     vm = StockVM(p, en, index, SAMSUNG)
-    assert vm.preview_text == "Fills now at ₩71,200."
+    assert vm.preview_text == "Fills now at G₩71,200."
     assert vm.quote_age == "price from 2 min ago"
     # a quote older than max_quote_age: the server will use its own newer price within the collar
     p.add_quote(quote(SAMSUNG, 70_000, age=timedelta(hours=1), qid="old"))
@@ -124,8 +131,9 @@ def test_stock_page_preview_now_queued_and_stale(en, index) -> None:
     us = StockVM(p, en, index, "AAPL")
     assert us.preview.kind == "queued"
     assert (
-        us.preview_text == "Market is closed. It waits for the opening price today 14:30."
-    )  # a viewer in UTC
+        us.preview_text
+        == "Market is closed. It waits for the opening price tomorrow 09:30 New York time (23:30 KST)."
+    )  # a viewer in UTC still reads New York's own clock
 
 
 def test_trade_ticket_predicts_with_the_shared_rules_then_waits(en) -> None:
@@ -133,7 +141,7 @@ def test_trade_ticket_predicts_with_the_shared_rules_then_waits(en) -> None:
     vm = TradeVM(p, en, SAMSUNG, build=build_order)
     vm.set_text("2")
     assert vm.prediction is not None and vm.prediction.status == "filled"
-    assert vm.lines == ["2 shares × ₩71,200", "Fee: G₩214", "You pay: G₩142,614"]
+    assert vm.lines == ["2 shares × G₩71,200", "Fee: G₩214", "You pay: G₩142,614"]
     vm.set_text("3")  # 213,600 + fee > 200,000
     assert vm.message == "You don't have enough game money." and not vm.can_review
     vm.set_by("amount")
@@ -175,7 +183,7 @@ def test_trade_ticket_offers_a_limit_price_only_where_the_house_rules_allow_it(e
     vm.set_limit("70,000")  # below the 71,200 it costs now: it waits for the opening price
     assert vm.prediction.status == "queued"
     assert vm.lines[0] == (
-        "When the market opens, it buys if the price is ₩70,000 or less. Otherwise the order is cancelled."
+        "When the market opens, it buys if the price is G₩70,000 or less. Otherwise the order is cancelled."
     )
     vm.set_limit("72000")  # at or above today's price: it fills now, at the market price
     assert vm.prediction.status == "filled" and vm.prediction.trade.fill_price == 71_200
@@ -202,6 +210,7 @@ def test_portfolio_shows_average_cost_and_every_outcome_with_its_reason(ko, inde
             "rejected",
             "PRICE_MOVED",
             {},
+            created_at=NOW - timedelta(hours=2),  # when she ordered (store migration 0004)
         )  # fmt: skip
     ]
     vm = PortfolioVM(p, ko, index)
@@ -210,6 +219,7 @@ def test_portfolio_shows_average_cost_and_every_outcome_with_its_reason(ko, inde
         "삼성전자", "2주", "70,000 G₩", "142,400 G₩", "+2,400 G₩"
     )  # fmt: skip
     assert vm.trades[0].reason is not None and "5%" in vm.trades[0].reason
+    assert vm.trades[0].when == "주문한 때: " + ko.fmt.when(NOW - timedelta(hours=2), NOW)  # like every order
     asyncio.run(p.act(*build_order(SAMSUNG, "buy", quantity=MICRO, quote=p.quotes[SAMSUNG])))
     vm.refresh()
     assert vm.trades[1].waiting and vm.trades[1].status == "확인을 기다리는 중"
@@ -246,7 +256,7 @@ def test_allowance_shows_the_parents_reason_and_payouts(en) -> None:
 def test_inbox_explains_rejections_and_marks_them_seen(en) -> None:
     p = profile()
     p.outcomes = [OutcomeItem("m1", 1, "allowance.request/v1", {}, "rejected", "COOLDOWN", {})]
-    p.notifications = [{"id": "n1", "title": "Filled", "body": "You bought 1 share", "read_at": None}]
+    p.notifications = [notification("n1", KID, "Filled", "You bought 1 share")]
     vm = InboxVM(p, en)
     vm.attach()
     assert [i.title for i in vm.items] == ["Your allowance request was not done", "Filled"]
@@ -285,8 +295,8 @@ def test_market_hours_trust_the_servers_calendar_until_the_moment_it_named(ko, i
         asyncio.run(vm.load_status())
         krx = vm.markets[0]
         assert (
-            krx[1] is False and krx[2] == "한국 시장: 닫혀 있어요 · 내일 00:00에 열려요"
-        )  # 09:00 KST in UTC
+            krx[1] is False and krx[2] == "한국 시장: 닫혀 있어요 · 한국시간 내일 09:00에 열려요"
+        )  # the KRX's own clock, stated, on a device left on UTC
         later = NOW + timedelta(days=1, hours=1)  # past the moment the answer named: the rule again
         assert market_hours.is_open(Market.KRX, later) is True
         p.api.online = False
@@ -304,8 +314,8 @@ def test_us_orders_show_the_exchange_rate_and_cost_in_won(en) -> None:
     vm.set_text("1")
     # 21:00 in New York: closed, so it waits for the open; the rate is shown because it may move
     assert vm.prediction.status == "queued"
-    assert "Exchange rate: 1 US$ = 1,380.00 ₩" in vm.lines
-    assert vm.price == "US$190.00"
+    assert "Exchange rate: 1 US$ = 1,380.00 G₩ (it may change by the open)" in vm.lines
+    assert vm.price == "US$190.00 (≈ G₩262,200)"  # dollars, and what a share is in game money
 
 
 def test_a_filled_us_order_is_paid_in_won_at_the_rate(en) -> None:
@@ -316,7 +326,7 @@ def test_a_filled_us_order_is_paid_in_won_at_the_rate(en) -> None:
     vm.set_text("1")
     assert vm.lines == [
         "1 share × US$190.00",
-        "Exchange rate: 1 US$ = 1,380.00 ₩",
+        "Exchange rate: 1 US$ = 1,380.00 G₩",
         "Fee: G₩0",
         "You pay: G₩262,200",
     ]
@@ -338,3 +348,84 @@ def test_a_device_left_on_utc_shows_a_korean_family_korean_time() -> None:
     now = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # Tuesday 19:00 in Seoul, after the close
     opens = datetime(2026, 11, 25, 0, 0, tzinfo=UTC)  # Wednesday 09:00 in Seoul
     assert Formatter(tr, viewer_timezone("ko", UTC)).when(opens, now) == tr("time.tomorrow_at", time="09:00")
+
+
+KAKAO = "035720.KS"
+
+
+def test_a_queued_order_restates_quantity_price_fees_total_and_why_more_is_held(ko, en) -> None:
+    """The issue's case: 2 Kakao shares at 74,800 while the market is closed hold 157,080 G₩ for a
+    149,600 order — the review says so, and why, with the numbers the local book then holds."""
+    p = FakeProfile(KID, child_book(cash=500_000, rules=HouseRules(fill_policy=FillPolicy.NEXT_OPEN)))
+    p.add_quote(quote(KAKAO, 74_800))
+    vm = TradeVM(p, ko, KAKAO, build=build_order)
+    vm.set_text("2")
+    assert vm.prediction.status == "queued"
+    assert vm.lines[1:] == [
+        "2주 × 74,800 G₩ (지금 가격)",
+        "수수료(예상): 0 G₩",
+        "쓰는 돈(예상): 149,600 G₩",
+        "149,600 G₩짜리 주문에 157,080 G₩을 맡아 둬요.",
+        "시작 가격이 지금보다 5%까지 오를 수 있어서 2주 × 78,540 G₩에 수수료를 더한 만큼 맡아 둬요. "
+        "쓰고 남은 돈은 돌려받아요.",
+        "시작 가격이 78,540 G₩보다 높으면 주문이 취소되고 돈을 돌려받아요.",
+    ]
+    vm.review()
+    asyncio.run(vm.confirm())
+    assert p.book.balance("reserved") == 157_080  # what the review said is what the shared rules hold
+
+    english = TradeVM(FakeProfile(KID, child_book(cash=500_000, rules=HouseRules(
+        fill_policy=FillPolicy.NEXT_OPEN, fee_bps=15))), en, KAKAO, build=build_order)  # fmt: skip
+    english.profile.add_quote(quote(KAKAO, 74_800))
+    english.set_text("2")
+    assert english.lines[1:5] == [
+        "2 shares × G₩74,800 (today's price)",
+        "Fee (estimate): G₩225",
+        "You pay (estimate): G₩149,825",
+        "G₩157,316 is held for a G₩149,600 order.",  # 2 × 78,540 and its fee
+    ]
+    assert english.lines[5].startswith("The opening price may be up to 5% higher than now")
+
+
+def test_a_queued_sell_and_a_queued_us_buy_restate_tax_and_the_exchange_rate(en) -> None:
+    rules = HouseRules(fill_policy=FillPolicy.NEXT_OPEN, fee_bps=15, sell_tax_bps=18)
+    p = FakeProfile(KID, child_book(cash=1_000_000, positions={KAKAO: (3 * MICRO, 210_000)}, rules=rules))
+    p.add_quote(quote(KAKAO, 74_800))
+    sell = TradeVM(p, en, KAKAO, build=build_order)
+    sell.set_side("sell")
+    sell.set_text("2")
+    assert sell.lines[1:] == [
+        "2 shares × G₩74,800 (today's price)",
+        "Fee (estimate): G₩225",
+        "Tax (estimate): G₩270",
+        "You get (estimate): G₩149,105",
+        "Held until then: 2 shares.",
+        "If the opening price is below G₩71,060, the order is cancelled and you keep your shares.",
+    ]
+
+    p.add_quote(quote("AAPL", 190_000_000))  # US$190.00
+    p.add_quote(quote("USDKRW=X", 1_380_000_000))
+    us = TradeVM(p, en, "AAPL", build=build_order)
+    us.set_text("1")
+    assert us.lines[1:5] == [
+        "1 share × US$190.00 (today's price)",
+        "Exchange rate: 1 US$ = 1,380.00 G₩ (it may change by the open)",
+        "Fee (estimate): G₩394",
+        "You pay (estimate): G₩262,594",
+    ]
+    assert "US$199.50" in us.lines[-1]  # the collar's ceiling, in the market's own currency
+    us.set_by("amount")
+    us.set_text("100000")
+    assert "The G₩100,000 you chose is held until then." in us.lines
+    assert us.lines[1].startswith("About 0.")  # a fraction of a share at today's price and rate
+
+
+def test_the_ticket_opens_on_the_side_asked_for_and_names_the_stock_in_the_current_language(
+    ko, en, index
+) -> None:
+    p = profile(positions={SAMSUNG: (2 * MICRO, 140_000)})
+    vm = TradeVM(p, en, SAMSUNG, side="sell", build=build_order, index=index)
+    assert vm.title == "Sell Samsung Electronics"
+    vm.set_text("1")
+    assert vm.prediction.trade.side == "sell"
+    assert TradeVM(p, ko, SAMSUNG, side="anything", index=index).title == "삼성전자 사기"

@@ -14,7 +14,7 @@ from client.app import make_main
 from client.config import load_config
 from sync.rules import PRESETS
 
-from .fakes import NOW, FakeRuntime, OutcomeItem, quote
+from .fakes import KID, NOW, FakeRuntime, OutcomeItem, notification, quote
 from .harness import Harness, settle, start
 from .test_viewmodels import SAMSUNG, build_order, build_request, profile
 
@@ -43,7 +43,7 @@ async def unlocked(runtime: FakeRuntime, route: str = "/", **kw: Any) -> Harness
     return await start(app_main(runtime, **kw), route)
 
 
-def test_first_start_asks_for_a_pairing_code_and_explains_a_wrong_one() -> None:
+def test_first_start_asks_for_a_pairing_code_then_the_childs_pin() -> None:
     async def go() -> None:
         runtime = FakeRuntime(enrolled=False)
         h = await start(app_main(runtime), "/child")
@@ -54,8 +54,13 @@ def test_first_start_asks_for_a_pairing_code_and_explains_a_wrong_one() -> None:
         assert h.text_of("enroll-error") == "We couldn't find that."
         await h.type("enroll-code", "ABCD-1234")
         await h.click("enroll-join")
-        assert h.route == "/child"
         assert runtime.calls[-1] == "enroll http://127.0.0.1:8787 ABCD-1234 Yongdon"
+        # the tablet is 민수's now, and it opens with his PIN
+        assert h.route == "/unlock"
+        assert h.text_of("unlock-notice") == "This device is 민수's now. Enter 민수's PIN to open it."
+        await h.type("unlock-secret", "1234")
+        await h.click("unlock-open")
+        assert h.route == "/child"
 
     run(go())
 
@@ -67,7 +72,8 @@ def test_child_unlocks_with_pin() -> None:
         assert h.route == "/unlock"
         await h.type("unlock-secret", "9999")
         await h.click("unlock-open")
-        assert h.text_of("unlock-error") == "That PIN isn't right." and h.route == "/unlock"
+        wrong = "That PIN isn't right. If a parent changed it, ask them for the new one."
+        assert h.text_of("unlock-error") == wrong and h.route == "/unlock"
         await h.type("unlock-secret", "1234")
         await h.click("unlock-open")
         assert h.route == "/child"
@@ -116,7 +122,7 @@ def test_parent_routes_need_the_parents_password_and_lock_after_5_idle_minutes()
         assert not h.has_id("stepup-email")  # the parent is enrolled here: the password is enough
         await h.type("stepup-password", "wrong")
         await h.click("stepup-submit")
-        assert h.text_of("stepup-error") == "Please sign in again." and h.route == "/mode/parent"
+        assert h.text_of("stepup-error") == "That password isn't right." and h.route == "/mode/parent"
         await h.type("stepup-password", "parent-pw")
         await h.click("stepup-submit")
         assert h.route == "/parent"  # the parent group (its screens belong to client/views/parent)
@@ -164,11 +170,11 @@ def test_trade_ticket_from_stock_page_to_waiting_for_confirmation() -> None:
         await h.type("market-search", "삼성전자")
         await h.click(f"stock-{SAMSUNG}")
         assert h.route == f"/child/stock/{SAMSUNG}"
-        assert h.text_of("fill-preview") == "Fills now at ₩71,200."
+        assert h.text_of("fill-preview") == "Fills now at G₩71,200."
         await h.click("buy")
         assert h.route == f"/child/trade/{SAMSUNG}"
         await h.type("trade-input", "2")
-        assert h.text_of("trade-prediction").startswith("2 shares × ₩71,200")
+        assert h.text_of("trade-prediction").startswith("2 shares × G₩71,200")
         await h.click("trade-review")
         await h.click("trade-confirm")
         assert h.text_of("trade-status") == "Waiting for confirmation"
@@ -209,11 +215,17 @@ def test_switching_language_rerenders_in_korean(tmp_path) -> None:
     async def go() -> None:
         runtime = FakeRuntime(profile())
         h = await unlocked(runtime, "/settings", tmp_path=tmp_path)
+        # Flutter's own texts and screen-reader labels ("40 characters remaining", "Back") follow
+        # the app's language, not the browser's
+        assert h.page.locale_configuration.current_locale.language_code == "en"
         seg = h.by_id("settings-language")
         h.session.apply_patch(seg._i, {"selected": ["ko"]})
         await h.fire(seg, "change")
         await h.goto("/child")
         assert "홈" in [d.label for d in h.all(ft.NavigationBar)[0].destinations]
+        configured = h.page.locale_configuration
+        assert configured.current_locale == ft.Locale("ko", "KR") in configured.supported_locales
+        assert h.page.title == "용돈"
 
     run(go())
 
@@ -237,7 +249,7 @@ def test_quotes_show_their_age_on_the_stock_page() -> None:
 def test_inbox_explains_a_refusal_and_a_tap_marks_a_notification_read() -> None:
     async def go() -> None:
         p = profile()
-        p.notifications = [{"id": "n1", "title": "Filled", "body": "You bought 1 share", "read_at": None}]
+        p.notifications = [notification("n1", KID, "Filled", "You bought 1 share")]
         p.outcomes = [OutcomeItem("m1", 1, "trade.place/v1", {}, "rejected", "PRICE_MOVED", {})]
         h = await unlocked(FakeRuntime(p), "/child/inbox")
         assert "more than 5%" in h.text_of("inbox-m1")

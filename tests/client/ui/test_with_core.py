@@ -27,12 +27,12 @@ async def test_child_buys_from_the_stock_page_on_the_real_core(server: Server, t
         main = make_main(runtime, load_config(), data_dir=tmp_path / "ui", clock=server.clock, locale="en")
         h = await start(main, f"/child/stock/{SAMSUNG}")
         assert h.route == f"/child/stock/{SAMSUNG}"
-        assert h.text_of("stock-price") == "₩71,200"
-        assert h.text_of("fill-preview") == "Fills now at ₩71,200."
+        assert h.text_of("stock-price") == "G₩71,200"  # a KRX price is game money
+        assert h.text_of("fill-preview") == "Fills now at G₩71,200."
         await h.click("buy")
         net.down = True  # the order is placed offline: recorded locally, shown as waiting
         await h.type("trade-input", "2")
-        assert h.text_of("trade-prediction").startswith("2 shares × ₩71,200")
+        assert h.text_of("trade-prediction").startswith("2 shares × G₩71,200")
         await h.click("trade-review")
         await h.click("trade-confirm")
         assert h.text_of("trade-status") == "Waiting for confirmation"
@@ -76,6 +76,7 @@ async def test_child_cancels_an_unsent_order_and_a_queued_one(server: Server, tm
         unsent = await order("1")
         await h.goto("/child/portfolio")
         await h.click(f"cancel-{unsent}")
+        await h.click("cancel-yes")  # cancelling asks first
         net.down = False
         await profile.sync_now()
         assert unsent not in profile.view().books[profile.identity.user_id].trades
@@ -89,6 +90,7 @@ async def test_child_cancels_an_unsent_order_and_a_queued_one(server: Server, tm
         assert book.trades[queued].status == "queued"
         await h.goto("/child/portfolio")
         await h.click(f"cancel-{queued}")
+        await h.click("cancel-yes")
         await profile.sync_now()
         book = profile.view().books[profile.identity.user_id]
         assert book.trades[queued].status == "cancelled"
