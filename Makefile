@@ -21,7 +21,7 @@ lint: install
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/pytest
+	BIN=$(BIN) scripts/test_in_two.sh
 
 bench: install
 	$(BIN)/python -m bench
