@@ -49,7 +49,7 @@ class ChildScreen(ProfileScreen):
         return notes + sum(1 for o in self.view.outcomes if not o.seen)
 
     def pending_trade_ids(self) -> set[str]:
-        return {p.args.get("trade_id") for p in self.view.pending if p.args.get("trade_id")}
+        return {str(p.args["trade_id"]) for p in self.view.pending if p.args.get("trade_id")}
 
     def pending_request_ids(self) -> set[str]:
-        return {p.args.get("request_id") for p in self.view.pending if p.args.get("request_id")}
+        return {str(p.args["request_id"]) for p in self.view.pending if p.args.get("request_id")}

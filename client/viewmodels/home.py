@@ -17,6 +17,7 @@ STALE = timedelta(hours=1)
 
 class HomeVM(ValueChartScreen):
     board: LeaderboardModel = LeaderboardModel()  # shown when a parent put this child on it
+    greeting: str = ""
 
     async def load_board(self) -> None:
         """The family leaderboard, when online (offline, the last one loaded stays)."""

@@ -90,7 +90,7 @@ class PortfolioVM(ValueChartScreen):
                 continue
             a = o.args
             what = self._what(a.get("side", "buy"), a.get("symbol", ""), a.get("quantity"), a.get("amount"))
-            when = self._ordered_at(o.created_at) if o.created_at is not None else None
+            when = self._ordered_at(o.created_at) if o.created_at is not None else ""
             refused.append(
                 TradeRow(
                     o.mutation_id, what, tr("trade.status.rejected"), explain(tr, o.code), False, when=when

@@ -195,7 +195,7 @@ class TradeVM(ChildScreen):
         limited = t.limit_price is not None
         lines = [
             tr(f"trade.limit_waits_{t.side}", price=fmt.price(sym, t.limit_price))
-            if limited
+            if t.limit_price is not None
             else tr("trade.queued", when=when)
         ]
         shares, price = fmt.shares(r.quantity), fmt.price(sym, r.price)

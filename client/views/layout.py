@@ -24,7 +24,7 @@ def _rail(bar: ft.NavigationBar) -> ft.Control:
     rail = ft.NavigationRail(
         destinations=[ft.NavigationRailDestination(icon=d.icon, label=d.label) for d in bar.destinations],
         selected_index=bar.selected_index,
-        on_change=bar.on_change,
+        on_change=bar.on_change,  # type: ignore[arg-type]  # the handler reads e.data or selected_index, a rail has both
         label_type=ft.NavigationRailLabelType.ALL,
         min_width=88,
     )
@@ -41,7 +41,7 @@ def lay_out(view: ft.View, main: list[ft.Control], side: list[ft.Control] | None
     bar = view.navigation_bar
     if not wide or not isinstance(bar, ft.NavigationBar):
         view.scroll = ft.ScrollMode.AUTO
-        view.controls = main
+        view.controls = list(main)
         return
     view.navigation_bar = None
     view.scroll = None

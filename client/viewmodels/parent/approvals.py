@@ -57,7 +57,7 @@ class ApprovalsVM(ParentScreen):
         super().__init__(profile, tools, runtime)
 
     def parent_count(self) -> int:
-        return max(1, sum(m.get("role") == "parent" for m in self.view.members))
+        return max(1, sum(1 for m in self.view.members if m.get("role") == "parent"))
 
     def refresh(self) -> None:
         super().refresh()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from sync.book import Book
+from sync.market import Quote
 from sync.portfolio import summarise
 from sync.records import RequestStatus
 from sync.search import SymbolIndex
@@ -44,13 +47,17 @@ class DashboardVM(ParentScreen):
         entry = self.index.get(symbol) if self.index is not None else None
         return entry_name(entry, self.tools.tr.locale) if entry else symbol
 
+    def _quotes_for(self, book: Book) -> Callable[[str], Quote | None]:
+        """The newest quote the device has for a symbol, else the child's book's own last one."""
+        return lambda symbol: self.view.quotes.get(symbol) or book.latest_quote(symbol)
+
     def refresh(self) -> None:
         super().refresh()
         tr, fmt = self.tools.tr, self.tools.fmt
         cards: list[ChildCard] = []
         for child in self.children():
             book = child.book
-            s = summarise(book, lambda symbol, b=book: self.view.quotes.get(symbol) or b.latest_quote(symbol))
+            s = summarise(book, self._quotes_for(book))
             newest = sorted(book.trades.values(), key=lambda t: (t.created_at, t.trade_id), reverse=True)
             trades = newest[:RECENT]
             lines = [

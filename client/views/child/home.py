@@ -18,6 +18,8 @@ class HomeView(ChildScreenView):
     route = "/child"
     tab = 0
 
+    vm: HomeVM
+
     def __init__(self, host: Host, vm: HomeVM) -> None:
         super().__init__(host, vm)
 

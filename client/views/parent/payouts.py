@@ -44,7 +44,7 @@ class PayoutsView(ParentScreenView):
 
     def _methods(self, request_id: str) -> ft.Control:
         chosen = self.vm.method(request_id)
-        buttons = []
+        buttons: list[ft.Control] = []
         for m in METHODS:
             cls = ft.FilledButton if m == chosen else ft.OutlinedButton
             buttons.append(
