@@ -133,8 +133,7 @@ class Profile:
             OutcomeItem(
                 o.mutation_id, o.seq, o.name, o.args, o.status, o.code, o.detail, o.seen, o.created_at
             )
-            for o in store.outcomes()
-            if o.status != "applied"
+            for o in store.outcomes(applied=False)
         ]
         pending = [_pending_item(p) for p in store.pending() if p.name != "noop/v1"]
         return LocalView(

@@ -12,6 +12,8 @@ Acknowledged mutations are kept only to send again to a server restored from a b
 them (the server recognises each by its ``mutation_id``): the last ``ACKED_DAYS`` days of them, and
 at least the newest ``ACKED_KEEP``. Older ones are deleted, so the database does not grow with every
 mutation this device ever sent; a restore from further back than that is the server's backup's loss.
+Their outcomes go with them when they were applied (nothing shows those); refused and adjusted
+ones stay for the inbox and the order history, the newest ``ACKED_KEEP`` of those already seen.
 
 The confirmed replica and the view books are cached in memory: this process is the database's only
 writer, and the cache is rebuilt from disk on open.
@@ -164,8 +166,11 @@ class LocalStore:
         )
         return [self._pending(r) for r in rows]
 
-    def outcomes(self) -> list[StoredOutcome]:
-        rows = self.db.query("SELECT * FROM mutation_outcome ORDER BY seq")
+    def outcomes(self, *, applied: bool = True) -> list[StoredOutcome]:
+        """The servers' decisions, oldest first; ``applied=False``: only what the inbox shows (the
+        refused and the adjusted), without reading every applied one."""
+        where = "" if applied else "WHERE status != 'applied' "
+        rows = self.db.query(f"SELECT * FROM mutation_outcome {where}ORDER BY seq")  # noqa: S608 - constant
         return [
             StoredOutcome(
                 mutation_id=r["mutation_id"],
@@ -428,7 +433,7 @@ class LocalStore:
 
     def _prune_acked(self, now: datetime) -> None:
         """Date what was just acknowledged, then keep the last ``ACKED_DAYS`` days and at least the
-        newest ``ACKED_KEEP`` of the acknowledged history."""
+        newest ``ACKED_KEEP`` of the acknowledged history, and the outcomes that go with it."""
         # rows acknowledged before the store dated them (schema 0004) are dated at the first pull
         self.db.execute(
             "UPDATE acked_mutation SET acked_at = ? WHERE acked_at IS NULL", [now.astimezone(UTC).isoformat()]
@@ -438,6 +443,17 @@ class LocalStore:
             """DELETE FROM acked_mutation WHERE acked_at < ?
                AND seq <= (SELECT seq FROM acked_mutation ORDER BY seq DESC LIMIT 1 OFFSET ?)""",
             [cutoff, ACKED_KEEP],
+        )
+        self.db.execute(
+            """DELETE FROM mutation_outcome WHERE status = 'applied'
+               AND mutation_id NOT IN (SELECT mutation_id FROM acked_mutation)
+               AND mutation_id NOT IN (SELECT mutation_id FROM pending_mutation)"""
+        )
+        self.db.execute(
+            """DELETE FROM mutation_outcome WHERE status != 'applied' AND seen = 1
+               AND seq <= (SELECT seq FROM mutation_outcome WHERE status != 'applied'
+                           ORDER BY seq DESC LIMIT 1 OFFSET ?)""",
+            [ACKED_KEEP],
         )
 
     def _requeue_after(self, seq: int) -> None:

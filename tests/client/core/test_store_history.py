@@ -9,33 +9,41 @@ from client import actions
 from client.clock import new_id
 from client.store import IdentityRow, LocalStore
 from client.store.local import ACKED_DAYS, ACKED_KEEP
-from sync.protocol import Change, PullResponse
+from sync.protocol import Change, MutationResult, Outcome, PullResponse
 
 from .conftest import BASE_URL, START
 
 
-def _acknowledge_all(store: LocalStore, now: datetime) -> None:
-    """A pull whose server has decided everything this device sent."""
+def _acknowledge_all(store: LocalStore, now: datetime, refuse_every: int = 0) -> None:
+    """A pull whose server has decided everything this device sent (refusing every
+    ``refuse_every``-th mutation with its outcome, when asked; the others applied)."""
     last = int(store.meta()["next_seq"]) - 1
+    refused = {p.seq for p in store.pending() if refuse_every and p.seq % refuse_every == 0}
+    results = [
+        MutationResult(p.seq, p.mutation_id, Outcome.REJECTED, code="LIMIT_EXCEEDED")
+        if p.seq in refused
+        else MutationResult(p.seq, p.mutation_id, Outcome.APPLIED)
+        for p in store.pending()
+    ]
     page = PullResponse(
         cursor=last,
         reset=False,
         has_more=False,
         changes=[],
         last_seq=last,
-        results=[],
+        results=results,
         checksums={},
         server_time=now.isoformat(),
     )
     store.commit_pull([page], store.preview([page]), now)
 
 
-def _send(store: LocalStore, count: int, now: datetime) -> None:
+def _send(store: LocalStore, count: int, now: datetime, refuse_every: int = 0) -> None:
     """``count`` user actions, synced a hundred at a time."""
     for n in range(1, count + 1):
         store.record(*actions.request_conversion(20_000), new_id(), now)
         if n % 100 == 0 or n == count:
-            _acknowledge_all(store, now)
+            _acknowledge_all(store, now, refuse_every)
 
 
 def _acked(store: LocalStore) -> list[int]:
@@ -67,6 +75,40 @@ def test_the_acknowledged_history_keeps_a_week_and_the_newest_thousand_then_is_p
         sent = _acked(store)[-30:]
         store.requeue_after(sent[0] - 1, later + timedelta(days=30))
         assert [p.seq for p in store.pending()] == sent
+    finally:
+        store.close()
+
+
+def test_outcomes_go_with_the_pruned_history_and_refusals_stay_until_seen() -> None:
+    """Applied outcomes (which nothing shows) leave with the acknowledged history; refusals stay
+    for the inbox and the order history — the unseen ones all, the seen ones the newest
+    ``ACKED_KEEP`` — so a device that trades for years does not read ever more rows per screen."""
+    store = LocalStore.open(":memory:")
+    try:
+        store.init_identity(IdentityRow(new_id(), "kid-1", "child", "fam-1", "지우", BASE_URL), START)
+        _send(store, 1_500, START, refuse_every=10)  # 150 refused
+        assert len(store.outcomes()) == 1_500
+        shown = store.outcomes(applied=False)
+        assert len(shown) == 150 and {o.status for o in shown} == {"rejected"}
+
+        # a week on: the history keeps the newest ACKED_KEEP, applied outcomes the same ones
+        later = START + timedelta(days=ACKED_DAYS + 1)
+        _send(store, 10, later)
+        acked = set(_acked(store))
+        applied = [o.seq for o in store.outcomes() if o.status == "applied"]
+        assert len(acked) == ACKED_KEEP
+        assert set(applied) == {seq for seq in acked if seq > 1_500 or seq % 10}
+        # no refusal was seen yet: every one is still in the inbox
+        assert len(store.outcomes(applied=False)) == 150
+
+        # seen, they are kept up to the newest ACKED_KEEP of them
+        store.mark_seen(o.mutation_id for o in store.outcomes(applied=False))
+        _send(store, ACKED_KEEP * 10, later + timedelta(days=ACKED_DAYS + 1), refuse_every=10)
+        store.mark_seen(o.mutation_id for o in store.outcomes(applied=False))
+        _send(store, 10, later + timedelta(days=3 * ACKED_DAYS))
+        refused = store.outcomes(applied=False)
+        assert len(refused) == ACKED_KEEP and refused[-1].seq == max(o.seq for o in refused)
+        assert len(store.outcomes()) <= 2 * ACKED_KEEP + 10
     finally:
         store.close()
 
