@@ -11,6 +11,7 @@ symbol code in it replaced by the stock's name.
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,14 @@ def stock_name(symbol: str, locale: str, index: SymbolIndex | None = None) -> st
 
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _day(facts: dict[str, Any], tools: Tools) -> str:
+    """The day of a fact's ``due`` moment (an erasure's) in the viewer's timezone, "" without one."""
+    try:
+        return tools.fmt.day(datetime.fromisoformat(str(facts.get("due"))))
+    except ValueError:
+        return ""
 
 
 def _values(facts: dict[str, Any], tools: Tools, index: SymbolIndex | None) -> dict[str, str]:
@@ -74,7 +83,7 @@ def _values(facts: dict[str, Any], tools: Tools, index: SymbolIndex | None) -> d
         "child": str(facts.get("child") or ""),
         "who": str(facts.get("who") or ""),
         "device": str(facts.get("device") or ""),
-        "alert": tr(f"notify.alert.{kind}", device=str(facts.get("device") or ""))
+        "alert": tr(f"notify.alert.{kind}", device=str(facts.get("device") or ""), due=_day(facts, tools))
         if tr.has(f"notify.alert.{kind}")
         else kind,
         "awaiting": tr(f"notify.awaiting.{awaiting}") if tr.has(f"notify.awaiting.{awaiting}") else awaiting,

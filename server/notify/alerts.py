@@ -35,9 +35,13 @@ def _emit(session: Session, user: User, event: str, payload: dict[str, Any], now
     )
 
 
-def security_alert(session: Session, user: User, kind: str, now: datetime, *, device: str = "") -> None:
-    """``kind``: ``refresh_reuse``, ``pin_lockout`` or ``new_device`` (of ``user``)."""
-    _emit(session, user, "SecurityAlert", {"kind": kind, "device": device}, now)
+def security_alert(
+    session: Session, user: User, kind: str, now: datetime, *, device: str = "", **facts: str
+) -> None:
+    """``kind``: ``refresh_reuse``, ``pin_lockout`` or ``new_device`` (of ``user``), or
+    ``erasure_child``, ``erasure_family`` (asked by ``user``; ``due``: when it runs) and
+    ``erasure_cancelled_child``, ``erasure_cancelled_family``."""
+    _emit(session, user, "SecurityAlert", {"kind": kind, "device": device, **facts}, now)
 
 
 def device_enrolled(session: Session, user: User, device: str, now: datetime) -> None:

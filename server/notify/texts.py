@@ -222,6 +222,26 @@ _ALERTS = {
         "ko": "새 기기 '{device}'에서 로그인했습니다. 본인이 아니라면 기기를 해제하세요.",
         "en": "signed in on a new device '{device}'. If it was not you, revoke the device.",
     },
+    "erasure_child": {
+        "ko": "아이 한 명의 기록 삭제를 요청했습니다({due}에 삭제). "
+        "원하지 않으면 그 전에 '기기' 화면에서 취소하세요.",
+        "en": "asked to erase a child's records (on {due}). If you do not want that, cancel it on the "
+        "Devices screen before then.",
+    },
+    "erasure_family": {
+        "ko": "가족 전체 기록 삭제를 요청했습니다({due}에 삭제). "
+        "원하지 않으면 그 전에 '기기' 화면에서 취소하세요.",
+        "en": "asked to erase the whole family's records (on {due}). If you do not want that, cancel it "
+        "on the Devices screen before then.",
+    },
+    "erasure_cancelled_child": {
+        "ko": "아이 기록 삭제를 취소했습니다. 아무것도 지워지지 않습니다.",
+        "en": "called off the erasure of a child's records. Nothing will be erased.",
+    },
+    "erasure_cancelled_family": {
+        "ko": "가족 기록 삭제를 취소했습니다. 아무것도 지워지지 않습니다.",
+        "en": "called off the erasure of the family's records. Nothing will be erased.",
+    },
 }
 _AWAITING = {
     "second_parent": {"ko": "다른 부모의 승인이 필요합니다", "en": "the other parent must approve too"},
@@ -262,6 +282,8 @@ def compose(event: str, role: str, locale: str, facts: Mapping[str, Any]) -> tup
     awaiting = _AWAITING.get(str(values.get("awaiting", "")))
     if awaiting:
         values["awaiting"] = awaiting[lang]
+    if isinstance(values.get("due"), str):
+        values["due"] = values["due"][:10]  # the day an erasure runs (UTC)
     alert = _ALERTS.get(str(values.get("kind", "")))
     if alert:
         values["alert"] = alert[lang].format_map(values)

@@ -37,8 +37,9 @@ RETENTION_ACTOR = "retention"  # … and for one the retention job scheduled (th
 
 def request(
     session: Session, subject: Subject, parent_id: str, now: datetime, cooling_off: timedelta
-) -> Erasure:
-    """The subject's pending erasure: a new one due after ``cooling_off``, or the one already asked for.
+) -> tuple[Erasure, bool]:
+    """The subject's pending erasure — a new one due after ``cooling_off``, or the one already asked
+    for — and whether a parent asked for it now (not before).
 
     A retention erasure pending for the family becomes this parent's (a parent's request is activity,
     which would call a retention erasure off), due after ``cooling_off`` as any other.
@@ -47,8 +48,9 @@ def request(
     if found is not None and found.reason == RETENTION:
         found.reason, found.requested_by, found.requested_at = PARENT, parent_id, now
         found.due_at = now + cooling_off
+        return found, True
     if found is not None:
-        return found
+        return found, False
     erasure = Erasure(
         id=new_id(),
         family_id=subject.family_id,
@@ -60,7 +62,7 @@ def request(
     )
     session.add(erasure)
     session.flush()
-    return erasure
+    return erasure, True
 
 
 def cancel(session: Session, subject: Subject) -> None:

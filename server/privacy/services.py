@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 from sync.errors import Code
 
 from ..db import Database
-from ..db.models import Erasure
+from ..db.models import Erasure, User
 from ..errors import DomainError
 from ..gateway import Runner, family_of
 from ..gateway.accounts import AccountChange, check
+from ..notify.alerts import security_alert
 from ..principal import Principal
 from . import erasure
 from .export import export_document, ledger_csv, zipped
@@ -82,13 +83,38 @@ def request_erasure(
                 Code.INVALID_ARGS, "confirm the erasure", extra={"errors": [{"field": "confirm"}]}
             )
         subject = Subject(family_of(runner.principal), child_id)
-        return _out(erasure.request(call.session, subject, runner.principal.user_id, call.now, cooling_off))
+        row, asked = erasure.request(call.session, subject, runner.principal.user_id, call.now, cooling_off)
+        if asked:
+            _tell_parents(call.session, runner.principal, child_id, "erasure", call.now, row.due_at)
+        return _out(row)
 
 
 def cancel_erasure(runner: Runner, child_id: str | None) -> None:
     """Call off the pending erasure of a child (or the family); ``NOT_FOUND`` when none is pending."""
     with runner.change("erasure.cancel", child_id) as call:
         erasure.cancel(call.session, Subject(family_of(runner.principal), child_id))
+        _tell_parents(call.session, runner.principal, child_id, "erasure_cancelled", call.now)
+
+
+def _tell_parents(
+    session: Session,
+    principal: Principal,
+    child_id: str | None,
+    kind: str,
+    now: datetime,
+    due: datetime | None = None,
+) -> None:
+    """Every parent hears that an erasure was asked for or called off (a security alert, so also the
+    parent who did it): one parent alone must not be able to erase a child unseen by the other.
+
+    The alert names neither the child nor its id, only "a child" or "the family": it outlives the
+    child's erasure in the parents' inboxes, and an erased child must leave no trace.
+    """
+    parent = session.get(User, principal.user_id)
+    if parent is None:
+        return
+    kind = f"{kind}_{'family' if child_id is None else 'child'}"
+    security_alert(session, parent, kind, now, due=due.isoformat() if due else "")
 
 
 def erasures(db: Database, principal: Principal, now: datetime) -> Erasures:

@@ -129,3 +129,34 @@ def test_alerts_stay_in_their_family(home: Home, clock: MovableClock) -> None:
     heard: dict[str, Any] = _heard(home)
     assert all(not heard[name] for name in ("mom", "dad", "지우", "하늘", "민수"))
     assert [e for e, _ in heard["other_parent"]] == ["SecurityAlert"]
+
+
+def test_an_erasure_asked_for_and_called_off_is_told_to_every_parent(home: Home, clock: MovableClock) -> None:
+    """One parent cannot erase a child unseen by the other: both hear when it is asked for (and the
+    day it runs) and when it is called off; no child hears it, and the alert names no child (it
+    stays in the parents' inboxes after the child is erased)."""
+    home.set_locale(home.dad, "en")
+    sky = home.kid("하늘")
+    url = f"/api/family/children/{sky.user_id}/erasure"
+    elevated = home.ours.elevated(home.client)
+    asked = home.client.post(url, json={"confirm": True}, headers=elevated)
+    assert asked.status_code == 202, asked.text
+    assert home.client.post(url, json={"confirm": True}, headers=elevated).status_code == 202  # asked again
+    _dispatch(home)
+    due = asked.json()["due_at"][:10]
+    mom, dad = _only_parents(_heard(home), "SecurityAlert")
+    assert mom.startswith(f"엄마: 아이 한 명의 기록 삭제를 요청했습니다({due}에 삭제). 원하지 않으면 그 전에")
+    assert dad.startswith(f"엄마: asked to erase a child's records (on {due}).")
+    assert "하늘" not in mom + dad and sky.user_id not in mom + dad
+
+    clock.advance(minutes=1)
+    assert home.client.delete(url, headers=elevated).status_code == 204
+    _dispatch(home)
+    heard = _heard(home)
+    assert (
+        "SecurityAlert",
+        "엄마: called off the erasure of a child's records. Nothing will be erased.",
+    ) in heard["dad"]
+    assert len(heard["mom"]) == 2 and not any(
+        heard[name] for name in ("지우", "하늘", "other_parent", "민수")
+    )

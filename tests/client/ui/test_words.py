@@ -132,6 +132,20 @@ def test_a_parents_notifications_name_the_child_and_real_won(ko, en) -> None:
     assert word(alert, "parent", en)[1] == (
         "엄마: signed in on a new device 'laptop'. If it was not you, revoke the device."
     )
+    erasure = {"version": 1, "who": "아빠", "kind": "erasure_child", "due": "2026-12-13T12:00:00+00:00"}
+    asked = {"event": "SecurityAlert", "data": {"facts": erasure}}
+    assert word(asked, "parent", ko)[1].startswith(
+        "아빠: 아이 한 명의 기록 삭제를 요청했습니다(2026-12-13에 삭제)."
+    )
+    assert word(asked, "parent", en)[1].startswith("아빠: asked to erase a child's records (on 2026-12-13).")
+    off = {
+        "event": "SecurityAlert",
+        "data": {"facts": {**erasure, "kind": "erasure_cancelled_family", "due": ""}},
+    }
+    assert (
+        word(off, "parent", en)[1]
+        == "아빠: called off the erasure of the family's records. Nothing will be erased."
+    )
 
 
 def test_the_stock_page_describes_the_company_in_the_readers_language(ko, en, index) -> None:
