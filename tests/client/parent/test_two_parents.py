@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from client import actions
-from client.viewmodels.parent import ApprovalsVM
+from client.viewmodels.parent import ApprovalsVM, FamilyVM, ParentInboxVM
 from tests.client.core.conftest import BASE_URL, make_runtime
 from tests.helpers import PASSWORD
 
@@ -76,5 +76,46 @@ async def test_two_parents_both_approve(family: Family, tmp_path: Path) -> None:
         assert await dad_vm.confirm_step_up(PASSWORD)
         await dad.sync_now()
         assert dad.view().books[f.child_id].requests()[0].status == "approved"
+    finally:
+        await dad_rt.close()
+
+
+async def test_the_other_parent_hears_of_an_erasure_and_his_phone_forgets_the_child(
+    family: Family, tmp_path: Path
+) -> None:
+    """Mom erases 지우: dad's inbox says so (and where to call it off) before it runs; once the
+    eraser has run, dad's next sync takes 지우 off his phone (his replica's balance checksums no
+    longer match the family's, so the pull comes back as a fresh snapshot without her)."""
+    f = family
+    invite = await f.parent.api.pairing_code("parent_invite")
+    dad_rt, _, _ = await make_runtime(f.server, tmp_path / "dad")
+    try:
+        dad = await dad_rt.enroll_with_code(
+            BASE_URL, invite["code"], "phone", email="dad@example.org", password=PASSWORD, display_name="아빠"
+        )
+        await dad.sync_now()
+        assert f.child_id in dad.view().books
+        vm = FamilyVM(f.parent, f.tools, f.runtime)
+        vm.attach()
+        await f.runtime.step_up(f.parent, PASSWORD)
+        vm.ask_erase(f.child_id)
+        assert await vm.erase()
+
+        f.server.dispatch()
+        await dad.sync_now()
+        inbox = ParentInboxVM(dad, f.tools, dad_rt)
+        inbox.attach()
+        (note,) = [n for n in inbox.notes if n.item.event == "SecurityAlert"]
+        assert note.alert and note.route == "/parent/devices"
+        assert "asked to erase a child's records" in note.item.body and "지우" not in note.item.body
+
+        f.server.clock.advance(days=7, hours=1)
+        assert f.server.app.state.eraser.run_once() == 1
+        # a week on, dad's session has ended (7 days at most): he unlocks with his password
+        dad = await dad_rt.unlock_parent(dad.identity, PASSWORD)
+        await dad.sync_now()
+        assert dad.view().status.code is None
+        assert f.child_id not in dad.view().books
+        assert [m["role"] for m in dad.view().members] == ["parent", "parent"]
     finally:
         await dad_rt.close()
