@@ -26,6 +26,7 @@ from .push import NoPushTokens, PushTokenSource, register_push
 from .theme import apply_theme
 from .viewmodels.allowance import AllowanceVM
 from .viewmodels.base import Tools, utcnow, viewer_timezone
+from .viewmodels.device_name import device_name
 from .viewmodels.home import HomeVM
 from .viewmodels.inbox import InboxVM
 from .viewmodels.market import MarketVM, load_index
@@ -102,7 +103,13 @@ class App:
             deps.locale or self.prefs.locale or system_locale(self.config.locales, self.config.default_locale)
         )
         self.tools = Tools(Translator(deps.catalogs, locale), clock=deps.clock, tz=viewer_timezone(locale))
-        self.shell = ShellVM(self.runtime, self.tools, default_server_url=self.config.default_server_url)
+        platform = page.platform.value if page.platform is not None else None
+        self.shell = ShellVM(
+            self.runtime,
+            self.tools,
+            device_name=device_name(self.tools.tr, platform, page.web, page.client_user_agent),
+            default_server_url=self.config.default_server_url,
+        )
         self.screen: Screen | None = None
         self.current: str | None = None
         self._unsubscribe: Callable[[], None] = lambda: None
