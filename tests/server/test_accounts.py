@@ -43,7 +43,7 @@ def test_unknown_fields_are_refused(client: TestClient[Any]) -> None:
 def test_unknown_email_and_wrong_password_answer_identically(client: TestClient[Any]) -> None:
     parent = register_parent(client)
     answers, durations = [], []
-    for email, password in [(parent.email, "wrong password!"), ("nobody@example.org", "wrong password!")] * 3:
+    for email, password in [(parent.email, "wrong password!"), ("nobody@example.org", "wrong password!")] * 5:
         started = time.perf_counter()
         response = client.post(
             LOGIN, json={"email": email, "password": password, "client_id": "some-device-1"}
@@ -51,7 +51,7 @@ def test_unknown_email_and_wrong_password_answer_identically(client: TestClient[
         durations.append(time.perf_counter() - started)
         answers.append((response.status_code, response.json()))
     assert len({repr(a) for a in answers}) == 1 and answers[0][0] == 401
-    wrong, unknown = sorted(durations[0::2])[1], sorted(durations[1::2])[1]  # medians of three
+    wrong, unknown = sorted(durations[0::2])[2], sorted(durations[1::2])[2]  # medians of five (a busy CI)
     assert unknown > wrong / 3  # both ran Argon2 (an unknown e-mail is not answered instantly)
 
 
