@@ -256,3 +256,33 @@ def test_the_operator_registers_providers_in_the_environment() -> None:
         Settings.from_env({k: v for k, v in env.items() if k != "YONGDON_OIDC_KAKAO_CLIENT_SECRET"})
     with pytest.raises(SettingsError, match="YONGDON_OIDC_ACME_ISSUER"):  # an unknown name needs its issuer
         Settings.from_env({**env, "YONGDON_OIDC_PROVIDERS": "acme"})
+
+
+@pytest.mark.redis
+def test_flows_live_in_redis_for_several_processes(
+    make_settings: Callable[..., Settings], database_url: str, issuer: str, redis_url: str
+) -> None:
+    """Two server processes on one Redis: the browser's start and callback reach one, the app's
+    poll the other, and the flow is still used once."""
+    from server.app import create_app
+
+    google = OidcProvider("google", issuer, "yongdon-test", "a-client-secret")
+    settings = make_settings(
+        database_url=database_url,
+        public_url="http://testserver.local",
+        oidc_providers=(google,),
+        redis_url=redis_url,
+        redis_prefix=f"t{uuid.uuid4().hex}",
+    )
+    one, two = create_app(settings), create_app(settings)
+    try:
+        with TestClient(one) as first, TestClient(two) as second:
+            parent = register_parent(first, email=KIM)
+            flow, _, page = Browser(first).sign_in("kim")
+            assert page.status_code == 200
+            answer = Browser(second).tokens(flow)
+            assert answer.status_code == 200 and answer.json()["user_id"] == parent.user_id
+            assert Browser(first).tokens(flow).status_code == 404
+    finally:
+        one.state.db.dispose()
+        two.state.db.dispose()
