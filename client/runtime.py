@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -252,6 +252,50 @@ class Runtime:
         api = self._api(server_url, new_id())
         tokens = await self._attempt(api, lambda: api.login(email, password, device_name))
         return await self._open(api, tokens, email=email)
+
+    async def sign_in_providers(self, server_url: str) -> list[str]:
+        """The providers a parent may sign in with on ``server_url`` (none when it cannot be asked)."""
+        api = self._api(server_url, new_id())
+        try:
+            return await api.oidc_providers()
+        except ApiError:
+            return []
+        finally:
+            await api.close()
+
+    async def sign_in_with_provider(
+        self,
+        server_url: str,
+        provider: str,
+        device_name: str,
+        open_browser: Callable[[str], Awaitable[None]],
+        *,
+        stopped: Callable[[], bool] = lambda: False,
+        wait: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> Profile:
+        """A parent signs in through ``provider`` (``server.accounts.oidc``): the flow begins here,
+        ``open_browser`` shows its address in the system browser, and the server is asked every few
+        seconds until the browser came back (then the tokens, once), the flow ran out, or
+        ``stopped()`` (the parent gave up: ``OIDC_CANCELLED``)."""
+        api = self._api(server_url, new_id())
+
+        async def flow() -> dict[str, Any]:
+            begun = await api.oidc_begin(provider, device_name)
+            await open_browser(str(begun["url"]))
+            for _ in range(max(1, int(begun["expires_in"]) // max(1, int(begun["interval"])))):
+                if stopped():
+                    raise ApiError(400, "OIDC_CANCELLED", {"why": "the parent stopped waiting"})
+                try:
+                    return await api.oidc_finish(str(begun["flow_id"]), str(begun["poll_secret"]))
+                except ApiError as error:
+                    if error.code != "OIDC_PENDING":
+                        raise
+                await wait(float(begun["interval"]))
+            raise ApiError(400, "OIDC_STATE_INVALID", {"why": "the sign-in ran out of time"})
+
+        tokens = await self._attempt(api, flow)
+        me = await api.profile(str(tokens["user_id"]))  # the e-mail a later unlock signs in with
+        return await self._open(api, tokens, str(me.get("display_name", "")), email=me.get("email"))
 
     async def unlock_child(self, identity: Identity, pin: str) -> Profile:
         """The child's PIN on its enrolled device, checked by the server; offline, against the

@@ -16,6 +16,8 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from .accounts.controllers import ROUTES as accounts_routes
+from .accounts.oidc import Oidc, oidc_store
+from .accounts.oidc_routes import ROUTES as oidc_routes
 from .accounts.setup import announce_setup_token
 from .admin import console_routes, console_stores, console_templates
 from .allowance.controllers import ROUTES as allowance_routes
@@ -88,6 +90,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     dispatcher = Dispatcher(db, now, interval, channels.all()) if settings.notify_dispatcher else None
     live = LiveChannel(db, settings, now)
     gate = Gate(settings.max_in_flight)
+    flows = oidc_store(settings)  # parents' sign-ins through a provider, for a few minutes each
     eraser = Eraser(db, now, settings.erase_interval_s)
     retention = Retention(
         db,
@@ -133,6 +136,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[
             *accounts_routes,
+            *oidc_routes,
             *family_routes,
             *privacy_routes,
             *game_routes,
@@ -180,7 +184,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         ),
         request_max_body_size=MAX_BODY,
         template_config=console_templates(),
-        stores=console_stores(settings),
+        stores={**console_stores(settings), "oidc": flows},
         on_startup=[_startup],
         on_shutdown=[_shutdown],
         debug=False,
@@ -195,6 +199,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     app.state.payments = Payments(rails_from_settings(settings), cipher_from_settings(settings))
     app.state.live = live
     app.state.gate = gate
+    app.state.oidc = Oidc(settings, flows)
     app.state.eraser = eraser
     app.state.retention = retention
     app.state.migration_heads = head_revisions()

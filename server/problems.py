@@ -60,6 +60,13 @@ STATUS: dict[str, int] = {
     ProtocolCode.UNAVAILABLE: 503,
     ProtocolCode.PROVIDER_FAILED: 502,
     Code.INTERNAL: 500,
+    # a parent's sign-in through an OpenID Connect provider
+    ProtocolCode.OIDC_PENDING: 409,
+    ProtocolCode.OIDC_STATE_INVALID: 400,
+    ProtocolCode.OIDC_TOKEN_INVALID: 401,
+    ProtocolCode.OIDC_CANCELLED: 403,
+    ProtocolCode.OIDC_EMAIL_UNVERIFIED: 403,
+    ProtocolCode.OIDC_NO_PARENT: 403,
 }
 """The one map from a stable code to its HTTP status. Every other rejection code (a rule of the
 game said no: ``INSUFFICIENT_FUNDS``, ``REQUEST_CHANGED``, …) is a 409: the request was

@@ -18,7 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SettingsError", "Settings", "private_dir"]
+__all__ = ["OidcProvider", "SettingsError", "Settings", "private_dir"]
 
 MIN_SECRET_BYTES = 32
 # access tokens: 15 minutes by default; a journey test shortens them to watch devices refresh. Below
@@ -32,6 +32,22 @@ _PLACEHOLDER_WORDS = re.compile(
     r"change[-_ ]?(me|it)|replace[-_ ]?me|placeholder|example|insecure|default|password|secret|dummy",
     re.IGNORECASE,
 )
+
+
+# OpenID Connect providers a parent may sign in with, by name: the issuer a known name needs none for.
+# Naver Login is OAuth 2.0 without ID tokens or a verified e-mail, so it cannot be one (yet).
+KNOWN_ISSUERS = {"google": "https://accounts.google.com", "kakao": "https://kauth.kakao.com"}
+
+
+@dataclass(frozen=True)
+class OidcProvider:
+    """One OpenID Connect provider the operator registered this server with (``server.accounts.oidc``)."""
+
+    name: str  # in the addresses and the app's button: lowercase letters and digits
+    issuer: str  # discovery is at issuer + "/.well-known/openid-configuration"
+    client_id: str
+    client_secret: str
+    scope: str = "openid email profile"
 
 
 class SettingsError(ValueError):
@@ -123,6 +139,9 @@ class Settings:
     retention_notice_days: int = 30
     notification_keep_days: int = 365
     retention_interval_s: float = 3600.0
+    # parents' sign-in through OpenID Connect providers (none on a family server unless the operator
+    # registers it with one: YONGDON_OIDC_PROVIDERS and YONGDON_OIDC_<NAME>_*)
+    oidc_providers: tuple[OidcProvider, ...] = ()
     log_level: str = "INFO"  # the server's own log lines (yongdon.*): DEBUG adds one line per background pass
 
     def __post_init__(self) -> None:
@@ -158,6 +177,9 @@ class Settings:
             raise SettingsError("YONGDON_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
         if self.max_in_flight < 1:
             raise SettingsError("YONGDON_MAX_IN_FLIGHT must be at least 1")
+        names = [p.name for p in self.oidc_providers]
+        if len(set(names)) != len(names):
+            raise SettingsError("YONGDON_OIDC_PROVIDERS names a provider twice")
         if self.metrics_token is not None:
             check_secret("metrics_token", self.metrics_token)
         if self.push_provider == "fcm" and not (self.fcm_project_id and self.fcm_access_token):
@@ -248,6 +270,8 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
         flag = env["YONGDON_NOTIFY_DISPATCHER"].strip().lower()
         values["notify_dispatcher"] = flag not in {"0", "false", "off", "no"}
     values.update(_channel_env(env))
+    if env.get("YONGDON_OIDC_PROVIDERS"):
+        values["oidc_providers"] = _oidc_env(env)
     if env.get("YONGDON_RATE_LIMITS"):
         values["rate_limits"] = env["YONGDON_RATE_LIMITS"].strip().lower() not in {"0", "false", "off", "no"}
     return values
@@ -270,6 +294,25 @@ def _channel_env(env: Mapping[str, str]) -> dict[str, Any]:
     if env.get("YONGDON_HOSTED"):
         values["hosted"] = env["YONGDON_HOSTED"].strip().lower() in {"1", "true", "on", "yes"}
     return values
+
+
+def _oidc_env(env: Mapping[str, str]) -> tuple[OidcProvider, ...]:
+    """``YONGDON_OIDC_PROVIDERS=google,kakao`` and, per name, ``YONGDON_OIDC_GOOGLE_CLIENT_ID``,
+    ``…_CLIENT_SECRET``, ``…_ISSUER`` (a known name has a default) and ``…_SCOPE`` (optional)."""
+    providers = []
+    for name in (n.strip().lower() for n in env["YONGDON_OIDC_PROVIDERS"].split(",") if n.strip()):
+        if not re.fullmatch(r"[a-z0-9]{1,20}", name):
+            raise SettingsError(f"YONGDON_OIDC_PROVIDERS: {name!r} must be 1–20 lowercase letters or digits")
+        prefix = f"YONGDON_OIDC_{name.upper()}_"
+        issuer = env.get(prefix + "ISSUER") or KNOWN_ISSUERS.get(name)
+        client_id, secret = env.get(prefix + "CLIENT_ID"), env.get(prefix + "CLIENT_SECRET")
+        if not issuer or not client_id or not secret:
+            raise SettingsError(
+                f"the provider {name} needs {prefix}ISSUER, {prefix}CLIENT_ID and {prefix}CLIENT_SECRET"
+            )
+        scope = env.get(prefix + "SCOPE") or OidcProvider.scope
+        providers.append(OidcProvider(name, issuer.rstrip("/"), client_id, secret, scope))
+    return tuple(providers)
 
 
 def _check_proxy(proxy: str) -> None:

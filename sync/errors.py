@@ -57,6 +57,13 @@ class ProtocolCode(enum.StrEnum):
     # an outside provider this server called (push, SMTP, a payment rail) refused or failed: the
     # request was fine and this server works, the provider did not (HTTP 502)
     PROVIDER_FAILED = "PROVIDER_FAILED"
+    # a parent's sign-in through an OpenID Connect provider (``server.accounts.oidc``)
+    OIDC_PENDING = "OIDC_PENDING"  # the browser has not come back yet: ask again (HTTP 409)
+    OIDC_STATE_INVALID = "OIDC_STATE_INVALID"  # unknown, forged, replayed or expired flow (400)
+    OIDC_TOKEN_INVALID = "OIDC_TOKEN_INVALID"  # noqa: S105 (a code) the code or ID token did not check out (401)
+    OIDC_CANCELLED = "OIDC_CANCELLED"  # the parent said no at the provider (403)
+    OIDC_EMAIL_UNVERIFIED = "OIDC_EMAIL_UNVERIFIED"  # the provider does not vouch for the e-mail (403)
+    OIDC_NO_PARENT = "OIDC_NO_PARENT"  # no parent of this server has that e-mail (403)
 
 
 class Rejected(Exception):

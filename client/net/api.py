@@ -258,6 +258,31 @@ class ApiClient:
         await self.session.adopt(tokens)
         return tokens
 
+    async def oidc_providers(self) -> list[str]:
+        """The sign-in providers the server's operator registered (none on most family servers)."""
+        answer = await self.request("GET", "/api/auth/oidc/providers", auth=False)
+        return [str(name) for name in answer.get("providers", [])]
+
+    async def oidc_begin(self, provider: str, device_name: str = "") -> dict[str, Any]:
+        """Begin a parent's sign-in through ``provider`` on this device: the browser's ``url`` and
+        the ``poll_secret`` that only this app holds (``server.accounts.oidc``)."""
+        body = {"provider": provider, "client_id": self.session.client_id, "device_name": device_name}
+        answer: dict[str, Any] = await self.request(
+            "POST", "/api/auth/oidc/flows", json_body=body, auth=False
+        )
+        return answer
+
+    async def oidc_finish(self, flow_id: str, poll_secret: str) -> dict[str, Any]:
+        """The flow's tokens once the browser came back (``ApiError`` ``OIDC_PENDING`` until then)."""
+        tokens: dict[str, Any] = await self.request(
+            "POST",
+            f"/api/auth/oidc/flows/{flow_id}/tokens",
+            json_body={"poll_secret": poll_secret},
+            auth=False,
+        )
+        await self.session.adopt(tokens)
+        return tokens
+
     async def step_up(self, password: str) -> datetime | None:
         answer = await self.request("POST", "/api/auth/step-up", json_body={"password": password})
         # the token lives 15 minutes but is elevated for 5 (security.md): trust the shorter one

@@ -45,6 +45,9 @@ class ShellVM(Observable):
         self.notice: str | None = None  # why the unlock screen or the mode switch is showing
         self.ended: Any = None  # the identity whose session ended: the unlock screen offers it first
         self.unreachable = False  # the last sign-in found no server: offer a new server address
+        self.providers: list[str] = []  # the server's sign-in providers ("Continue with Kakao")
+        self.browser_url: str | None = None  # a provider's sign-in waiting in the system browser
+        self._stop_waiting = False
 
     # -- where the app may be -------------------------------------------------------------
     @property
@@ -142,6 +145,40 @@ class ShellVM(Observable):
         if ok:
             self.touch()
         return ok
+
+    async def load_providers(self, server_url: str) -> None:
+        """Ask the server at ``server_url`` which providers a parent may sign in with (a button each)."""
+        url = server_url.strip().rstrip("/")
+        found = await self.runtime.sign_in_providers(url) if url.startswith(("http://", "https://")) else []
+        if found != self.providers:
+            self.providers = found
+            self.changed()
+
+    async def sign_in_with(self, server_url: str, provider: str) -> bool:
+        """A parent signs in through ``provider`` in the system browser: the flow's address becomes
+        :attr:`browser_url` (the screen's link opens it, as KakaoPay's payment link is opened), and
+        the app waits for the browser to come back (:meth:`stop_waiting` gives up). A provider that
+        vouches for the parent's e-mail signs in the parent who registered it, never anyone else."""
+        url = server_url.strip().rstrip("/")
+        self._stop_waiting = False
+
+        async def opened(link: str) -> None:
+            self.browser_url = link
+            self.changed()
+
+        ok = await self._run(
+            lambda: self.runtime.sign_in_with_provider(
+                url, provider, self.device_name, opened, stopped=lambda: self._stop_waiting
+            )
+        )
+        self.browser_url = None
+        self.changed()
+        if ok:
+            self.touch()
+        return ok
+
+    def stop_waiting(self) -> None:
+        self._stop_waiting = True
 
     async def register_parent(self, server_url: str, email: str, password: str, name: str) -> bool:
         url = server_url.strip().rstrip("/")

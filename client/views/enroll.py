@@ -7,6 +7,7 @@ from typing import Any
 
 import flet as ft
 
+from client.theme import MIN_TOUCH
 from client.viewmodels.shell import ShellVM
 
 from .host import Host
@@ -28,6 +29,7 @@ class EnrollView(Screen):
     def __init__(self, host: Host, vm: ShellVM) -> None:
         tr = host.tools.tr
         self.server = server_field(host, vm)
+        self.server.on_blur = self._server_changed  # another server may offer other providers
         self.code = ft.TextField(label=tr("enroll.code"), hint_text=tr("enroll.code_hint"), text_size=24)
         self.email = ft.TextField(label=tr("enroll.email"), keyboard_type=ft.KeyboardType.EMAIL)
         self.password = ft.TextField(label=tr("enroll.password"), password=True, can_reveal_password=True)
@@ -51,6 +53,43 @@ class EnrollView(Screen):
             self.server.value or "", self.email.value or "", self.password.value or ""
         ):
             await self.host.go(self.vm.home_route())
+
+    def mounted(self) -> None:
+        self.host.run_task(self._server_changed)
+
+    async def _server_changed(self, e: Any = None) -> None:
+        """The server's providers (asked again when the address changes: another server, others)."""
+        await self.vm.load_providers(self.server.value or "")
+
+    def _continue_with(self, provider: str) -> Any:
+        async def handler(e: Any = None) -> None:
+            if await self.vm.sign_in_with(self.server.value or "", provider):
+                await self.host.go(self.vm.home_route())
+
+        return handler
+
+    def _provider_name(self, provider: str) -> str:
+        key = f"enroll.provider.{provider}"
+        return self.tr(key) if self.host.tools.tr.has(key) else provider.capitalize()
+
+    def _providers(self) -> list[ft.Control]:
+        """ "Continue with Kakao" and so on, for the providers this server's operator registered."""
+        vm, tr = self.vm, self.tr
+        out: list[ft.Control] = []
+        for provider in vm.providers:
+            label = tr("enroll.continue_with", provider=self._provider_name(provider))
+            out.append(big_button(label, self._continue_with(provider), f"enroll-oidc-{provider}",
+                                  primary=False, disabled=vm.busy, icon=ft.Icons.LOGIN))  # fmt: skip
+        if vm.browser_url:  # the client opens it in the system browser: the provider's own page
+            link = ft.FilledButton(tr("enroll.open_browser"), icon=ft.Icons.OPEN_IN_NEW, height=MIN_TOUCH,
+                                   url=ft.Url(vm.browser_url, target=ft.UrlTarget.BLANK))  # fmt: skip
+            stop = ft.TextButton(tr("enroll.stop_waiting"), on_click=lambda e: vm.stop_waiting())
+            out += [
+                tid("enroll-oidc-waiting", muted(tr("enroll.finish_in_browser"), size=15)),
+                tid("enroll-oidc-open", link, label=tr("enroll.open_browser")),
+                tid("enroll-oidc-stop", stop),
+            ]
+        return out
 
     async def _register(self, e: ft.Event[ft.Button]) -> None:
         ok = await self.vm.register_parent(
@@ -81,6 +120,7 @@ class EnrollView(Screen):
                 tid("enroll-email", self.email),
                 tid("enroll-password", self.password),
                 big_button(tr("enroll.sign_in"), self._sign_in, "enroll-sign-in", disabled=vm.busy),
+                *self._providers(),
                 muted(tr("enroll.display_name")),
                 tid("enroll-name", self.name),
                 big_button(

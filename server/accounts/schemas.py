@@ -33,6 +33,10 @@ __all__ = [
     "ParentInviteLinkIn",
     "LoginIn",
     "LogoutIn",
+    "OidcFlowIn",
+    "OidcFlowOut",
+    "OidcPollIn",
+    "OidcProvidersOut",
     "PinIn",
     "PinLoginIn",
     "ProfileOut",
@@ -214,3 +218,32 @@ class AdminSetupIn(_In):
     password: NewPassword
     display_name: Name
     client_id: ClientId | None = None
+
+
+ProviderName = Annotated[str, Meta(pattern=r"^[a-z0-9]{1,20}$")]
+
+
+class OidcProvidersOut(msgspec.Struct, kw_only=True):
+    """The OpenID Connect providers this server's operator registered (none on a family server)."""
+
+    providers: list[str]
+
+
+class OidcFlowIn(_In):
+    """A parent's app starts a sign-in through a provider for this device."""
+
+    provider: ProviderName
+    client_id: ClientId
+    device_name: DeviceName = ""
+
+
+class OidcFlowOut(msgspec.Struct, kw_only=True):
+    flow_id: str
+    url: str  # the app opens it in the system browser
+    poll_secret: str  # the app's alone: it exchanges the flow for the session's tokens
+    expires_in: int
+    interval: int  # seconds between two polls
+
+
+class OidcPollIn(_In):
+    poll_secret: OpaqueToken

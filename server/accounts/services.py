@@ -9,6 +9,7 @@ then re-reads what it decides on.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -45,10 +46,13 @@ from .throttle import known_device, password_attempt, pin_attempt
 __all__ = [
     "PIN_ATTEMPTS",
     "create_child",
+    "find_parent",
+    "open_session",
     "login",
     "logout",
     "pin_login",
     "profile",
+    "provider_sign_in",
     "refresh",
     "register",
     "reset_pin",
@@ -143,9 +147,43 @@ def login(door: AccountDoor, settings: Settings, body: LoginIn) -> dict[str, Any
             raise DomainError(ProtocolCode.UNAUTHENTICATED, _BAD_LOGIN)
         if rehashed:
             user.password_hash = rehashed
-        if bind_device(session, user, body.client_id, body.device_name, now):
-            security_alert(session, user, "new_device", now, device=body.device_name)
-        return issue_tokens(session, user, body.client_id, now, settings)
+        return open_session(session, settings, user, body.client_id, body.device_name, now)
+
+
+def open_session(
+    session: Session, settings: Settings, user: User, client_id: str, device_name: str, now: datetime
+) -> dict[str, Any]:
+    """A parent who proved who it is (a password, a provider's verified e-mail) signs in on a device:
+    the device is bound (the parents told of a new one) and a session starts."""
+    if bind_device(session, user, client_id, device_name, now):
+        security_alert(session, user, "new_device", now, device=device_name)
+    return issue_tokens(session, user, client_id, now, settings)
+
+
+def provider_sign_in(
+    door: AccountDoor,
+    settings: Settings,
+    user_id: str,
+    family_id: str | None,
+    client_id: str,
+    device_name: str,
+) -> dict[str, Any]:
+    """The parent a provider's verified e-mail named (``oidc``) signs in on the flow's device."""
+    with door.signing_in(family_id) as call:
+        user = call.session.get(User, user_id)
+        if user is None or user.role != Role.PARENT.value:  # erased meanwhile; never a child
+            raise DomainError(ProtocolCode.OIDC_NO_PARENT, "no parent of this server has this e-mail")
+        return open_session(call.session, settings, user, client_id, device_name, call.now)
+
+
+def find_parent(session: Session, email: str) -> User | None:
+    """The parent with this e-mail (through ``email_hash``, as the password sign-in finds it); never a
+    child (children have no e-mail) nor the operator."""
+    return session.scalar(
+        select(User).where(
+            User.email_hash.in_(email_lookup(session, normal_email(email))), User.role == Role.PARENT.value
+        )
+    )
 
 
 def pin_login(door: AccountDoor, settings: Settings, body: PinLoginIn) -> dict[str, Any]:

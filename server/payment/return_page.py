@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from html import escape
 from typing import Annotated, Any
 
 from litestar import Controller, MediaType, Request, Response, get
@@ -23,6 +22,7 @@ from sync.errors import Code
 from ..db import Database
 from ..errors import DomainError
 from ..gateway import Gateway, provide_gateway
+from ..pages import html, page
 from ..problems import documented
 from .links import KAKAOPAY_RETURN, link_key, signed
 from .returns import Returned, abandon, complete, find
@@ -30,12 +30,6 @@ from .services import Payments
 
 __all__ = ["ROUTES", "render"]
 
-_HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-}
 # a page for a browser (200), and "not found" for a link whose signature or payout does not match:
 # a page for a browser, problem details for any other client (documented as such)
 _PUBLIC: dict[str, Any] = {
@@ -106,26 +100,7 @@ def render(returned: Returned) -> str:
     if returned.error and returned.outcome == "failed":
         lines.append(_REASON[lang].format(error=returned.error))
     lines.append(_BACK[lang])
-    return _page(lang, title, lines, ok=returned.outcome == "paid")
-
-
-def _page(lang: str, title: str, lines: list[str], *, ok: bool) -> str:
-    accent = "#1b873f" if ok else "#b3261e"
-    body = "".join(f"<p>{escape(line)}</p>" for line in lines)
-    return (
-        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)}</title><style>"
-        "body{font-family:system-ui,'Apple SD Gothic Neo','Noto Sans KR',sans-serif;margin:0 1rem;"
-        "background:#f6f6f9;color:#1c1b1f}main{max-width:32rem;margin:3rem auto;padding:1.5rem;"
-        "background:#fff;border-radius:1rem;box-shadow:0 1px 4px #0002}"
-        f"h1{{font-size:1.5rem;color:{accent}}}p{{font-size:1.1rem;line-height:1.5}}"
-        f"</style></head><body><main><h1>{escape(title)}</h1>{body}</main></body></html>"
-    )
-
-
-def _html(content: str, status: int = 200) -> Response[str]:
-    return Response(content, status_code=status, media_type="text/html; charset=utf-8", headers=_HEADERS)
+    return page(lang, title, lines, ok=returned.outcome == "paid")
 
 
 def _refusal(
@@ -137,7 +112,7 @@ def _refusal(
     if "text/html" not in request.headers.get("accept", ""):
         raise DomainError(Code.NOT_FOUND, "no such payment link")
     title, lead = _UNKNOWN
-    return _html(_page("ko", title, [lead], ok=False), 404)
+    return html(page("ko", title, [lead], ok=False), 404)
 
 
 class KakaoPayReturnController(Controller):
@@ -161,7 +136,7 @@ class KakaoPayReturnController(Controller):
             return refused
         payments: Payments = state.payments
         returned = complete(payments, gateway, payout_id, pg_token)
-        return _html(render(returned))
+        return html(render(returned))
 
     @get("/cancelled", operation_id="kakaoPayCancelled", **_PUBLIC)
     def cancelled(
@@ -175,7 +150,7 @@ class KakaoPayReturnController(Controller):
     ) -> Response[str]:
         """KakaoPay's cancel return: nothing was paid; the link is closed."""
         refused = _refusal(request, state, payout_id, signature)
-        return refused or _html(render(abandon(db, clock, payout_id, "cancelled")))
+        return refused or html(render(abandon(db, clock, payout_id, "cancelled")))
 
     @get("/failed", operation_id="kakaoPayFailed", **_PUBLIC)
     def failed(
@@ -189,7 +164,7 @@ class KakaoPayReturnController(Controller):
     ) -> Response[str]:
         """KakaoPay's failure return: nothing was paid; the link is closed."""
         refused = _refusal(request, state, payout_id, signature)
-        return refused or _html(render(abandon(db, clock, payout_id, "failed")))
+        return refused or html(render(abandon(db, clock, payout_id, "failed")))
 
 
 ROUTES: list[Any] = [KakaoPayReturnController]

@@ -231,6 +231,27 @@ ROWS: tuple[Row, ...] = (
         _same(200),
         target="join_code",
     ),
+    # a parent's sign-in through an OpenID Connect provider: the matrix's server registered none, so
+    # every provider is unknown, and so is a flow nobody began (404)
+    Row("oidcProviders", "GET", "/api/auth/oidc/providers", None, _same(200)),
+    Row(
+        "beginOidcSignIn",
+        "POST",
+        "/api/auth/oidc/flows",
+        lambda t: {"provider": "google", "client_id": f"oidc-{t['uniq']}"},
+        _same(404),
+    ),
+    Row(
+        "finishOidcSignIn",
+        "POST",
+        "/api/auth/oidc/flows/{uniq}/tokens",
+        lambda t: {"poll_secret": t["uniq"]},
+        _same(404),
+    ),
+    *(
+        Row(f"oidc-browser[{step}]", "GET", f"/auth/oidc/{{uniq}}/{step}", None, _same(404))
+        for step in ("start", "callback")
+    ),
     Row(
         "refreshTokens",
         "POST",
