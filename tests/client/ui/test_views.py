@@ -12,6 +12,7 @@ import pytest
 
 from client.app import make_main
 from client.config import load_config
+from sync.money import MICRO
 from sync.rules import PRESETS
 
 from .fakes import KID, NOW, FakeRuntime, OutcomeItem, notification, quote
@@ -257,5 +258,28 @@ def test_inbox_explains_a_refusal_and_a_tap_marks_a_notification_read() -> None:
         tap = next(c for c in h.all(ft.GestureDetector))
         await h.fire(tap, "tap")
         assert p.api.read == ["n1"]
+
+    run(go())
+
+
+@pytest.mark.parametrize(
+    ("locale", "label", "title"),
+    [
+        ("ko", "평균 단가 66,666 G₩", "평균 단가가 뭐예요?"),
+        ("en", "Average price G₩66,666", "What is average price?"),
+    ],
+)
+def test_the_average_price_beside_a_holding_is_called_what_its_info_explains(
+    locale: str, label: str, title: str
+) -> None:
+    """One word for the number and its ⓘ, so the child connects the two (3 shares for 200,000 G₩)."""
+
+    async def go() -> None:
+        h = await unlocked(FakeRuntime(profile(positions={SAMSUNG: (3 * MICRO, 200_000)})), locale=locale)
+        await h.goto("/child/portfolio")
+        assert label in h.texts()
+        assert h.by_id(f"avg-cost-info-{SAMSUNG}").tooltip == title
+        await h.click(f"avg-cost-info-{SAMSUNG}")
+        assert h.text_of("glossary-title") == title
 
     run(go())
