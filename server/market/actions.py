@@ -241,13 +241,11 @@ def record_history_ends(db: Database, provider: Any, now: datetime) -> list[str]
     today = replay.today(now)
     wanted: list[RecordedAction] = []
     for symbol in _watched_symbols(db):
-        if not replay.store.has(symbol):
-            continue
-        hit = replay.store.bar_on(symbol, today)
-        days, _ = replay.store.series(symbol)
-        if hit is None or not days or hit[0] != days[-1] or today <= days[-1]:
-            continue  # still within its history
-        last, bar = hit
+        last = replay.store.ended_by(symbol, today)
+        hit = replay.store.bar_on(symbol, last) if last is not None else None
+        if hit is None:
+            continue  # still within its history (or none bundled)
+        _, bar = hit
         passed = replay.clock.server_time(datetime.combine(last + timedelta(days=1), time(0), UTC))
         wanted.append(RecordedAction(symbol, "data_end", passed.date(), amount=bar.close))
     return _insert(db, wanted, "replay", now)
