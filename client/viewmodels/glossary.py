@@ -31,7 +31,18 @@ __all__ = [
     "about_trade_cost",
 ]
 
-TERMS = ("return", "avg_cost", "fee", "tax", "fx", "dividend", "split", "open_close", "diversify")
+TERMS = (
+    "return",
+    "avg_cost",
+    "fee",
+    "tax",
+    "fx",
+    "dividend",
+    "split",
+    "open_close",
+    "diversify",
+    "delisting",
+)
 
 
 @dataclass(frozen=True)
@@ -148,11 +159,12 @@ def about_open_price(tools: Tools, name: str, price: str, when: str) -> Gloss:
 
 
 # what happened to the child's own shares, worded by the inbox, is the example of its word
-_EVENT_TERMS = {"DividendPaid": "dividend", "SplitApplied": "split"}
+# (a delisting's notification names the last price, the shares settled and what the child got)
+_EVENT_TERMS = {"DividendPaid": "dividend", "SplitApplied": "split", "StockDelisted": "delisting"}
 
 
 def about_event(tools: Tools, event: str, what_happened: str) -> Gloss | None:
-    """배당 or 분할 beside the notification that told the child it happened to their shares, with
+    """배당, 분할 or 상장 폐지 beside the notification that told the child it happened to their shares, with
     that notification's own words (its numbers) as the example; ``None`` for other events."""
     term = _EVENT_TERMS.get(event)
     if term is None:

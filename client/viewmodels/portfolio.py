@@ -1,5 +1,5 @@
-"""Portfolio: the child's value over time, holdings with average cost, value and profit; every trade
-with its outcome and reason."""
+"""Portfolio: the child's value over time, holdings with average price (평균 단가: the label and its ⓘ
+say the same word), value and profit; every trade with its outcome and reason."""
 
 from __future__ import annotations
 

@@ -22,13 +22,18 @@ from .charts import (
 )
 from .child import ChildScreen
 from .errors import explain
-from .glossary import about_open_price
+from .glossary import Gloss, about_event, about_open_price, about_term
+from .inbox import my_notifications
 from .market import entry_name
 from .market_hours import market_time, next_open
 from .news import NewsModel, load_news
+from .notices import word
 from .predict import FillPreview, predict_fill
 
 __all__ = ["StockVM", "preview_text"]
+
+# the notifications of the child's own settled holding: the stock trades no more
+_SETTLED = {"StockDelisted": "delisting", "PriceHistoryEnded": "data_end"}
 
 
 def preview_text(preview: FillPreview, symbol: str, tools: Tools) -> str:
@@ -57,6 +62,7 @@ class StockVM(ChildScreen):
         self.model: ChartModel | None = None
         self.today_text = self.range_text = ""
         self.news = NewsModel([], tools.tr("news.loading"))
+        self._ended: dict[str, Any] | None = None  # the history route's ``ended``, once loaded
         super().__init__(profile, tools)
 
     def refresh(self) -> None:
@@ -84,7 +90,33 @@ class StockVM(ChildScreen):
             when = market_time(self.tools, market_of(self.symbol), self.preview.opens_at, self.tools.clock())
             self.preview_gloss = about_open_price(self.tools, self.name, self.price, when)
         self.allowed = market_of(self.symbol) in self.book.rules().markets
-        self.can_trade = q is not None and self.allowed
+        self.ended_text, self.ended_gloss = self._trading_ended()
+        self.can_trade = q is not None and self.allowed and self.ended_text is None
+
+    def _trading_ended(self) -> tuple[str | None, Gloss | None]:
+        """The stock trades no more: said by the server's chart answer, or (offline) by the
+        notification that settled the child's own shares. 상장 폐지 has its ⓘ (with the child's
+        numbers when it settled their shares); our price history ending is no delisting."""
+        tr = self.tools.tr
+        settled = next(
+            (
+                n
+                for n in my_notifications(self.view)
+                if n.get("event") in _SETTLED
+                and ((n.get("data") or {}).get("facts") or {}).get("symbol") == self.symbol
+            ),
+            None,
+        )
+        kind = str(self._ended["kind"]) if self._ended else _SETTLED.get(str((settled or {}).get("event")))
+        if kind not in ("delisting", "data_end"):
+            return None, None
+        day = self._ended.get("last_session") if self._ended else None
+        text = tr(f"stock.ended.{kind}", day=day) if day else tr(f"stock.ended.{kind}_undated")
+        if kind != "delisting":
+            return text, None
+        if settled is not None and settled.get("event") == "StockDelisted":
+            return text, about_event(self.tools, "StockDelisted", word(settled, "child", self.tools)[1])
+        return text, about_term(self.tools, "delisting")
 
     def money(self, amount: int, signed: bool = False) -> str:
         """An amount of this stock's price in its own currency ("+1,200원", "-US$0.35")."""
@@ -126,6 +158,9 @@ class StockVM(ChildScreen):
         self.today_text = move_text(tr("chart.today"), self.day_move, self.money, self.tools)
         self.range_text = move_text(tr("chart.in_range"), self.move, self.money, self.tools)
         answer = loaded.answer
+        if isinstance(answer, dict):
+            ended = answer.get("ended")
+            self._ended = ended if isinstance(ended, dict) else None
         if isinstance(answer, dict) and answer.get("source"):
             to = answer.get("to")
             when = datetime.fromisoformat(f"{to}T12:00:00+00:00") if isinstance(to, str) else None

@@ -99,6 +99,7 @@ __all__ = [
     "record_delisting",
     "record_history_ends",
     "refresh_actions",
+    "trading_ended",
 ]
 
 ACTION = "action"  # the recorded input of a server action: the corporate action it applied
@@ -241,16 +242,31 @@ def record_history_ends(db: Database, provider: Any, now: datetime) -> list[str]
     today = replay.today(now)
     wanted: list[RecordedAction] = []
     for symbol in _watched_symbols(db):
-        if not replay.store.has(symbol):
-            continue
-        hit = replay.store.bar_on(symbol, today)
-        days, _ = replay.store.series(symbol)
-        if hit is None or not days or hit[0] != days[-1] or today <= days[-1]:
-            continue  # still within its history
-        last, bar = hit
+        last = replay.store.ended_by(symbol, today)
+        hit = replay.store.bar_on(symbol, last) if last is not None else None
+        if hit is None:
+            continue  # still within its history (or none bundled)
+        _, bar = hit
         passed = replay.clock.server_time(datetime.combine(last + timedelta(days=1), time(0), UTC))
         wanted.append(RecordedAction(symbol, "data_end", passed.date(), amount=bar.close))
     return _insert(db, wanted, "replay", now)
+
+
+def trading_ended(db: Database, provider: Any, symbol: str, now: datetime) -> tuple[str, date] | None:
+    """Whether ``symbol`` trades no more, for the stock page: ``("delisting", last session)`` once a
+    recorded delisting has begun, ``("data_end", last bar)`` in history replay past the symbol's
+    bundled history (the replay quotes it no more); ``None`` while it trades."""
+    with db.read() as session:
+        ex_date = session.scalar(
+            select(func.min(CorporateAction.ex_date)).where(
+                CorporateAction.symbol == symbol, CorporateAction.kind == "delisting"
+            )
+        )
+    if ex_date is not None and ex_moment(symbol, ex_date) <= now:
+        return "delisting", ex_date - timedelta(days=1)
+    replay = _replay_member(provider)
+    last = replay.store.ended_by(symbol, replay.today(now)) if replay is not None else None
+    return ("data_end", last) if last is not None else None
 
 
 def _watched_symbols(db: Database) -> list[str]:

@@ -23,6 +23,7 @@ from ..errors import DomainError
 from ..principal import Principal
 from ..problems import documented
 from ..wire import NO_CONTROL
+from .actions import trading_ended
 from .calendar import MarketCalendars
 from .clock import MarketClock, provide_market_clock
 from .directory import directory, entry_json, match_json
@@ -170,12 +171,18 @@ def price_history(
     period: Annotated[RangeName, QueryParameter(name="range")] = "1M",
 ) -> HistoryOut:
     """Daily bars of ``symbol`` over ``range`` (1W–1Y; weekly bars for 5Y and max), ending at the date
-    the family is at (today, or the replay date), each range labelled with the source of its bars."""
+    the family is at (today, or the replay date), each range labelled with the source of its bars;
+    ``ended`` when the stock trades no more (delisted, or past its bundled history in replay)."""
     known = resolve_symbol(symbol)
     if known is None:
         raise DomainError(Code.SYMBOL_UNKNOWN, "this symbol is not in the directory")
-    market_pricer.ensure([known], clock())
-    return _typed(history_for(db, market_chain, known, period, clock()), HistoryOut)  # type: ignore[no-any-return]
+    now = clock()
+    market_pricer.ensure([known], now)
+    answer = history_for(db, market_chain, known, period, now)
+    ended = trading_ended(db, market_chain, known, now)
+    if ended is not None:
+        answer["ended"] = {"kind": ended[0], "last_session": ended[1].isoformat()}
+    return _typed(answer, HistoryOut)  # type: ignore[no-any-return]
 
 
 @get(

@@ -115,6 +115,14 @@ class BarOut(msgspec.Struct, kw_only=True):
     v: int | None
 
 
+class EndedOut(msgspec.Struct, kw_only=True):
+    """The stock trades no more: delisted (``delisting``), or in history replay our bundled prices of it
+    end (``data_end``); ``last_session`` is its last day of trading (of data)."""
+
+    kind: Literal["delisting", "data_end"]
+    last_session: date
+
+
 class HistoryOut(msgspec.Struct, kw_only=True, rename={"from_": "from"}):
     symbol: str
     range: RangeName
@@ -124,6 +132,7 @@ class HistoryOut(msgspec.Struct, kw_only=True, rename={"from_": "from"}):
     from_: date | None
     to: date | None
     bars: list[BarOut]
+    ended: EndedOut | None = None  # trading ended: the page says so and offers no order
 
 
 class NewsItemOut(msgspec.Struct, kw_only=True):

@@ -1,10 +1,12 @@
 """Retention (issue 18): a family nobody used for ``retention_days`` is erased, after its parents were
-told; old notifications and delivery records are pruned.
+told; old notifications, delivery records and dead credentials are pruned.
 
 Each pass of :class:`Retention`:
 
 1. prunes inbox notifications, finished deliveries and delivered outbox events older than
-   ``notification_keep_days`` (a pending delivery is never pruned: the dispatcher still owes it);
+   ``notification_keep_days`` (a pending delivery is never pruned: the dispatcher still owes it), and
+   credentials dead for longer than :data:`CREDENTIAL_GRACE` (:func:`prune_credentials`): refresh
+   tokens past their expiry, pairing codes past their expiry or used;
 2. calls off the retention erasures of families active again since their notice;
 3. tells the parents of every family inactive since the cutoff (:func:`.activity.last_active`: the
    last device sign-in or sync, or session refresh) that the family will be erased after
@@ -25,12 +27,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, exists, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from ..background import Periodic
 from ..db import Database
-from ..db.models import Delivery, Erasure, Family, Notification, Outbox, User
+from ..db.models import Delivery, Erasure, Family, Notification, Outbox, PairingCode, RefreshToken, User
 from ..db.models.privacy import RETENTION
 from ..ids import new_id
 from ..logs import get_logger
@@ -39,9 +41,20 @@ from ..notify.inbox import InboxChannel, Message
 from .activity import last_active
 from .erasure import withdrawn
 
-__all__ = ["NOTICE_EVENT", "Policy", "Retention", "notice_text", "prune"]
+__all__ = [
+    "CREDENTIAL_GRACE",
+    "NOTICE_EVENT",
+    "Policy",
+    "Retention",
+    "notice_text",
+    "prune",
+    "prune_credentials",
+]
 
 NOTICE_EVENT = "RetentionNotice"
+# how long a dead refresh token or pairing code is kept: an operator looking into a sign-in or an
+# enrolment of last month still finds its row; nobody can use it any more either way
+CREDENTIAL_GRACE = timedelta(days=30)
 
 _NOTICE = {
     "ko": (
@@ -99,6 +112,22 @@ def prune(session: Session, now: datetime, keep: timedelta) -> int:
     return done
 
 
+def prune_credentials(session: Session, now: datetime, grace: timedelta = CREDENTIAL_GRACE) -> int:
+    """Delete refresh tokens that expired, and pairing codes that expired or were used, more than
+    ``grace`` ago; how many rows. Each user's newest token stays, whatever its age: it is when that
+    user last signed in or refreshed (:func:`.activity.last_active`), which decides retention."""
+    cutoff = now - grace
+    newer = aliased(RefreshToken)
+    superseded = exists().where(
+        newer.user_id == RefreshToken.user_id, newer.created_at > RefreshToken.created_at
+    )
+    done = session.execute(delete(RefreshToken).where(RefreshToken.expires_at < cutoff, superseded)).rowcount
+    done += session.execute(
+        delete(PairingCode).where(or_(PairingCode.expires_at < cutoff, PairingCode.used_at < cutoff))
+    ).rowcount
+    return done
+
+
 def _inactive(session: Session, cutoff: datetime) -> list[str]:
     """Families last active before ``cutoff`` with no family erasure pending yet."""
     pending = select(Erasure.family_id).where(Erasure.child_id.is_(None))
@@ -131,7 +160,7 @@ class Retention(Periodic):
             families = _inactive(session, now - self.policy.retention)
         told = sum(self._notify(family_id, now) for family_id in families)
         with self.db.write() as session:
-            pruned = prune(session, now, self.policy.keep_notifications)
+            pruned = prune(session, now, self.policy.keep_notifications) + prune_credentials(session, now)
             notices = session.scalars(select(Erasure).where(Erasure.reason == RETENTION)).all()
             for called_off in [e for e in notices if withdrawn(session, e)]:
                 session.delete(called_off)  # someone came back after the notice

@@ -170,3 +170,21 @@ def test_the_operator_records_a_delisting_from_the_command_line(
         assert audited == ["delist AAPL at 12.34 after 2026-11-19"]
     finally:
         db.dispose()
+
+
+def test_past_the_end_of_our_history_the_replay_quotes_no_new_day_at_the_old_price(home: Home) -> None:
+    """GOOGL's bundled history ends on Friday 2013-03-01: Monday's session brings no quote of it (its
+    old close stamped Monday would pass for Monday's price and fill an order waiting for the open)."""
+    from server.market.providers import ProviderChain
+    from server.market.quotes import latest_quotes
+    from server.market.refresher import record_quotes
+
+    replay = ReplayProvider(ReplayClock(date(2013, 2, 27), home.clock()))
+    chain = ProviderChain([replay])
+    friday = home.clock() + timedelta(days=2, hours=16)  # 2013-03-01 in the afternoon in New York
+    [last] = [q for q in record_quotes(home.db, chain, ["GOOGL", "AAPL"], friday) if q.symbol == "GOOGL"]
+    assert last.source == "replay:2013-03-01" and last.price == bundled_history().series("GOOGL")[1][-1].close
+    monday = home.clock() + timedelta(days=5, hours=16)  # 2013-03-04: AAPL trades on, GOOGL's data has ended
+    assert [q.symbol for q in record_quotes(home.db, chain, ["GOOGL", "AAPL"], monday)] == ["AAPL"]
+    with home.db.read() as session:
+        assert latest_quotes(session, ["GOOGL"])["GOOGL"].as_of == friday  # the last one stays as it was

@@ -65,6 +65,31 @@ def test_the_time_machine_never_shows_the_future(
     assert history(client, tomorrow, "AAPL", "1W")["to"] == "2008-09-16"
 
 
+def test_the_chart_says_when_a_stock_trades_no_more(
+    app: Litestar, client: TestClient[Any], kid: dict[str, str], clock: MovableClock
+) -> None:
+    """Past GOOGL's bundled history (its last bar: 2013-03-01) the page learns that trading ended;
+    a company the operator records as delisted says so from the day after its last session."""
+    from server.market.actions import record_delisting
+
+    time_machine(app, clock, date(2013, 3, 1))
+    assert history(client, kid, "GOOGL", "1W")["ended"] is None  # its last day: it still trades
+    clock.advance(days=1)
+    later = Family.create(client, ("하늘",)).child("하늘").headers  # a fresh sign-in on the next day
+    chart = history(client, later, "GOOGL", "1W")
+    assert chart["ended"] == {"kind": "data_end", "last_session": "2013-03-01"}
+    assert chart["to"] == "2013-03-01"  # the chart stops at the last bar
+    assert history(client, later, "AAPL", "1W")["ended"] is None  # AAPL trades on
+
+    # the operator records that AAPL was delisted two days ago (server days, whatever the hour)
+    last_session = clock().date() - timedelta(days=2)
+    record_delisting(app.state.db, "AAPL", 150_000_000, last_session, clock())
+    assert history(client, later, "AAPL", "1W")["ended"] == {
+        "kind": "delisting",
+        "last_session": last_session.isoformat(),
+    }
+
+
 def test_korean_stocks_are_a_labelled_simulation(
     client: TestClient[Any], kid: dict[str, str], app: Litestar, clock: MovableClock
 ) -> None:

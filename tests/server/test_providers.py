@@ -175,9 +175,13 @@ def test_replay_moves_one_day_per_day_and_keeps_friday_over_the_weekend() -> Non
 def test_replay_speed_and_the_end_of_the_bundled_data() -> None:
     fast = replay_at(date(2008, 3, 13), speed=7)  # a week a day
     assert fast.today(NOW + timedelta(days=2)) == date(2008, 3, 27)
-    late = replay_at(date(2030, 1, 2))  # past the data: the last real session, with its date
-    assert late.quotes(["AAPL"], NOW)["AAPL"].source == "replay:2022-12-28"
-    assert late.quotes(["AAPL"], NOW)["AAPL"].price == bundled_close("AAPL", "2022-12-28")
+    last = replay_at(date(2022, 12, 28))  # AAPL's last bundled session still quotes, with its date
+    assert last.quotes(["AAPL"], NOW)["AAPL"].source == "replay:2022-12-28"
+    assert last.quotes(["AAPL"], NOW)["AAPL"].price == bundled_close("AAPL", "2022-12-28")
+    # the day after, and any day later, AAPL has no price: its last close made new each day would
+    # pass for a price the market still makes
+    assert last.quotes(["AAPL"], NOW + timedelta(days=1)) == {}
+    assert replay_at(date(2030, 1, 2)).quotes(["AAPL", "005930.KS"], NOW) == {}
 
 
 def test_replay_history_is_real_and_stops_at_the_asked_end() -> None:

@@ -1,6 +1,7 @@
 """Retention (issue 18): a family nobody used for three years is told by e-mail, then erased after the
-grace period unless someone comes back; old notifications and delivery records are pruned. The clock
-is the app's movable one; the e-mail goes to a real SMTP server."""
+grace period unless someone comes back; old notifications and delivery records are pruned, and so are
+refresh tokens and pairing codes dead for more than a month. The clock is the app's movable one; the
+e-mail goes to a real SMTP server."""
 
 from __future__ import annotations
 
@@ -16,12 +17,21 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.app import create_app
-from server.db.models import Delivery, Erasure, Notification, OperatorAction, Outbox, User
+from server.db.models import (
+    Delivery,
+    Erasure,
+    Notification,
+    OperatorAction,
+    Outbox,
+    PairingCode,
+    RefreshToken,
+    User,
+)
 from server.notify.dispatcher import Dispatcher
 from server.privacy.retention import NOTICE_EVENT
 from server.settings import Settings
 from tests.conftest import MovableClock
-from tests.helpers import PASSWORD, Family, bearer
+from tests.helpers import PASSWORD, Family, bearer, link_code
 
 from .channel_support import Mailbox, text_of
 
@@ -161,3 +171,45 @@ def test_old_notifications_and_delivery_records_are_pruned(
     state.retention.run_once()
     assert counts() == tuple(b - o for b, o in zip(both, old, strict=True))
     assert _users(application, first.family_id) == 2  # pruning is not erasing
+
+
+def test_dead_sessions_and_pairing_codes_are_pruned_a_month_after_they_die(
+    app: tuple[Litestar, TestClient[Any], MovableClock],
+) -> None:
+    application, client, clock = app
+    state = application.state
+    family = Family.create(client, ("지우",))  # the parent's sign-up, the child's enrolment: used codes
+    kid = family.child("지우")
+    parent_tokens = [family.parent.refresh]
+    for _ in range(3):  # the parent's app refreshes its session: each use rotates the token
+        answer = client.post("/api/auth/refresh", json={"refresh_token": parent_tokens[-1]})
+        assert answer.status_code == 200, answer.text
+        parent_tokens.append(answer.json()["refresh_token"])
+    link_code(client, family.parent, "child_device", kid.user_id)  # a code nobody typed
+
+    def rows(user_id: str | None = None) -> tuple[int, int]:
+        with state.db.read() as session:
+            tokens = sa.select(sa.func.count()).select_from(RefreshToken)
+            if user_id is not None:
+                tokens = tokens.where(RefreshToken.user_id == user_id)
+            codes = sa.select(sa.func.count()).select_from(PairingCode)
+            return int(session.scalar(tokens) or 0), int(session.scalar(codes) or 0)
+
+    assert rows(family.parent.user_id) == (4, 2)  # the enrolment's code (used) and the untyped one
+    clock.advance(days=30)  # the codes died within a day (used, or expired after 24 hours)
+    state.retention.run_once()
+    assert rows(family.parent.user_id) == (4, 2)  # nothing is pruned within the grace
+    clock.advance(days=2)
+    state.retention.run_once()
+    assert rows(family.parent.user_id) == (4, 0)  # the codes are gone; the session died on day 7
+    clock.advance(days=6)
+    back = _sign_in(client, family)  # the parent comes back: a new session
+    state.retention.run_once()
+    assert rows(family.parent.user_id) == (1, 0)  # the old session's four rows are gone
+    # the child has not been back: its newest token stays, the mark of when it was last here
+    assert rows(kid.user_id)[0] == 1
+    # an old token is refused as before, and the new session works
+    stale = client.post("/api/auth/refresh", json={"refresh_token": parent_tokens[0]})
+    assert stale.status_code == 401
+    assert client.get("/api/family", headers=back).status_code == 200
+    assert _users(application, family.family_id) == 2  # pruning is not erasing

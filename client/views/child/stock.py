@@ -1,4 +1,5 @@
-"""A stock's page: price and its age, chart, description, and what the fill rule will do.
+"""A stock's page: price and its age, chart, description, and what the fill rule will do (or that
+trading ended).
 
 ``StockPane`` is the page's content on its own, so a wide screen can show it beside the portfolio."""
 
@@ -76,16 +77,22 @@ class StockPane:
             ),
             card(*chart_block(vm, tr, picker(vm), "stock")),
             card(ft.Text(vm.description, size=18), muted(vm.sector)),
-            card(
-                ft.Text(tr("stock.what_happens"), size=16, weight=ft.FontWeight.BOLD),
-                glossed(
-                    self.host,
-                    tid("fill-preview", ft.Text(vm.preview_text, size=18)),
-                    vm.preview_gloss,
-                    "open-price-info",
-                ),
-            ),
         ]
+        if vm.ended_text:  # trading ended: said instead of what an order would do, and no order
+            ended = tid("stock-ended", ft.Text(vm.ended_text, size=18), label=vm.ended_text)
+            out.append(card(glossed(self.host, ended, vm.ended_gloss, "delisting-info")))
+        else:
+            out.append(
+                card(
+                    ft.Text(tr("stock.what_happens"), size=16, weight=ft.FontWeight.BOLD),
+                    glossed(
+                        self.host,
+                        tid("fill-preview", ft.Text(vm.preview_text, size=18)),
+                        vm.preview_gloss,
+                        "open-price-info",
+                    ),
+                )
+            )
         out.append(news_card(vm.news, tr))
         if vm.can_trade:
             out.append(big_button(tr("stock.buy"), nav(f"/child/trade/{sym}?side=buy"), "buy"))

@@ -9,6 +9,10 @@ at 09:30 in New York. The replay date is the replayed instant's UTC date (it tur
 KRX open; both exchanges' sessions lie inside one UTC day). Whether a market is open is decided by
 the replayed year's calendar on the same clock (:func:`server.market.calendar.replayed`).
 Weekends and holidays of the replayed year show the last session's close, as a real market would.
+Past a company's last bar (the bundled data of GOOGL, IBM and META ends in 2013, of the others in 2022)
+it has no quote at all: its last close, stamped with each new day, would pass for a price the market
+still makes (and fill an order waiting for the next open). Its holdings are settled at that close
+(``data_end``, :func:`server.market.actions.record_history_ends`) and the app says trading ended.
 """
 
 from __future__ import annotations
@@ -109,6 +113,16 @@ class HistoryStore:
             self._series[symbol] = (days, bars)
         return self._series[symbol]
 
+    def last_day(self, symbol: str) -> date | None:
+        """The symbol's last session in the bundled data (``None`` when it has none)."""
+        days, _ = self.series(symbol)
+        return days[-1] if days else None
+
+    def ended_by(self, symbol: str, day: date) -> date | None:
+        """The last session when the symbol's bundled history ended before ``day``, else ``None``."""
+        last = self.last_day(symbol) if self.has(symbol) else None
+        return last if last is not None and day > last else None
+
     def bar_on(self, symbol: str, day: date) -> tuple[date, Bar] | None:
         """The last session at or before ``day``; ``None`` before the symbol's first session."""
         days, bars = self.series(symbol)
@@ -145,7 +159,9 @@ class ReplayProvider:
         day = self.today(now)
         found: dict[str, ProviderQuote] = {}
         for symbol in symbols:
-            hit = self.store.bar_on(symbol, day) if self.store.has(symbol) else None
+            if not self.store.has(symbol) or self.store.ended_by(symbol, day) is not None:
+                continue  # no history, or past its last bar: no price, rather than an old one made new
+            hit = self.store.bar_on(symbol, day)
             if hit is not None:
                 session, bar = hit
                 found[symbol] = ProviderQuote(symbol, bar.close, now, f"replay:{session.isoformat()}")

@@ -6,7 +6,8 @@
 ``YONGDON_TEST_DARK=1`` starts in dark mode; ``YONGDON_TEST_STATUS=signed_out`` shows the child's
 session as ended (the sync chip's "locked"); ``YONGDON_TEST_FILL=next_open`` makes the house rules
 queue every order for the next open (the order review of a queued order, whatever the time);
-``YONGDON_TEST_MARKET=1`` answers the performance with a KOSPI line beside the child's.
+``YONGDON_TEST_MARKET=1`` answers the performance with a KOSPI line beside the child's;
+``YONGDON_TEST_DELISTED=1`` puts a delisting's notification in the child's inbox (Yuhan: 4 shares settled).
 """
 
 from __future__ import annotations
@@ -53,6 +54,15 @@ def main() -> None:
             "benchmark_indices": ["^KS11"], "benchmark_pct": 2.0, "beat_pct": -0.5, "benchmark_missing": [],
             "benchmark": line,
         }  # fmt: skip
+    if os.environ.get("YONGDON_TEST_DELISTED") == "1":  # the server's notification, with its facts
+        facts = {"version": 1, "symbol": "000100.KS", "shares": "4", "price": 55_000, "total": 220_000}
+        profile.notifications.append(
+            {
+                "notification_id": "n-delisted", "user_id": KID.user_id, "event": "StockDelisted",
+                "title": "t", "body": "b", "data": {"facts": {**facts, "profit": -12_000}},
+                "created_at": (start + timedelta(days=29)).isoformat(), "read_at": None,
+            }
+        )  # fmt: skip
     # an order waiting for the market (the portfolio's history shows it with its time, cancellable)
     profile.book.trades["t-queued"] = Trade(
         trade_id="t-queued", child_id=KID.user_id, side="buy", symbol="005930.KS", status=TradeStatus.QUEUED,

@@ -1,5 +1,6 @@
 """The glossary in chromium: on the portfolio, the ⓘ beside a holding's average price opens 평균 단가
-explained with that child's own numbers, and the market sentence stands beside the value chart.
+explained with that child's own numbers, and the market sentence stands beside the value chart; in the
+inbox, the ⓘ beside a delisting's notification opens 상장 폐지 with the shares and the last price.
 Screenshots under tests/artifacts."""
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from .test_screens import PHONE, SAMSUNG, open_at
 
 @pytest.fixture(scope="module")
 def child_app() -> Iterator[Served]:
-    env = {"YONGDON_TEST_LOCALE": "ko", "YONGDON_TEST_MARKET": "1"}
+    env = {"YONGDON_TEST_LOCALE": "ko", "YONGDON_TEST_MARKET": "1", "YONGDON_TEST_DELISTED": "1"}
     yield from serve(["-m", "tests.client.browser.fake_app", "{port}"], env)
 
 
@@ -43,6 +44,31 @@ def test_the_average_price_opens_its_word_with_the_childs_numbers(
         expect(page.locator(sid("glossary-example"))).to_have_count(0)
         # the ⓘ sits on the holding's card, which opens the stock when tapped: the ⓘ only explained
         expect(page.locator(sid("portfolio-chart"))).to_have_count(1)
+    except Exception:
+        keep_failure_screen(page, artifacts)
+        raise
+    finally:
+        page.context.close()
+
+
+def test_a_delisting_in_the_inbox_opens_its_word_with_the_settled_shares(
+    browser: Any, child_app: Served, artifacts: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    page = open_at(browser, child_app, "/child/inbox", sid("inbox-n-delisted"), PHONE)
+    try:
+        tap(page, page.locator(sid("inbox-info-n-delisted")), page.locator(sid("glossary-example")))
+        expect(page.locator(sid("glossary-title"))).to_contain_text("상장 폐지가 뭐예요?")
+        expect(page.locator(sid("glossary-meaning"))).to_contain_text("더는 사고팔리지 않게 되는 거야")
+        # the child's own numbers: 4 shares of Yuhan at its last price, 55,000 G₩ each
+        expect(page.locator(sid("glossary-example"))).to_contain_text(
+            "4주를 마지막 가격 55,000 G₩에 정리해서 220,000 G₩을 받았어요"
+        )
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(artifacts / "glossary_delisting_ko.png"))
+        page.locator(sid("glossary-close")).click()
+        expect(page.locator(sid("glossary-example"))).to_have_count(0)
     except Exception:
         keep_failure_screen(page, artifacts)
         raise

@@ -40,6 +40,7 @@ class FakeApi:
     online: bool = True
     series: list[dict[str, Any]] = field(default_factory=list)
     bars: list[dict[str, Any]] = field(default_factory=list)
+    chart: dict[str, Any] = field(default_factory=dict)  # more of the history route's answer (``ended``)
     read: list[str] = field(default_factory=list)
     status: dict[str, Any] = field(default_factory=lambda: {"markets": []})
     market: dict[str, Any] = field(default_factory=dict)  # the benchmark part of /performance
@@ -56,9 +57,9 @@ class FakeApi:
 
     async def history(
         self, symbol: str, range_: str = "1M", interval: str | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[dict[str, Any]] | dict[str, Any]:
         self._check()
-        return self.bars
+        return {"bars": self.bars, **self.chart} if self.chart else self.bars
 
     async def news(self, symbol: str) -> dict[str, Any]:
         self._check()

@@ -161,3 +161,23 @@ def test_a_dividend_in_the_inbox_explains_the_word_with_what_the_child_received(
     assert item.gloss.example == item.body and "1,083 G₩" in item.body
     assert notification_item({**n, "event": "TradeExecuted"}, ko, NOW).gloss is None
     assert notification_item(n, ko, NOW, role="parent").gloss is None
+
+
+def test_a_delisting_in_the_inbox_explains_the_word_with_the_last_price_and_the_shares(
+    ko: Tools, en: Tools
+) -> None:
+    from client.viewmodels.inbox import notification_item
+    from client.viewmodels.notices import FACTS_VERSION
+
+    # 10 shares settled at the last price, 61,500 G₩ each: 615,000 G₩ back
+    facts = {"version": FACTS_VERSION, "symbol": SAMSUNG, "shares": "10", "price": 61_500, "total": 615_000}
+    n = {"notification_id": "n1", "event": "StockDelisted", "title": "t", "body": "b", "data": {}}
+    item = notification_item({**n, "data": {"facts": {**facts, "profit": -85_070}}}, ko, NOW)
+    assert item.gloss is not None and item.gloss.mine and item.gloss.title == "상장 폐지가 뭐예요?"
+    assert item.gloss.meaning.startswith("회사 주식이 거래소(주식 시장)에서 더는 사고팔리지 않게")
+    assert "10주를 마지막 가격 61,500 G₩에 정리해서 615,000 G₩을 받았어요" in item.gloss.example
+    english = notification_item({**n, "data": {"facts": {**facts, "profit": 0}}}, en, NOW).gloss
+    assert english is not None and english.title == "What is delisting?"
+    assert "Your 10 shares were settled at its last price, G₩61,500" in english.example
+    # our price history ending is not a delisting: the company did not go away
+    assert notification_item({**n, "event": "PriceHistoryEnded"}, ko, NOW).gloss is None

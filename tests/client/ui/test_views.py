@@ -12,6 +12,7 @@ import pytest
 
 from client.app import make_main
 from client.config import load_config
+from sync.money import MICRO
 from sync.rules import PRESETS
 
 from .fakes import KID, NOW, FakeRuntime, OutcomeItem, notification, quote
@@ -259,3 +260,91 @@ def test_inbox_explains_a_refusal_and_a_tap_marks_a_notification_read() -> None:
         assert p.api.read == ["n1"]
 
     run(go())
+
+
+@pytest.mark.parametrize(
+    ("locale", "label", "title"),
+    [
+        ("ko", "평균 단가 66,666 G₩", "평균 단가가 뭐예요?"),
+        ("en", "Average price G₩66,666", "What is average price?"),
+    ],
+)
+def test_the_average_price_beside_a_holding_is_called_what_its_info_explains(
+    locale: str, label: str, title: str
+) -> None:
+    """One word for the number and its ⓘ, so the child connects the two (3 shares for 200,000 G₩)."""
+
+    async def go() -> None:
+        h = await unlocked(FakeRuntime(profile(positions={SAMSUNG: (3 * MICRO, 200_000)})), locale=locale)
+        await h.goto("/child/portfolio")
+        assert label in h.texts()
+        assert h.by_id(f"avg-cost-info-{SAMSUNG}").tooltip == title
+        await h.click(f"avg-cost-info-{SAMSUNG}")
+        assert h.text_of("glossary-title") == title
+
+    run(go())
+
+
+def test_a_stock_past_its_price_history_says_trading_ended_and_offers_no_order() -> None:
+    """The server's chart answer says GOOGL's history ended (replay): no buy, no sell, no fill preview."""
+
+    async def go() -> None:
+        p = profile(positions={"GOOGL": (MICRO, 400_000)})
+        p.add_quote(quote("GOOGL", 400_000_000, age=timedelta(days=3)))
+        p.api.bars = [{"t": "2013-02-28", "c": 399_000_000}, {"t": "2013-03-01", "c": 400_000_000}]
+        p.api.chart = {"ended": {"kind": "data_end", "last_session": "2013-03-01"}, "source": "replay"}
+        h = await unlocked(FakeRuntime(p), "/child/stock/GOOGL", locale="ko")
+        await settle()
+        assert h.text_of("stock-ended") == (
+            "우리가 가진 이 회사의 가격 기록은 2013-03-01에서 끝나요. 그래서 여기서는 더 사거나 팔 수 "
+            "없어요. 회사가 없어진 것은 아니에요."
+        )
+        assert not h.has_id("buy") and not h.has_id("sell") and not h.has_id("fill-preview")
+        assert not h.has_id("delisting-info")  # our data ending is no delisting
+
+    run(go())
+
+
+def test_a_delisted_stock_says_so_with_its_word_and_the_childs_own_settlement() -> None:
+    """Offline, the notification that settled the child's shares is enough to know trading ended."""
+
+    async def go() -> None:
+        p = profile()
+        p.add_quote(quote(SAMSUNG, 61_500, age=timedelta(days=2)))
+        facts = {
+            "version": 1,
+            "symbol": SAMSUNG,
+            "shares": "10",
+            "price": 61_500,
+            "total": 615_000,
+            "profit": 0,
+        }
+        p.notifications.append(
+            notification("n-1", KID, "t", "b", event="StockDelisted", data={"facts": facts})
+        )
+        p.api.online = False
+        h = await unlocked(FakeRuntime(p), f"/child/stock/{SAMSUNG}")
+        await settle()
+        assert h.text_of("stock-ended") == "This stock was delisted, so it can't be bought or sold any more."
+        assert not h.has_id("buy")
+        await h.click("delisting-info")
+        assert h.text_of("glossary-title") == "What is delisting?"
+        assert "Your 10 shares were settled at its last price, G₩61,500" in h.text_of("glossary-example")
+
+    run(go())
+
+
+def test_a_delisting_the_server_reports_gives_its_last_day(ko: Any, index: Any) -> None:
+    from client.viewmodels.stock import StockVM
+
+    p = profile()
+    p.api.bars = [{"t": "2026-11-18", "c": 62_000}, {"t": "2026-11-19", "c": 61_500}]
+    p.api.chart = {"ended": {"kind": "delisting", "last_session": "2026-11-19"}}
+    vm = StockVM(p, ko, index, SAMSUNG)
+    assert vm.ended_text is None and vm.can_trade  # until the server says so
+    asyncio.run(vm.load_chart())
+    assert (
+        vm.ended_text
+        == "이 주식은 상장 폐지됐어요. 2026-11-19가 마지막 거래일이라서 이제는 사거나 팔 수 없어요."
+    )
+    assert not vm.can_trade and vm.ended_gloss is not None and vm.ended_gloss.word == "상장 폐지"
