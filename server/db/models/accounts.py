@@ -107,3 +107,7 @@ class ServerMeta(Base):
 
 
 Index("ix_refresh_tokens_user_client", RefreshToken.user_id, RefreshToken.client_id)
+# retention prunes by these (``server.privacy.retention.prune_credentials``)
+Index("ix_refresh_tokens_user_created", RefreshToken.user_id, RefreshToken.created_at)
+Index("ix_refresh_tokens_expires_at", RefreshToken.expires_at)
+Index("ix_pairing_codes_expires_at", PairingCode.expires_at)
