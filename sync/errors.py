@@ -40,6 +40,8 @@ class Code(enum.StrEnum):
     # ``conversion_den``): each number is within its bounds, the pair (with the stored half when
     # only one is sent) is not, so a conflict with the rules in force (HTTP 409), not bad input
     CONVERSION_ABOVE_PAR = "CONVERSION_ABOVE_PAR"
+    # an order without the one sentence on why, when the house rules ask for it (``journal_required``)
+    JOURNAL_REQUIRED = "JOURNAL_REQUIRED"
 
 
 class ProtocolCode(enum.StrEnum):

@@ -1,7 +1,10 @@
 """The wire protocol of ``/api/sync/push`` and ``/api/sync/pull`` and the mutation arguments.
 
 Mutation names carry a version (``trade.place/v1``): a changed argument shape gets a new name,
-and the server keeps old handlers for the supported window.
+and the server keeps old handlers for the supported window. An optional argument whose absence
+keeps the old meaning (``TradePlace.journal``) is added to the version in place: what older devices
+queued still decides the same. A server older than the device refuses such an argument as
+``INVALID_ARGS``, so a device sends it only when it has a value (``client.actions``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ __all__ = [
     "Change",
     "Count",
     "FamilyGrant",
+    "JOURNAL_MAX",
+    "Journal",
     "MAX_PUSH_BYTES",
     "MAX_PUSH_MUTATIONS",
     "Mutation",
@@ -68,6 +73,11 @@ Reference = Annotated[str, msgspec.Meta(max_length=200, pattern=f"^{_PRINTABLE}*
 """A payout's reference (a transfer memo, a provider's id): printable text."""
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=rf"^(?=[\s\S]*\S){_PRINTABLE}*$")]
 """A reason another person reads: printable text with at least one visible character."""
+JOURNAL_MAX = 140
+Journal = Annotated[str, msgspec.Meta(max_length=JOURNAL_MAX, pattern=r"^[^\x00-\x1f\x7f-\x9f]*$")]
+"""A child's one sentence on why they trade (the trade journal): one line, no control character at
+all (not even a line break), at most ``JOURNAL_MAX`` characters; blank is the same as none
+(:func:`sync.journal.journal_of`)."""
 
 
 class Outcome(enum.StrEnum):
@@ -89,6 +99,9 @@ class TradePlace(_Args):
     quote_id: Id | None = None
     price: Micro | None = None
     limit_price: Micro | None = None
+    # added to v1 without a new name: an older device never sends it and means "no journal", so
+    # every v1 it ever queued still decides the same (only a reshaped argument needs a new version)
+    journal: Journal | None = None
 
 
 class TradeCancel(_Args):

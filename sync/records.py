@@ -88,7 +88,8 @@ class Trade(msgspec.Struct, frozen=True, kw_only=True):
     realised: int = 0
     filled_at: datetime | None = None
     practice: bool = False
-    note: str | None = None
+    note: str | None = None  # the server's word on it: a rejection's code, why it was cancelled
+    journal: str | None = None  # the child's own sentence on why (``sync.journal``)
 
 
 class RequestStatus(enum.StrEnum):

@@ -53,6 +53,8 @@ class HouseRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
     cooling_off_s: int = 24 * 3600
     # the family leaderboard: this child is ranked beside its opted-in siblings and sees the board
     leaderboard: bool = False
+    # the trade journal: every order must say in one sentence why (``sync.journal``)
+    journal_required: bool = False
 
     def validate(self) -> list[str]:
         """Names of fields whose values make no sense (empty when all is well)."""
@@ -135,6 +137,7 @@ class RulesChange(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_on
     second_parent_threshold: Annotated[int, _within("second_parent_threshold")] | UnsetType = UNSET
     cooling_off_s: Annotated[int, _within("cooling_off_s")] | UnsetType = UNSET
     leaderboard: bool | UnsetType = UNSET
+    journal_required: bool | UnsetType = UNSET
 
     # for the OpenAPI document (server.openapi): what ``__post_init__`` refuses, which no type says
     __openapi_fields__: ClassVar[dict[str, dict[str, Any]]] = {"markets": {"unique_items": True}}

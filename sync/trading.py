@@ -11,6 +11,7 @@ from .book import Book, Effects
 from .context import Context, kst_day
 from .errors import Code, Rejected
 from .fills import Fill, Queue, collar_ok, decide_fill, limit_ok, quote_detail
+from .journal import journal_of, require_journal
 from .ledger import Entry, move, position_account, reserved_shares_account
 from .market import Quote, currency_of, market_of
 from .money import BPS, MICRO, div_ceil, div_floor
@@ -271,6 +272,7 @@ def place_order(book: Book, args: TradePlace, ctx: Context) -> Effects:
             raise Rejected(Code.INVALID_ARGS, {"field": "quantity", "why": "whole_shares"})
     if book.trades_on_day(kst_day(ctx.now)) >= rules.trades_per_day:
         raise Rejected(Code.LIMIT_EXCEEDED, {"rule": "trades_per_day", "max": rules.trades_per_day})
+    require_journal(rules, args.journal)
     cited = book.quote(args.quote_id) if args.quote_id else None
     latest = book.latest_quote(args.symbol)
     if args.quote_id and cited is None:
@@ -301,6 +303,7 @@ def place_order(book: Book, args: TradePlace, ctx: Context) -> Effects:
         limit_price=args.limit_price,
         cited_quote_id=cited.quote_id if cited else None,
         cited_price=cited.price if cited else None,
+        journal=journal_of(args.journal),
     )
     effects = Effects(at=ctx.now)
     if isinstance(decision, Queue):

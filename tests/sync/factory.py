@@ -91,6 +91,7 @@ def place(
     limit_price: int | None = None,
     now: datetime = T0,
     trade_id: str | None = None,
+    journal: str | None = None,
 ) -> Effects:
     """``trade.place/v1`` citing ``quote`` (its own price unless ``price`` says otherwise)."""
     args: dict[str, Any] = {"trade_id": trade_id or f"t{next(_trade_ids)}", "side": side, "symbol": symbol}
@@ -103,6 +104,8 @@ def place(
         args["price"] = quote.price if price is None else price
     if limit_price is not None:
         args["limit_price"] = limit_price
+    if journal is not None:
+        args["journal"] = journal
     return run(book, "trade.place/v1", args, now=now)
 
 

@@ -46,6 +46,7 @@ DOMAIN_CODES = [
     "RATE_LIMITED",
     "ID_TAKEN",
     "CONVERSION_ABOVE_PAR",
+    "JOURNAL_REQUIRED",
 ]
 
 MUTATION: dict[str, Any] = {"seq": 1, "id": "m1", "name": "noop/v1", "args": {}}
