@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from sync.journal import journal_of
 from sync.market import Quote
 
 from .clock import new_id
@@ -40,8 +41,10 @@ def place_order(
     amount: int | None = None,
     quote: Quote | None = None,
     limit_price: int | None = None,
+    journal: str | None = None,
 ) -> Mutation:
-    """An order by ``quantity`` (micro-shares) or by ``amount`` (won), citing the quote the child saw."""
+    """An order by ``quantity`` (micro-shares) or by ``amount`` (won), citing the quote the child saw,
+    with the child's sentence on why (``journal``; blank is none, so it is not sent at all)."""
     if (quantity is None) == (amount is None):
         raise ValueError("give exactly one of quantity or amount")
     args = {
@@ -53,6 +56,7 @@ def place_order(
         "quote_id": quote.quote_id if quote else None,
         "price": quote.price if quote else None,
         "limit_price": limit_price,
+        "journal": journal_of(journal),
     }
     return "trade.place/v1", _clean(args)
 

@@ -1,4 +1,5 @@
-"""Personal fields sealed at rest (AES-256-GCM, ``YONGDON_DATA_KEYS``): names and e-mails (issue 18).
+"""Personal fields sealed at rest (AES-256-GCM, ``YONGDON_DATA_KEYS``): names and e-mails (issue 18),
+and the sentence a child writes on a trade (the trade journal, issue 19).
 
 A column of type :class:`Sealed` stores :data:`MARK` + base64 of the
 :class:`~server.payment.crypto.FieldCipher` blob (key id, nonce, ciphertext and tag), bound to
@@ -55,8 +56,9 @@ __all__ = [
 MARK = (
     "\x01s1:"  # a sealed value's prefix: a control character, which no name or e-mail may hold (NO_CONTROL)
 )
-NAME_KEYS = frozenset({"display_name", "who", "child", "sender", "title", "body"})
-"""Keys of a JSON document whose string values are sealed (at any depth)."""
+NAME_KEYS = frozenset({"display_name", "who", "child", "sender", "title", "body", "journal"})
+"""Keys of a JSON document whose string values are sealed (at any depth): names, and a child's own
+words on a trade (``journal``: the trade journal is free text, so it may name anyone)."""
 
 _CIPHERS: weakref.WeakKeyDictionary[Dialect, FieldCipher] = weakref.WeakKeyDictionary()
 

@@ -14,7 +14,7 @@ from litestar.openapi.spec import OpenAPIType, Schema
 
 from sync.money import MICRO
 from sync.portfolio import Summary
-from sync.protocol import Id, Micro, Outcome, PositiveWon, Reason, Symbol
+from sync.protocol import Id, Journal, Micro, Outcome, PositiveWon, Reason, Symbol
 from sync.records import Trade
 from sync.rules import RulesChange
 
@@ -42,6 +42,7 @@ class TradeBody(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     price: Micro | None = None
     limit_price: Micro | None = None
     trade_id: Id | None = None
+    journal: Journal | None = None  # the child's one sentence on why (``sync.journal``)
 
     # what ``sync.trading.place_order`` refuses as INVALID_ARGS, stated in the OpenAPI document
     # (server.openapi): exactly one of a quantity and an amount; a limit order in whole shares

@@ -65,6 +65,13 @@ LENIENT = {
     "second_parent_threshold": 10**9,
     "trades_per_day": 1_000,
 }
+
+
+def journal(who: str) -> str:
+    """The sentence the child ``who`` wrote on its first buy (the trade journal): its own words."""
+    return f"{who}의 일기: 반도체가 잘 될 것 같아서 샀어요"
+
+
 # The tables a denied call must leave untouched: all but the mutation log (it records rejections).
 LOG_TABLES = {"mutations", "mutation_aliases", "mutation_attempts"}
 
@@ -115,13 +122,15 @@ class World:
             self.prices = ScriptedMarket(self.app.state.clock).attach(self.app)
         self.quote = self.prices.trades(SYMBOL, price)
 
-    def trade(self, who: str, side: str, shares: int = 1) -> dict[str, Any]:
+    def trade(self, who: str, side: str, shares: int = 1, *, why: str | None = None) -> dict[str, Any]:
         body = {
             "symbol": SYMBOL,
             "quantity": shares * 1_000_000,
             "quote_id": self.quote.quote_id,
             "price": self.quote.price,
         }
+        if why is not None:
+            body["journal"] = why
         member = self.members[who]
         return _ok(self.client.post(f"/api/game/trade/{side}", json=body, headers=member.headers), 200)
 
@@ -367,7 +376,8 @@ def build_world(client: TestClient[Litestar], app: Litestar, backend: str) -> Wo
     world.trades_at(70_000)
     for child in ("A1", "A2", "B1", "B2"):
         _ok(client.get(f"/api/market/stocks/{SYMBOL}/price", headers=world.members[child].headers), 200)
-        assert world.trade(child, "buy", 20)["trade"]["status"] == "filled"
+        bought = world.trade(child, "buy", 20, why=journal(child))["trade"]
+        assert (bought["status"], bought["journal"]) == ("filled", journal(child))
     world.trades_at(80_000)
     for child in ("A1", "A2", "B1", "B2"):
         _ok(client.get(f"/api/market/stocks/{SYMBOL}/price", headers=world.members[child].headers), 200)

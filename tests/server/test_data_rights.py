@@ -32,7 +32,7 @@ from server.settings import Settings
 from tests.conftest import MovableClock
 from tests.helpers import PASSWORD, bearer
 
-from .test_authz_matrix import START, World, _database_url, build_world
+from .test_authz_matrix import START, World, _database_url, build_world, journal
 
 HELD = {h.table: h for h in HOLDINGS}
 
@@ -161,6 +161,10 @@ def test_a_parent_downloads_every_row_of_the_family(world: World) -> None:
     assert sorted(u["display_name"] for u in users.values()) == ["엄마", "지우", "하늘"]
     assert all("email_hash" not in user for user in users.values())
     assert document["tables"]["families"][0]["name"] == "우리집"
+    # the children's trade journals: their own words, plain in their parent's hands, nobody else's
+    journals = {t["data"].get("journal") for t in document["tables"]["trades"]} - {None}
+    assert journals == {journal("A1"), journal("A2")}
+    assert journal("B1") not in text
 
 
 def test_the_ledger_comes_as_csv_and_both_in_a_zip(world: World) -> None:
@@ -268,6 +272,8 @@ def test_an_erased_child_and_family_leave_no_row_anywhere(hasty_world: World) ->
 
     assert _traces(world, {gone_child.user_id, gone_child.client_id, *their_ids, *their_devices}) == []
     assert _traces(world, {"민수", "서연", theirs.parent.email}) == []  # their names and e-mail too
+    assert _traces(world, {journal("A1"), journal("B1"), journal("B2")}) == []  # and the children's words
+    assert _traces(world, {journal("A2")})  # the sibling's stay
     # every token they held is dead, on every route
     for member in (gone_child, theirs.parent, *theirs.children.values()):
         answer = client.get("/api/family", headers=member.headers)
@@ -310,6 +316,7 @@ def _raw_texts(world: World) -> list[tuple[str, str, str]]:
 def test_no_email_or_name_of_a_family_is_stored_in_plain_text(world: World) -> None:
     members = [m for key, m in world.members.items() if key != "ADMIN"]
     needles = {m.email for m in members if m.email} | {"엄마", "지우", "하늘", "민수", "서연", "우리집"}
+    needles |= {journal(child) for child in ("A1", "A2", "B1", "B2")}  # a child's words on a trade too
     values = _raw_texts(world)
     assert len(values) > 500  # the walk reads the real rows
     forms = {n: (n, json.dumps(n)[1:-1]) for n in needles}  # as is, and as JSON escapes it (\uc9c0\uc6b0)

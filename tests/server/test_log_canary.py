@@ -2,9 +2,10 @@
 
 The session-wide check (``tests/conftest.py``) greps the whole suite's logs for the helpers' secrets;
 this test plants values used nowhere else — an e-mail, a password, a PIN, names, a device name, the
-codes and tokens the server hands out, mutation arguments — through register, login, a wrong login,
-PIN sign-in (right and wrong), pairing, refresh (and a reused refresh token), logout, a push, and two
-database errors, then requires that no line of any logger at any level carries one of them.
+codes and tokens the server hands out, mutation arguments (a trade journal among them) — through
+register, login, a wrong login, PIN sign-in (right and wrong), pairing, refresh (and a reused refresh
+token), logout, a push, and two database errors, then requires that no line of any logger at any
+level carries one of them.
 """
 
 from __future__ import annotations
@@ -86,6 +87,31 @@ def test_no_log_line_carries_a_planted_value(
         ],
     }
     client.post("/api/sync/push", json=push, headers={"Authorization": f"Bearer {kid['access_token']}"})
+    # a child's sentence on a trade (the trade journal), once well formed and once too long to take
+    journal = _unique("일기-")
+    planted.append(journal)
+    orders = [
+        {
+            "trade_id": str(uuid.uuid4()),
+            "side": "buy",
+            "symbol": "005930.KS",
+            "amount": 10_000,
+            "journal": text,
+        }
+        for text in (journal, journal * 20)
+    ]
+    journal_push = {
+        "client_id": kid_device,
+        "protocol": 1,
+        "mutations": [
+            {"id": str(uuid.uuid4()), "seq": seq, "name": "trade.place/v1", "args": args}
+            for seq, args in enumerate(orders, start=1)
+        ],
+    }
+    answer = client.post(
+        "/api/sync/push", json=journal_push, headers={"Authorization": f"Bearer {kid['access_token']}"}
+    )
+    assert [r["status"] for r in ok(answer, 200)["results"]] == ["applied", "rejected"]
     old_refresh = tokens["refresh_token"]
     ok(client.post("/api/auth/refresh", json={"refresh_token": old_refresh}), 200)
     clock.advance(minutes=1)  # past the grace for a lost answer

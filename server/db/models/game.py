@@ -38,7 +38,8 @@ class MutationRow(Base):
     family_id: Mapped[str | None] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
     child_id: Mapped[str | None] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(64))
-    args: Mapped[dict[str, Any]]
+    # sealed where it holds personal words (an order's ``journal``); ``args_hash`` is of the plain args
+    args: Mapped[dict[str, Any]] = mapped_column(SealedJSON("mutations.args"))
     args_hash: Mapped[str] = mapped_column(String(64))
     base_cursor: Mapped[int] = mapped_column(BigInteger, default=0)
     device_created_at: Mapped[str | None] = mapped_column(String(40))

@@ -14,6 +14,7 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..base import Base
+from ..sealed import SealedJSON
 
 __all__ = ["Balance", "ChildState", "LedgerEntry", "PositionRow", "RequestRow", "RulesVersion", "TradeRow"]
 
@@ -77,7 +78,8 @@ class TradeRow(Base):
     symbol: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(12), index=True)
     created_at: Mapped[datetime]
-    data: Mapped[dict[str, Any]]
+    # the trade's ``journal`` (the child's own sentence) is sealed; ids and amounts stay plain
+    data: Mapped[dict[str, Any]] = mapped_column(SealedJSON("trades.data"))
 
 
 # the trades-per-day rule counts one day of a child's trades on every trade.place
