@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from client.actions import cancel_order
+from sync.journal import journal_of
 from sync.records import Trade
 from sync.search import SymbolIndex
 
@@ -43,6 +44,7 @@ class TradeRow:
     waiting: bool
     cancellable: bool = False  # not sent yet, or waiting for the market to open
     when: str = ""  # "주문한 때: 오늘 11:00", and when it was done if that was later
+    journal: str | None = None  # "내가 적은 이유: …", the child's own sentence on why (trade journal)
 
 
 class PortfolioVM(ValueChartScreen):
@@ -93,9 +95,10 @@ class PortfolioVM(ValueChartScreen):
             when = self._ordered_at(o.created_at) if o.created_at is not None else ""
             refused.append(
                 TradeRow(
-                    o.mutation_id, what, tr("trade.status.rejected"), explain(tr, o.code), False, when=when
+                    o.mutation_id, what, tr("trade.status.rejected"), explain(tr, o.code), False, when=when,
+                    journal=self._journal(a.get("journal")),
                 )
-            )
+            )  # fmt: skip
         # refusals first (the child must see them), then every order newest first
         return refused + [self._row(t, t.trade_id in waiting) for t in dated]
 
@@ -123,7 +126,12 @@ class PortfolioVM(ValueChartScreen):
             if t.note:
                 reason = explain(tr, t.note) if tr.has(f"error.{t.note}") else t.note
         cancellable = t.status == "queued" or self._unsent(t.trade_id) is not None
-        return TradeRow(t.trade_id, title, status, reason, waiting, cancellable, self._when(t))
+        when, journal = self._when(t), self._journal(t.journal)
+        return TradeRow(t.trade_id, title, status, reason, waiting, cancellable, when, journal)
+
+    def _journal(self, text: Any) -> str | None:
+        kept = journal_of(text) if isinstance(text, str) else None
+        return self.tools.tr("trade.journal_line", text=kept) if kept else None
 
     def _when(self, t: Trade) -> str:
         """When the child ordered, in the viewer's zone; also when it was done, if that was later

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from sync.journal import journal_of
 from sync.market import currency_of, market_of
 from sync.money import MICRO
 from sync.records import Trade
@@ -72,6 +73,7 @@ class TradeVM(ChildScreen):
         self.side = "sell" if side == "sell" else "buy"
         self.entry = index.get(symbol) if index is not None else None
         self.limit_text = ""  # the child's own price (house rules with limit orders only)
+        self.journal = ""  # the child's one sentence on why (the trade journal; sync.journal)
         self.stage = "edit"
         self.sent: Any = None
         self.sent_args: dict[str, Any] | None = None
@@ -95,6 +97,10 @@ class TradeVM(ChildScreen):
         self.limit_text, self.stage = text, "edit"
         self._update()
 
+    def set_journal(self, text: str) -> None:
+        self.journal, self.stage = text, "edit"
+        self._update()
+
     def _update(self) -> None:
         self.refresh()
         self.changed()
@@ -105,6 +111,22 @@ class TradeVM(ChildScreen):
         """ "Buy Samsung Electronics" / "삼성전자 팔기", in the current language."""
         name = entry_name(self.entry, self.tools.tr.locale) if self.entry else self.symbol
         return self.tools.tr(f"trade.title_{self.side}", name=name)
+
+    @property
+    def journal_label(self) -> str:
+        return self.tools.tr(f"trade.journal_label_{self.side}")
+
+    @property
+    def journal_hint(self) -> str:
+        """Whether the sentence may be skipped, in the house rules' words (they may ask for it)."""
+        required = self.book.rules().journal_required
+        return self.tools.tr("trade.journal_required" if required else "trade.journal_optional")
+
+    @property
+    def journal_line(self) -> str | None:
+        """The sentence as it goes with the order, restated on the review ("내가 적은 이유: …")."""
+        text = journal_of(self.journal)
+        return self.tools.tr("trade.journal_line", text=text) if text else None
 
     def refresh(self) -> None:
         super().refresh()
@@ -144,6 +166,8 @@ class TradeVM(ChildScreen):
             return
         build = self._build or _default_builder()
         kwargs: dict[str, Any] = {"quantity": value} if self.by == "quantity" else {"amount": value}
+        if journal_of(self.journal):
+            kwargs["journal"] = self.journal
         if self.limits_allowed and self.limit_text.strip():
             limit = parse_price(self.limit_text, currency_of(self.symbol))
             if limit is None:

@@ -193,18 +193,22 @@ class ChildSettingsVM(ParentScreen):
         self.refresh()
         self.changed()
 
-    def set_limit_orders(self, on: bool) -> None:
+    def _switch(self, name: str, on: bool) -> None:
         assert self.draft is not None
-        self.draft["limit_orders"] = bool(on)
+        self.draft[name] = bool(on)
         self.refresh()
         self.changed()
 
+    def set_limit_orders(self, on: bool) -> None:
+        self._switch("limit_orders", on)
+
     def set_leaderboard(self, on: bool) -> None:
         """Put the child on the family leaderboard (or take it off); saved with the other rules."""
-        assert self.draft is not None
-        self.draft["leaderboard"] = bool(on)
-        self.refresh()
-        self.changed()
+        self._switch("leaderboard", on)
+
+    def set_journal_required(self, on: bool) -> None:
+        """Ask for one sentence on why with every order (the trade journal); saved with the other rules."""
+        self._switch("journal_required", on)
 
     async def save_rules(self) -> bool:
         tr = self.tools.tr

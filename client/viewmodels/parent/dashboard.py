@@ -15,9 +15,15 @@ from ..base import Profile, Tools
 from ..market import entry_name
 from .base import ParentRuntime, ParentScreen
 
-__all__ = ["ChildCard", "DashboardVM"]
+__all__ = ["ChildCard", "DashboardVM", "RecentTrade"]
 
 RECENT = 3
+
+
+@dataclass(frozen=True)
+class RecentTrade:
+    text: str  # "삼성전자 1주 샀어요 · 완료"
+    journal: str | None = None  # 이유: “…”, the child's own sentence on why (trade journal)
 
 
 @dataclass(frozen=True)
@@ -27,7 +33,7 @@ class ChildCard:
     value: str
     profit: str  # "+12,000 G₩ (+1.20%)"
     tone: str  # up | down | flat
-    trades: list[str]  # the newest few, in words
+    trades: list[RecentTrade]  # the newest few, in words, each with the child's reason
     pending_requests: int
     to_pay: int  # approved, not yet paid
 
@@ -61,11 +67,14 @@ class DashboardVM(ParentScreen):
             newest = sorted(book.trades.values(), key=lambda t: (t.created_at, t.trade_id), reverse=True)
             trades = newest[:RECENT]
             lines = [
-                tr(
-                    f"parent.dash.trade.{t.side}",
-                    symbol=self._name(t.symbol),
-                    shares=fmt.shares(t.quantity) if t.quantity else fmt.game(t.amount or 0),
-                    status=tr(f"parent.trade.{t.status}"),
+                RecentTrade(
+                    tr(
+                        f"parent.dash.trade.{t.side}",
+                        symbol=self._name(t.symbol),
+                        shares=fmt.shares(t.quantity) if t.quantity else fmt.game(t.amount or 0),
+                        status=tr(f"parent.trade.{t.status}"),
+                    ),
+                    tr("parent.dash.journal", text=t.journal) if t.journal else None,
                 )
                 for t in trades
             ]

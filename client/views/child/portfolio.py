@@ -136,6 +136,8 @@ class PortfolioView(ChildScreenView):
         rows.append(ft.Text(t.status))
         if t.reason:
             rows.append(muted(t.reason))
+        if t.journal:
+            rows.append(tid(f"trade-journal-{t.key}", ft.Text(t.journal, italic=True)))
         if t.cancellable:
             cancel = ft.OutlinedButton(self.tr("portfolio.cancel"), on_click=self._ask_cancel(t))
             rows.append(tid(f"cancel-{t.key}", cancel))

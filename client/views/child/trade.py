@@ -5,6 +5,7 @@ from __future__ import annotations
 import flet as ft
 
 from client.viewmodels.trade import TradeVM
+from sync.protocol import JOURNAL_MAX
 
 from ..host import Host
 from ..screen import ChildScreenView
@@ -28,6 +29,11 @@ class TradeView(ChildScreenView):
             label=host.tools.tr("trade.limit_label"), text_size=20, keyboard_type=ft.KeyboardType.NUMBER,
             on_change=lambda e: self.vm.set_limit(e.control.value or ""),
         )  # fmt: skip
+        # the trade journal: one line (the rule refuses a line break), as long as the rule allows
+        self.journal = ft.TextField(
+            label=vm.journal_label, text_size=18, max_length=JOURNAL_MAX, multiline=False,
+            on_change=lambda e: self.vm.set_journal(e.control.value or ""),
+        )  # fmt: skip
         super().__init__(host, vm)
 
     def title(self) -> str:
@@ -47,11 +53,12 @@ class TradeView(ChildScreenView):
             tid("trade-price", ft.Text(tr("trade.price", price=vm.price), size=18)),
             muted(tr("trade.cash", cash=vm.cash)),
         )
+        said = [tid("trade-journal-line", muted(vm.journal_line))] if vm.journal_line else []
         if vm.stage == "sent":
             return [
                 info,
                 heading(tr("trade.sent_title")),
-                card(*[ft.Text(line, size=18) for line in vm.lines]),
+                card(*[ft.Text(line, size=18) for line in vm.lines], *said),
                 tid("trade-status", ft.Text(vm.sent_status, size=20, weight=ft.FontWeight.BOLD)),
                 big_button(tr("trade.done"), self.host.nav("/child"), "trade-done"),
             ]
@@ -66,7 +73,7 @@ class TradeView(ChildScreenView):
         ]
         out: list[ft.Control] = [info]
         if vm.stage == "confirm":
-            out += [heading(tr("trade.confirm_title")), card(*lines)]
+            out += [heading(tr("trade.confirm_title")), card(*lines, *said)]
             out.append(big_button(tr("trade.confirm"), self._confirm, "trade-confirm", disabled=vm.busy))
             out.append(big_button(tr("trade.edit"), lambda e: vm.back_to_edit(), "trade-edit", primary=False))
             if vm.busy:
@@ -85,6 +92,8 @@ class TradeView(ChildScreenView):
         out += [tid("trade-by", by), tid("trade-input", self.amount)]
         if vm.limits_allowed:  # the house rules allow limit orders (the "realistic" preset)
             out.append(tid("trade-limit", self.limit))
+        self.journal.label, self.journal.helper = vm.journal_label, vm.journal_hint
+        out.append(tid("trade-journal", self.journal))
         if lines:
             out.append(card(*lines))
         if vm.message:

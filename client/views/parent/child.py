@@ -154,26 +154,18 @@ class ChildSettingsView(ParentScreenView):
         if "markets" in vm.field_errors:
             out.append(ft.Text(vm.field_errors["markets"], color=ft.Colors.ERROR))
         out.extend(self._fill_policy())
-        out.append(
-            tid(
-                "limit-orders",
-                ft.Switch(
-                    label=tr("parent.rule.limit_orders"),
-                    value=bool(draft.get("limit_orders")),
-                    on_change=lambda e: vm.set_limit_orders(bool(e.control.value)),
-                ),
-            )
+        switches = (
+            ("limit-orders", "limit_orders", vm.set_limit_orders),
+            ("rules-leaderboard", "leaderboard", vm.set_leaderboard),
+            ("rules-journal-required", "journal_required", vm.set_journal_required),
         )
-        out.append(
-            tid(
-                "rules-leaderboard",
-                ft.Switch(
-                    label=tr("parent.rule.leaderboard"),
-                    value=bool(draft.get("leaderboard")),
-                    on_change=lambda e: vm.set_leaderboard(bool(e.control.value)),
-                ),
+        for key, name, turn in switches:
+            switch = ft.Switch(
+                label=tr(f"parent.rule.{name}"),
+                value=bool(draft.get(name)),
+                on_change=lambda e, turn=turn: turn(bool(e.control.value)),
             )
-        )
+            out.append(tid(key, switch))
         out.extend(self._number(f) for f in FIELDS)
         out.append(tid("rules-rate", ft.Text(vm.rate, size=16)))
         if vm.dirty:

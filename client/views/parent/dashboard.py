@@ -64,7 +64,10 @@ def child_card(screen: ParentScreenView, c: ChildCard) -> ft.Control:
     if c.to_pay:
         rows.append(ft.Text(tr("parent.dash.to_pay", n=c.to_pay), size=16))
     rows.append(muted(tr("parent.dash.recent")))
-    rows.extend(ft.Text(line, size=15) for line in c.trades)
+    for i, t in enumerate(c.trades):
+        rows.append(ft.Text(t.text, size=15))
+        if t.journal:  # the child's reason, right beside its trade
+            rows.append(tid(f"dash-journal-{c.child_id}-{i}", ft.Text(t.journal, size=14, italic=True)))
     if not c.trades:
         rows.append(muted(tr("parent.dash.no_trades")))
     rows.append(

@@ -27,7 +27,7 @@ async def test_the_parent_sees_and_pays_exactly_floor_of_game_times_rate(family:
     dash = DashboardVM(f.parent, f.tools, f.runtime)
     (card,) = dash.cards
     assert card.name == "지우" and card.pending_requests == 1
-    assert card.trades[0].startswith("Sold 10 shares of 005930.KS")  # no symbol index here
+    assert card.trades[0].text.startswith("Sold 10 shares of 005930.KS")  # no symbol index here
 
     vm = ApprovalsVM(f.parent, f.tools, f.runtime)
     vm.attach()
