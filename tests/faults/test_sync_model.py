@@ -45,6 +45,8 @@ SOAK = bool(os.environ.get("YONGDON_SOAK"))
 IN_CI = os.environ.get("CI") == "true" or bool(os.environ.get("YONGDON_CI"))  # .ci/run sets the latter
 SYMBOLS = ["005930.KS", "035720.KQ", "AAPL"]
 START_PRICES = {"005930.KS": 70_000, "035720.KQ": 45_000, "AAPL": 190_000_000}
+# the trade journal: none, blank (the same as none), a sentence, one with blanks around it
+JOURNALS = [None, None, "", "반도체가 잘 될 것 같아서", "  a reason with blanks  "]
 # The CI size runs 10-11 minutes on a loaded 2-core machine, past pytest-timeout's 600 s default; a
 # timeout firing inside Hypothesis reads as a flaky failure, not a hang. A soak has no bound at all.
 MODEL_TIMEOUT = pytest.mark.timeout(0 if SOAK else 1800)
@@ -115,8 +117,11 @@ class SyncModel(RuleBasedStateMachine):
         symbol=st.sampled_from(SYMBOLS),
         shares=st.integers(1, 40),
         by_amount=st.booleans(),
+        journal=st.sampled_from(JOURNALS),
     )
-    def trade(self, k: int, side: str, symbol: str, shares: int, by_amount: bool) -> None:
+    def trade(
+        self, k: int, side: str, symbol: str, shares: int, by_amount: bool, journal: str | None
+    ) -> None:
         device = self.kids[k]
         quotes = [q for q in device.state.replica.quotes().values() if q.symbol == symbol]
         args: dict[str, object] = {"trade_id": self._id("t"), "side": side, "symbol": symbol}
@@ -127,6 +132,8 @@ class SyncModel(RuleBasedStateMachine):
             args["amount"] = shares * 10_000
         else:
             args["quantity"] = shares * 1_000_000
+        if journal is not None:
+            args["journal"] = journal
         self._act(device, "trade.place/v1", args)
 
     @rule(k=st.integers(0, 1), amount=st.sampled_from([10_000, 20_000, 50_000, 150_000]))
@@ -170,6 +177,13 @@ class SyncModel(RuleBasedStateMachine):
         if approved:
             args = {"child_id": self.child.user_id, "request_id": approved[0], "method": "cash"}
             self._act(device, "allowance.mark_paid/v1", args)
+
+    @rule(p=st.integers(0, 1), on=st.booleans())
+    def journal_rule(self, p: int, on: bool) -> None:
+        """A parent asks for a reason with every order (or stops): orders a kid's device queued under
+        the old rules are decided by the rules in force when they reach the server."""
+        rules = {"journal_required": on}
+        self._act(self.parents[p], "rules.set/v1", {"child_id": self.child.user_id, "rules": rules})
 
     @rule(p=st.integers(0, 1), amount=st.sampled_from([5_000, 100_000]))
     def grant(self, p: int, amount: int) -> None:
