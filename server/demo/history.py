@@ -69,6 +69,7 @@ class Trade:
     side: str
     symbol: str
     shares: int
+    journal: str | None = None  # the child's sentence on why (the trade journal)
 
 
 @dataclass(frozen=True)
@@ -110,12 +111,13 @@ def _step(day: str, at: time, who: str, act: Act) -> Step:
 STORY: tuple[Step, ...] = (
     _step("2011-11-21", KRX_OPEN, HANEUL, Trade("buy", "005930.KS", 3)),
     _step("2011-11-21", KRX_OPEN, JIU, Trade("buy", "005930.KS", 2)),
-    _step("2011-11-23", US_OPEN, JIU, Trade("buy", "AAPL", 10)),  # $11.14 (adjusted close)
+    # $11.14 (adjusted close)
+    _step("2011-11-23", US_OPEN, JIU, Trade("buy", "AAPL", 10, "아이폰을 다들 갖고 싶어 해서")),
     _step("2011-11-25", US_OPEN, JIU, Trade("buy", "GE", 5)),  # $68.27
     _step("2011-11-28", KRX_OPEN, HANEUL, Trade("buy", "035720.KS", 5)),
     _step("2011-12-01", US_OPEN, JIU, Trade("buy", "KO", 3)),
     _step("2011-12-13", US_OPEN, JIU, Trade("sell", "AAPL", 6)),  # $11.80
-    _step("2011-12-16", US_OPEN, JIU, Trade("sell", "GE", 5)),  # $78.99
+    _step("2011-12-16", US_OPEN, JIU, Trade("sell", "GE", 5, "많이 올라서 이익을 챙기고 싶어서")),  # $78.99
     # the requests come days after the sales, so a trade moved by a real holiday still comes first
     _step("2011-12-21", EVENING, JIU, Ask("first", 30_000)),
     _step("2011-12-21", PARENT_EVENING, PARENT_NAME, Decide("first")),
@@ -200,6 +202,8 @@ class _History:
                 "quote_id": quote.quote_id,  # the price the app showed the child
                 "price": quote.price,
             }
+            if act.journal is not None:
+                args["journal"] = act.journal
             _check(runner.run("trade.place/v1", args), act)
         elif isinstance(act, Ask):
             self.requests[act.label] = new_id()

@@ -34,7 +34,8 @@ def _made(data_dir: Path, now: datetime) -> dict[str, Any]:
             quotes = {q.quote_id: q for q in session.scalars(select(QuoteRow))}
             trades = [
                 (names[t.child_id], t.data["side"], t.symbol, t.data["quantity"], t.data["fill_price"],
-                 t.data["realised"], t.created_at, quotes[t.data["fill_quote_id"]].source)
+                 t.data["realised"], t.created_at, quotes[t.data["fill_quote_id"]].source,
+                 t.data.get("journal"))
                 for t in session.scalars(select(TradeRow).order_by(TradeRow.created_at, TradeRow.child_id))
             ]  # fmt: skip
             requests = [
@@ -64,3 +65,9 @@ def test_the_history_is_the_same_each_time_and_keeps_the_replayed_calendar(tmp_p
     assert ge[6].date() == date(2026, 4, 3) and ge[7] == "replay:2011-12-16"
     replayed = bundled_history().bar_on("GE", date(2011, 12, 16))
     assert replayed is not None and ge[4] == replayed[1].close
+    # 지우 wrote why on two of her trades (the trade journal), which her parent reads beside them
+    journals = {(t[1], t[2]): t[8] for t in first["trades"] if t[8] is not None}
+    assert journals == {
+        ("buy", "AAPL"): "아이폰을 다들 갖고 싶어 해서",
+        ("sell", "GE"): "많이 올라서 이익을 챙기고 싶어서",
+    }
