@@ -1,19 +1,24 @@
 """The trade journal on the app, on the real server: the child writes why on the ticket (offline too),
-its order history shows it, the parent reads it beside the trade on the dashboard; with the house rule
-on, the ticket says in the child's words that a line is needed and does not let the order go without one."""
+its order history shows it, the parent reads it beside the trade on the dashboard (also on screen) and
+turns the house rule on in the child's settings; with it on, the ticket says in the child's words that
+a line is needed and does not let the order go without one."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import flet as ft
 import pytest
 
+from client import actions
+from client.app import make_main
 from client.config import load_config
 from client.viewmodels.market import load_index
 from client.viewmodels.parent import ChildSettingsVM, DashboardVM
 from client.viewmodels.portfolio import PortfolioVM
 from client.viewmodels.trade import TradeVM
 from tests.client.core.conftest import SAMSUNG
+from tests.client.ui.harness import settle, start, walk
 from tests.helpers import PASSWORD
 
 from .conftest import Family, tools_for
@@ -88,3 +93,29 @@ async def test_with_the_house_rule_the_ticket_needs_a_line_before_the_review(fam
         assert not ticket.can_review
         ticket.set_journal("규칙이라서 적어요")
         assert ticket.can_review and ticket.message is None
+
+
+async def test_on_screen_the_parent_reads_the_reason_and_turns_the_rule_on(family: Family, tmp_path) -> None:
+    f = family
+    f.server.quote(SAMSUNG, 71_000)
+    await f.kid.sync_now()
+    quote = f.kid.view().quotes[SAMSUNG]
+    await f.kid.act(*actions.place_order(SAMSUNG, "buy", quantity=1_000_000, quote=quote, journal=WHY))
+    await f.kid.sync_now()
+    await f.parent.sync_now()
+    main = make_main(f.runtime, load_config(), data_dir=tmp_path / "ui", clock=f.server.clock, locale="ko")
+    h = await start(main, "/parent")
+    assert h.text_of(f"dash-journal-{f.child_id}-0") == f"이유: “{WHY}”"  # beside the newest trade
+    assert not h.has_id(f"dash-journal-{f.child_id}-1")  # the sale before it has no reason
+
+    await f.runtime.step_up(f.parent, PASSWORD)
+    await h.goto(f"/parent/child/{f.child_id}")
+    await settle()
+    (switch,) = [c for c in walk(h.by_id("rules-journal-required")) if isinstance(c, ft.Switch)]
+    assert switch.label == "거래할 때마다 이유 한 줄 꼭 적기 (거래 일기)" and not switch.value
+    switch.value = True
+    await h.fire(switch, "change")
+    await h.click("rules-save")
+    await f.parent.sync_now()
+    await f.kid.sync_now()
+    assert f.kid.view().books[f.child_id].rules().journal_required is True
