@@ -193,6 +193,9 @@ def parent_registers_and_adds_children(journey: Journey, tmp: Path) -> None:
         member.wait_for()
         identifier = str(member.get_attribute("flt-semantics-identifier"))
         journey.child_ids[name] = identifier.removeprefix("member-")
+        # the form is empty again for the next child (it kept the one just added, PIN included)
+        for label in ("별명", "태어난 해", "PIN (숫자 4–6자리)"):
+            expect(mom.box(label).first).to_have_value("")
     mom.shot("children-added")
 
     # 지우 starts on practice rules, Korean and US markets (see the module doc)

@@ -54,7 +54,7 @@ class ApprovalsView(ParentScreenView):
         async def handler(e: Any = None) -> None:
             self.host.touch()
             if await self.vm.reject(request_id):
-                self.fields.clear(f"reason-{request_id}")
+                self.clear_fields(f"reason-{request_id}")
 
         return handler
 

@@ -45,9 +45,11 @@ class TextFields:
         return tf
 
     def clear(self, *keys: str) -> None:
+        """Forget the fields: the next render makes empty new ones. Setting ``value = ""`` on the
+        old ones did not reach the browser (what the parent typed came from there, so Flet's diff
+        against what it last sent saw no change) and a child just added stayed in the form."""
         for key in keys:
-            if key in self._fields:
-                self._fields[key].value = ""
+            self._fields.pop(key, None)
 
 
 class ParentScreenView(Screen):
@@ -67,6 +69,11 @@ class ParentScreenView(Screen):
             text_size=20,
         )
         vm.attach()
+
+    def clear_fields(self, *keys: str) -> None:
+        """Empty these fields on screen now (after what they held was sent)."""
+        self.fields.clear(*keys)
+        self.render()
 
     def title(self) -> str:
         return self.tr(self.title_key)

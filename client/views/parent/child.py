@@ -58,11 +58,11 @@ class ChildSettingsView(ParentScreenView):
 
     async def _grant(self) -> None:
         if await self.vm.give_grant():
-            self.fields.clear("grant-amount", "grant-reason")
+            self.clear_fields("grant-amount", "grant-reason")
 
     async def _pin(self) -> None:
         if await self.vm.reset_pin():
-            self.fields.clear("pin")
+            self.clear_fields("pin")
 
     def _presets(self) -> list[ft.Control]:
         """Each preset is a choice with its sentence, so a parent knows what it does before tapping."""

@@ -115,7 +115,7 @@ class FamilyView(ParentScreenView):
     async def _add(self, e: Any = None) -> None:
         self.host.touch()
         if await self.vm.add_child():
-            self.fields.clear("child-name", "child-year", "child-pin")
+            self.clear_fields("child-name", "child-year", "child-pin")
 
     def body(self) -> list[ft.Control]:
         vm, tr = self.vm, self.tr

@@ -38,7 +38,7 @@ class PayoutsView(ParentScreenView):
         async def handler(e: Any = None) -> None:
             self.host.touch()
             if await self.vm.mark_paid(request_id):
-                self.fields.clear(f"ref-{request_id}")
+                self.clear_fields(f"ref-{request_id}")
 
         return handler
 
