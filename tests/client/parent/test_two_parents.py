@@ -3,11 +3,15 @@ second approval — each state explained on the approvals screen, nothing paid b
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from client import actions
+from client.profile import Profile
 from client.viewmodels.parent import ApprovalsVM, FamilyVM, ParentInboxVM
 from tests.client.core.conftest import BASE_URL, make_runtime
 from tests.helpers import PASSWORD
@@ -15,6 +19,20 @@ from tests.helpers import PASSWORD
 from .conftest import Family
 
 pytestmark = pytest.mark.anyio
+
+
+@asynccontextmanager
+async def dad_joins(f: Family, tmp_path: Path) -> AsyncIterator[tuple[Any, Profile]]:
+    """Dad joins the family with mom's invite on his own phone (his runtime, his profile)."""
+    invite = await f.parent.api.pairing_code("parent_invite")
+    dad_rt, _, _ = await make_runtime(f.server, tmp_path / "dad")
+    try:
+        dad = await dad_rt.enroll_with_code(
+            BASE_URL, invite["code"], "phone", email="dad@example.org", password=PASSWORD, display_name="아빠"
+        )
+        yield dad_rt, dad
+    finally:
+        await dad_rt.close()
 
 
 async def lower_threshold(f: Family) -> None:
@@ -50,12 +68,7 @@ async def test_one_parent_confirms_again_after_the_cooling_off(family: Family) -
 
 async def test_two_parents_both_approve(family: Family, tmp_path: Path) -> None:
     f = family
-    invite = await f.parent.api.pairing_code("parent_invite")
-    dad_rt, _, _ = await make_runtime(f.server, tmp_path / "dad")
-    try:
-        dad = await dad_rt.enroll_with_code(
-            BASE_URL, invite["code"], "phone", email="dad@example.org", password=PASSWORD, display_name="아빠"
-        )
+    async with dad_joins(f, tmp_path) as (dad_rt, dad):
         await lower_threshold(f)
         await dad.sync_now()
         mom_vm = ApprovalsVM(f.parent, f.tools, f.runtime)
@@ -76,8 +89,6 @@ async def test_two_parents_both_approve(family: Family, tmp_path: Path) -> None:
         assert await dad_vm.confirm_step_up(PASSWORD)
         await dad.sync_now()
         assert dad.view().books[f.child_id].requests()[0].status == "approved"
-    finally:
-        await dad_rt.close()
 
 
 async def test_the_other_parent_hears_of_an_erasure_and_his_phone_forgets_the_child(
@@ -87,12 +98,7 @@ async def test_the_other_parent_hears_of_an_erasure_and_his_phone_forgets_the_ch
     eraser has run, dad's next sync takes 지우 off his phone (his replica's balance checksums no
     longer match the family's, so the pull comes back as a fresh snapshot without her)."""
     f = family
-    invite = await f.parent.api.pairing_code("parent_invite")
-    dad_rt, _, _ = await make_runtime(f.server, tmp_path / "dad")
-    try:
-        dad = await dad_rt.enroll_with_code(
-            BASE_URL, invite["code"], "phone", email="dad@example.org", password=PASSWORD, display_name="아빠"
-        )
+    async with dad_joins(f, tmp_path) as (dad_rt, dad):
         await dad.sync_now()
         assert f.child_id in dad.view().books
         vm = FamilyVM(f.parent, f.tools, f.runtime)
@@ -117,5 +123,3 @@ async def test_the_other_parent_hears_of_an_erasure_and_his_phone_forgets_the_ch
         assert dad.view().status.code is None
         assert f.child_id not in dad.view().books
         assert [m["role"] for m in dad.view().members] == ["parent", "parent"]
-    finally:
-        await dad_rt.close()
