@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sync.market import market_of
+
 from .charts import Point
 from .leaderboard import LeaderboardModel, leaderboard_model
+from .market_hours import is_open, last_open
 from .sync_chip import connection_banner, sync_chip
 from .value_chart import ValueChartScreen
 
@@ -43,9 +46,15 @@ class HomeVM(ValueChartScreen):
         self.prices_note = self._prices_note(s.positions)
 
     def _prices_note(self, holdings: list[Any]) -> str | None:
-        """The oldest price behind the total, when it is old enough to mislead (over an hour)."""
-        ages = [q.as_of for h in holdings if (q := self.quote(h.symbol)) is not None]
-        if not ages:
+        """The oldest price behind the total, when it is old enough to mislead (over an hour) — or,
+        while every held market is closed and each price is from its last session, that it is the
+        last trading day's (on a weekend "connect for new prices" would send a child looking)."""
+        quoted = [(market_of(h.symbol), q) for h in holdings if (q := self.quote(h.symbol)) is not None]
+        if not quoted:
             return None
-        age = self.server_now() - min(ages)
-        return self.tools.tr("home.prices_old", ago=self.tools.fmt.ago(age)) if age > STALE else None
+        now, oldest = self.server_now(), min(q.as_of for _, q in quoted)
+        if now - oldest <= STALE:
+            return None
+        if all(not is_open(m, now) and q.as_of >= last_open(m, now) for m, q in quoted):
+            return self.tools.tr("home.prices_closed", day=self.tools.fmt.day(oldest))
+        return self.tools.tr("home.prices_old", ago=self.tools.fmt.ago(now - oldest))

@@ -18,7 +18,17 @@ from zoneinfo import ZoneInfo
 
 from sync.rules import Market
 
-__all__ = ["KST", "SESSIONS", "Session", "forget", "is_open", "market_time", "next_open", "remember"]
+__all__ = [
+    "KST",
+    "SESSIONS",
+    "Session",
+    "forget",
+    "is_open",
+    "last_open",
+    "market_time",
+    "next_open",
+    "remember",
+]
 
 
 @dataclass(frozen=True)
@@ -101,4 +111,17 @@ def next_open(market: Market, now: datetime) -> datetime:
         if start.weekday() < 5 and start > local:
             return start
         day += timedelta(days=1)
+    raise AssertionError("a weekday always comes within a week")
+
+
+def last_open(market: Market, now: datetime) -> datetime:
+    """The start of the latest weekday session at or before ``now`` (aware; holidays not known)."""
+    s = SESSIONS[market]
+    local = now.astimezone(s.tz)
+    day = local.date()
+    for _ in range(8):
+        start = datetime.combine(day, s.opens, tzinfo=s.tz)
+        if start.weekday() < 5 and start <= local:
+            return start
+        day -= timedelta(days=1)
     raise AssertionError("a weekday always comes within a week")

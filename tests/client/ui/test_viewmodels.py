@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from client.i18n.catalog import Translator
 from client.viewmodels.allowance import AllowanceVM
+from client.viewmodels.base import Tools
 from client.viewmodels.home import HomeVM
 from client.viewmodels.inbox import InboxVM
 from client.viewmodels.market import MarketVM
@@ -16,6 +18,7 @@ from client.viewmodels.prefs import Prefs
 from client.viewmodels.stock import StockVM
 from client.viewmodels.sync_chip import chip_hint, sync_chip
 from client.viewmodels.trade import TradeVM, parse_price, parse_quantity
+from sync.market import Quote
 from sync.money import MICRO
 from sync.pricing import quantity_for_amount
 from sync.records import Request, RequestStatus
@@ -64,6 +67,25 @@ def test_home_headline_numbers(ko) -> None:
     p.quotes[SAMSUNG] = p.book.quotes["weekend"]
     vm.refresh()
     assert vm.prices_note == "가격은 2일 전 것이에요. 인터넷에 연결되면 새 가격을 받아요."
+
+
+def test_on_a_weekend_the_last_sessions_prices_are_not_called_old(catalogs) -> None:
+    """Saturday noon in Seoul: Friday's closing price is the newest there is, so the home screen
+    says the market rests instead of "connect for new prices"; Thursday's is old all the same."""
+    saturday = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
+    tools = Tools(Translator(catalogs, "ko"), clock=lambda: saturday, tz=UTC)
+    p = profile(cash=800_000, positions={SAMSUNG: (3 * MICRO, 200_000)})
+    for qid, as_of in (
+        ("fri", datetime(2026, 11, 27, 6, 20, tzinfo=UTC)),
+        ("thu", datetime(2026, 11, 26, 6, 20, tzinfo=UTC)),
+    ):
+        p.add_quote(Quote(qid, SAMSUNG, 71_200, "KRW", as_of, seq=2))
+    p.quotes[SAMSUNG] = p.book.quotes["fri"]
+    vm = HomeVM(p, tools)
+    assert vm.prices_note == "시장이 쉬는 중이라 마지막 거래일(2026-11-27) 가격이에요."
+    p.quotes[SAMSUNG] = p.book.quotes["thu"]
+    vm.refresh()
+    assert vm.prices_note == "가격은 1일 전 것이에요. 인터넷에 연결되면 새 가격을 받아요."
 
 
 def test_home_chart_online_and_offline(en) -> None:
