@@ -127,11 +127,28 @@ def launch(
     data = resolve_data_dir(data_dir, product=config.product)
     data.mkdir(parents=True, exist_ok=True)
     demo = Demo.load(Path(demo_credentials), config.default_server_url) if demo_credentials else None
+    if demo is not None:
+        end_with_launcher()
     main = make_main(open_runtime(data), config, data_dir=data, demo=demo)
     if desktop_available():
         ft.run(main, view=ft.AppView.FLET_APP, assets_dir=str(config.assets_dir))
         return
     serve_web(main, config, port or config.web_port, open_browser=open_browser)
+
+
+def end_with_launcher() -> None:
+    """``yongdon demo`` holds this process's stdin open: when the demo ends however it ends (a
+    SIGTERM or a kill does not reach its children), stdin closes and this app ends too, instead of
+    keeping its port and its database busy for the next demo."""
+    import signal
+    import threading
+
+    def watch() -> None:
+        while sys.stdin.buffer.read(4096):
+            pass
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="yongdon-launcher-watch", daemon=True).start()
 
 
 def serve_web(main: Callable[[ft.Page], Any], config: AppConfig, port: int, *, open_browser: bool) -> None:

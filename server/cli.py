@@ -141,7 +141,8 @@ APP_LINK = "Yongdon is open at "  # what the app prints for the person who launc
 def _open_demo_app(args: argparse.Namespace, credentials: Path, url: str) -> Any:
     """The app, signed in as the demo child, in its own process (server/ never imports client/).
 
-    Its output goes to the demo's log, except the line with its link, which is shown here.
+    Its output goes to the demo's log, except the line with its link, which is shown here. Its stdin
+    is a pipe this process holds: however the demo ends, the pipe closes and the app ends with it.
     """
     import subprocess
     import threading
@@ -154,19 +155,36 @@ def _open_demo_app(args: argparse.Namespace, credentials: Path, url: str) -> Any
     if args.no_browser:
         argv.append("--no-browser")
     process = subprocess.Popen(  # noqa: S603 (our own interpreter and module, no shell)
-        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8"
+        argv,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        encoding="utf-8",
     )
-    threading.Thread(target=_relay_app_output, args=(process,), name="yongdon-demo-app", daemon=True).start()
+    log_file = data_dir / "demo.log"
+    relay = threading.Thread(
+        target=_relay_app_output, args=(process, log_file), name="yongdon-demo-app", daemon=True
+    )
+    relay.start()
     return process
 
 
-def _relay_app_output(process: Any) -> None:
+def _relay_app_output(process: Any, log_file: Path) -> None:
+    """The app's link to the terminal, the rest to the log; an app that ends before it gave its
+    link (its port taken, say) is told here too, or the demo would wait with no link at all."""
     log = logging.getLogger("yongdon.demo.app")
+    linked, last = False, ""
     for line in process.stdout:
         if line.startswith(APP_LINK):
+            linked = True
             print(line.rstrip(), flush=True)
         else:
+            last = line.strip() or last
             log.info(line.rstrip())
+    if not linked and process.wait() != 0:
+        print(f"The app could not start: {last}", file=sys.stderr, flush=True)
+        print(f"The server keeps running; the app's messages are in {log_file}", file=sys.stderr, flush=True)
 
 
 def cmd_setup_token(args: argparse.Namespace) -> None:

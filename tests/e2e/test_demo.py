@@ -49,6 +49,7 @@ class Demo:
     url: str
     data_dir: Path
     terminal: Path  # everything the command wrote to stdout and stderr, as a terminal shows it
+    process: Any = None  # the `yongdon demo` process
 
     def credentials(self) -> dict[str, Any]:
         found: dict[str, Any] = json.loads((self.data_dir / "demo-credentials.json").read_text())
@@ -69,13 +70,13 @@ class Demo:
 
 
 @contextmanager
-def running_demo(data_dir: Path, terminal: Path, *, app: bool) -> Iterator[Demo]:
+def running_demo(data_dir: Path, terminal: Path, *, app: bool, app_port: int | None = None) -> Iterator[Demo]:
     """``yongdon demo`` as a person runs it, stopped with Ctrl-C (SIGINT) at the end."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("YONGDON_")}
     command = ["demo", "--data-dir", str(data_dir), "--port", str(port)]
     if app:
-        command += ["--app-port", str(_free_port()), "--no-browser"]
+        command += ["--app-port", str(app_port or _free_port()), "--no-browser"]
         env |= {"YONGDON_APP_VIEW": "web", "LANG": "ko_KR.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}
         env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"  # the test machine has no keyring
     else:
@@ -95,7 +96,7 @@ def running_demo(data_dir: Path, terminal: Path, *, app: bool) -> Iterator[Demo]
                 time.sleep(0.2)
         else:
             pytest.fail(f"the demo server did not become ready:\n{terminal.read_text()[-3000:]}")
-        demo = Demo(url, data_dir, terminal)
+        demo = Demo(url, data_dir, terminal, process)
         # the log canary greps the demo's log file at the end of the session for the family's secrets
         # (the terminal shows the sign-in details on purpose: it is no log)
         keep_server_log(data_dir / "demo.log")
@@ -356,6 +357,37 @@ def test_a_second_run_keeps_the_family_and_names_its_current_rules(first: Demo, 
     assert re.search(r"지우 .*custom rules: classic with fee_bps 25", output), output
     assert re.search(r"하늘 .*beginner rules", output), output
     assert "1 request waiting" in output
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_a_demo_whose_app_cannot_start_says_so_and_its_app_ends_with_it(first: Demo, tmp_path: Path) -> None:
+    """The app's port is taken: the terminal says the app could not start (it waited with no link
+    before) and the server goes on. Then a demo killed outright (no Ctrl-C, no SIGTERM handler
+    runs) takes its app with it: an app left behind kept the port, and the next demo hung."""
+    copy = tmp_path / "data"
+    _copy_data_dir(first.data_dir, copy)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+        with running_demo(copy, tmp_path / "taken.txt", app=True, app_port=port) as demo:
+            deadline = time.monotonic() + 60
+            while "The app could not start" not in demo.output() and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert "The app could not start" in demo.output() and "demo.log" in demo.output()
+            assert httpx.get(f"{demo.url}/ready", timeout=5).status_code == 200
+    with running_demo(copy, tmp_path / "killed.txt", app=True) as demo:
+        app_port = int(re.search(r":(\d+)/", demo.app_link()).group(1))  # type: ignore[union-attr]
+        assert _listening(app_port)
+        demo.process.kill()
+        deadline = time.monotonic() + 30
+        while _listening(app_port) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _listening(app_port), "the demo's app outlived the demo"
 
 
 def _copy_data_dir(source: Path, target: Path) -> None:
