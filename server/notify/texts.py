@@ -266,7 +266,8 @@ _WHY_CANCELLED = {
         "The stock was delisted, so it can't be bought or sold any more.",
     ),
     "data_end": (
-        "우리가 가진 이 회사의 가격 기록이 끝나서 여기서는 더 사거나 팔 수 없어요. 회사가 없어진 것은 아니에요.",
+        "우리가 가진 이 회사의 가격 기록이 끝나서 여기서는 더 사거나 팔 수 없어요. "
+        "회사가 없어진 것은 아니에요.",
         "Our price history for this company ends, so it can't be bought or sold here any more; the "
         "company did not go away.",
     ),
