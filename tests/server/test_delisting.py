@@ -18,13 +18,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from server.db.models import CorporateAction, Notification, OperatorAction, TradeRow
+from server.db.models import CorporateAction, MutationRow, Notification, OperatorAction, TradeRow
 from server.market.actions import record_delisting, record_history_ends
 from server.market.clock import FixedMarketClock
 from server.market.providers import ProviderChain
 from server.market.providers.replay import ReplayClock, ReplayProvider, bundled_history
 from server.notify.dispatcher import dispatch_once
 from server.notify.texts import compose
+from server.replication.replay import NotReplayable
 from tests.helpers import Member
 from tests.server.test_corporate_actions import AFTER, SAMSUNG, Home
 from tests.server.test_corporate_actions import home as home  # noqa: F401 - the fixture
@@ -216,6 +217,13 @@ def test_an_order_for_a_delisted_stock_is_refused_by_rest_and_by_push(home: Home
     assert home.trade(haneul, "buy", "000660.KS", 120_000, quantity=1_000_000)["status"] == "filled"
     # the refusals replay: each recorded that its stock had ended when it was decided
     check_mutation_log_replays(home.db, tmp_path)
+    # and that record is what the replay decides on: a log claiming it still traded is caught (the
+    # refusal read no price, so deciding again as if it traded asks for facts nobody recorded)
+    with home.db.write() as session:
+        for row in session.scalars(select(MutationRow).where(MutationRow.code == "SYMBOL_ENDED")):
+            row.inputs = {**row.inputs, "ended": {SAMSUNG: False}}
+    with pytest.raises(NotReplayable, match="did not record"):
+        check_mutation_log_replays(home.db, tmp_path)
 
 
 def test_where_our_replay_history_ends_orders_are_refused_and_waiting_ones_cancelled_with_words(
