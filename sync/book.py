@@ -50,6 +50,7 @@ class Book(Protocol):
     def newest_served_quote(self, symbol: str) -> Quote | None: ...
     def fx_quote(self) -> Quote | None: ...
     def market_open(self, market: Market) -> bool: ...
+    def trading_ended(self, symbol: str) -> bool: ...
     def trades_on_day(self, day: str) -> int: ...
     def parent_count(self) -> int: ...
     def grant_exists(self, grant_id: str) -> bool: ...
@@ -74,6 +75,8 @@ class MemoryBook:
     quotes: dict[str, Quote] = field(default_factory=dict)
     served: dict[str, Quote] = field(default_factory=dict)
     open_markets: set[Market] = field(default_factory=lambda: {Market.KRX, Market.US})
+    # symbols that trade no more (a delisting begun, a replay's history ended): what the holder knows
+    ended: frozenset[str] = frozenset()
     parents: int = 1
     grants: set[str] = field(default_factory=set)
     fx_symbol: str = "USDKRW=X"
@@ -188,6 +191,9 @@ class MemoryBook:
 
     def market_open(self, market: Market) -> bool:
         return market in self.open_markets
+
+    def trading_ended(self, symbol: str) -> bool:
+        return symbol in self.ended
 
     def trades_on_day(self, day: str) -> int:
         """Orders not rejected whose Korean calendar day (``kst_day``) is ``day``, as the server counts."""

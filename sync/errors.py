@@ -42,6 +42,10 @@ class Code(enum.StrEnum):
     CONVERSION_ABOVE_PAR = "CONVERSION_ABOVE_PAR"
     # an order without the one sentence on why, when the house rules ask for it (``journal_required``)
     JOURNAL_REQUIRED = "JOURNAL_REQUIRED"
+    # an order for a stock that trades no more: its delisting has begun, or (history replay) its
+    # bundled price history has ended. Its last price is stale for good: a fill there would be a
+    # fiction, and a queued order would wait for an open that never comes (HTTP 409)
+    SYMBOL_ENDED = "SYMBOL_ENDED"
 
 
 class ProtocolCode(enum.StrEnum):

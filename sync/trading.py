@@ -265,6 +265,9 @@ def place_order(book: Book, args: TradePlace, ctx: Context) -> Effects:
     rules = book.rules()
     if market_of(args.symbol) not in rules.markets:
         raise Rejected(Code.MARKET_NOT_ALLOWED, {"market": market_of(args.symbol).value})
+    if book.trading_ended(args.symbol):
+        # its last price is stale for good: no fill at it, and no wait for an open that never comes
+        raise Rejected(Code.SYMBOL_ENDED, {"symbol": args.symbol})
     if args.limit_price is not None:
         if not rules.limit_orders:
             raise Rejected(Code.LIMIT_EXCEEDED, {"rule": "limit_orders"})
@@ -461,6 +464,7 @@ def settle_delisting(
     ref: str,
     *,
     queued: Iterable[Trade] = (),
+    reason: str = "delisted",
 ) -> Effects:
     """A delisted stock (or one whose bundled history ends) is settled at its ``last_price`` (in the
     symbol's currency): the whole position leaves for cash at that price, rounded down, with no fee and
@@ -469,13 +473,14 @@ def settle_delisting(
     The queued orders passed in ``queued`` are cancelled and release their reservations first (a queued
     buy could never fill, a queued sell's shares are settled with the rest). Raises ``ValueError`` for
     a dollar stock without an FX quote, a price that is not positive, or shares still reserved by queued
-    sells that were not passed.
+    sells that were not passed. ``reason`` is each cancelled order's (``delisted``, or ``data_end`` where
+    our bundled history ends: the child is told which).
     """
     if last_price <= 0:
         raise ValueError("a settlement price is positive")
     if currency_of(symbol) == "USD" and fx is None:
         raise ValueError("a dollar settlement needs an FX quote")  # else micro-dollars would be paid as won
-    effects = _cancel_queued(book, symbol, queued, now, "delisted", "settle_delisting")
+    effects = _cancel_queued(book, symbol, queued, now, reason, "settle_delisting")
     position = book.position(symbol)
     amount = _cost("sell", last_price, position.quantity, fx, HouseRules()).gross if position.quantity else 0
     if position.quantity:

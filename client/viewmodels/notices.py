@@ -3,10 +3,11 @@
 The server stores each notification's facts (``data["facts"]``, see ``server/notify/facts.py``): the
 event, the stock's symbol, the side, quantities and amounts. Here they become a sentence from the
 catalog (``i18n/*/notify.json``, keys ``notify.msg.<role>.<Event>.title`` / ``.body`` / ``.body_buy``
-/ ``.body_sell``), with the stock's name from the bundled directory (never "005930.KS"), money in
-the one money language (``i18n/fmt.py``) and Korean particles resolved by the catalog. A notification
-without facts (stored before they existed, or of a newer shape) shows its stored text, with a raw
-symbol code in it replaced by the stock's name.
+/ ``.body_sell`` / ``.body_sell_<reason>`` when the reason changes what became of the shares), with
+the stock's name from the bundled directory (never "005930.KS"), money in the one money language
+(``i18n/fmt.py``) and Korean particles resolved by the catalog. A notification without facts (stored
+before they existed, or of a newer shape) shows its stored text, with a raw symbol code in it
+replaced by the stock's name.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ def _values(facts: dict[str, Any], tools: Tools, index: SymbolIndex | None) -> d
         "new": str(facts.get("new") or ""),
         "real": fmt.won(real) if (real := _int(facts.get("amount_real"))) is not None else "",
         "reason": str(facts.get("reason") or ""),
+        "why": _why(str(facts.get("reason") or ""), tools),
         "child": str(facts.get("child") or ""),
         "who": str(facts.get("who") or ""),
         "device": str(facts.get("device") or ""),
@@ -92,6 +94,12 @@ def _values(facts: dict[str, Any], tools: Tools, index: SymbolIndex | None) -> d
         "gain": _gain(profit, tools) if profit is not None else "",
         "pending": str(facts.get("pending") if facts.get("pending") is not None else ""),
     }
+
+
+def _why(reason: str, tools: Tools) -> str:
+    """Why the server cancelled a waiting order (a split, a delisting, our price history ending)."""
+    key = f"notify.why.{reason}"
+    return tools.tr(key) if reason and tools.tr.has(key) else ""
 
 
 def _gain(profit: int, tools: Tools) -> str:
@@ -112,8 +120,10 @@ def word(n: dict[str, Any], role: str, tools: Tools, index: SymbolIndex | None =
     if not isinstance(facts, dict) or facts.get("version") != FACTS_VERSION:
         return _stored(stored, data or {}, tr.locale, index)
     base = f"notify.msg.{role}.{event}"
-    side = str(facts.get("side") or "")
-    body_key = f"{base}.body_{side}" if tr.has(f"{base}.body_{side}") else f"{base}.body"
+    side, reason = str(facts.get("side") or ""), str(facts.get("reason") or "")
+    # the most particular wording the catalog has: by side and why (a settled sell), by side, plain
+    keys = [f"{base}.body_{side}_{reason}", f"{base}.body_{side}", f"{base}.body"]
+    body_key = next((k for k in keys if tr.has(k)), f"{base}.body")
     if not (tr.has(f"{base}.title") and tr.has(body_key)):
         return _stored(stored, data or {}, tr.locale, index)  # an event this app has no words for
     try:

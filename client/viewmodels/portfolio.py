@@ -123,8 +123,11 @@ class PortfolioVM(ValueChartScreen):
                 reason = tr("portfolio.adjusted_reason", price=fmt.price(t.symbol, t.cited_price))
         else:
             status = tr(f"trade.status.{t.status}")
-            if t.note:
-                reason = explain(tr, t.note) if tr.has(f"error.{t.note}") else t.note
+            if t.note:  # a rule's code, or why the server cancelled it (split, delisted, data_end)
+                why = f"notify.why.{t.note}"
+                reason = (
+                    explain(tr, t.note) if tr.has(f"error.{t.note}") else tr(why) if tr.has(why) else t.note
+                )
         cancellable = t.status == "queued" or self._unsent(t.trade_id) is not None
         when, journal = self._when(t), self._journal(t.journal)
         return TradeRow(t.trade_id, title, status, reason, waiting, cancellable, when, journal)

@@ -30,10 +30,36 @@ from .news import NewsModel, load_news
 from .notices import word
 from .predict import FillPreview, predict_fill
 
-__all__ = ["StockVM", "preview_text"]
+__all__ = ["StockVM", "known_ended", "preview_text"]
 
 # the notifications of the child's own settled holding: the stock trades no more
 _SETTLED = {"StockDelisted": "delisting", "PriceHistoryEnded": "data_end"}
+
+
+def _settled_notice(view: Any, symbol: str) -> dict[str, Any] | None:
+    """The notification that settled the child's own shares of ``symbol``, if it has one."""
+    return next(
+        (
+            n
+            for n in my_notifications(view)
+            if n.get("event") in _SETTLED
+            and ((n.get("data") or {}).get("facts") or {}).get("symbol") == symbol
+        ),
+        None,
+    )
+
+
+def known_ended(profile: Profile, view: Any, symbol: str) -> str | None:
+    """How the app knows ``symbol`` trades no more ("delisting"/"data_end"), ``None`` while it does not:
+    a chart answer of the server said so (of any range, kept for offline), or the notification that
+    settled the child's own shares. The server decides every order (``SYMBOL_ENDED``); this only lets
+    the app say so before asking."""
+    for (chart_symbol, _), loaded in getattr(profile, "charts", {}).items():
+        answer = getattr(loaded, "answer", None)
+        if chart_symbol == symbol and isinstance(answer, dict) and isinstance(answer.get("ended"), dict):
+            return str(answer["ended"].get("kind"))
+    settled = _settled_notice(view, symbol)
+    return _SETTLED.get(str(settled.get("event"))) if settled else None
 
 
 def preview_text(preview: FillPreview, symbol: str, tools: Tools) -> str:
@@ -98,15 +124,7 @@ class StockVM(ChildScreen):
         notification that settled the child's own shares. 상장 폐지 has its ⓘ (with the child's
         numbers when it settled their shares); our price history ending is no delisting."""
         tr = self.tools.tr
-        settled = next(
-            (
-                n
-                for n in my_notifications(self.view)
-                if n.get("event") in _SETTLED
-                and ((n.get("data") or {}).get("facts") or {}).get("symbol") == self.symbol
-            ),
-            None,
-        )
+        settled = _settled_notice(self.view, self.symbol)
         kind = str(self._ended["kind"]) if self._ended else _SETTLED.get(str((settled or {}).get("event")))
         if kind not in ("delisting", "data_end"):
             return None, None

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from sync.errors import Code
 from sync.journal import journal_of
 from sync.market import currency_of, market_of
 from sync.money import MICRO
@@ -21,6 +22,7 @@ from .glossary import Gloss, about_fx, about_trade_cost
 from .market import entry_name
 from .market_hours import market_time, next_open
 from .predict import Prediction, predict_order
+from .stock import known_ended
 
 __all__ = ["TradeVM", "parse_quantity"]
 
@@ -155,6 +157,10 @@ class TradeVM(ChildScreen):
         self.message: str | None = None
         self.can_review = False
         self.limits_allowed = self.book.rules().limit_orders
+        if known_ended(self.profile, self.view, self.symbol) is not None:
+            # the server would refuse it (SYMBOL_ENDED): say so in its words before the child types
+            self.message = explain(tr, Code.SYMBOL_ENDED)
+            return
         if self.quote_ is None:
             self.message = tr("stock.no_price")
             return

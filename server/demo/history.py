@@ -186,7 +186,9 @@ class _History:
         self.dispatcher.run_once()
 
     def runner(self, who: str) -> Runner:
-        gateway = Gateway(self.db, self.clock, self.calendars, budget=False)  # the story's pace is its own
+        chain = self.refresher.chain  # its replay knows where a bundled history ends, as the server's does
+        # no trading budget: the story's pace is its own
+        gateway = Gateway(self.db, self.clock, self.calendars, budget=False, market=lambda: chain)
         return Runner(gateway, self.demo.principal(who, self.clock()))
 
     def act(self, who: str, act: Act) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,6 +28,7 @@ from ..db.models import (
     User,
 )
 from ..market.clock import MarketClock
+from ..market.listing import ended_in
 from ..market.quotes import FX_SYMBOL, latest_quotes, quote_by_id
 
 __all__ = ["SqlBook", "current_rules"]
@@ -61,9 +62,13 @@ class SqlBook:
         client_id: str | None,
         now: datetime,
         market_clock: MarketClock,
+        market: Callable[[], Any] | None = None,
     ) -> None:
         self.session, self.family_id, self.child_id = session, family_id, child_id
         self.client_id, self.now, self.market_clock = client_id, now, market_clock
+        # the app's provider chain (its history replay knows where a bundled history ends), asked
+        # only when an order needs it; without one only recorded delistings end a stock's trading
+        self.market = market
         self._balances: dict[str, int] | None = None
         self._positions: dict[str, Position] | None = None
         self._requests: dict[str, Request] | None = None
@@ -76,6 +81,7 @@ class SqlBook:
         self._latest: dict[str, Quote | None] = {}
         self._served: dict[str, Quote | None] = {}
         self._open: dict[Market, bool] = {}
+        self._ended: dict[str, bool] = {}
         self._grants: set[str] = set()
 
     # -- reads -----------------------------------------------------------------------------------
@@ -189,6 +195,12 @@ class SqlBook:
             self._open[market] = self.market_clock.is_open(market, self.now)
         return self._open[market]
 
+    def trading_ended(self, symbol: str) -> bool:
+        if symbol not in self._ended:
+            provider = self.market() if self.market is not None else None
+            self._ended[symbol] = ended_in(self.session, provider, symbol, self.now) is not None
+        return self._ended[symbol]
+
     def trades_on_day(self, day: str) -> int:
         if day not in self._days:
             start = datetime.fromisoformat(day).replace(tzinfo=KST)
@@ -231,14 +243,17 @@ class SqlBook:
 
     def inputs(self) -> dict[str, Any]:
         """What this book answered from outside the child's own state: the quotes it found newest
-        and served, the markets it found open, the number of parents. Stored with each decision, so
-        replaying the mutation log decides again on the same facts (``server.replication.replay``)."""
+        and served, the markets it found open, the stocks it found ended, the number of parents.
+        Stored with each decision, so replaying the mutation log decides again on the same facts
+        (``server.replication.replay``)."""
 
         def ids(quotes: dict[str, Quote | None]) -> dict[str, str | None]:
             return {symbol: q.quote_id if q else None for symbol, q in quotes.items()}
 
         inputs: dict[str, Any] = {"latest": ids(self._latest), "served": ids(self._served)}
         inputs["open"] = {market.value: is_open for market, is_open in self._open.items()}
+        if self._ended:
+            inputs["ended"] = dict(self._ended)
         if self._parents is not None:
             inputs["parents"] = self._parents
         return inputs

@@ -3,8 +3,10 @@ change) and what it has learnt so far, so no fact is looked up twice within it."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -39,6 +41,7 @@ class Call:
     budget: TradingBudget | None
     claims: Claims
     behind: WriteBehind | None = None
+    market: Callable[[], Any] | None = None  # the provider chain, for whether a stock still trades
     acted: dict[str, datetime] = field(default_factory=dict)  # mutation id → when made (see budget)
     # what the transaction learnt
     _children: dict[str, bool] = field(default_factory=dict)
@@ -67,6 +70,7 @@ class Call:
                 client_id=self.served_client_id,
                 now=self.now,
                 market_clock=self.market_clock,
+                market=self.market,
             )
             if self.behind is not None:  # a batched push: the orders it places, looked up at once
                 book.prefetch_trades(self.claims.new_ids("trade"))

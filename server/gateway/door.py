@@ -23,6 +23,7 @@ from ..errors import DomainError
 from ..game.writer import WriteBehind
 from ..ids import new_id
 from ..market.clock import MarketClock, provide_market_clock
+from ..market.refresher import provide_market_chain
 from ..principal import Principal
 from ..ratelimit import MemoryCounters, RateLimiter
 from .accounts import AccountChange, AccountDoor, AccountPass, Named
@@ -52,8 +53,12 @@ class Gateway:
         *,
         budget: bool,
         limiter: RateLimiter | None = None,
+        market: Callable[[], Any] | None = None,
     ) -> None:
         self.db, self.clock, self.market_clock, self.budget = db, clock, market_clock, budget
+        self.market = market
+        """The app's provider chain, built when first asked: an order asks whether its stock still
+        trades (a replay's bundled history may have ended); without it only delistings end one."""
         limits = limiter or RateLimiter(MemoryCounters(), clock, enabled=False)
         self.accounts = AccountDoor(db, clock, limits)
         """Account changes (``accounts``): who may make them, their transaction, failure budgets."""
@@ -83,6 +88,7 @@ class Gateway:
                 budget=TradingBudget() if self.budget else None,
                 claims=Claims(session, family_id),
                 behind=WriteBehind() if batched else None,
+                market=self.market,
             )
             call.claims.load(mutations)
             yield call
@@ -139,7 +145,12 @@ def provide_gateway(
 ) -> Gateway:
     """DI provider: the gateway over the app's database, clock and market clock."""
     return Gateway(
-        db, clock, provide_market_clock(state), budget=bool(state.limiter.enabled), limiter=state.limiter
+        db,
+        clock,
+        provide_market_clock(state),
+        budget=bool(state.limiter.enabled),
+        limiter=state.limiter,
+        market=lambda: provide_market_chain(state),
     )
 
 

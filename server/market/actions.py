@@ -52,7 +52,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import msgspec
 from sqlalchemy import func, or_, select
@@ -65,7 +64,6 @@ from sync.ledger import position_account, reserved_shares_account
 from sync.market import currency_of, market_of
 from sync.money import MICRO
 from sync.records import Position, Trade
-from sync.rules import Market
 from sync.trading import apply_split, pay_dividend, settle_delisting
 
 from ..db import Database, TemporaryFailure
@@ -81,6 +79,7 @@ from ..game.writer import Posting, post_server_action
 from .calendar import market_calendars
 from .clock import MarketClock
 from .directory import directory
+from .listing import ended_in, ex_moment, replay_member
 from .opening import SERVER_ACTOR
 from .providers.base import Action, MarketDataProvider
 
@@ -107,7 +106,6 @@ LOOKBACK = timedelta(days=30)  # older actions are history (Yahoo lists decades 
 # the kinds that settle the position at ``amount`` (the last price); never too old to apply: a child
 # must not keep a stock that no longer trades because the operator recorded it late
 SETTLING = ("delisting", "data_end")
-_ZONES = {Market.KRX: ZoneInfo("Asia/Seoul"), Market.US: ZoneInfo("America/New_York")}
 
 _log = logging.getLogger("yongdon.market")
 
@@ -144,11 +142,6 @@ class ActionsReport:
     applied: list[tuple[str, str]] = field(default_factory=list)
     waiting: list[tuple[str, str]] = field(default_factory=list)  # a dollar dividend without FX yet
     failed: list[tuple[str, str]] = field(default_factory=list)  # an unexpected error; retried next pass
-
-
-def ex_moment(symbol: str, ex_date: date) -> datetime:
-    """When ``ex_date`` begins at the symbol's exchange (UTC): shares held before it carry the action."""
-    return datetime.combine(ex_date, time(0), _ZONES[market_of(symbol)]).astimezone(UTC)
 
 
 def _from_provider(symbol: str, action: Action) -> RecordedAction | None:
@@ -223,20 +216,11 @@ def record_delisting(
     return action
 
 
-def _replay_member(provider: Any) -> Any:
-    """The chain's replay provider when history replay is the mode (it comes first and names rates);
-    ``None`` in live mode, where the replay is a fallback and its end means nothing."""
-    members = getattr(provider, "providers", [provider])
-    first = members[0] if members else None
-    store = getattr(first, "store", None)
-    return first if store is not None and getattr(first, "rates", False) else None
-
-
 def record_history_ends(db: Database, provider: Any, now: datetime) -> list[str]:
     """In history replay, record a ``data_end`` settlement for each watched symbol whose bundled
     history ended before the replayed day: at its last close, dated the server's day on which the
     replay passed the end. Returns the new ids."""
-    replay = _replay_member(provider)
+    replay = replay_member(provider)
     if replay is None:
         return []
     today = replay.today(now)
@@ -253,20 +237,9 @@ def record_history_ends(db: Database, provider: Any, now: datetime) -> list[str]
 
 
 def trading_ended(db: Database, provider: Any, symbol: str, now: datetime) -> tuple[str, date] | None:
-    """Whether ``symbol`` trades no more, for the stock page: ``("delisting", last session)`` once a
-    recorded delisting has begun, ``("data_end", last bar)`` in history replay past the symbol's
-    bundled history (the replay quotes it no more); ``None`` while it trades."""
+    """Whether ``symbol`` trades no more, for the stock page (:func:`.listing.ended_in`)."""
     with db.read() as session:
-        ex_date = session.scalar(
-            select(func.min(CorporateAction.ex_date)).where(
-                CorporateAction.symbol == symbol, CorporateAction.kind == "delisting"
-            )
-        )
-    if ex_date is not None and ex_moment(symbol, ex_date) <= now:
-        return "delisting", ex_date - timedelta(days=1)
-    replay = _replay_member(provider)
-    last = replay.store.ended_by(symbol, replay.today(now)) if replay is not None else None
-    return ("data_end", last) if last is not None else None
+        return ended_in(session, provider, symbol, now)
 
 
 def _watched_symbols(db: Database) -> list[str]:
@@ -488,7 +461,10 @@ def _settle(
     fx = book.fx_quote() if currency_of(action.symbol) == "USD" else None
     if currency_of(action.symbol) == "USD" and fx is None:
         return "waiting", None, shares
-    effects = settle_delisting(book, action.symbol, action.amount, fx, now, action.action_id, queued=queued)
+    why = "delisted" if action.kind == "delisting" else "data_end"
+    effects = settle_delisting(
+        book, action.symbol, action.amount, fx, now, action.action_id, queued=queued, reason=why
+    )
     _explain(effects, action, shares, book)
     if action.kind == "data_end":  # the same settlement, told as what it is: our data ends here
         effects.events = [("PriceHistoryEnded" if n == "StockDelisted" else n, p) for n, p in effects.events]

@@ -89,14 +89,15 @@ _CHILD: dict[str, dict[str, Text]] = {
         "ko": ("주문을 기다리고 있어요", "시장이 열리면 {name_ko} {side_ko} 주문을 처리할게요."),
         "en": ("Your order is waiting", "We'll place your {name_en} {side_en} order when the market opens."),
     },
+    # {why_ko}/{why_en}: why the server cancelled it (a split, a delisting, our history ending)
     "OrderCancelled": {
         "ko": (
             "주문이 취소됐어요",
-            "{name_ko} {side_ko} 주문이 취소됐어요. 맡겨 둔 것은 그대로 돌려받았어요.",
+            "{name_ko} {side_ko} 주문이 취소됐어요. {why_ko} 맡겨 둔 것은 그대로 돌려받았어요.",
         ),
         "en": (
             "Your order was cancelled",
-            "Your {name_en} {side_en} order was cancelled. What was held is back.",
+            "Your {name_en} {side_en} order was cancelled. {why_en} What was held is back.",
         ),
     },
     # the facts come from server.market.actions: names (company_ko carries its subject particle),
@@ -253,6 +254,24 @@ _AWAITING = {
 
 
 _SIDE = {"buy": ("사기", "buy"), "sell": ("팔기", "sell")}
+# why the server cancelled a waiting order (``OrderCancelled``'s ``reason``); the child's own cancel
+# needs no why. A replay's history ending must never read as if the company had gone away
+_WHY_CANCELLED = {
+    "split": (
+        "주식이 나뉘어서 주문에 적힌 수와 가격이 더는 맞지 않아요.",
+        "The stock was split, so the order's numbers no longer fit.",
+    ),
+    "delisted": (
+        "이 주식은 상장 폐지되어 이제는 사거나 팔 수 없어요.",
+        "The stock was delisted, so it can't be bought or sold any more.",
+    ),
+    "data_end": (
+        "우리가 가진 이 회사의 가격 기록이 끝나서 여기서는 더 사거나 팔 수 없어요. "
+        "회사가 없어진 것은 아니에요.",
+        "Our price history for this company ends, so it can't be bought or sold here any more; the "
+        "company did not go away.",
+    ),
+}
 
 EVENTS = tuple(_AUDIENCE)
 
@@ -290,6 +309,9 @@ def compose(event: str, role: str, locale: str, facts: Mapping[str, Any]) -> tup
     for key in ("value", "profit"):
         if isinstance(values.get(key), int):
             values[key] = f"{values[key]:,}"
+    why = _WHY_CANCELLED.get(str(values.get("reason", ""))) if event == "OrderCancelled" else None
+    if why:
+        values["why_ko"], values["why_en"] = why
     side = _SIDE.get(str(values.get("side", "")))
     if side:
         values["side_ko"], values["side_en"] = side

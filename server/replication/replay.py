@@ -92,6 +92,11 @@ class _ReplayBook(SqlBook):
     def market_open(self, market: Market) -> bool:
         return bool(self._input("open", market.value))
 
+    def trading_ended(self, symbol: str) -> bool:
+        if "ended" not in self.recorded:
+            return False  # decided before orders asked (an older log): nothing was refused for it
+        return bool(self._input("ended", symbol))
+
     def parent_count(self) -> int:
         if "parents" not in self.recorded:
             raise NotReplayable(f"{self.decision} counted parents without recording it")

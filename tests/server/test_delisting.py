@@ -11,21 +11,26 @@ history ends here, the company did not go away.
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from server.db.models import CorporateAction, Notification, OperatorAction, TradeRow
+from server.db.models import CorporateAction, MutationRow, Notification, OperatorAction, TradeRow
 from server.market.actions import record_delisting, record_history_ends
 from server.market.clock import FixedMarketClock
+from server.market.providers import ProviderChain
 from server.market.providers.replay import ReplayClock, ReplayProvider, bundled_history
 from server.notify.dispatcher import dispatch_once
 from server.notify.texts import compose
+from server.replication.replay import NotReplayable
+from tests.helpers import Member
 from tests.server.test_corporate_actions import AFTER, SAMSUNG, Home
 from tests.server.test_corporate_actions import home as home  # noqa: F401 - the fixture
 from tests.server.test_corporate_actions import settings as settings  # noqa: F401 - the fixture
+from tests.server.test_market_fresh import push_order
 from tests.support.invariants import check_mutation_log_replays
 
 LAST_SESSION = date(2026, 11, 19)  # Samsung's last session; settled from midnight in Seoul
@@ -188,3 +193,71 @@ def test_past_the_end_of_our_history_the_replay_quotes_no_new_day_at_the_old_pri
     assert [q.symbol for q in record_quotes(home.db, chain, ["GOOGL", "AAPL"], monday)] == ["AAPL"]
     with home.db.read() as session:
         assert latest_quotes(session, ["GOOGL"])["GOOGL"].as_of == friday  # the last one stays as it was
+
+
+def _refused(home: Home, kid: Member, side: str, symbol: str, price: int) -> None:
+    """An order for ``symbol`` is refused with SYMBOL_ENDED by REST and by push, and changes nothing."""
+    before = (home.balance(kid, "cash"), home.position(kid, symbol))
+    quote_id = home.quote(symbol, price)  # the last price is still stored: it must not be traded at
+    order = {"symbol": symbol, "quote_id": quote_id, "price": price, "quantity": 1_000_000}
+    answer = home.client.post(f"/api/game/trade/{side}", json=order, headers=kid.headers)
+    assert answer.status_code == 409 and answer.json()["code"] == "SYMBOL_ENDED", answer.text
+    pushed = push_order(home.client, kid, {"trade_id": uuid.uuid4().hex, "side": side, **order})
+    assert pushed["status"] == "rejected" and pushed["code"] == "SYMBOL_ENDED", pushed
+    assert (home.balance(kid, "cash"), home.position(kid, symbol)) == before
+
+
+def test_an_order_for_a_delisted_stock_is_refused_by_rest_and_by_push(home: Home, tmp_path: Path) -> None:
+    jiwoo, haneul = home.kid("지우"), home.kid("하늘")
+    _delisted_samsung(home)  # the market is open, Samsung's last price still stored
+    # neither a buy at the stale last price nor a sale of shares the settlement is about to take
+    _refused(home, haneul, "buy", SAMSUNG, 61_500)
+    _refused(home, jiwoo, "sell", SAMSUNG, 61_500)
+    # other stocks trade on
+    assert home.trade(haneul, "buy", "000660.KS", 120_000, quantity=1_000_000)["status"] == "filled"
+    # the refusals replay: each recorded that its stock had ended when it was decided
+    check_mutation_log_replays(home.db, tmp_path)
+    # and that record is what the replay decides on: a log claiming it still traded is caught (the
+    # refusal read no price, so deciding again as if it traded asks for facts nobody recorded)
+    with home.db.write() as session:
+        for row in session.scalars(select(MutationRow).where(MutationRow.code == "SYMBOL_ENDED")):
+            row.inputs = {**row.inputs, "ended": {SAMSUNG: False}}
+    with pytest.raises(NotReplayable, match="did not record"):
+        check_mutation_log_replays(home.db, tmp_path)
+
+
+def test_where_our_replay_history_ends_orders_are_refused_and_waiting_ones_cancelled_with_words(
+    home: Home, tmp_path: Path
+) -> None:
+    haneul = home.kid("하늘")
+    market: FixedMarketClock = home.app.state.market_clock
+    market.open_markets.clear()  # the night before: 하늘's order waits for an open
+    queued = home.trade(haneul, "buy", "GOOGL", 400_000_000, quantity=1_000_000)
+    assert queued["status"] == "queued"
+    market.open_markets.update(FixedMarketClock().open_markets)
+    # the app's market is the history replay, and it stands past GOOGL's last bar (2013-03-01)
+    replay = ReplayProvider(ReplayClock(date(2013, 3, 4), home.clock()))
+    home.app.state.market_chain = ProviderChain([replay])
+    _refused(home, haneul, "buy", "GOOGL", 400_000_000)
+    # the background pass records where the history ended and cancels the waiting order
+    [ended] = record_history_ends(home.db, replay, home.clock())
+    home.apply(home.clock() + timedelta(days=1))
+    assert home.balance(haneul, "cash") == 1_000_000  # every won it held is back
+    with home.db.read() as session:
+        row = session.get(TradeRow, str(queued["trade_id"]))
+        assert row is not None and row.status == "cancelled" and row.data["note"] == "data_end"
+    [cancelled] = home.events("OrderCancelled")
+    assert cancelled["reason"] == "data_end" and ended.startswith("GOOGL:data_end:")
+    # the stored words say why, and never that the company went away
+    title, body = compose(
+        "OrderCancelled", "child", "en", {**cancelled, "name_en": "Alphabet", "side_en": "buy"}
+    )
+    assert body == (
+        "Your Alphabet buy order was cancelled. Our price history for this company ends, so it can't be "
+        "bought or sold here any more; the company did not go away. What was held is back."
+    )
+    _, body_ko = compose(
+        "OrderCancelled", "child", "ko", {**cancelled, "name_ko": "알파벳", "side_ko": "사기"}
+    )
+    assert "가격 기록이 끝나서" in body_ko and "회사가 없어진 것은 아니에요" in body_ko
+    check_mutation_log_replays(home.db, tmp_path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from sync.errors import Code, Rejected
 from sync.ledger import check_balanced
 from sync.records import Trade, TradeStatus
 from sync.trading import settle_delisting
@@ -65,3 +66,19 @@ def test_nothing_held_posts_nothing_and_a_dollar_stock_needs_a_rate() -> None:
         settle_delisting(book, AAPL, usd(10), None, T0, "d")
     with pytest.raises(ValueError, match="positive"):
         settle_delisting(book, SAMSUNG, 0, None, T0, "d")
+
+
+def test_an_order_for_a_stock_that_trades_no_more_is_refused_before_any_price_is_read() -> None:
+    """Its last quote is still there, the market is open: without the rule the buy would fill at a
+    price nobody trades at any more, and the sale of shares the settlement is about to take too."""
+    book = new_book()
+    seen = publish(book, SAMSUNG, 61_500)
+    place(book, "buy", SAMSUNG, quantity=shares(1), quote=seen)
+    book.ended = frozenset({SAMSUNG})
+    for side in ("buy", "sell"):
+        with pytest.raises(Rejected) as refused:
+            place(book, side, SAMSUNG, quantity=shares(1), quote=seen)
+        assert refused.value.code is Code.SYMBOL_ENDED and refused.value.detail == {"symbol": SAMSUNG}
+    # the others trade on
+    hynix = publish(book, "000660.KS", 120_000)
+    assert place(book, "buy", "000660.KS", quantity=shares(1), quote=hynix).records

@@ -47,6 +47,7 @@ DOMAIN_CODES = [
     "ID_TAKEN",
     "CONVERSION_ABOVE_PAR",
     "JOURNAL_REQUIRED",
+    "SYMBOL_ENDED",
 ]
 
 MUTATION: dict[str, Any] = {"seq": 1, "id": "m1", "name": "noop/v1", "args": {}}

@@ -247,6 +247,23 @@ def test_portfolio_shows_average_cost_and_every_outcome_with_its_reason(ko, inde
     assert vm.trades[1].waiting and vm.trades[1].status == "확인을 기다리는 중"
 
 
+def test_an_order_the_server_cancelled_reads_why_in_the_trade_list(en, index) -> None:
+    """Not the bare note ("data_end"): the sentence the notification used."""
+    from sync.records import Trade, TradeStatus
+
+    p = profile()
+    cancelled = Trade(
+        trade_id="tq", child_id=KID.user_id, side="buy", symbol="GOOGL", status=TradeStatus.CANCELLED,
+        policy="quote", created_at=NOW - timedelta(days=1), amount=100_000, note="data_end",
+    )  # fmt: skip
+    p.book.trades["tq"] = cancelled
+    (row,) = PortfolioVM(p, en, index).trades
+    assert row.status == "Cancelled" and row.reason == (
+        "Our price history for this company ends, so it can't be bought or sold here any more. "
+        "The company did not go away."
+    )
+
+
 def test_allowance_shows_real_amount_checks_limits_and_sends(ko) -> None:
     p = profile(realised=30_000)
     vm = AllowanceVM(p, ko, build=build_request)

@@ -305,6 +305,46 @@ def test_a_stock_past_its_price_history_says_trading_ended_and_offers_no_order()
     run(go())
 
 
+def test_an_order_for_a_stock_the_app_knows_ended_is_refused_in_the_servers_words_at_once() -> None:
+    """A deep link to the order screen of a stock that trades no more: the app says what the server
+    would answer (SYMBOL_ENDED) and offers no review, from the chart answer it loaded (here in Korean)
+    or, offline, from the notification that settled the child's shares (in English)."""
+
+    async def from_the_chart() -> None:
+        p = profile(positions={"GOOGL": (MICRO, 400_000)})
+        p.add_quote(quote("GOOGL", 400_000_000, age=timedelta(days=3)))
+        p.api.bars = [{"t": "2013-02-28", "c": 399_000_000}, {"t": "2013-03-01", "c": 400_000_000}]
+        p.api.chart = {"ended": {"kind": "data_end", "last_session": "2013-03-01"}, "source": "replay"}
+        h = await unlocked(FakeRuntime(p), "/child/stock/GOOGL", locale="ko")
+        await settle()
+        await h.goto("/child/trade/GOOGL?side=sell")
+        await settle()
+        assert h.text_of("trade-message") == (
+            "이 주식은 이제 사거나 팔 수 없어요. 왜 그런지는 주식 화면에서 볼 수 있어요."
+        )
+        await h.type("trade-input", "1")  # typing changes nothing: there is nothing to review
+        assert "이 주식은 이제 사거나 팔 수 없어요" in h.text_of("trade-message")
+        assert h.by_id("trade-review").controls[0].disabled
+
+    async def from_the_settlement() -> None:
+        p = profile()
+        p.add_quote(quote(SAMSUNG, 61_500, age=timedelta(days=2)))
+        facts = {"version": 1, "symbol": SAMSUNG, "shares": "10", "price": 61_500, "total": 615_000}
+        p.notifications.append(
+            notification("n-1", KID, "t", "b", event="StockDelisted", data={"facts": facts})
+        )
+        p.api.online = False
+        h = await unlocked(FakeRuntime(p), f"/child/trade/{SAMSUNG}?side=buy")
+        await settle()
+        assert h.text_of("trade-message") == (
+            "This stock can't be bought or sold any more. Its stock page says why."
+        )
+        assert h.by_id("trade-review").controls[0].disabled
+
+    run(from_the_chart())
+    run(from_the_settlement())
+
+
 def test_a_delisted_stock_says_so_with_its_word_and_the_childs_own_settlement() -> None:
     """Offline, the notification that settled the child's shares is enough to know trading ended."""
 

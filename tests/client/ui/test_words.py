@@ -180,3 +180,39 @@ def test_a_settlement_reads_what_happened_and_the_gain_or_loss(ko, en) -> None:
     assert title == "Our price history for this company ends here"
     assert "the company did not go away" in body and body.endswith("That is exactly what you paid.")
     assert "회사가 없어진 것은 아니에요" in word(settled("PriceHistoryEnded", 0), "child", ko)[1]
+
+
+def test_an_order_the_server_cancelled_says_why_and_what_became_of_the_shares(ko, en) -> None:
+    """A waiting order cancelled because the stock trades no more (or was split) says so; a sell
+    cancelled by a settlement does not claim the child still has the shares."""
+    from client.viewmodels.notices import word
+
+    def cancelled(side: str, reason: str, **more: object) -> dict:
+        facts = {"version": 1, "symbol": "GOOGL", "side": side, "reason": reason, **more}
+        return {"event": "OrderCancelled", "title": "t", "body": "b", "data": {"facts": facts}}
+
+    en_buy = (
+        "Your order to buy G₩100,000 worth of Alphabet Class A was cancelled. Our price history for this "
+        "company ends, so it can't be bought or sold here any more. The company did not go away. "
+        "The money you set aside is back."
+    )
+    assert word(cancelled("buy", "data_end", amount=100_000), "child", en)[1] == en_buy
+    assert word(cancelled("buy", "data_end", amount=100_000), "child", ko)[1] == (
+        "알파벳 A 100,000 G₩어치 사기 주문이 취소됐어요. 우리가 가진 이 회사의 가격 기록이 끝나서 "
+        "여기서는 더 사거나 팔 수 없어요. 회사가 없어진 것은 아니에요. 맡겨 둔 돈은 그대로 돌려받았어요."
+    )
+    sold = cancelled("sell", "delisted", quantity=2_000_000)
+    assert word(sold, "child", en)[1] == (
+        "Your order to sell 2 shares of Alphabet Class A was cancelled. The stock was delisted, so it "
+        "can't be bought or sold any more. The shares you had were settled at the last price, and you "
+        "got the money."
+    )
+    assert word(sold, "child", ko)[1] == (
+        "알파벳 A 2주 팔기 주문이 취소됐어요. 이 주식은 상장 폐지되어 이제는 사거나 팔 수 없어요. "
+        "가지고 있던 주식은 마지막 가격에 정리해서 돈으로 받았어요."
+    )
+    # a split's cancelled sell keeps its shares, and says why too
+    assert word(cancelled("sell", "split", quantity=2_000_000), "child", en)[1] == (
+        "Your order to sell 2 shares of Alphabet Class A was cancelled. The stock was split, so the "
+        "order's number of shares and price no longer fit. You still have your shares."
+    )
