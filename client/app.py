@@ -209,7 +209,7 @@ class App:
                 return SettingsView(self, settings)
             case ["settings", "notifications"]:
                 return NotificationSettingsView(
-                    self, NotificationSettingsVM(profile, tools, self.deps.push_tokens)
+                    self, NotificationSettingsVM(profile, tools, self.deps.push_tokens, self.runtime)
                 )
             case ["mode", "parent"]:
                 return StepUpView(self, self.shell, demo=self.deps.demo)

@@ -67,6 +67,9 @@ STATUS: dict[str, int] = {
     ProtocolCode.OIDC_CANCELLED: 403,
     ProtocolCode.OIDC_EMAIL_UNVERIFIED: 403,
     ProtocolCode.OIDC_NO_PARENT: 403,
+    # a parent's phone number for SMS
+    ProtocolCode.PHONE_CODE_WRONG: 422,
+    ProtocolCode.PHONE_CODE_EXPIRED: 409,
 }
 """The one map from a stable code to its HTTP status. Every other rejection code (a rule of the
 game said no: ``INSUFFICIENT_FUNDS``, ``REQUEST_CHANGED``, …) is a 409: the request was

@@ -66,6 +66,8 @@ LIMITS: dict[str, tuple[Limit, ...]] = {
     "wrong-code": (Limit(1000, 600),),
     "code": (Limit(10, 3600),),
     "family-codes": (Limit(30, 3600),),
+    # SMS verification codes per parent (server.notify.phone): each one is a text someone pays for
+    "sms-code": (Limit(5, 3600), Limit(10, 86400)),
 }
 TRADING_PREFIX = "/api/game/trade"
 

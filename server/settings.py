@@ -111,6 +111,13 @@ class Settings:
     fcm_url: str = "https://fcm.googleapis.com"
     fcm_project_id: str | None = None
     fcm_access_token: str | None = None
+    # SMS to parents (never children): "solapi" (Solapi/CoolSMS, Korean numbers); none means no SMS.
+    # sms_sender is the number the provider registered for this account (발신번호 사전등록)
+    sms_provider: str | None = None
+    solapi_url: str = "https://api.solapi.com"
+    solapi_api_key: str | None = None
+    solapi_api_secret: str | None = None
+    sms_sender: str | None = None
     # payout rails beside "manual" (each on only when its key is set)
     # Korean corporate disclosures (공시) beside a stock's news: an OpenDART key (opendart.fss.or.kr)
     opendart_key: str | None = None
@@ -173,6 +180,13 @@ class Settings:
             raise SettingsError("YONGDON_SMTP_TLS must be starttls, tls or none")
         if self.push_provider not in (None, "ntfy", "fcm"):
             raise SettingsError("YONGDON_PUSH_PROVIDER must be ntfy or fcm")
+        if self.sms_provider not in (None, "solapi"):
+            raise SettingsError("YONGDON_SMS_PROVIDER must be solapi")
+        if self.sms_provider and not (self.solapi_api_key and self.solapi_api_secret and self.sms_sender):
+            raise SettingsError(
+                "SMS through Solapi needs YONGDON_SOLAPI_API_KEY, YONGDON_SOLAPI_API_SECRET "
+                "and YONGDON_SMS_SENDER"
+            )
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise SettingsError("YONGDON_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
         if self.max_in_flight < 1:
@@ -280,13 +294,14 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
 _CHANNEL_ENV = (
     "smtp_host", "smtp_tls", "smtp_username", "smtp_password", "smtp_from", "smtp_ca_file",
     "push_provider", "ntfy_url", "ntfy_token", "fcm_url", "fcm_project_id", "fcm_access_token",
+    "sms_provider", "solapi_url", "solapi_api_key", "solapi_api_secret", "sms_sender",
     "toss_url", "toss_secret_key", "kakaopay_url", "kakaopay_secret_key", "kakaopay_cid",
     "public_url", "data_keys", "opendart_key",
 )  # fmt: skip
 
 
 def _channel_env(env: Mapping[str, str]) -> dict[str, Any]:
-    """E-mail, push, payout rails and data keys (``YONGDON_SMTP_HOST`` → ``smtp_host``, …)."""
+    """E-mail, push, SMS, payout rails and data keys (``YONGDON_SMTP_HOST`` → ``smtp_host``, …)."""
     names = {key: f"YONGDON_{key.upper()}" for key in _CHANNEL_ENV}
     values: dict[str, Any] = {key: env[name] for key, name in names.items() if env.get(name)}
     if env.get("YONGDON_SMTP_PORT"):

@@ -70,6 +70,9 @@ class ProtocolCode(enum.StrEnum):
     OIDC_CANCELLED = "OIDC_CANCELLED"  # the parent said no at the provider (403)
     OIDC_EMAIL_UNVERIFIED = "OIDC_EMAIL_UNVERIFIED"  # the provider does not vouch for the e-mail (403)
     OIDC_NO_PARENT = "OIDC_NO_PARENT"  # no parent of this server has that e-mail (403)
+    # a parent's phone number for SMS, proved by a code sent to it (``server.notify.phone``)
+    PHONE_CODE_WRONG = "PHONE_CODE_WRONG"  # not the code sent; ``tries_left`` says how many remain (422)
+    PHONE_CODE_EXPIRED = "PHONE_CODE_EXPIRED"  # none waiting, expired or tried 5 times: ask anew (409)
 
 
 class Rejected(Exception):

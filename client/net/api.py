@@ -434,6 +434,16 @@ class ApiClient:
     async def set_notification_preferences(self, events: dict[str, dict[str, bool]]) -> Any:
         return await self.request("PUT", "/api/notifications/preferences", json_body={"events": events})
 
+    async def set_phone(self, number: str) -> Any:
+        """A parent's number for SMS (step-up): the server texts a code to it."""
+        return await self.request("PUT", "/api/notifications/phone", json_body={"phone": number})
+
+    async def verify_phone(self, code: str) -> Any:
+        return await self.request("POST", "/api/notifications/phone/verify", json_body={"code": code})
+
+    async def remove_phone(self) -> Any:
+        return await self.request("DELETE", "/api/notifications/phone")
+
     async def register_push_token(self, token: str) -> Any:
         """This device's push token (bound by the server to the device the session belongs to)."""
         return await self.request("PUT", "/api/notifications/push-token", json_body={"token": token})

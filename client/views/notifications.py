@@ -1,5 +1,6 @@
-"""Notification settings (``/settings/notifications``): per event, the inbox, e-mail (parents) and
-push, as the family server offers them; and what this device does about push."""
+"""Notification settings (``/settings/notifications``): per event, the inbox, e-mail and SMS (parents)
+and push, as the family server offers them; a parent's phone number for SMS (added with the password,
+proved by a texted code, removable); and what this device does about push."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import flet as ft
 from client.viewmodels.notifications import EventRow, NotificationSettingsVM
 
 from .host import Host
+from .parent.base import TextFields
 from .screen import Screen
-from .widgets import card, heading, muted, tid
+from .widgets import big_button, card, heading, muted, tid
 
 
 class NotificationSettingsView(Screen):
@@ -19,6 +21,7 @@ class NotificationSettingsView(Screen):
 
     def __init__(self, host: Host, vm: NotificationSettingsVM) -> None:
         super().__init__(host, vm)
+        self.fields = TextFields()
 
     def chrome(self) -> None:
         back = ft.IconButton(
@@ -60,6 +63,8 @@ class NotificationSettingsView(Screen):
         if vm.email_column:
             channels.append(self._switch(row, "email", vm.email_offered))
         channels.append(self._switch(row, "push", vm.push_offered))
+        if vm.sms_offered:
+            channels.append(self._switch(row, "sms", vm.sms_ready))
         title = ft.Text(row.label, size=17, weight=ft.FontWeight.BOLD)
         return card(
             title, ft.Row(channels, wrap=True, spacing=16, run_spacing=4), identifier=f"notify-{row.event}"
@@ -80,6 +85,10 @@ class NotificationSettingsView(Screen):
                 out.append(tid("notify-no-email", muted(tr("notify.no_email"), size=15)))
             if not vm.push_offered:
                 out.append(tid("notify-no-push", muted(tr("notify.no_push"), size=15)))
+            if vm.email_column and not vm.sms_offered:
+                out.append(tid("notify-no-sms", muted(tr("notify.no_sms"), size=15)))
+            if vm.sms_offered:
+                out.append(self._phone())
             out.extend(self._row(r) for r in vm.rows)
         out.append(heading(tr("notify.device.heading")))
         if vm.device_push:
@@ -88,3 +97,64 @@ class NotificationSettingsView(Screen):
             ntfy = tr("notify.ntfy", server=vm.ntfy["server"], topic=vm.ntfy["topic"])
             out.append(tid("notify-ntfy", ft.Text(ntfy, size=16, selectable=True)))
         return out
+
+    # -- a parent's phone number for SMS ----------------------------------------------------------
+    def _field(self, key: str, label: str, **kw: Any) -> ft.Control:
+        return tid(key, self.fields.get(key, label, lambda text: None, **kw))
+
+    def _text(self, key: str) -> str:
+        return self.fields.value(key)
+
+    def _phone(self) -> ft.Control:
+        vm, tr = self.vm, self.tr
+        parts: list[ft.Control] = [ft.Text(tr("notify.phone.heading"), size=17, weight=ft.FontWeight.BOLD)]
+        number = vm.phone["number"] if vm.phone else ""
+        password = {"password": True, "can_reveal_password": True}
+        if vm.sms_ready:
+            parts.append(tid("phone-state", ft.Text(tr("notify.phone.current", number=number), size=16)))
+            parts.append(self._field("phone-password", tr("notify.phone.password"), **password))
+            parts.append(
+                big_button(
+                    tr("notify.phone.remove"), self._remove, "phone-remove", primary=False, disabled=vm.busy
+                )
+            )
+            return card(*parts, identifier="notify-phone")
+        parts.append(muted(tr("notify.phone.about"), size=15))
+        if vm.code_waiting:
+            parts.append(tid("phone-state", ft.Text(tr("notify.phone.waiting", number=number), size=16)))
+            parts.append(
+                self._field(
+                    "phone-code", tr("notify.phone.code"), keyboard_type=ft.KeyboardType.NUMBER, max_length=6
+                )
+            )
+            parts.append(
+                big_button(tr("notify.phone.verify"), self._verify, "phone-verify", disabled=vm.busy)
+            )
+        parts.append(
+            self._field(
+                "phone-number", tr("notify.phone.number"), keyboard_type=ft.KeyboardType.PHONE, max_length=20
+            )
+        )
+        parts.append(self._field("phone-password", tr("notify.phone.password"), **password))
+        primary = not vm.code_waiting
+        parts.append(
+            big_button(tr("notify.phone.send"), self._send, "phone-send", primary=primary, disabled=vm.busy)
+        )
+        return card(*parts, identifier="notify-phone")
+
+    async def _send(self, e: Any = None) -> None:
+        if await self.vm.add_phone(self._text("phone-number"), self._text("phone-password")):
+            self.fields.clear("phone-number", "phone-password", "phone-code")
+        else:
+            self.fields.clear("phone-password")  # a password is never kept on screen after a try
+        self.render()
+
+    async def _verify(self, e: Any = None) -> None:
+        await self.vm.verify_phone(self._text("phone-code"))
+        self.fields.clear("phone-code")
+        self.render()
+
+    async def _remove(self, e: Any = None) -> None:
+        await self.vm.remove_phone(self._text("phone-password"))
+        self.fields.clear("phone-password")
+        self.render()

@@ -97,6 +97,10 @@ ACCOUNT_CHANGES: dict[str, Who] = {
     # a test message or a parent's announcement to a member (none named: the caller itself)
     "push.send": Who(_SENDER, names="member"),
     "email.send": Who(_SENDER, names="member"),
+    # a parent's own phone number for SMS (``server.notify.phone``): children never have one
+    "phone.set": Who(_PARENT, step_up=True),
+    "phone.verify": Who(_PARENT),  # the code sent to the number is the proof
+    "phone.remove": Who(_PARENT, step_up=True),
 }
 """Who may make each account change (the sign-in changes have no caller yet: none is here), and
 the two reads that are a parent's right alone (``data.export``, ``erasure.list``)."""

@@ -1,5 +1,5 @@
-"""The dispatcher's channels for one server, from its settings: the inbox always, e-mail and push when
-configured."""
+"""The dispatcher's channels for one server, from its settings: the inbox always, e-mail, push and SMS
+when configured."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from .dispatcher import Channel
 from .email import EmailChannel, SmtpMailer, mailer_from_settings
 from .inbox import InboxChannel
 from .push import PushAdapter, PushChannel, push_from_settings
+from .sms import SmsAdapter, SmsChannel, sms_from_settings
 
-__all__ = ["Channels", "channels_from_settings", "topic_key"]
+__all__ = ["Channels", "channels_from_settings", "code_key", "topic_key"]
 
 
 def topic_key(settings: Settings) -> bytes:
@@ -21,10 +22,17 @@ def topic_key(settings: Settings) -> bytes:
     return hmac.new(settings.pin_pepper.encode(), b"yongdon ntfy topics v1", hashlib.sha256).digest()
 
 
+def code_key(settings: Settings) -> bytes:
+    """The key that hashes SMS verification codes: from the pepper too, under its own label."""
+    return hmac.new(settings.pin_pepper.encode(), b"yongdon sms codes v1", hashlib.sha256).digest()
+
+
 @dataclass(frozen=True)
 class Channels:
     mailer: SmtpMailer | None
     push: PushAdapter | None
+    sms: SmsAdapter | None = None
+    code_key: bytes = b""
 
     def all(self) -> list[Channel]:
         channels: list[Channel] = [InboxChannel()]
@@ -32,10 +40,15 @@ class Channels:
             channels.append(EmailChannel(self.mailer))
         if self.push is not None:
             channels.append(PushChannel(self.push))
+        if self.sms is not None:
+            channels.append(SmsChannel(self.sms))
         return channels
 
 
 def channels_from_settings(settings: Settings) -> Channels:
     return Channels(
-        mailer=mailer_from_settings(settings), push=push_from_settings(settings, topic_key(settings))
+        mailer=mailer_from_settings(settings),
+        push=push_from_settings(settings, topic_key(settings)),
+        sms=sms_from_settings(settings),
+        code_key=code_key(settings),
     )

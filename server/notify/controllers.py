@@ -1,9 +1,10 @@
 """HTTP routes of notifications: the caller's inbox, its channel preferences, and test messages.
 
 Every change passes the gateway (``server.gateway.accounts``: ``notification.read``,
-``notification.preferences``, ``push_token.set``, ``push.send``, ``email.send``), which decides who
-may make it and scopes the notification or member it names; a test message's route asks it for the
-caller's role before the body is read (a child posting anything is 403).
+``notification.preferences``, ``push_token.set``, ``push.send``, ``email.send``, ``phone.set``,
+``phone.verify``, ``phone.remove``), which decides who may make it and scopes the notification or
+member it names; a test message's route and the phone routes ask it for the caller's role before the
+body is read (a child posting anything is 403).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any, ClassVar
 
 import msgspec
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, Request, delete, get, post, put
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIType, Schema
@@ -27,7 +28,7 @@ from ..problems import documented
 from . import services
 from .channels import Channels
 from .inbox import inbox, mark_read, notification_view
-from .schemas import EmailSent, Inbox, NotificationView, Preferences, PushSent, PushTokenAnswer
+from .schemas import EmailSent, Inbox, NotificationView, PhoneView, Preferences, PushSent, PushTokenAnswer
 from .texts import EVENTS
 
 __all__ = ["ROUTES"]
@@ -36,6 +37,7 @@ __all__ = ["ROUTES"]
 class ChannelChoice(msgspec.Struct, forbid_unknown_fields=True):
     email: bool | None = None
     push: bool | None = None
+    sms: bool | None = None
 
 
 class PreferencesBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -50,6 +52,15 @@ class PreferencesBody(msgspec.Struct, forbid_unknown_fields=True):
 class PushTokenBody(msgspec.Struct, forbid_unknown_fields=True):
     # an FCM registration token: URL-safe characters and colons, about 150-250 long
     token: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_:.\-]{8,400}$")]
+
+
+class PhoneBody(msgspec.Struct, forbid_unknown_fields=True):
+    # a Korean mobile number, with or without dashes or +82 (``notify.sms.normal_number`` decides)
+    phone: Annotated[str, msgspec.Meta(min_length=10, max_length=20, pattern=r"^[0-9+\-. ()]+$")]
+
+
+class PhoneCodeBody(msgspec.Struct, forbid_unknown_fields=True):
+    code: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{6}$")]
 
 
 class TestMessageBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -117,10 +128,12 @@ class NotificationController(Controller):
         runner: NamedDependency[Runner],
         state: State,
     ) -> Preferences:
-        """Turn e-mail and push on or off per event (a child has no e-mail)."""
+        """Turn e-mail, push and SMS on or off per event (a child has no e-mail or SMS)."""
         with runner.change("notification.preferences") as call:
             data = strict(PreferencesBody, raw_body)  # ``0`` is no ``false`` (after who may: as before)
-            events = {event: {"email": c.email, "push": c.push} for event, c in data.events.items()}
+            events = {
+                event: {"email": c.email, "push": c.push, "sms": c.sms} for event, c in data.events.items()
+            }
             return services.write_preferences(call, _channels(state), events)
 
     @put(
@@ -161,6 +174,52 @@ class NotificationController(Controller):
     ) -> EmailSent:
         """A test e-mail to the caller or another parent of its family (children have no e-mail)."""
         return services.send_test_email(runner, _channels(state), data.user_id)
+
+    @put(
+        "/phone",
+        operation_id="setPhoneNumber",
+        guards=[route_guard("phone.set")],
+        responses=documented(401, 403, 404, 409, 422, 429, codes=[ProtocolCode.PROVIDER_FAILED]),
+        sync_to_thread=True,
+    )
+    def set_phone(
+        self, data: JSONBody[PhoneBody], runner: NamedDependency[Runner], state: State
+    ) -> PhoneView:
+        """A parent's mobile number for SMS (step-up): stored unverified, and a 6-digit code sent to it."""
+        return services.add_phone(runner, _channels(state), data.phone)
+
+    @post(
+        "/phone/verify",
+        operation_id="verifyPhoneNumber",
+        guards=[route_guard("phone.verify")],
+        responses=documented(
+            401,
+            403,
+            404,
+            409,
+            422,
+            429,
+            codes=[ProtocolCode.PHONE_CODE_WRONG, ProtocolCode.PHONE_CODE_EXPIRED],
+        ),
+        sync_to_thread=True,
+        status_code=200,
+    )
+    def verify_phone(
+        self, data: JSONBody[PhoneCodeBody], runner: NamedDependency[Runner], state: State
+    ) -> PhoneView:
+        """The code sent to the number: right, and SMS can reach it (5 tries, 10 minutes)."""
+        return services.verify_phone(runner, _channels(state), data.code)
+
+    @delete(
+        "/phone",
+        operation_id="removePhoneNumber",
+        guards=[route_guard("phone.remove")],
+        responses=documented(401, 403, 404, 429),
+        sync_to_thread=True,
+    )
+    def remove_phone(self, runner: NamedDependency[Runner]) -> None:
+        """Forget the parent's number (step-up): no SMS reaches it any more."""
+        services.remove_phone(runner)
 
 
 def _channels(state: State) -> Channels:

@@ -17,6 +17,7 @@ __all__ = [
     "Inbox",
     "NotificationView",
     "NtfyTopic",
+    "PhoneView",
     "Preferences",
     "PushTokenAnswer",
     "EmailSent",
@@ -44,13 +45,23 @@ class Inbox(msgspec.Struct, kw_only=True):
 class EventChannels(msgspec.Struct, kw_only=True):
     email: bool
     push: bool
+    sms: bool = False
 
 
 class DeliveryChannels(msgspec.Struct, kw_only=True):
-    """What this server delivers to the caller besides the inbox."""
+    """What this server delivers to the caller besides the inbox (``sms``: a provider is configured
+    and the caller is a parent; it reaches the parent once its number is verified)."""
 
     email: bool
     push: bool
+    sms: bool = False
+
+
+class PhoneView(msgspec.Struct, kw_only=True):
+    """A parent's phone number for SMS as the app shows it (masked: ``010-****-5678``)."""
+
+    number: str
+    verified: bool
 
 
 class NtfyTopic(msgspec.Struct, kw_only=True):
@@ -64,6 +75,8 @@ class Preferences(msgspec.Struct, kw_only=True):
     opt_in: list[str]
     # only when the push provider is ntfy (the app subscribes to this topic); absent otherwise
     ntfy: NtfyTopic | UnsetType = UNSET
+    # a parent's number for SMS, when it added one; absent otherwise (always for a child)
+    phone: PhoneView | UnsetType = UNSET
 
 
 class PushTokenAnswer(msgspec.Struct, kw_only=True):

@@ -21,6 +21,10 @@ from ..ids import new_id
 from ..principal import Principal
 from .channels import Channels
 from .email import trial_letter
+from .phone import forget_code, phone_view
+from .phone import remove as remove_number
+from .phone import start as start_number
+from .phone import verify as verify_number
 from .preferences import OPT_IN, preferences, set_preferences
 from .push import NtfyPush, PushError, PushNote
 from .schemas import (
@@ -28,13 +32,18 @@ from .schemas import (
     EmailSent,
     EventChannels,
     NtfyTopic,
+    PhoneView,
     Preferences,
     PushSent,
     PushTokenAnswer,
 )
+from .sms import SmsError
 
 __all__ = [
+    "add_phone",
     "read_preferences",
+    "remove_phone",
+    "verify_phone",
     "register_push_token",
     "send_test_email",
     "send_test_push",
@@ -54,16 +63,24 @@ def _answer(session: Session, principal: Principal, channels: Channels) -> Prefe
     role = principal.role.value
     events = preferences(session, principal.user_id, role)
     answer = Preferences(
-        events={event: EventChannels(email=c["email"], push=c["push"]) for event, c in events.items()},
+        events={
+            event: EventChannels(email=c["email"], push=c["push"], sms=c["sms"])
+            for event, c in events.items()
+        },
         # what this server delivers to the caller besides the inbox; the inbox keeps everything
-        # except an opt-in event, which lands there only for those who chose e-mail or push for it
+        # except an opt-in event, which lands there only for those who chose another channel for it
         channels=DeliveryChannels(
-            email=role == "parent" and channels.mailer is not None, push=channels.push is not None
+            email=role == "parent" and channels.mailer is not None,
+            push=channels.push is not None,
+            sms=role == "parent" and channels.sms is not None,
         ),
         opt_in=sorted(OPT_IN & set(events)),
     )
     if isinstance(channels.push, NtfyPush):  # the app subscribes to this topic on the ntfy server
         answer.ntfy = NtfyTopic(server=channels.push.base_url, topic=channels.push.topic(principal.user_id))
+    phone = phone_view(session, principal.user_id) if role == "parent" else None
+    if phone is not None:
+        answer.phone = phone
     return answer
 
 
@@ -163,3 +180,41 @@ def send_test_email(runner: Runner, channels: Channels, user_id: str | None) -> 
             ProtocolCode.PROVIDER_FAILED, f"the SMTP server refused: {type(error).__name__}"
         ) from None
     return EmailSent(sent=1, user_id=user_id)
+
+
+def add_phone(runner: Runner, channels: Channels, number: str) -> PhoneView:
+    """The caller's number for SMS (``phone.set``, step-up): stored unverified, and a code sent to it.
+
+    The code leaves after the commit; if the provider refuses, the code is dropped (a new one may be
+    asked at once) and the answer is ``PROVIDER_FAILED``. Codes per parent are capped by the
+    gateway's limiter (``sms-code``) besides the minute between two codes (``notify.phone``).
+    """
+    with runner.change("phone.set") as call:
+        if channels.sms is None:
+            raise DomainError(ProtocolCode.CONFLICT, "no SMS provider is configured on this server")
+        assert call.principal is not None and call.family_id is not None
+        runner.gateway.accounts.limiter.hit("sms-code", call.principal.user_id)
+        text, digest = start_number(call, channels.code_key, number)
+        user_id, family_id = call.principal.user_id, call.family_id
+    try:
+        channels.sms.send(text)
+    except SmsError:
+        with runner.db.write(family_id) as session:
+            forget_code(session, user_id, digest)
+        raise DomainError(ProtocolCode.PROVIDER_FAILED, "the SMS provider refused the code") from None
+    with runner.db.read() as session:
+        view = phone_view(session, user_id)
+    assert view is not None
+    return view
+
+
+def verify_phone(runner: Runner, channels: Channels, code: str) -> PhoneView:
+    """The code the caller received (``phone.verify``): right, and SMS reaches this number."""
+    with runner.change("phone.verify") as call:
+        return verify_number(call, channels.code_key, code)
+
+
+def remove_phone(runner: Runner) -> None:
+    """Forget the caller's number (``phone.remove``, step-up): no SMS reaches it any more."""
+    with runner.change("phone.remove") as call:
+        remove_number(call)

@@ -508,6 +508,31 @@ ROWS: tuple[Row, ...] = (
         lambda t: {},
         _unscoped(child=403, parent=409, admin=409),
     ),
+    # a parent's own phone number for SMS (children never have one); the matrix's server has no SMS
+    # provider, so a stepped-up parent learns that (409), and without a code sent none is waiting (409)
+    Row(
+        "setPhoneNumber",
+        "PUT",
+        "/api/notifications/phone",
+        lambda t: {"phone": "010-2345-6789"},
+        {**_unscoped(child=403, parent=409), "parent_no_stepup": {NO_SCOPE: 403}},
+        step_up=True,
+    ),
+    Row(
+        "verifyPhoneNumber",
+        "POST",
+        "/api/notifications/phone/verify",
+        lambda t: {"code": "123456"},
+        _unscoped(child=403, parent=409),
+    ),
+    Row(
+        "removePhoneNumber",
+        "DELETE",
+        "/api/notifications/phone",
+        None,
+        {**_unscoped(child=403, parent=204), "parent_no_stepup": {NO_SCOPE: 403}},
+        step_up=True,
+    ),
     # -- payment: the request in the body is the object ------------------------------------------------
     Row(
         "transferPayout",

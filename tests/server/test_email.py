@@ -102,7 +102,7 @@ def test_the_weekly_summary_is_opt_in_and_a_parent_can_turn_requests_off(
     body = {"events": {"WeeklySummary": {"email": True}, "AllowanceRequested": {"email": False}}}
     prefs = client.put("/api/notifications/preferences", json=body, headers=home.dad.headers)
     assert prefs.status_code == 200, prefs.text
-    assert prefs.json()["events"]["WeeklySummary"] == {"email": True, "push": False}
+    assert prefs.json()["events"]["WeeklySummary"] == {"email": True, "push": False, "sms": False}
     home.emit(home.kid("지우"), "WeeklySummary", {"value": 1_200_000, "profit": 200_000, "pending": 1})
     home.emit(home.kid("지우"), "AllowanceRequested", {"request_id": "r-1", "amount_real": 5_000})
     _dispatch(home)

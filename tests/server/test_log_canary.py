@@ -2,24 +2,29 @@
 
 The session-wide check (``tests/conftest.py``) greps the whole suite's logs for the helpers' secrets;
 this test plants values used nowhere else — an e-mail, a password, a PIN, names, a device name, the
-codes and tokens the server hands out, mutation arguments (a trade journal among them) — through
-register, login, a wrong login, PIN sign-in (right and wrong), pairing, refresh (and a reused refresh
-token), logout, a push, and two database errors, then requires that no line of any logger at any
-level carries one of them.
+codes and tokens the server hands out, mutation arguments (a trade journal among them), a parent's
+phone number and the SMS code sent to it — through register, login, a wrong login, PIN sign-in
+(right and wrong), pairing, refresh (and a reused refresh token), logout, a push, adding a phone
+number (accepted and refused by the SMS provider), a wrong and a right code, and two database
+errors, then requires that no line of any logger at any level carries one of them.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from litestar.testing import TestClient
 from sqlalchemy import text
 
+from server.settings import Settings
 from tests.conftest import MovableClock
+from tests.server.channel_support import FakeApi, Seen
 from tests.support.logs import leaks
 
 
@@ -27,8 +32,37 @@ def _unique(prefix: str) -> str:
     return f"{prefix}{secrets.token_hex(6)}"
 
 
+def _solapi(seen: Seen) -> tuple[int, Any]:
+    """Solapi's answers (tests/server/test_sms.py has the full fake): a number it cannot deliver
+    to is refused, quoting it back as providers do."""
+    to = seen.body["message"]["to"]
+    if to.startswith("0100000"):
+        return 400, {"errorCode": "ValidationError", "errorMessage": f"invalid recipient {to}"}
+    return 200, {"messageId": "M4V1", "statusCode": "2000", "to": to, "from": "0212345678"}
+
+
+@pytest.fixture
+def solapi() -> Iterator[FakeApi]:
+    api = FakeApi(_solapi)
+    yield api
+    api.close()
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings], database_url: str, solapi: FakeApi) -> Settings:
+    return make_settings(
+        database_url=database_url,
+        sms_provider="solapi",
+        solapi_url=solapi.url,
+        solapi_api_key="NCSCANARY",
+        solapi_api_secret="canary-secret",
+        sms_sender="0212345678",
+    )
+
+
 def test_no_log_line_carries_a_planted_value(
     client: TestClient[Any],
+    solapi: FakeApi,
     clock: MovableClock,
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
@@ -70,6 +104,18 @@ def test_no_log_line_carries_a_planted_value(
     kid = ok(client.post("/api/users/login/pin", json=pin_login), 200)
     ok(client.post("/api/users/login/pin", json={**pin_login, "pin": "480263"}), 401)
     step_up = ok(client.post("/api/auth/step-up", json={"password": password}, headers=parent), 200)
+    # a phone number for SMS: refused by the provider, then sent a code; a wrong code, then the right one
+    elevated = {"Authorization": f"Bearer {step_up['access_token']}"}
+    phone, refused_phone = f"010{secrets.randbelow(10**8):08d}", f"0100000{secrets.randbelow(10**4):04d}"
+    ok(client.put("/api/notifications/phone", json={"phone": refused_phone}, headers=elevated), 502)
+    ok(client.put("/api/notifications/phone", json={"phone": phone}, headers=elevated), 200)
+    found = re.search(r"\d{6}", solapi.seen[-1].body["message"]["text"])
+    assert found is not None
+    sms_code = found.group()
+    wrong_code = f"{(int(sms_code) + 1) % 10**6:06d}"
+    ok(client.post("/api/notifications/phone/verify", json={"code": wrong_code}, headers=parent), 422)
+    ok(client.post("/api/notifications/phone/verify", json={"code": sms_code}, headers=parent), 200)
+    planted += [phone, phone[3:], refused_phone, sms_code, wrong_code]
     ok(client.post("/api/family/grants", json={"child_id": child_id, "amount": 500, "reason": reason},
                    headers=parent), 201)  # fmt: skip
     push = {

@@ -44,10 +44,14 @@ def home(client: TestClient[Litestar], app: Litestar) -> Home:
 def test_defaults_per_role(home: Home) -> None:
     parent = home.client.get(URL, headers=home.mom.headers).json()["events"]
     child = home.client.get(URL, headers=home.kid("지우").headers).json()["events"]
-    assert parent["AllowanceRequested"] == {"email": True, "push": True}  # waiting for her approval
-    assert parent["SecurityAlert"] == {"email": True, "push": True}
-    assert parent["AllowancePaid"] == {"email": False, "push": True}
-    assert parent["WeeklySummary"] == {"email": False, "push": False}  # opt-in
+    assert parent["AllowanceRequested"] == {
+        "email": True,
+        "push": True,
+        "sms": False,
+    }  # waiting for her approval
+    assert parent["SecurityAlert"] == {"email": True, "push": True, "sms": False}
+    assert parent["AllowancePaid"] == {"email": False, "push": True, "sms": False}
+    assert parent["WeeklySummary"] == {"email": False, "push": False, "sms": False}  # opt-in
     assert "TradeExecuted" not in parent  # a parent does not hear trades at all
     assert "SecurityAlert" not in child and "AllowanceRequested" not in child
     assert all(not c["email"] for c in child.values()) and child["TradeExecuted"]["push"] is True
@@ -58,9 +62,13 @@ def test_the_answer_says_what_this_server_delivers_to_the_caller(home: Home) -> 
     """The app's settings screen follows it: no e-mail switch for a child or without a mail server."""
     parent = home.client.get(URL, headers=home.mom.headers).json()
     child = home.client.get(URL, headers=home.kid("지우").headers).json()
-    assert parent["channels"] == {"email": False, "push": False}  # no SMTP server, no push provider
+    assert parent["channels"] == {
+        "email": False,
+        "push": False,
+        "sms": False,
+    }  # no SMTP server, no push provider
     assert parent["opt_in"] == ["WeeklySummary"] and child["opt_in"] == []
-    assert child["channels"] == {"email": False, "push": False}
+    assert child["channels"] == {"email": False, "push": False, "sms": False}
 
 
 def test_with_mail_and_push_a_parent_is_offered_both_and_a_child_push_only(
@@ -80,21 +88,25 @@ def test_with_mail_and_push_a_parent_is_offered_both_and_a_child_push_only(
         family = Family.create(client, ("지우",))
         parent = client.get(URL, headers=family.parent.headers).json()
         child = client.get(URL, headers=family.child("지우").headers).json()
-    assert parent["channels"] == {"email": True, "push": True}
-    assert child["channels"] == {"email": False, "push": True}  # children have no e-mail
+    assert parent["channels"] == {"email": True, "push": True, "sms": False}
+    assert child["channels"] == {"email": False, "push": True, "sms": False}  # children have no e-mail
 
 
 def test_choices_are_kept_per_person_and_merged(home: Home) -> None:
     client = home.client
     first = client.put(URL, json={"events": {"AllowancePaid": {"email": True}}}, headers=home.dad.headers)
-    assert first.json()["events"]["AllowancePaid"] == {"email": True, "push": True}
+    assert first.json()["events"]["AllowancePaid"] == {"email": True, "push": True, "sms": False}
     second = client.put(URL, json={"events": {"AllowancePaid": {"push": False}}}, headers=home.dad.headers)
-    assert second.json()["events"]["AllowancePaid"] == {"email": True, "push": False}  # email kept
+    assert second.json()["events"]["AllowancePaid"] == {
+        "email": True,
+        "push": False,
+        "sms": False,
+    }  # email kept
     assert client.get(URL, headers=home.mom.headers).json()["events"]["AllowancePaid"] == defaults(
         "AllowancePaid", "parent"
     )
     other = client.get(URL, headers=home.theirs.parent.headers).json()["events"]["AllowancePaid"]
-    assert other == {"email": False, "push": True}
+    assert other == {"email": False, "push": True, "sms": False}
 
 
 @pytest.mark.parametrize(
@@ -102,8 +114,9 @@ def test_choices_are_kept_per_person_and_merged(home: Home) -> None:
     [
         ("child", {"events": {"SecurityAlert": {"push": False}}}, 403),  # not an event a child hears
         ("child", {"events": {"TradeExecuted": {"email": True}}}, 403),  # children have no e-mail
+        ("child", {"events": {"TradeExecuted": {"sms": True}}}, 403),  # children have no phone either
         ("parent", {"events": {"NoSuchEvent": {"push": True}}}, 422),
-        ("parent", {"events": {"AllowancePaid": {"sms": True}}}, 422),  # no such channel
+        ("parent", {"events": {"AllowancePaid": {"fax": True}}}, 422),  # no such channel
         ("parent", {"events": {}, "surprise": 1}, 422),
     ],
 )

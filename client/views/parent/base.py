@@ -44,6 +44,11 @@ class TextFields:
         tf.label = label  # follows a language switch
         return tf
 
+    def value(self, key: str) -> str:
+        """What the field ``key`` holds now (empty when it was never shown)."""
+        tf = self._fields.get(key)
+        return str(tf.value or "") if tf is not None else ""
+
     def clear(self, *keys: str) -> None:
         """Forget the fields: the next render makes empty new ones. Setting ``value = ""`` on the
         old ones did not reach the browser (what the parent typed came from there, so Flet's diff

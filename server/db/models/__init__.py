@@ -16,7 +16,7 @@ from .ledger import Balance, ChildState, LedgerEntry, PositionRow, RequestRow, R
 from .market import BarRow, WatchedSymbol
 from .notify import Delivery, Notification
 from .operations import OperatorAction
-from .payment import BankAccount, NotificationPref, Payout, PushTarget
+from .payment import BankAccount, NotificationPref, Payout, PhoneNumber, PushTarget
 from .privacy import Erasure
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "Outbox",
     "PairingCode",
     "Payout",
+    "PhoneNumber",
     "PositionRow",
     "PushTarget",
     "QuoteRow",

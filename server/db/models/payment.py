@@ -1,16 +1,17 @@
-"""Payouts through a rail, the parents' encrypted bank accounts, notification preferences and push targets."""
+"""Payouts through a rail, the parents' encrypted bank accounts, notification preferences, push targets
+and the parents' phone numbers for SMS."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..base import Base
 from ..sealed import Sealed
 
-__all__ = ["BankAccount", "NotificationPref", "Payout", "PushTarget"]
+__all__ = ["BankAccount", "NotificationPref", "Payout", "PhoneNumber", "PushTarget"]
 
 
 class Payout(Base):
@@ -68,6 +69,8 @@ class NotificationPref(Base):
     family_id: Mapped[str] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
     email: Mapped[bool]
     push: Mapped[bool]
+    # SMS reaches a parent only once its phone number is verified (``PhoneNumber``); off unless chosen
+    sms: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class PushTarget(Base):
@@ -80,4 +83,25 @@ class PushTarget(Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     client_id: Mapped[str] = mapped_column(String(64))
     token: Mapped[str] = mapped_column(String(400))
+    created_at: Mapped[datetime]
+
+
+class PhoneNumber(Base):
+    """A parent's mobile number for SMS (children never have one), sealed at rest (``number``).
+
+    The number is usable once ``verified_at`` is set: the parent typed back the 6-digit code sent
+    to it. While a code is out, ``code_hash`` is its HMAC under a key derived from the pin pepper
+    (a stolen database alone cannot read it back), with its expiry and the wrong tries it took.
+    ``sent_at`` is when the last code was sent (the next may follow a minute later).
+    """
+
+    __tablename__ = "phone_numbers"
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    family_id: Mapped[str] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
+    number: Mapped[str] = mapped_column(Sealed("phone_numbers.number", 20))
+    verified_at: Mapped[datetime | None]
+    code_hash: Mapped[str | None] = mapped_column(String(64))
+    code_expires_at: Mapped[datetime | None]
+    code_tries: Mapped[int] = mapped_column(default=0)
+    sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime]

@@ -86,17 +86,19 @@ class Providers:
     kakao: Any
     toss_api: FakeApi
     kakao_api: FakeApi
+    sms_api: FakeApi  # shaped like Solapi (tests/server/test_sms.py): the texts the parents were sent
 
 
 @pytest.fixture
 def providers(server: Server) -> Iterator[Providers]:  # noqa: F811
-    """The family server restarted with Toss and KakaoPay (local fakes), a mail server and ntfy
-    configured: every rail and channel the app's screens offer. Nothing is delivered by itself
-    (no dispatcher), so no mail or push is ever sent to those addresses."""
+    """The family server restarted with Toss and KakaoPay (local fakes), a mail server, ntfy and SMS
+    (a local Solapi fake) configured: every rail and channel the app's screens offer. Nothing is
+    delivered by itself (no dispatcher), so no mail or push is ever sent to those addresses."""
     from tests.server.test_payment_rails import KAKAO_KEY, TOSS_KEY, Kakao, Toss
+    from tests.server.test_sms import API_KEY, API_SECRET, SENDER, Solapi
 
     toss, kakao = Toss(), Kakao()
-    apis = FakeApi(toss), FakeApi(kakao)
+    apis = FakeApi(toss), FakeApi(kakao), FakeApi(Solapi())
     server.stop()
     server.settings = replace(
         server.settings,
@@ -107,6 +109,11 @@ def providers(server: Server) -> Iterator[Providers]:  # noqa: F811
         smtp_host="127.0.0.1",
         push_provider="ntfy",
         ntfy_url="http://127.0.0.1:9",
+        sms_provider="solapi",
+        solapi_url=apis[2].url,
+        solapi_api_key=API_KEY,
+        solapi_api_secret=API_SECRET,
+        sms_sender=SENDER,
     )
     server.start()
     yield Providers(toss, kakao, *apis)

@@ -4,6 +4,7 @@ from the app's own navigation, showing what the server holds, changing it throug
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -118,7 +119,60 @@ async def test_notification_settings_for_a_child_in_korean_have_no_email(
     assert "주문이 체결됐을 때" in h.text_of("notify-TradeExecuted")
     assert h.has_id("push-TradeExecuted") and not h.has_id("email-TradeExecuted")
     assert not h.has_id("notify-SecurityAlert")
+    # the server sends SMS, but never to a child: no phone number to give, no SMS switch
+    assert not h.has_id("notify-phone") and not h.has_id("sms-TradeExecuted")
+    assert not h.has_id("notify-no-sms")
     assert "푸시 알림을 받을 수 없어요" in h.text_of("notify-device")
+
+
+@pytest.mark.parametrize(
+    ("locale", "words"),
+    [
+        ("ko", ("010-****-6789로 인증번호를", "인증번호가 맞지 않아요", "확인 완료", "번호를 지웠어요")),
+        ("en", ("We texted a code to 010-****-6789", "That code isn't right", "is confirmed", "was removed")),
+    ],
+)
+async def test_a_parent_proves_a_phone_number_and_chooses_sms_per_event(
+    paying_family: Family,  # noqa: F811
+    providers: Providers,  # noqa: F811
+    tmp_path: Path,
+    locale: str,
+    words: tuple[str, ...],
+) -> None:
+    f = paying_family
+    sent, wrong, confirmed, removed = words
+    h = await open_app(f, f.runtime, tmp_path, "/settings/notifications", locale)
+    await settle()
+    sms = h.by_id("sms-SecurityAlert")
+    assert sms.value is False and sms.disabled  # no verified number yet
+    await h.type("phone-number", "010-2345-6789")
+    await h.type("phone-password", PASSWORD)
+    await h.click("phone-send")
+    assert sent in h.text_of("notify-notice")
+    text = providers.sms_api.seen[-1].body["message"]
+    assert text["to"] == "01023456789"
+    code = re.search(r"\d{6}", text["text"])
+    assert code is not None
+    await h.type("phone-code", f"{(int(code.group()) + 1) % 10**6:06d}")
+    await h.click("phone-verify")
+    assert wrong in h.text_of("notify-error")
+    await h.type("phone-code", code.group())
+    await h.click("phone-verify")
+    assert confirmed in h.text_of("notify-notice")
+    assert "010-****-6789" in h.text_of("phone-state")
+    sms = h.by_id("sms-SecurityAlert")
+    assert not sms.disabled
+    h.session.apply_patch(sms._i, {"value": True})
+    await h.fire(sms, "change")
+    await settle()
+    assert h.by_id("sms-SecurityAlert").value is True
+    with f.server.app.state.db.read() as session:
+        pref = session.get(NotificationPref, (f.parent.identity.user_id, "SecurityAlert"))
+        assert pref is not None and pref.sms is True
+    await h.type("phone-password", PASSWORD)
+    await h.click("phone-remove")
+    assert removed in h.text_of("notify-notice")
+    assert h.has_id("phone-number") and h.by_id("sms-SecurityAlert").disabled
 
 
 @pytest.mark.parametrize(
