@@ -85,7 +85,12 @@ def _values(facts: dict[str, Any], tools: Tools, index: SymbolIndex | None) -> d
         "child": str(facts.get("child") or ""),
         "who": str(facts.get("who") or ""),
         "device": str(facts.get("device") or ""),
-        "alert": tr(f"notify.alert.{kind}", device=str(facts.get("device") or ""), due=_day(facts, tools))
+        "alert": tr(
+            f"notify.alert.{kind}",
+            device=str(facts.get("device") or ""),
+            due=_day(facts, tools),
+            phone=str(facts.get("phone") or ""),
+        )
         if tr.has(f"notify.alert.{kind}")
         else kind,
         "awaiting": tr(f"notify.awaiting.{awaiting}") if tr.has(f"notify.awaiting.{awaiting}") else awaiting,

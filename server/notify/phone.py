@@ -25,6 +25,7 @@ from sync.errors import Code, ProtocolCode
 from ..db.models import PhoneNumber, User
 from ..errors import DomainError
 from ..gateway import AccountPass
+from .alerts import security_alert
 from .schemas import PhoneView
 from .sms import SmsText, code_text, mask, normal_number
 
@@ -115,6 +116,8 @@ def verify(call: AccountPass, key: bytes, code: str) -> PhoneView:
     phone.verified_at = call.now
     phone.code_hash = phone.code_expires_at = None
     phone.code_tries = 0
+    # every parent hears it: alerts texted to a number someone else slipped in are alerts lost
+    security_alert(call.session, user, "phone_verified", call.now, phone=mask(phone.number))
     return PhoneView(number=mask(phone.number), verified=True)
 
 
@@ -124,3 +127,4 @@ def remove(call: AccountPass) -> None:
     phone = call.session.get(PhoneNumber, user.id)
     if phone is not None:
         call.session.delete(phone)
+        security_alert(call.session, user, "phone_removed", call.now, phone=mask(phone.number))

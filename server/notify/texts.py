@@ -223,6 +223,16 @@ _ALERTS = {
         "ko": "새 기기 '{device}'에서 로그인했습니다. 본인이 아니라면 기기를 해제하세요.",
         "en": "signed in on a new device '{device}'. If it was not you, revoke the device.",
     },
+    "phone_verified": {
+        "ko": "문자 알림을 받을 번호 {phone}을(를) 확인했습니다. "
+        "본인이 아니라면 번호를 지우고 비밀번호를 바꾸세요.",
+        "en": "confirmed {phone} for text alerts. If it was not you, remove the number and change the "
+        "password.",
+    },
+    "phone_removed": {
+        "ko": "문자 알림 번호 {phone}을(를) 지웠습니다. 이제 문자는 가지 않습니다.",
+        "en": "removed {phone} from text alerts. No more texts go to it.",
+    },
     "erasure_child": {
         "ko": "아이 한 명의 기록 삭제를 요청했습니다({due}에 삭제). "
         "원하지 않으면 그 전에 '기기' 화면에서 취소하세요.",

@@ -225,6 +225,14 @@ def test_a_removed_number_gets_no_sms(home: Home, solapi: FakeApi) -> None:
     headers = step_up(home.client, home.mom)
     _answer(home.client.delete("/api/notifications/phone", headers=headers), 204)
     assert "phone" not in _prefs(home, home.mom)
+    # both parents heard that the number was confirmed, then removed (masked, never whole)
+    home.dispatch()
+    dad_heard = [n["body"] for n in home.inbox(home.dad)["notifications"] if n["event"] == "SecurityAlert"]
+    assert sorted(dad_heard) == [
+        "엄마: 문자 알림 번호 010-****-6789를 지웠습니다. 이제 문자는 가지 않습니다.",
+        "엄마: 문자 알림을 받을 번호 010-****-6789를 확인했습니다. "
+        "본인이 아니라면 번호를 지우고 비밀번호를 바꾸세요.",
+    ]
     sent = len(solapi.seen)
     _alert(home, home.mom)
     home.dispatch(channels=home.app.state.channels.all())
@@ -244,6 +252,7 @@ def test_a_security_alert_reaches_a_verified_parent_who_chose_sms(home: Home, so
     for parent, phone in ((home.mom, MOM_PHONE), (home.dad, DAD_PHONE)):
         _add(home, parent, phone)
         _verify(home, parent, _code(solapi, phone))
+    home.dispatch(channels=home.app.state.channels.all())  # the numbers' confirmations, before SMS is on
     sms_on = {"events": {"SecurityAlert": {"sms": True}}}
     _answer(home.client.put("/api/notifications/preferences", json=sms_on, headers=home.mom.headers), 200)
     assert _prefs(home, home.mom)["events"]["SecurityAlert"]["sms"] is True
@@ -253,17 +262,20 @@ def test_a_security_alert_reaches_a_verified_parent_who_chose_sms(home: Home, so
     sent = solapi.seen[codes:]
     assert [s.body["message"]["to"] for s in sent] == ["01023456789"]  # not 아빠: he did not choose SMS
     with home.app.state.db.read() as session:
-        title, body = session.execute(
+        alerts = session.execute(
             sa.select(Notification.title, Notification.body).where(
                 Notification.user_id == home.mom.user_id, Notification.event == "SecurityAlert"
             )
-        ).one()
+        ).all()
+    # the two numbers' confirmations came before (every parent hears each), then this alert
+    (title, body), *_ = [(t, b) for t, b in alerts if "이미 사용된 로그인 토큰" in b]
     assert sent[0].body["message"]["text"] == f"[용돈] {title}\n{body}"
 
 
 def test_sms_retries_when_the_provider_fails(home: Home, solapi: FakeApi) -> None:
     _add(home, home.mom, MOM_PHONE)
     _verify(home, home.mom, _code(solapi, MOM_PHONE))
+    home.dispatch(channels=home.app.state.channels.all())  # the number's confirmation, before SMS is on
     sms_on = {"events": {"SecurityAlert": {"sms": True}}}
     _answer(home.client.put("/api/notifications/preferences", json=sms_on, headers=home.mom.headers), 200)
     solapi.respond = lambda seen: (500, {"errorCode": "InternalError", "errorMessage": "try later"})
