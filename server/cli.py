@@ -248,7 +248,7 @@ def cmd_backup(args: argparse.Namespace) -> None:
 def cmd_restore(args: argparse.Namespace) -> None:
     """Replace the SQLite database with a backup: digest, integrity and schema checked first, then
     migrated to this release. The server must be stopped (its connections would keep old pages)."""
-    from .admin.backups import BackupError, restore_sqlite
+    from .admin.backups import BackupError, check_digest, restore_sqlite
     from .db.migrate import SchemaState, schema_state, upgrade
 
     settings = _settings(args)
@@ -260,6 +260,8 @@ def cmd_restore(args: argparse.Namespace) -> None:
     backup = Path(args.path)
     if not backup.is_file():
         sys.exit(f"{backup} is not a file")
+    if check_digest(backup) is False:  # first: a damaged file must not be read, even to probe it
+        sys.exit(f"yongdon admin restore: {backup.name} does not match the digest recorded when it was made")
     from sqlalchemy import create_engine
 
     probe = create_engine(f"sqlite:///file:{backup}?mode=ro&uri=true")
