@@ -256,6 +256,9 @@ def test_the_servers_refresher_moves_prices_and_status_reports_the_chain(
 ) -> None:
     """What ``yongdon server`` and ``yongdon demo`` run: the refresher starts and stops with the app and
     keeps the symbols the family looked at moving with the replay."""
+    # a replayed day turns at 00:00 UTC: start at 01:00 (five minutes later is then 2008-03-14
+    # 07:30 in the replay), whatever the hour the suite runs at — after 17:30 it was the 15th
+    clock.now = clock().replace(hour=1, minute=0, second=0, microsecond=0) + timedelta(days=1)
     choose_mode(app.state.db, clock(), "replay", date(2008, 3, 13), 366.0)  # a replayed day per ~4 min
     refresher = attach_refresher(app)
     refresher.interval = 0.05
