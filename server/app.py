@@ -33,6 +33,8 @@ from .logs import RequestLogMiddleware, configure_logging
 from .market.calendar import market_calendars, use_cache_dir
 from .market.controllers import ROUTES as market_routes
 from .market.jobs import MarketJobs
+from .missions.controllers import ROUTES as mission_routes
+from .missions.services import MissionJob
 from .notify.channels import channels_from_settings
 from .notify.controllers import ROUTES as notify_routes
 from .notify.dispatcher import Dispatcher
@@ -92,6 +94,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     gate = Gate(settings.max_in_flight)
     flows = oidc_store(settings)  # parents' sign-ins through a provider, for a few minutes each
     eraser = Eraser(db, now, settings.erase_interval_s)
+    missions = MissionJob(db, now, settings.mission_interval_s)
     retention = Retention(
         db,
         now,
@@ -120,6 +123,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             dispatcher.start()
         eraser.start()
         retention.start()
+        if clock is None:  # on a test's clock, driven by hand (MissionJob.run_once) like the market's
+            missions.start()
 
     async def _shutdown(app: Litestar) -> None:
         if app.state.get("market_jobs") is not None:
@@ -128,6 +133,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             dispatcher.stop()
         eraser.stop()
         retention.stop()
+        missions.stop()
         await live.stop()
         app.state.stop_db_metrics()
         counters.close()
@@ -141,6 +147,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             *privacy_routes,
             *game_routes,
             *allowance_routes,
+            *mission_routes,
             *replication_routes,
             *market_routes,
             *notify_routes,

@@ -146,6 +146,9 @@ class Settings:
     retention_notice_days: int = 30
     notification_keep_days: int = 365
     retention_interval_s: float = 3600.0
+    # parent missions (server.missions): every open one is checked this often on the server's clock
+    # (a "hold N days" mission is met by time passing); a child's own change checks its missions at once
+    mission_interval_s: float = 300.0
     # parents' sign-in through OpenID Connect providers (none on a family server unless the operator
     # registers it with one: YONGDON_OIDC_PROVIDERS and YONGDON_OIDC_<NAME>_*)
     oidc_providers: tuple[OidcProvider, ...] = ()

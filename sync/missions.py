@@ -45,6 +45,7 @@ __all__ = [
     "progress_of",
     "reason_of",
     "reward",
+    "title",
 ]
 
 DAY = timedelta(days=1)
@@ -149,7 +150,7 @@ def _journals(trades: Iterable[Trade], created_at: datetime) -> int:
     return sum(
         1
         for t in trades
-        if t.created_at >= created_at and t.status is not TradeStatus.REJECTED and journal_of(t.journal)
+        if t.created_at > created_at and t.status is not TradeStatus.REJECTED and journal_of(t.journal)
     )
 
 
@@ -209,11 +210,16 @@ _TITLES = {
 }
 
 
+def title(kind: Kind, target: int, locale: str = "ko") -> str:
+    """The mission in words ("세 가지 업종에 나눠 투자하기" reads "3가지 업종에 나눠 투자하기")."""
+    ko, en = _TITLES[kind]
+    return (en if locale == "en" else ko).format(n=target)
+
+
 def reason_of(mission: Mission, locale: str = "ko") -> str:
     """The reward's reason in the ledger: the mission it pays for."""
-    ko, en = _TITLES[mission.kind]
-    title = (en if locale == "en" else ko).format(n=mission.target)
-    return f"Mission complete: {title}" if locale == "en" else f"미션 완료: {title}"
+    title_ = title(mission.kind, mission.target, locale)
+    return f"Mission complete: {title_}" if locale == "en" else f"미션 완료: {title_}"
 
 
 def reward(book: Book, mission: Mission, now: datetime) -> Effects:
@@ -231,6 +237,8 @@ def reward(book: Book, mission: Mission, now: datetime) -> Effects:
         "kind": mission.kind.value,
         "target": mission.target,
         "amount": mission.reward,
+        "title_ko": title(mission.kind, mission.target, "ko"),
+        "title_en": title(mission.kind, mission.target, "en"),
     }
     effects.events.append((EVENT, facts))
     effects.detail = {"amount": mission.reward, "mission_id": mission.mission_id}

@@ -101,6 +101,10 @@ ACCOUNT_CHANGES: dict[str, Who] = {
     "phone.set": Who(_PARENT, step_up=True),
     "phone.verify": Who(_PARENT),  # the code sent to the number is the proof
     "phone.remove": Who(_PARENT, step_up=True),
+    # a parent's mission for a child (``server.missions``): it promises game money, so step-up, like
+    # the house rules; its reward is the server's own action once the child meets it
+    "mission.create": Who(_PARENT, names="child", step_up=True),
+    "mission.cancel": Who(_PARENT, names="child", step_up=True),
 }
 """Who may make each account change (the sign-in changes have no caller yet: none is here), and
 the two reads that are a parent's right alone (``data.export``, ``erasure.list``)."""

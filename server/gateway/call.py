@@ -77,6 +77,11 @@ class Call:
             self._books[child_id] = book
         return self._books[child_id]
 
+    def children(self) -> list[str]:
+        """The children whose books this transaction read or changed (their missions are checked
+        once it commits: ``server.missions``)."""
+        return sorted(self._books)
+
     def forget_books(self) -> None:
         """After a failed write: what the books held may no longer match the database."""
         self._books.clear()

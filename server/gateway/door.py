@@ -94,6 +94,11 @@ class Gateway:
             yield call
             if call.behind is not None:
                 call.behind.flush(session)
+        # committed: a child's change may have met a parent's mission (imported here: the missions
+        # module reads books and writes through this package's writer)
+        from ..missions.services import after_pass
+
+        after_pass(self.db, family_id, call.children(), call.now)
 
     def run(
         self,

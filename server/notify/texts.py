@@ -42,6 +42,8 @@ _AUDIENCE: dict[str, Audience] = {
     "SplitApplied": Audience(child=True, parents=False),
     "StockDelisted": Audience(child=True, parents=False),
     "PriceHistoryEnded": Audience(child=True, parents=False),
+    # a parent's mission met: the child earned it, and every parent hears (no parent acted: the server did)
+    "MissionCompleted": Audience(child=True, parents=True),
     "AllowanceRequested": Audience(child=False, parents=True),
     "AllowanceApprovalNeeded": Audience(child=False, parents=True),
     "AllowanceApproved": Audience(child=True, parents=True),
@@ -154,6 +156,11 @@ _CHILD: dict[str, dict[str, Text]] = {
             "{gain_en}",
         ),
     },
+    # {title_ko}/{title_en}: the mission in words (``sync.missions.title``); {amount}: the reward
+    "MissionCompleted": {
+        "ko": ("미션 성공!", "'{title_ko}' 미션을 해냈어요. 상으로 {amount} G₩을(를) 받았어요!"),
+        "en": ("Mission complete!", "You did it: '{title_en}'. You got {amount} G₩ as a reward!"),
+    },
     "AllowanceApproved": {
         "ko": ("용돈 요청이 승인됐어요!", "{amount}원을 받게 돼요."),
         "en": ("Your request was approved!", "You'll get {amount} won."),
@@ -168,6 +175,10 @@ _CHILD: dict[str, dict[str, Text]] = {
     },
 }
 _PARENT: dict[str, dict[str, Text]] = {
+    "MissionCompleted": {
+        "ko": ("미션 완료", "{child}이(가) '{title_ko}' 미션을 완료해 {amount} G₩을(를) 받았습니다."),
+        "en": ("Mission complete", "{child} completed '{title_en}' and got {amount} G₩."),
+    },
     "AllowanceRequested": {
         "ko": ("용돈 요청이 왔습니다", "{child}의 {amount}원 요청이 승인을 기다립니다."),
         "en": ("A pocket-money request", "{child} asks for {amount} won; it is waiting for your approval."),

@@ -146,6 +146,7 @@ HOLDINGS: tuple[Holding, ...] = (
     Holding("notification_prefs", _by("user_id")),
     Holding("push_targets", _by("user_id"), secret=("token",)),
     Holding("phone_numbers", _by("user_id"), secret=("code_hash",)),
+    Holding("missions", _by("child_id")),
     Holding("ledger_entries", _by("child_id")),
     Holding("balances", _by("child_id")),
     Holding("positions", _by("child_id")),

@@ -9,10 +9,11 @@ are ordered by ``server_seq``; a rule rejection writes no change, so it records 
 (``AFTER``) and must be rejected again there. Refusals (a role or family the mutation may not touch)
 are not rules decisions and are not replayed.
 
-Server actions are replayed too: opening a child's account, queued orders meeting the opening price
-and corporate actions (dividends, splits), the last two logged as :class:`ServerAction` rows with the
-facts they read, decided again in ``server_seq`` order among the mutations. A ledger posting the log
-does not explain makes the family not replayable (an older log, or a change behind the rules' back).
+Server actions are replayed too: opening a child's account, queued orders meeting the opening price,
+corporate actions (dividends, splits) and parent missions' rewards, the last three logged as
+:class:`ServerAction` rows with the facts they read, decided again in ``server_seq`` order among
+the mutations. A ledger posting the log does not explain makes the family not replayable (an older
+log, or a change behind the rules' back).
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ from ..gateway.record import AFTER, posting_for
 from ..market.actions import ACTION, Candidate, RecordedAction, action_posting, decide_action
 from ..market.clock import FixedMarketClock
 from ..market.opening import FILL_OPEN, OPENING, fill_posting
+from ..missions.services import INPUT as MISSION_INPUT
+from ..missions.services import MISSION_REWARD, replayed_reward
 from ..notify.inbox import ENTITY as NOTIFICATION
 from .pull import snapshot_of
 
@@ -154,6 +157,13 @@ def _action_again(target: Session, action: ServerAction) -> list[str]:
         except Rejected as rejected:
             return [f"{action.txn_id}: a fill then, {rejected.code.value} now"]
         posting = fill_posting(action.family_id, action.child_id, action.ref_id)
+    elif action.kind == MISSION_REWARD:
+        if not isinstance(action.inputs.get(MISSION_INPUT), dict):
+            raise NotReplayable(f"{action.txn_id} has no recorded mission")
+        try:
+            effects, posting = replayed_reward(book, action.family_id, action.inputs, action.decided_at)
+        except Rejected as rejected:
+            return [f"{action.txn_id}: a reward then, {rejected.code.value} now"]
     else:
         if not isinstance(action.inputs.get(ACTION), dict):
             raise NotReplayable(f"{action.txn_id} has no recorded corporate action")

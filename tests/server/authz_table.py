@@ -75,8 +75,8 @@ DERIVED_SCOPES = {"missing": "other"}
 Target = Mapping[str, Any]
 """What a case is about, filled by the test: ``user_id`` (the object's child), ``client_id``,
 ``trade_id``, ``request_id``, ``amount_real``, ``code``, ``seq`` (the device's next push seq),
-``notification_id``, ``refresh_token``, ``symbol``, ``quote_id``, ``price``, ``email``, ``pin``,
-``child_client_id``, ``uniq``."""
+``notification_id``, ``mission_id``, ``refresh_token``, ``symbol``, ``quote_id``, ``price``,
+``email``, ``pin``, ``child_client_id``, ``uniq``."""
 BodyFactory = Callable[[Target], dict[str, Any]]
 
 UNAUTHENTICATED = ("anonymous", "expired", "refresh_as_access")
@@ -531,6 +531,28 @@ ROWS: tuple[Row, ...] = (
         "/api/notifications/phone",
         None,
         {**_unscoped(child=403, parent=204), "parent_no_stepup": {NO_SCOPE: 403}},
+        step_up=True,
+    ),
+    # -- parent missions: the child in the path is the object (a mission of another family's child, or
+    # of another child, under this child's path, is NOT_FOUND: test_missions) -----------------------
+    Row("listMissions", "GET", "/api/family/children/{user_id}/missions", None, CHILD_DATA),
+    Row(
+        "createMission",
+        "POST",
+        "/api/family/children/{user_id}/missions",
+        lambda t: {"kind": "journals", "target": 3, "reward": 5_000},
+        _parent_step_up(201),
+        mutates=True,
+        step_up=True,
+    ),
+    Row(
+        "cancelMission",
+        "DELETE",
+        "/api/family/children/{user_id}/missions/{mission_id}",
+        None,
+        _parent_step_up(200),
+        target="mission",
+        mutates=True,
         step_up=True,
     ),
     # -- payment: the request in the body is the object ------------------------------------------------

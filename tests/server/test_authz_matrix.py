@@ -172,6 +172,12 @@ class World:
         )
         return request
 
+    def mission(self, who: str) -> str:
+        """A fresh open mission of the child ``who``, set by its stepped-up parent."""
+        url = f"/api/family/children/{self.members[who].user_id}/missions"
+        body = {"kind": "journals", "target": 3, "reward": 5_000}
+        return str(_ok(self.client.post(url, json=body, headers=self.elevated[who[0]]), 201)["mission_id"])
+
     def notification(self, who: str) -> str:
         """A fresh unread notification in ``who``'s inbox."""
         member = self.members[who]
@@ -218,6 +224,7 @@ class World:
                 "trade_id": ghost,
                 "request_id": ghost,
                 "notification_id": ghost,
+                "mission_id": ghost,
                 "amount_real": 10,
                 "pin": "482915",
                 "seq": 1,
@@ -254,6 +261,8 @@ class World:
             t.update(self.pending_request(who))
         elif row.target == "approved_request":
             t.update(self.approved_request(who))
+        elif row.target == "mission":
+            t["mission_id"] = self.mission(who)
         elif row.target == "pending_erasure":
             url = f"/api/family/children/{member.user_id}/erasure"
             _ok(self.client.post(url, json={"confirm": True}, headers=self.elevated[who[0]]), 202)

@@ -165,9 +165,12 @@ def test_the_reward_is_a_grant_of_game_money_paid_once() -> None:
     assert book.balance("cash") == cash + 5_000
     assert book.stats().invested == invested + 5_000  # money put in, not profit
     assert book.grant_exists(grant_id_of("m1"))
-    assert effects.events == [
-        ("MissionCompleted", {"mission_id": "m1", "kind": "sectors", "target": 3, "amount": 5_000})
-    ]
+    ((event, facts),) = effects.events
+    assert (event, facts["amount"], facts["title_ko"]) == (
+        "MissionCompleted",
+        5_000,
+        "3가지 업종에 나눠 투자하기",
+    )
     with pytest.raises(Rejected) as again:
         reward(book, _mission(), later(days=1))
     assert again.value.code is Code.ID_TAKEN

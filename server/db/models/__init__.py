@@ -14,6 +14,7 @@ from .game import (
 )
 from .ledger import Balance, ChildState, LedgerEntry, PositionRow, RequestRow, RulesVersion, TradeRow
 from .market import BarRow, WatchedSymbol
+from .missions import MissionRow
 from .notify import Delivery, Notification
 from .operations import OperatorAction
 from .payment import BankAccount, NotificationPref, Payout, PhoneNumber, PushTarget
@@ -33,6 +34,7 @@ __all__ = [
     "DeviceQuote",
     "Family",
     "LedgerEntry",
+    "MissionRow",
     "MutationAlias",
     "MutationAttempt",
     "MutationRow",

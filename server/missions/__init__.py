@@ -1,0 +1,1 @@
+"""Parent missions: a parent's goal for a child, checked by ``sync.missions``, rewarded once."""
