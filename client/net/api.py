@@ -364,6 +364,17 @@ class ApiClient:
     async def leaderboard(self) -> Any:
         return await self.request("GET", "/api/family/leaderboard")
 
+    # -- parent missions (a list for the child and its parents; setting and calling off: step-up) --
+    async def missions(self, child_id: str) -> Any:
+        return await self.request("GET", f"/api/family/children/{child_id}/missions")
+
+    async def create_mission(self, child_id: str, kind: str, target: int, reward: int) -> Any:
+        body = {"kind": kind, "target": target, "reward": reward}
+        return await self.request("POST", f"/api/family/children/{child_id}/missions", json_body=body)
+
+    async def cancel_mission(self, child_id: str, mission_id: str) -> Any:
+        return await self.request("DELETE", f"/api/family/children/{child_id}/missions/{mission_id}")
+
     async def stock(self, symbol: str) -> Any:
         return await self.request("GET", f"/api/market/stocks/{symbol}")
 

@@ -6,10 +6,13 @@ from datetime import timedelta
 from typing import Any
 
 from sync.market import market_of
+from sync.missions import Mission
 
 from .charts import Point
 from .leaderboard import LeaderboardModel, leaderboard_model
 from .market_hours import is_open, last_open
+from .missions import MissionRow, mission_rows, missions_of
+from .notices import bundled_index
 from .sync_chip import connection_banner, sync_chip
 from .value_chart import ValueChartScreen
 
@@ -21,6 +24,22 @@ STALE = timedelta(hours=1)
 class HomeVM(ValueChartScreen):
     board: LeaderboardModel = LeaderboardModel()  # shown when a parent put this child on it
     greeting: str = ""
+    missions: tuple[Mission, ...] = ()  # the last list the server sent (kept while offline)
+    mission_rows: tuple[MissionRow, ...] = ()
+    # a sync since the list came: an open mission may have been completed by the server (the view
+    # fetches the list again; the server decides completion, this device only shows progress)
+    missions_stale: bool = False
+    _missions_synced: object = None
+
+    async def load_missions(self) -> None:
+        """The child's missions from the server, when online; their progress is computed here."""
+        try:
+            answer = await self.profile.api.missions(self.me.user_id)
+        except Exception:  # noqa: BLE001 - offline or refused: the card keeps what it showed
+            return
+        self.missions = tuple(missions_of(answer))
+        self.refresh()
+        self.changed()
 
     async def load_board(self) -> None:
         """The family leaderboard, when online (offline, the last one loaded stays)."""
@@ -44,6 +63,13 @@ class HomeVM(ValueChartScreen):
         self.banner = connection_banner(self.view.status, self.view.pending, self.tools)
         self.greeting = self.tools.tr("home.greeting", name=self.me.display_name)
         self.prices_note = self._prices_note(s.positions)
+        synced = self.view.status.last_synced_at
+        if synced != self._missions_synced and any(m.open for m in self.missions):
+            self.missions_stale = True
+        self._missions_synced = synced
+        self.mission_rows = tuple(
+            mission_rows(list(self.missions), self.book, self.server_now(), self.tools, bundled_index())
+        )
 
     def _prices_note(self, holdings: list[Any]) -> str | None:
         """The oldest price behind the total, when it is old enough to mislead (over an hour) — or,

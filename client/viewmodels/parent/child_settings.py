@@ -1,5 +1,6 @@
 """One child's settings: house-rules presets and fields (``rules.set/v1``, step-up), game-money
-grants with a reason (``family.grant/v1``), and a PIN reset (online, step-up)."""
+grants with a reason (``family.grant/v1``), missions with a reward (online, step-up) and a PIN reset
+(online, step-up)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ from typing import Any
 
 import msgspec
 
+from sync.missions import BOUNDS, Kind, Mission, invalid_fields
 from sync.rules import PRESETS, FillPolicy, HouseRules, Market
 
 from ..base import Profile, Tools
+from ..missions import MissionRow, mission_rows, missions_of
+from ..notices import bundled_index
 from ..trade import parse_amount
 from .base import ParentRuntime, ParentScreen
 
@@ -106,6 +110,11 @@ class ChildSettingsVM(ParentScreen):
         self.grant_text = ""
         self.grant_reason = ""
         self.pin = ""
+        self.mission_kind = Kind.SECTORS.value
+        self.mission_target = ""
+        self.mission_reward = ""
+        self.missions: list[Mission] = []
+        self.mission_rows: list[MissionRow] = []
         super().__init__(profile, tools, runtime)
 
     def refresh(self) -> None:
@@ -129,6 +138,8 @@ class ChildSettingsVM(ParentScreen):
             else ""
         )
         self.dirty = rules is not None and rules != self.rules
+        now = self.tools.clock() + self.view.status.server_offset
+        self.mission_rows = mission_rows(self.missions, book, now, self.tools, bundled_index())
 
     def _load(self, rules: HouseRules) -> None:
         self.draft = msgspec.to_builtins(rules)
@@ -271,6 +282,77 @@ class ChildSettingsVM(ParentScreen):
         if ok:
             self.grant_text, self.grant_reason = "", ""
         return ok
+
+    # -- missions -------------------------------------------------------------------------
+    async def load_missions(self) -> None:
+        """The child's missions, when online (offline, the last list stays)."""
+        try:
+            answer = await self.profile.api.missions(self.child_id)
+        except Exception:  # noqa: BLE001 - offline or refused: the card keeps what it showed
+            return
+        self.missions = missions_of(answer)
+        self.refresh()
+        self.changed()
+
+    def mission_bounds(self) -> tuple[int, int]:
+        return BOUNDS[Kind(self.mission_kind)]
+
+    def set_mission(
+        self, kind: str | None = None, target: str | None = None, reward: str | None = None
+    ) -> None:
+        if kind is not None:
+            self.mission_kind = Kind(kind).value
+        if target is not None:
+            self.mission_target = target
+        if reward is not None:
+            self.mission_reward = reward
+        self.changed()
+
+    async def create_mission(self) -> bool:
+        """Give the child a mission (online; the server asks for the password first)."""
+        tr = self.tools.tr
+        target, reward = parse_count(self.mission_target), parse_amount(self.mission_reward)
+        bad = invalid_fields(self.mission_kind, target if target is not None else -1, reward or 0)
+        if bad:
+            low, high = self.mission_bounds()
+            self.error = tr(f"parent.mission.bad_{bad[0]}", low=low, high=high)
+            self.changed()
+            return False
+        assert target is not None and reward is not None
+        if self.gate(self.create_mission):
+            return False
+        kind = self.mission_kind
+
+        async def call() -> bool:
+            await self.profile.api.create_mission(self.child_id, kind, target, reward)
+            return True
+
+        done = await self.online(call, again=self.create_mission)
+        if done:
+            self.mission_target, self.mission_reward = "", ""
+            self.notice = tr("parent.mission.created", name=self.name)
+            await self.load_missions()
+        return bool(done)
+
+    async def cancel_mission(self, mission_id: str) -> bool:
+        tr = self.tools.tr
+
+        async def again() -> bool:
+            return await self.cancel_mission(mission_id)
+
+        if self.gate(again):
+            return False
+
+        async def call() -> bool:
+            await self.profile.api.cancel_mission(self.child_id, mission_id)
+            return True
+
+        codes = {"ALREADY_DECIDED": tr("parent.mission.already_done")}
+        done = await self.online(call, again=again, codes=codes)
+        if done:
+            self.notice = tr("parent.mission.cancelled")
+        await self.load_missions()
+        return bool(done)
 
     # -- PIN ------------------------------------------------------------------------------
     def set_pin(self, pin: str) -> None:

@@ -7,6 +7,7 @@ import flet as ft
 from client.i18n import Translator
 from client.viewmodels.home import HomeVM
 from client.viewmodels.leaderboard import BoardRow, LeaderboardModel
+from client.viewmodels.missions import MissionRow
 
 from ..host import Host
 from ..screen import ChildScreenView
@@ -29,9 +30,13 @@ class HomeView(ChildScreenView):
     def mounted(self) -> None:
         self.host.run_task(self.vm.load_chart)
         self.host.run_task(self.vm.load_board)
+        self.host.run_task(self.vm.load_missions)
 
     def controls(self) -> list[ft.Control]:
         vm, tr = self.vm, self.tr
+        if vm.missions_stale:  # synced since the list came: the server may have completed one
+            vm.missions_stale = False
+            self.host.run_task(vm.load_missions)
         return [
             card(
                 muted(tr("home.profit")),
@@ -52,8 +57,35 @@ class HomeView(ChildScreenView):
                 tid("home-convertible", ft.Text(vm.convertible, size=20)),
             ),
             value_card(vm, tr, "home", self.host),
+            *([missions_card(list(vm.mission_rows), tr)] if vm.mission_rows else []),
             *([board_card(vm.board, tr)] if vm.board.enabled else []),
         ]
+
+
+def mission_line(row: MissionRow, key: str) -> list[ft.Control]:
+    """One mission: its words, a bar and "2/3 업종", the reward and where it stands (both sides)."""
+    weight = ft.FontWeight.BOLD if row.tone == "open" else ft.FontWeight.NORMAL
+    color = {"done": PROFIT["up"], "cancelled": ft.Colors.ON_SURFACE_VARIANT}.get(row.tone)
+    return [
+        tid(f"{key}-title", ft.Text(row.title, size=17, weight=weight)),
+        tid(f"{key}-bar", ft.ProgressBar(value=row.fraction), label=row.progress),
+        ft.Row(
+            [
+                tid(f"{key}-progress", ft.Text(row.progress, size=15)),
+                tid(f"{key}-status", ft.Text(row.status, size=15, color=color)),
+            ],
+            wrap=True,
+        ),
+        tid(f"{key}-reward", muted(row.reward)),
+    ]
+
+
+def missions_card(rows: list[MissionRow], tr: Translator) -> ft.Control:
+    """The child's missions from its parents, with how far it is on each."""
+    lines: list[ft.Control] = [ft.Text(tr("mission.title"), size=18, weight=ft.FontWeight.BOLD)]
+    for i, row in enumerate(rows):
+        lines.extend(mission_line(row, f"mission-{i}"))
+    return card(*lines, identifier="home-missions")
 
 
 def board_card(board: LeaderboardModel, tr: Translator) -> ft.Control:

@@ -8,8 +8,10 @@ import flet as ft
 
 from client.viewmodels.parent import ChildSettingsVM
 from client.viewmodels.parent.child_settings import FIELDS, RuleField
+from sync.missions import Kind
 from sync.rules import PRESETS, FillPolicy, Market
 
+from ..child.home import mission_line
 from ..host import Host
 from ..widgets import card, heading, muted, tid
 from .base import ParentScreenView
@@ -59,6 +61,70 @@ class ChildSettingsView(ParentScreenView):
     async def _grant(self) -> None:
         if await self.vm.give_grant():
             self.clear_fields("grant-amount", "grant-reason")
+
+    async def _mission(self) -> None:
+        if await self.vm.create_mission():
+            self.clear_fields("mission-target", "mission-reward")
+
+    def _cancel_mission(self, mission_id: str) -> Any:
+        async def handler(e: Any = None) -> None:
+            self.host.touch()
+            await self.vm.cancel_mission(mission_id)
+
+        return handler
+
+    def _missions(self) -> list[ft.Control]:
+        """Give a mission (kind, number, reward) and the child's missions with its progress."""
+        vm, tr = self.vm, self.tr
+        low, high = vm.mission_bounds()
+        kind = ft.Dropdown(
+            label=tr("parent.mission.kind"),
+            value=vm.mission_kind,
+            options=[
+                ft.dropdown.Option(key=k.value, text=tr(f"parent.mission.kind.{k.value}")) for k in Kind
+            ],
+            on_select=lambda e: vm.set_mission(kind=e.control.value or Kind.SECTORS.value),
+            expanded_insets=ft.Padding.all(0),
+            expand=True,
+            text_size=16,
+        )
+        target = self.fields.get(
+            "mission-target",
+            tr(f"parent.mission.target.{vm.mission_kind}", low=low, high=high),
+            lambda t: vm.set_mission(target=t),
+            keyboard_type=ft.KeyboardType.NUMBER,
+        )
+        target.label = tr(f"parent.mission.target.{vm.mission_kind}", low=low, high=high)
+        reward = self.fields.get(
+            "mission-reward",
+            tr("parent.mission.reward"),
+            lambda t: vm.set_mission(reward=t),
+            keyboard_type=ft.KeyboardType.NUMBER,
+        )
+        out: list[ft.Control] = [
+            heading(tr("parent.mission.title")),
+            muted(tr("parent.mission.about")),
+            tid("mission-kind", ft.Row([kind])),
+            tid("mission-target", target),
+            tid("mission-reward", reward),
+            self.button(tr("parent.mission.create"), self._run(self._mission), "mission-submit"),
+        ]
+        if not vm.mission_rows:
+            out.append(tid("mission-none", muted(tr("parent.mission.none"))))
+        for i, row in enumerate(vm.mission_rows):
+            out.extend(mission_line(row, f"mission-{i}"))
+            if row.cancellable:
+                label = tr("parent.mission.cancel")
+                out.append(
+                    self.button(
+                        label, self._cancel_mission(row.mission_id), f"mission-{i}-cancel", primary=False
+                    )
+                )
+        return out
+
+    def mounted(self) -> None:
+        super().mounted()
+        self.host.run_task(self.vm.load_missions)
 
     async def _pin(self) -> None:
         if await self.vm.reset_pin():
@@ -209,6 +275,7 @@ class ChildSettingsView(ParentScreenView):
                 self.button(tr("parent.settings.give"), self._run(self._grant), "grant-submit"),
                 identifier="grant-card",
             ),
+            card(*self._missions(), identifier="missions-card"),
             card(
                 heading(tr("parent.settings.pin")),
                 muted(tr("parent.settings.pin_about")),

@@ -46,6 +46,8 @@ class FakeApi:
     market: dict[str, Any] = field(default_factory=dict)  # the benchmark part of /performance
     headlines: dict[str, Any] = field(default_factory=dict)  # symbol → the news route's answer
     board: dict[str, Any] = field(default_factory=lambda: {"enabled": False, "week": [], "since_start": []})
+    missions_list: list[dict[str, Any]] = field(default_factory=list)  # the missions route's answer
+    created: list[tuple[str, str, int, int]] = field(default_factory=list)  # missions set: (child, kind, …)
 
     def _check(self) -> None:
         if not self.online:
@@ -72,6 +74,19 @@ class FakeApi:
     async def market_status(self) -> dict[str, Any]:
         self._check()
         return self.status
+
+    async def missions(self, child_id: str) -> list[dict[str, Any]]:
+        self._check()
+        return self.missions_list
+
+    async def create_mission(self, child_id: str, kind: str, target: int, reward: int) -> dict[str, Any]:
+        self._check()
+        self.created.append((child_id, kind, target, reward))
+        return {}
+
+    async def cancel_mission(self, child_id: str, mission_id: str) -> dict[str, Any]:
+        self._check()
+        return {}
 
     async def mark_notification_read(self, notification_id: str) -> None:
         self._check()
