@@ -16,6 +16,8 @@ name, never its code. The facts are plain JSON values:
   the company end): ``symbol``, ``shares`` (text), ``price`` (the last price, won or micro-dollars),
   ``fx_rate`` (a dollar stock), ``total`` (game won received), ``profit`` (game won gained or lost);
 - allowance events: ``amount_real`` (real won), ``reason``, ``awaiting``, ``child``;
+- ``MissionCompleted``: ``mission_id``, ``kind``, ``target``, ``title_ko``, ``title_en``, ``child`` (the
+  reward, game won, is in the stored text);
 - ``DeviceEnrolled``/``SecurityAlert``: ``who``, ``kind``, ``device``; ``WeeklySummary``: ``child``,
   ``value``, ``profit``, ``pending``.
 

@@ -47,6 +47,8 @@ class HomeView(ChildScreenView):
                 ),  # fmt: skip
                 ft.Text(vm.profit_pct, size=20, color=PROFIT[vm.profit_tone]),
             ),
+            # right under the headline: a goal from a parent is what a child opens the app to check
+            *([missions_card(list(vm.mission_rows), tr)] if vm.mission_rows else []),
             card(
                 tid("home-total-label", muted(tr("home.total_value"), size=18)),
                 tid("home-total", ft.Text(vm.total_value, size=28, weight=ft.FontWeight.BOLD)),
@@ -57,7 +59,6 @@ class HomeView(ChildScreenView):
                 tid("home-convertible", ft.Text(vm.convertible, size=20)),
             ),
             value_card(vm, tr, "home", self.host),
-            *([missions_card(list(vm.mission_rows), tr)] if vm.mission_rows else []),
             *([board_card(vm.board, tr)] if vm.board.enabled else []),
         ]
 

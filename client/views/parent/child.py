@@ -266,6 +266,7 @@ class ChildSettingsView(ParentScreenView):
             max_length=6,
         )
         return [
+            card(*self._missions(), identifier="missions-card"),  # first: what a parent does most often
             card(*self._rules(), identifier="rules-card"),
             card(
                 heading(tr("parent.settings.grant")),
@@ -275,7 +276,6 @@ class ChildSettingsView(ParentScreenView):
                 self.button(tr("parent.settings.give"), self._run(self._grant), "grant-submit"),
                 identifier="grant-card",
             ),
-            card(*self._missions(), identifier="missions-card"),
             card(
                 heading(tr("parent.settings.pin")),
                 muted(tr("parent.settings.pin_about")),
