@@ -118,6 +118,11 @@ def test_no_log_line_carries_a_planted_value(
     planted += [phone, phone[3:], refused_phone, sms_code, wrong_code]
     ok(client.post("/api/family/grants", json={"child_id": child_id, "amount": 500, "reason": reason},
                    headers=parent), 201)  # fmt: skip
+    # a mission: set (step-up), listed by the child; the journal sentence below completes it
+    missions = f"/api/family/children/{child_id}/missions"
+    mission = {"kind": "journals", "target": 1, "reward": 1_000}
+    ok(client.post(missions, json=mission, headers=elevated), 201)
+    ok(client.get(missions, headers={"Authorization": f"Bearer {kid['access_token']}"}), 200)
     push = {
         "client_id": kid_device,
         "protocol": 1,
