@@ -11,7 +11,7 @@ from sync.missions import Mission
 from .charts import Point
 from .leaderboard import LeaderboardModel, leaderboard_model
 from .market_hours import is_open, last_open
-from .missions import MissionRow, mission_rows, missions_of
+from .missions import MissionRow, mission_rows, missions_of, remember, remembered
 from .notices import bundled_index
 from .sync_chip import connection_banner, sync_chip
 from .value_chart import ValueChartScreen
@@ -24,7 +24,6 @@ STALE = timedelta(hours=1)
 class HomeVM(ValueChartScreen):
     board: LeaderboardModel = LeaderboardModel()  # shown when a parent put this child on it
     greeting: str = ""
-    missions: tuple[Mission, ...] = ()  # the last list the server sent (kept while offline)
     mission_rows: tuple[MissionRow, ...] = ()
     # a sync since the list came: an open mission may have been completed by the server (the view
     # fetches the list again; the server decides completion, this device only shows progress)
@@ -37,7 +36,7 @@ class HomeVM(ValueChartScreen):
             answer = await self.profile.api.missions(self.me.user_id)
         except Exception:  # noqa: BLE001 - offline or refused: the card keeps what it showed
             return
-        self.missions = tuple(missions_of(answer))
+        remember(self.me.user_id, missions_of(answer))
         self.refresh()
         self.changed()
 
@@ -63,6 +62,7 @@ class HomeVM(ValueChartScreen):
         self.banner = connection_banner(self.view.status, self.view.pending, self.tools)
         self.greeting = self.tools.tr("home.greeting", name=self.me.display_name)
         self.prices_note = self._prices_note(s.positions)
+        self.missions: tuple[Mission, ...] = remembered(self.me.user_id)  # kept while offline
         synced = self.view.status.last_synced_at
         if synced != self._missions_synced and any(m.open for m in self.missions):
             self.missions_stale = True

@@ -21,7 +21,19 @@ from sync.search import SymbolIndex
 
 from .base import Tools
 
-__all__ = ["MissionRow", "mission_rows", "missions_of"]
+__all__ = ["MissionRow", "mission_rows", "missions_of", "remember", "remembered"]
+
+# the last list the server sent per child, for this run of the app: a screen is built anew on each
+# visit, and offline the card must still show (and move with the child's trades)
+_LAST: dict[str, tuple[Mission, ...]] = {}
+
+
+def remember(child_id: str, missions: list[Mission]) -> None:
+    _LAST[child_id] = tuple(missions)
+
+
+def remembered(child_id: str) -> tuple[Mission, ...]:
+    return _LAST.get(child_id, ())
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ from typing import Any
 
 import msgspec
 
-from sync.missions import BOUNDS, Kind, Mission, invalid_fields
+from sync.missions import BOUNDS, Kind, invalid_fields
 from sync.rules import PRESETS, FillPolicy, HouseRules, Market
 
 from ..base import Profile, Tools
-from ..missions import MissionRow, mission_rows, missions_of
+from ..missions import MissionRow, mission_rows, missions_of, remember, remembered
 from ..notices import bundled_index
 from ..trade import parse_amount
 from .base import ParentRuntime, ParentScreen
@@ -113,7 +113,6 @@ class ChildSettingsVM(ParentScreen):
         self.mission_kind = Kind.SECTORS.value
         self.mission_target = ""
         self.mission_reward = ""
-        self.missions: list[Mission] = []
         self.mission_rows: list[MissionRow] = []
         super().__init__(profile, tools, runtime)
 
@@ -139,7 +138,9 @@ class ChildSettingsVM(ParentScreen):
         )
         self.dirty = rules is not None and rules != self.rules
         now = self.tools.clock() + self.view.status.server_offset
-        self.mission_rows = mission_rows(self.missions, book, now, self.tools, bundled_index())
+        self.mission_rows = mission_rows(
+            list(remembered(self.child_id)), book, now, self.tools, bundled_index()
+        )
 
     def _load(self, rules: HouseRules) -> None:
         self.draft = msgspec.to_builtins(rules)
@@ -290,7 +291,7 @@ class ChildSettingsVM(ParentScreen):
             answer = await self.profile.api.missions(self.child_id)
         except Exception:  # noqa: BLE001 - offline or refused: the card keeps what it showed
             return
-        self.missions = missions_of(answer)
+        remember(self.child_id, missions_of(answer))
         self.refresh()
         self.changed()
 

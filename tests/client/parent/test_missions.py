@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from client import actions
+from client.viewmodels import missions as kept
 from client.viewmodels.home import HomeVM
 from client.viewmodels.parent import ChildSettingsVM
 from tests.client.core.conftest import SAMSUNG
@@ -55,3 +56,4 @@ async def test_a_mission_given_by_a_parent_is_completed_by_the_childs_trade(fami
 
     await page.load_missions()
     assert [(r.status, r.cancellable) for r in page.mission_rows] == [("Done! You got the reward", False)]
+    kept._LAST.clear()

@@ -9,12 +9,21 @@ from datetime import timedelta
 from typing import Any
 
 import msgspec
+import pytest
 
+from client.viewmodels import missions as kept
 from client.viewmodels.home import HomeVM
 from server.missions.schemas import MissionOut
 from sync.money import MICRO
 
 from .fakes import KID, NOW, FakeProfile, child_book
+
+
+@pytest.fixture(autouse=True)
+def _forget() -> Any:
+    """The app keeps the last list per child for its run: not from one test to the next."""
+    yield
+    kept._LAST.clear()
 
 
 def _mission(kind: str, target: int, *, status: str = "open", **extra: Any) -> dict[str, Any]:
