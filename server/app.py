@@ -33,8 +33,8 @@ from .logs import RequestLogMiddleware, configure_logging
 from .market.calendar import market_calendars, use_cache_dir
 from .market.controllers import ROUTES as market_routes
 from .market.jobs import MarketJobs
+from .missions.completion import MissionJob
 from .missions.controllers import ROUTES as mission_routes
-from .missions.services import MissionJob
 from .notify.channels import channels_from_settings
 from .notify.controllers import ROUTES as notify_routes
 from .notify.dispatcher import Dispatcher

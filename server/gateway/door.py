@@ -96,7 +96,7 @@ class Gateway:
                 call.behind.flush(session)
         # committed: a child's change may have met a parent's mission (imported here: the missions
         # module reads books and writes through this package's writer)
-        from ..missions.services import after_pass
+        from ..missions.completion import after_pass
 
         after_pass(self.db, family_id, call.children(), call.now)
 

@@ -45,8 +45,8 @@ from ..gateway.record import AFTER, posting_for
 from ..market.actions import ACTION, Candidate, RecordedAction, action_posting, decide_action
 from ..market.clock import FixedMarketClock
 from ..market.opening import FILL_OPEN, OPENING, fill_posting
-from ..missions.services import INPUT as MISSION_INPUT
-from ..missions.services import MISSION_REWARD, replayed_reward
+from ..missions.completion import INPUT as MISSION_INPUT
+from ..missions.completion import MISSION_REWARD, replayed_reward
 from ..notify.inbox import ENTITY as NOTIFICATION
 from .pull import snapshot_of
 

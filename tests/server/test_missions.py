@@ -18,7 +18,7 @@ from litestar.testing import TestClient
 from server.app import create_app
 from server.db.models import LedgerEntry, Outbox, ServerAction
 from server.market.clock import FixedMarketClock
-from server.missions.services import MissionJob, evaluate
+from server.missions.completion import MissionJob, evaluate
 from server.settings import Settings
 from tests.conftest import MovableClock
 from tests.helpers import step_up
