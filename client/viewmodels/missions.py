@@ -70,10 +70,18 @@ def _sector_of(index: SymbolIndex | None) -> Any:
 
 
 def mission_rows(
-    missions: list[Mission], book: MemoryBook | None, now: datetime, tools: Tools, index: SymbolIndex | None
+    missions: list[Mission],
+    book: MemoryBook | None,
+    now: datetime,
+    tools: Tools,
+    index: SymbolIndex | None,
+    *,
+    parent: bool = False,
 ) -> list[MissionRow]:
-    """The missions in the viewer's words, open ones first, progress from this device's book."""
+    """The missions in the viewer's words (a parent's own status words), open ones first, progress
+    from this device's book."""
     tr, fmt = tools.tr, tools.fmt
+    words = "parent.mission.status" if parent else "mission.status"
     rows: list[MissionRow] = []
     ordered = sorted(missions, key=lambda m: (not m.open, -m.created_at.timestamp()))
     for m in ordered:
@@ -89,9 +97,9 @@ def mission_rows(
         else:
             count, reached = (m.target, True) if m.completed_at else (0, False)
         tone = "done" if m.completed_at else "cancelled" if m.cancelled_at else "open"
-        status = tr(f"mission.status.{tone}")
+        status = tr(f"{words}.{tone}")
         if tone == "open" and reached:  # met on this device: the server rewards it once synced
-            status = tr("mission.status.met")
+            status = tr(f"{words}.met")
         rows.append(
             MissionRow(
                 mission_id=m.mission_id,

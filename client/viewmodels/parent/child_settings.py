@@ -139,7 +139,7 @@ class ChildSettingsVM(ParentScreen):
         self.dirty = rules is not None and rules != self.rules
         now = self.tools.clock() + self.view.status.server_offset
         self.mission_rows = mission_rows(
-            list(remembered(self.child_id)), book, now, self.tools, bundled_index()
+            list(remembered(self.child_id)), book, now, self.tools, bundled_index(), parent=True
         )
 
     def _load(self, rules: HouseRules) -> None:

@@ -55,5 +55,5 @@ async def test_a_mission_given_by_a_parent_is_completed_by_the_childs_trade(fami
     assert f.kid.view().books[f.child_id].balance("cash") == cash - 70_000 + 3_000
 
     await page.load_missions()
-    assert [(r.status, r.cancellable) for r in page.mission_rows] == [("Done! You got the reward", False)]
+    assert [(r.status, r.cancellable) for r in page.mission_rows] == [("Completed: reward paid", False)]
     kept._LAST.clear()
