@@ -66,7 +66,8 @@ class HomeView(ChildScreenView):
 def mission_line(row: MissionRow, key: str) -> list[ft.Control]:
     """One mission: its words, a bar and "2/3 업종", the reward and where it stands (both sides)."""
     weight = ft.FontWeight.BOLD if row.tone == "open" else ft.FontWeight.NORMAL
-    color = {"done": PROFIT["up"], "cancelled": ft.Colors.ON_SURFACE_VARIANT}.get(row.tone)
+    # done in the theme's colour: red or blue would read as a price going up or down
+    color = {"done": ft.Colors.PRIMARY, "cancelled": ft.Colors.ON_SURFACE_VARIANT}.get(row.tone)
     return [
         tid(f"{key}-title", ft.Text(row.title, size=17, weight=weight)),
         tid(f"{key}-bar", ft.ProgressBar(value=row.fraction), label=row.progress),
