@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 
 from sync.book import MemoryBook
-from sync.missions import Kind, Mission, progress_of, title
+from sync.missions import Mission, progress_of, title
 from sync.search import SymbolIndex
 
 from .base import Tools
@@ -113,6 +113,3 @@ def mission_rows(
             )
         )
     return rows
-
-
-KINDS = tuple(k.value for k in Kind)
