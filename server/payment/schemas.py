@@ -112,10 +112,12 @@ class SubscriptionView(msgspec.Struct, kw_only=True):
 
 
 class CheckoutAnswer(msgspec.Struct, kw_only=True):
-    """What the app opens Toss' card page with (``requestBillingAuth``); Toss then sends the browser
-    to ``success_url`` (with ``customerKey`` and ``authKey``) or to ``fail_url``."""
+    """What the app opens Toss' card page with: ``checkout_url`` (this server's page that runs Toss'
+    SDK ``requestBillingAuth`` with the rest); Toss then sends the browser to ``success_url`` (with
+    ``customerKey`` and ``authKey``) or to ``fail_url``."""
 
     provider: str
+    checkout_url: str
     client_key: str
     customer_key: str
     plan: str

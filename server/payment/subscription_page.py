@@ -1,16 +1,25 @@
-"""Where Toss sends the parent's browser after its card page: ``/payment/toss/billing/{customerKey}/
-{signature}/success?customerKey=…&authKey=…`` (or ``…/fail?code=…&message=…``). Hosted only.
+"""Toss' card page for a family's plan, and where Toss sends the parent's browser after it:
+``/payment/toss/billing/{customerKey}/{signature}/success?customerKey=…&authKey=…`` (or
+``…/fail?code=…&message=…``). Hosted only.
 
 The browser carries no credentials: the address is the capability, signed for this family's random
 ``customerKey`` when a stepped-up parent opened the checkout (``subscriptions.checkout``). A wrong
 signature, an unknown key or a family server is "not found" and touches nothing. The page is in both
 languages (the browser's caller is not known), server-rendered like the KakaoPay return page.
+
+``…/checkout`` is the page the app opens: it loads Toss' browser SDK (v1) and calls
+``requestBillingAuth('카드', {customerKey, successUrl, failUrl})``, which takes the parent to Toss'
+card form. Its Content-Security-Policy lets in Toss' script and this page's one inline script (by
+nonce) and nothing else. The tests play the SDK's part (they call ``…/success`` with an ``authKey``).
 """
 
 from __future__ import annotations
 
+import json
+import secrets
 from collections.abc import Callable
 from datetime import datetime
+from html import escape
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
@@ -22,11 +31,11 @@ from sync.errors import Code
 
 from ..db import Database
 from ..errors import DomainError
-from ..pages import html, page
+from ..pages import HEADERS, html, page
 from .links import link_key, signed
 from .renewals import add_card
 from .return_page import _PUBLIC
-from .subscriptions import BILLING_RETURN, billing_from_settings, by_customer
+from .subscriptions import BILLING_RETURN, billing_from_settings, by_customer, return_base
 
 __all__ = ["ROUTES"]
 
@@ -74,9 +83,50 @@ def _page(outcome: str) -> Response[str]:
     return html(page("ko", title, [lead, _BACK], ok=outcome in ("trial", "active")))
 
 
+TOSS_SDK = "https://js.tosspayments.com/v1/payment"
+
+
+def _checkout(client_key: str, customer_key: str, back: str) -> Response[str]:
+    nonce = secrets.token_urlsafe(16)
+    call = {"customerKey": customer_key, "successUrl": f"{back}/success", "failUrl": f"{back}/fail"}
+    script = (  # the values as JSON, "</" escaped: nothing in them can end the script element
+        f"TossPayments({json.dumps(client_key)}).requestBillingAuth('카드', {json.dumps(call)})"
+    ).replace("</", "<\\/")
+    title = "카드 등록 · Add a card"
+    content = (
+        f'<!doctype html><html lang="ko"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+        f'<script src="{TOSS_SDK}"></script></head><body><p>{escape(title)}…</p>'
+        f'<script nonce="{nonce}">{script}</script></body></html>'
+    )
+    headers = {
+        **HEADERS,
+        "Content-Security-Policy": (
+            f"default-src 'none'; script-src {TOSS_SDK} 'nonce-{nonce}'; "
+            "connect-src https://*.tosspayments.com; frame-src https://*.tosspayments.com; "
+            "style-src 'unsafe-inline'; frame-ancestors 'none'"
+        ),
+    }
+    return Response(content, media_type="text/html; charset=utf-8", headers=headers)
+
+
 class TossBillingReturnController(Controller):
     path = BILLING_RETURN + "/{customer_key:str}/{signature:str}"
     tags = ["payment"]
+
+    @get("/checkout", operation_id="tossBillingCheckout", **_PUBLIC)
+    def checkout(
+        self,
+        request: Request[Any, Any, Any],
+        customer_key: FromPath[str],
+        signature: FromPath[str],
+        state: State,
+    ) -> Response[str]:
+        """The page the app opens: Toss' SDK takes the parent to the card form."""
+        refused = _refusal(request, state, customer_key, signature)
+        if refused is not None:
+            return refused
+        settings = state.settings
+        return _checkout(settings.toss_client_key or "", customer_key, return_base(settings, customer_key))
 
     @get("/success", operation_id="tossBillingSuccess", **_PUBLIC)
     def success(

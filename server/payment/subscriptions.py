@@ -42,7 +42,7 @@ from ..errors import DomainError
 from ..gateway import Runner
 from ..settings import Settings
 from .billing import TossBilling
-from .links import sign
+from .links import link_key, sign
 from .schemas import CheckoutAnswer, PlanView, SubscriptionView
 
 __all__ = [
@@ -58,6 +58,7 @@ __all__ = [
     "hosted_guard",
     "hosted_only",
     "premium",
+    "return_base",
     "start_trial",
     "subscription_view",
 ]
@@ -195,7 +196,13 @@ def start_trial(runner: Runner, settings: Settings) -> SubscriptionView:
         return view_of(settings, row, call.now)
 
 
-def checkout(runner: Runner, settings: Settings, link_key: bytes, plan: str) -> CheckoutAnswer:
+def return_base(settings: Settings, customer_key: str, key: bytes | None = None) -> str:
+    """The family's signed addresses at this server, without the page (``/checkout``, ``/success``…)."""
+    signature = sign(key or link_key(settings), customer_key)
+    return f"{settings.public_url.rstrip('/')}{BILLING_RETURN}/{customer_key}/{signature}"
+
+
+def checkout(runner: Runner, settings: Settings, key: bytes, plan: str) -> CheckoutAnswer:
     """The plan is chosen now; the card is added in Toss' page (the app opens it with this answer)."""
     hosted_only(settings)
     if billing_from_settings(settings) is None:
@@ -205,14 +212,14 @@ def checkout(runner: Runner, settings: Settings, link_key: bytes, plan: str) -> 
         if row is None:  # subscribing without a trial: the trial is not offered afterwards
             row = _new_row(call.session, _family(runner), call.now, "none")
         row.plan, row.updated_at = plan, call.now
-        back = f"{settings.public_url.rstrip('/')}{BILLING_RETURN}/{row.customer_key}/"
-        back += sign(link_key, row.customer_key)
+        back = return_base(settings, row.customer_key, key)
         return CheckoutAnswer(
             provider="toss",
             client_key=settings.toss_client_key or "",
             customer_key=row.customer_key,
             plan=plan,
             amount=price(settings, plan),
+            checkout_url=f"{back}/checkout",
             success_url=f"{back}/success",
             fail_url=f"{back}/fail",
         )

@@ -591,7 +591,7 @@ ROWS: tuple[Row, ...] = (
             None,
             _same(404),
         )
-        for outcome in ("success", "fail")
+        for outcome in ("checkout", "success", "fail")
     ),
     # -- sync: the device in the body is the object (own = the caller's own device) ------------------
     Row(

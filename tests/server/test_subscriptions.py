@@ -177,7 +177,14 @@ class Plan:
         elevated = _elevated(self.client, self.home.mom)
         checkout = _ok(self.client.post("/api/payment/subscribe", json={"plan": plan}, headers=elevated))
         assert checkout["client_key"] == "test_ck_yongdon_0001" and checkout["plan"] == plan
-        auth_key = self.toss.card_page(checkout["customer_key"])
+        card_page = self.client.get(urlsplit(checkout["checkout_url"]).path, headers={"Accept": "text/html"})
+        assert card_page.status_code == 200 and "requestBillingAuth" in card_page.text
+        assert checkout["customer_key"] in card_page.text and checkout["success_url"] in card_page.text
+        assert (
+            "script-src https://js.tosspayments.com/v1/payment 'nonce-"
+            in (card_page.headers["content-security-policy"])
+        )
+        auth_key = self.toss.card_page(checkout["customer_key"])  # the parent entered a card there
         back = urlsplit(checkout["success_url"])
         page = self.client.get(
             back.path,
@@ -490,6 +497,7 @@ def test_a_family_server_has_no_subscriptions_at_all(
             ("POST", "/api/payment/subscribe", {"plan": "monthly"}),
             ("POST", "/api/payment/subscribe", None),  # "not found" before the body is read
             ("GET", "/payment/toss/billing/yd_x/00/success", None),
+            ("GET", "/payment/toss/billing/yd_x/00/checkout", None),
         ]:
             answer = client.request(method, path, json=body, headers=elevated)
             assert answer.status_code == 404, (path, answer.text)
