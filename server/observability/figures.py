@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -25,9 +26,10 @@ from sync.portfolio import summarise
 from sync.records import RequestStatus, Role, TradeStatus
 
 from ..db import Database
-from ..db.models import Delivery, Device, Family, Outbox, RequestRow, Subscription, TradeRow, User
+from ..db.models import Delivery, Device, Family, Outbox, RequestRow, TradeRow, User
 from ..game.book import SqlBook
 from ..market.clock import WeekdayMarketClock
+from ..payment.subscriptions import conversion
 
 __all__ = ["Figures", "FiguresCollector", "read_figures"]
 
@@ -68,17 +70,7 @@ def read_figures(db: Database, now: datetime) -> Figures:
             ).all()
         )
         returns = _average_return(session, now)
-        plans = dict(
-            session.execute(select(Subscription.status, func.count()).group_by(Subscription.status)).all()
-        )
-        trials = session.scalar(
-            select(func.count()).select_from(Subscription).where(Subscription.trial_started_at.is_not(None))
-        )
-        converted = session.scalar(
-            select(func.count())
-            .select_from(Subscription)
-            .where(Subscription.trial_started_at.is_not(None), Subscription.paid_once.is_(True))
-        )
+        premium = conversion(session)
     approved = sum(int(decided.get(s, 0)) for s in _APPROVED)
     rejected = int(decided.get(RequestStatus.REJECTED.value, 0))
     out: Figures = [
@@ -124,25 +116,24 @@ def read_figures(db: Database, now: datetime) -> Figures:
             math.nan if returns is None else returns,
         )
     )
-    out.extend(_premium(plans, int(trials or 0), int(converted or 0)))
+    out.extend(_premium(premium))
     return out
 
 
-def _premium(plans: dict[str, int], trials: int, converted: int) -> Figures:
-    """The hosted service's premium conversion (all zero on a family server): families per plan
-    status, and the share of the families that started a trial that went on to pay."""
-    statuses = ("trial", "active", "past_due", "lapsed", "cancelled")
+def _premium(premium: dict[str, Any]) -> Figures:
+    """The hosted service's premium conversion (all zero on a family server)."""
+    ratio = premium["ratio"]
     return [
         _labelled(
             "yongdon_subscriptions",
             "Families by premium status (hosted): trial, active (paying), past_due, lapsed, cancelled",
             "status",
-            {s: int(plans.get(s, 0)) for s in statuses},
+            premium["statuses"],
         ),
         _gauge(
             "yongdon_premium_conversion_ratio",
             "Families that paid for premium among those that started a trial",
-            converted / trials if trials else math.nan,
+            math.nan if ratio is None else ratio,
         ),
     ]
 

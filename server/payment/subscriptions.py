@@ -31,7 +31,7 @@ from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sync.errors import Code, ProtocolCode
@@ -55,6 +55,7 @@ __all__ = [
     "billing_from_settings",
     "cancel",
     "checkout",
+    "conversion",
     "hosted_guard",
     "hosted_only",
     "premium",
@@ -250,3 +251,25 @@ def by_customer(db: Database, customer_key: str) -> Found | None:
         if row is None:
             return None
         return Found(row.family_id, row.customer_key, row.status, row.billing_key)
+
+
+STATUSES = ("trial", "active", "past_due", "lapsed", "cancelled")
+
+
+def conversion(session: Session) -> dict[str, Any]:
+    """The operator's premium conversion: families per status, how many started a trial, how many of
+    those went on to pay, and that share (``None`` before any trial). Counts only: no family named."""
+    counts = dict(
+        session.execute(select(Subscription.status, func.count()).group_by(Subscription.status)).all()
+    )
+    trialled = (
+        select(func.count()).select_from(Subscription).where(Subscription.trial_started_at.is_not(None))
+    )
+    started = int(session.scalar(trialled) or 0)
+    paid = int(session.scalar(trialled.where(Subscription.paid_once.is_(True))) or 0)
+    return {
+        "statuses": {status: int(counts.get(status, 0)) for status in STATUSES},
+        "trialled": started,
+        "converted": paid,
+        "ratio": paid / started if started else None,
+    }

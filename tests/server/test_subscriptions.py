@@ -29,6 +29,8 @@ from server.settings import Settings
 from tests.conftest import MovableClock
 from tests.helpers import PASSWORD, Family, Member, bearer
 from tests.server.channel_support import FakeApi, Seen
+from tests.server.test_console import make_operator
+from tests.server.test_console import sign_in as console_sign_in
 from tests.server.test_history import time_machine
 from tests.server.test_notifications import Home, quiet_home
 from tests.server.test_payment_rails import _approved, _paid_entries, _status
@@ -463,6 +465,12 @@ def test_the_operator_sees_premium_conversion_on_metrics(plan: Plan, home: Home)
     assert figures['yongdon_subscriptions{status="lapsed"}'] == 1
     assert figures['yongdon_subscriptions{status="trial"}'] == 0
     assert figures["yongdon_premium_conversion_ratio"] == 0.5
+    # and in the operator console's overview, as counts only
+    make_operator(home.client, home.app)
+    assert console_sign_in(home.client).status_code == 303
+    overview = home.client.get("/admin").text
+    assert "전환율 (체험 후 결제)" in overview and "50.0% (1 / 2)" in overview
+    assert CARD not in overview and home.ours.family_id not in overview
 
 
 def _scrape(home: Home) -> dict[str, float]:
