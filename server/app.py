@@ -43,7 +43,9 @@ from .observability.processes import reap_dead_processes
 from .openapi import StrictStructSchemaPlugin, answer_options, complete_openapi
 from .payment.controllers import ROUTES as payment_routes
 from .payment.crypto import cipher_from_settings
+from .payment.renewals import Renewals
 from .payment.services import Payments, rails_from_settings
+from .payment.subscriptions import billing_from_settings
 from .privacy.controllers import ROUTES as privacy_routes
 from .privacy.erasure import Eraser
 from .privacy.retention import Policy, Retention
@@ -92,6 +94,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     dispatcher = Dispatcher(db, now, interval, channels.all()) if settings.notify_dispatcher else None
     live = LiveChannel(db, settings, now)
     gate = Gate(settings.max_in_flight)
+    billing = billing_from_settings(settings)  # hosted with Toss billing keys only
+    renewals = Renewals(db, billing, settings, now) if billing is not None else None
     flows = oidc_store(settings)  # parents' sign-ins through a provider, for a few minutes each
     eraser = Eraser(db, now, settings.erase_interval_s)
     missions = MissionJob(db, now, settings.mission_interval_s)
@@ -118,6 +122,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             await anyio.to_thread.run_sync(market_calendars)
             app.state.market_jobs = MarketJobs(db, now, app.state)
             app.state.market_jobs.start()
+            if renewals is not None:  # on a test's clock, renewals are driven by hand too
+                renewals.start()
         await live.start(app.state)
         if dispatcher is not None:
             dispatcher.start()
@@ -134,6 +140,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         eraser.stop()
         retention.stop()
         missions.stop()
+        if renewals is not None:
+            renewals.stop()
         await live.stop()
         app.state.stop_db_metrics()
         counters.close()
@@ -204,6 +212,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     app.state.limiter = limiter
     app.state.channels = channels
     app.state.payments = Payments(rails_from_settings(settings), cipher_from_settings(settings))
+    app.state.renewals = renewals
     app.state.live = live
     app.state.gate = gate
     app.state.oidc = Oidc(settings, flows)

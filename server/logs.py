@@ -142,6 +142,9 @@ def _configure_structlog(level: int = logging.INFO) -> None:
         cache_logger_on_first_use=True,
     )
     logging.getLogger("yongdon").setLevel(level)
+    # httpx logs each request's full URL at INFO; a Toss billing charge's URL carries the card's
+    # billing key (server.payment.billing), so its request lines stay below the server's level
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     _configured = True
 
 

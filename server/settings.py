@@ -130,6 +130,19 @@ class Settings:
     # AES-256-GCM keys for fields at rest, "id:base64key,…" (newest first); unset: derived from the pepper
     data_keys: str | None = None
     hosted: bool = False  # the hosted service (subscriptions); a family server is never hosted
+    # premium plans of the hosted service (server.payment.subscriptions), in whole won; a family's
+    # first trial lasts trial_days. Billing is Toss Payments' automatic payments (빌링) on its own
+    # merchant keys (a payout key is another contract); without the secret key nobody can subscribe.
+    # A charge the card declined is retried every billing_retry_hours until billing_grace_days
+    # after the period ended; then premium lapses (a child's money and portfolio never change)
+    plan_monthly_krw: int = 4_900
+    plan_yearly_krw: int = 49_000
+    trial_days: int = 14
+    billing_grace_days: int = 7
+    billing_retry_hours: int = 24
+    billing_interval_s: float = 600.0
+    toss_billing_secret_key: str | None = None
+    toss_client_key: str | None = None  # the browser SDK's key, handed to the app's checkout
     # GET /metrics: with a token, only a scraper presenting it (Bearer); without, loopback callers only
     metrics_token: str | None = None
     # HTTP requests one process works on at once; beyond it, 503 with Retry-After at once (server.shedding).
@@ -299,7 +312,7 @@ _CHANNEL_ENV = (
     "push_provider", "ntfy_url", "ntfy_token", "fcm_url", "fcm_project_id", "fcm_access_token",
     "sms_provider", "solapi_url", "solapi_api_key", "solapi_api_secret", "sms_sender",
     "toss_url", "toss_secret_key", "kakaopay_url", "kakaopay_secret_key", "kakaopay_cid",
-    "public_url", "data_keys", "opendart_key",
+    "public_url", "data_keys", "opendart_key", "toss_billing_secret_key", "toss_client_key",
 )  # fmt: skip
 
 
@@ -311,6 +324,20 @@ def _channel_env(env: Mapping[str, str]) -> dict[str, Any]:
         values["smtp_port"] = int(env["YONGDON_SMTP_PORT"])
     if env.get("YONGDON_HOSTED"):
         values["hosted"] = env["YONGDON_HOSTED"].strip().lower() in {"1", "true", "on", "yes"}
+    billing = (
+        "plan_monthly_krw",
+        "plan_yearly_krw",
+        "trial_days",
+        "billing_grace_days",
+        "billing_retry_hours",
+    )
+    for key in billing:
+        name = f"YONGDON_{key.upper()}"
+        if env.get(name):
+            try:
+                values[key] = int(env[name])
+            except ValueError as error:
+                raise SettingsError(f"{name} must be a whole number") from error
     return values
 
 

@@ -466,6 +466,20 @@ class ApiClient:
         body = {"bank": bank, "number": number, "holder": holder}
         return await self.request("PUT", "/api/payment/account", json_body=body)
 
+    # -- the hosted service's premium plan (a family server answers 404 to each) ------------------
+    async def subscription(self) -> Any:
+        return await self.request("GET", "/api/payment/subscription")
+
+    async def start_trial(self) -> Any:
+        return await self.request("POST", "/api/payment/subscription/trial")
+
+    async def subscribe(self, plan: str) -> Any:
+        """Choose ``plan`` (step-up): the answer's ``checkout_url`` is Toss' card page to open."""
+        return await self.request("POST", "/api/payment/subscribe", json_body={"plan": plan})
+
+    async def cancel_subscription(self) -> Any:
+        return await self.request("POST", "/api/payment/subscription/cancel")
+
     async def transfer(self, request_id: str, rail: str) -> Any:
         """Pay an approved request through a provider rail (``toss``, ``kakaopay``)."""
         body = {"request_id": request_id, "rail": rail}

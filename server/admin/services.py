@@ -75,7 +75,15 @@ def server_overview(db: Database, settings: Settings, heads: frozenset[str]) -> 
         "metrics": "token" if settings.metrics_token else "loopback",
         "multiprocess": bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR")),
         "hosted": settings.hosted,
+        "premium": _premium(db) if settings.hosted else None,
     }
+
+
+def _premium(db: Database) -> dict[str, Any]:
+    from ..payment.subscriptions import conversion
+
+    with db.read() as session:
+        return conversion(session)
 
 
 def _database_size(db: Database, database: str | None) -> int | None:

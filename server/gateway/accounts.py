@@ -85,6 +85,11 @@ ACCOUNT_CHANGES: dict[str, Who] = {
     "device.revoke": Who(_PARENT, names="device", step_up=True),
     "bank_account.set": Who(_PARENT, step_up=True),
     "payout.send": Who(_PARENT, step_up=True),  # before a rail moves money (the marking checks again)
+    # the hosted service's premium plan (``server.payment.subscriptions``): the family's, never a child's
+    "subscription.read": Who(_PARENT),  # a read
+    "subscription.trial": Who(_PARENT),  # free, no card
+    "subscription.subscribe": Who(_PARENT, step_up=True),  # a card will be charged
+    "subscription.cancel": Who(_PARENT, step_up=True),
     # a family's data rights (``server.privacy``): no child named is the whole family
     "erasure.request": Who(_PARENT, names="child", step_up=True),
     "erasure.cancel": Who(_PARENT, names="child", step_up=True),

@@ -20,8 +20,10 @@ from sync.market import market_of
 from ..db import Database
 from ..db import utcnow as _now
 from ..errors import DomainError
+from ..payment.subscriptions import LONG_RANGES, premium
 from ..principal import Principal
 from ..problems import documented
+from ..settings import Settings
 from ..wire import NO_CONTROL
 from .actions import trading_ended
 from .calendar import MarketCalendars
@@ -163,8 +165,10 @@ def fx_rate(db: NamedDependency[Database], clock: NamedDependency[Callable[[], d
     dependencies={"market_chain": Provide(provide_market_chain, sync_to_thread=True), **PRICER},
 )
 def price_history(
+    request: Request[Principal, Any, Any],
     symbol: Symbol,
     db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
     clock: NamedDependency[Callable[[], datetime]],
     market_chain: NamedDependency[ProviderChain],
     market_pricer: NamedDependency[Pricer],
@@ -172,11 +176,14 @@ def price_history(
 ) -> HistoryOut:
     """Daily bars of ``symbol`` over ``range`` (1W–1Y; weekly bars for 5Y and max), ending at the date
     the family is at (today, or the replay date), each range labelled with the source of its bars;
-    ``ended`` when the stock trades no more (delisted, or past its bundled history in replay)."""
+    ``ended`` when the stock trades no more (delisted, or past its bundled history in replay). On the
+    hosted service, 5Y and max are premium: without it the answer is the 1Y range (and says so)."""
     known = resolve_symbol(symbol)
     if known is None:
         raise DomainError(Code.SYMBOL_UNKNOWN, "this symbol is not in the directory")
     now = clock()
+    if period in LONG_RANGES and not premium(db, settings, request.user.family_id, now):
+        period = "1Y"
     market_pricer.ensure([known], now)
     answer = history_for(db, market_chain, known, period, now)
     ended = trading_ended(db, market_chain, known, now)

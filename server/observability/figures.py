@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -28,6 +29,7 @@ from ..db import Database
 from ..db.models import Delivery, Device, Family, Outbox, RequestRow, TradeRow, User
 from ..game.book import SqlBook
 from ..market.clock import WeekdayMarketClock
+from ..payment.subscriptions import conversion
 
 __all__ = ["Figures", "FiguresCollector", "read_figures"]
 
@@ -68,6 +70,7 @@ def read_figures(db: Database, now: datetime) -> Figures:
             ).all()
         )
         returns = _average_return(session, now)
+        premium = conversion(session)
     approved = sum(int(decided.get(s, 0)) for s in _APPROVED)
     rejected = int(decided.get(RequestStatus.REJECTED.value, 0))
     out: Figures = [
@@ -113,7 +116,26 @@ def read_figures(db: Database, now: datetime) -> Figures:
             math.nan if returns is None else returns,
         )
     )
+    out.extend(_premium(premium))
     return out
+
+
+def _premium(premium: dict[str, Any]) -> Figures:
+    """The hosted service's premium conversion (all zero on a family server)."""
+    ratio = premium["ratio"]
+    return [
+        _labelled(
+            "yongdon_subscriptions",
+            "Families by premium status (hosted): trial, active (paying), past_due, lapsed, cancelled",
+            "status",
+            premium["statuses"],
+        ),
+        _gauge(
+            "yongdon_premium_conversion_ratio",
+            "Families that paid for premium among those that started a trial",
+            math.nan if ratio is None else ratio,
+        ),
+    ]
 
 
 _WINDOWS = {"1d": timedelta(days=1), "30d": timedelta(days=30)}

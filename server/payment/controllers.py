@@ -1,4 +1,5 @@
-"""HTTP routes of payments (seed: Payment service): transfer through a rail, the payout account, subscribe."""
+"""HTTP routes of payments (seed: Payment service): transfer through a rail, the payout account, and
+the hosted service's premium plan (``server.payment.subscriptions``; "not found" on a family server)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,24 @@ from sync.errors import Code, ProtocolCode
 
 from ..db import Database
 from ..errors import DomainError
-from ..gateway import Runner
+from ..gateway import Runner, route_guard
 from ..gateway.rest import RUNNER, IdempotencyKey
 from ..principal import Principal
 from ..problems import documented
+from . import subscriptions
+from .links import link_key
 from .return_page import ROUTES as RETURN_ROUTES
-from .schemas import AccountAnswer, AccountBody, PaymentAnswer, SubscribeAnswer, TransferBody
+from .schemas import (
+    AccountAnswer,
+    AccountBody,
+    CheckoutAnswer,
+    PaymentAnswer,
+    SubscribeBody,
+    SubscriptionView,
+    TransferBody,
+)
 from .services import Payments, account_view, set_account, user_account
+from .subscription_page import ROUTES as BILLING_ROUTES
 
 __all__ = ["ROUTES", "payments_of"]
 
@@ -90,19 +102,53 @@ class PaymentController(Controller):
     @post(
         "/subscribe",
         operation_id="subscribe",
-        responses=documented(401, 403, 404, 429),
+        guards=[subscriptions.hosted_guard, route_guard("subscription.subscribe")],
+        responses=documented(401, 403, 404, 422, 429, 503),
         sync_to_thread=True,
         status_code=200,
     )
-    def subscribe(self, request: Request[Principal, Any, Any], state: State) -> SubscribeAnswer:
-        """Hosted mode only (a family server: 404). A plan never touches a child's money or portfolio."""
-        principal = request.user
-        if not state.settings.hosted or principal.family_id is None:
-            raise DomainError(Code.NOT_FOUND, "subscriptions exist only on the hosted service")
-        if principal.role.value != "parent":
-            raise DomainError(Code.FORBIDDEN, "your role may not do this")
-        # billing is the hosted operator's business and has no rail here: the answer says so plainly
-        return SubscribeAnswer(plan="family", status="not_available", touches_children=False)
+    def subscribe(
+        self, data: JSONBody[SubscribeBody], runner: NamedDependency[Runner], state: State
+    ) -> CheckoutAnswer:
+        """Hosted only (a family server: 404). Choose a plan (step-up); the answer opens Toss' card
+        page. A plan never touches a child's money or portfolio."""
+        settings = state.settings
+        return subscriptions.checkout(runner, settings, link_key(settings), data.plan)
+
+    @get(
+        "/subscription",
+        operation_id="getSubscription",
+        guards=[subscriptions.hosted_guard, route_guard("subscription.read")],
+        responses=documented(401, 403, 404, 429),
+        sync_to_thread=True,
+    )
+    def subscription(self, runner: NamedDependency[Runner], state: State) -> SubscriptionView:
+        """Hosted only: the family's plan, its trial days left and what premium adds."""
+        return subscriptions.subscription_view(runner, state.settings)
+
+    @post(
+        "/subscription/trial",
+        operation_id="startTrial",
+        guards=[subscriptions.hosted_guard, route_guard("subscription.trial")],
+        responses=documented(401, 403, 404, 409, 429),
+        sync_to_thread=True,
+        status_code=200,
+    )
+    def trial(self, runner: NamedDependency[Runner], state: State) -> SubscriptionView:
+        """Hosted only: the free trial, once per family; no card needed."""
+        return subscriptions.start_trial(runner, state.settings)
+
+    @post(
+        "/subscription/cancel",
+        operation_id="cancelSubscription",
+        guards=[subscriptions.hosted_guard, route_guard("subscription.cancel")],
+        responses=documented(401, 403, 404, 409, 429),
+        sync_to_thread=True,
+        status_code=200,
+    )
+    def cancel(self, runner: NamedDependency[Runner], state: State) -> SubscriptionView:
+        """Hosted only (step-up): premium ends at the period's end; nothing more is charged."""
+        return subscriptions.cancel(runner, state.settings)
 
 
-ROUTES: list[Any] = [PaymentController, *RETURN_ROUTES]
+ROUTES: list[Any] = [PaymentController, *RETURN_ROUTES, *BILLING_ROUTES]

@@ -19,9 +19,12 @@ __all__ = [
     "AccountAnswer",
     "AccountBody",
     "AccountView",
+    "CheckoutAnswer",
+    "PlanView",
     "PaymentAnswer",
     "PayoutView",
-    "SubscribeAnswer",
+    "SubscribeBody",
+    "SubscriptionView",
     "TransferBody",
 ]
 
@@ -80,7 +83,44 @@ class AccountAnswer(msgspec.Struct, kw_only=True):
     account: AccountView | None
 
 
-class SubscribeAnswer(msgspec.Struct, kw_only=True):
+class SubscribeBody(msgspec.Struct, forbid_unknown_fields=True):
+    plan: Literal["monthly", "yearly"]
+
+
+class PlanView(msgspec.Struct, kw_only=True):
     plan: str
+    price_krw: int  # whole won per period
+    months: int
+
+
+class SubscriptionView(msgspec.Struct, kw_only=True):
+    """A family's premium plan as its parents see it (hosted only). ``status``: ``none``, ``trial``,
+    ``active``, ``past_due`` (a declined renewal, retried; premium stays on), ``lapsed`` or
+    ``cancelled``. ``card`` is Toss' masked number; the billing key is never answered."""
+
     status: str
-    touches_children: bool
+    premium: bool
+    plan: str | None
+    plans: list[PlanView]
+    features: list[str]
+    trial_available: bool
+    trial_days: int
+    trial_days_left: int | None
+    period_end: str | None
+    cancel_at_period_end: bool
+    card: str | None
+
+
+class CheckoutAnswer(msgspec.Struct, kw_only=True):
+    """What the app opens Toss' card page with: ``checkout_url`` (this server's page that runs Toss'
+    SDK ``requestBillingAuth`` with the rest); Toss then sends the browser to ``success_url`` (with
+    ``customerKey`` and ``authKey``) or to ``fail_url``."""
+
+    provider: str
+    checkout_url: str
+    client_key: str
+    customer_key: str
+    plan: str
+    amount: int
+    success_url: str
+    fail_url: str

@@ -68,6 +68,11 @@ def _by(*child_columns: str, text: str | None = None) -> Where:
     return lambda table, s: _family_and(table, s, *child_columns, text=text)
 
 
+def _family_only(table: Table, s: Subject) -> ColumnElement[bool]:
+    """The family's own contract (a subscription): no child's data, so never in a child's export."""
+    return table.c.family_id == s.family_id if s.child_id is None else false()
+
+
 def _mutation_rows(table: Table, s: Subject) -> ColumnElement[bool]:
     return _family_and(table, s, "child_id", "user_id", text="args")
 
@@ -143,6 +148,8 @@ HOLDINGS: tuple[Holding, ...] = (
     Holding("corporate_action_applications", _by("child_id")),
     Holding("payouts", _by("child_id")),
     Holding("bank_accounts", _by("user_id"), secret=("number_ct",)),
+    Holding("subscription_charges", _family_only, secret=("payment_key",)),
+    Holding("subscriptions", _family_only, secret=("customer_key", "billing_key")),
     Holding("notification_prefs", _by("user_id")),
     Holding("push_targets", _by("user_id"), secret=("token",)),
     Holding("phone_numbers", _by("user_id"), secret=("code_hash",)),

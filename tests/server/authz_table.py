@@ -593,7 +593,28 @@ ROWS: tuple[Row, ...] = (
         step_up=True,
     ),
     # a family server has no subscriptions at all: the route does not exist for anyone signed in
+    # (the hosted service's roles — parent only, step-up to subscribe or cancel — are in
+    # test_subscriptions.py); its card page's return address is public and not found here either
     Row("subscribe", "POST", "/api/payment/subscribe", None, _unscoped(child=404, parent=404)),
+    Row("getSubscription", "GET", "/api/payment/subscription", None, _unscoped(child=404, parent=404)),
+    Row("startTrial", "POST", "/api/payment/subscription/trial", None, _unscoped(child=404, parent=404)),
+    Row(
+        "cancelSubscription",
+        "POST",
+        "/api/payment/subscription/cancel",
+        None,
+        _unscoped(child=404, parent=404),
+    ),
+    *(
+        Row(
+            f"tossBilling{outcome.capitalize()}",
+            "GET",
+            f"/payment/toss/billing/{{uniq}}/{{uniq}}/{outcome}",
+            None,
+            _same(404),
+        )
+        for outcome in ("checkout", "success", "fail")
+    ),
     # -- sync: the device in the body is the object (own = the caller's own device) ------------------
     Row(
         "syncPush",

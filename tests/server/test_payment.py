@@ -15,7 +15,6 @@ from litestar.testing import TestClient
 
 from server.db.models import Payout
 from server.settings import Settings
-from tests.helpers import Family
 from tests.server.channel_support import Mailbox, text_of
 from tests.server.test_notifications import Home, _setup_trading, _trade, quiet_home
 
@@ -167,25 +166,3 @@ def test_pending_requests_cannot_be_paid_and_children_cannot_pay(home: Home) -> 
 def test_subscribe_does_not_exist_on_a_family_server(home: Home) -> None:
     answer = home.client.post("/api/payment/subscribe", headers=home.mom.headers)
     assert answer.status_code == 404 and answer.json()["code"] == "NOT_FOUND"
-
-
-def test_a_hosted_subscription_never_touches_a_childs_money_or_portfolio(
-    make_settings: Callable[..., Settings], database_url: str
-) -> None:
-    from server.app import create_app
-
-    app = create_app(make_settings(database_url=database_url, notify_dispatcher=False, hosted=True))
-    with TestClient(app) as client:
-        family = Family.create(client, ("지우",))
-        jiwoo = family.child("지우")
-
-        def books() -> tuple[Any, Any]:
-            portfolio = _ok(client.get(f"/api/game/portfolio/{jiwoo.user_id}", headers=family.parent.headers))
-            ledger = _ok(client.get(f"/api/game/ledger/{jiwoo.user_id}", headers=family.parent.headers))
-            return {k: v for k, v in portfolio.items() if k != "as_of"}, ledger
-
-        before = books()
-        assert client.post("/api/payment/subscribe", headers=jiwoo.headers).status_code == 403
-        answer = _ok(client.post("/api/payment/subscribe", headers=family.parent.headers))
-        assert answer["touches_children"] is False
-        assert books() == before

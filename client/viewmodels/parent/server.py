@@ -1,5 +1,6 @@
-"""The server screen: which server this family uses, a connection test, and moving this device to
-the server's new address (the password again; the new address is tried first)."""
+"""The server screen: which server this family uses, a connection test, moving this device to the
+server's new address (the password again; the new address is tried first), and on the hosted service
+the family's premium plan (``plan.PlanSection``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from ..errors import code_of, explain
 from .base import ParentScreen, is_offline
+from .plan import PlanSection
 
 __all__ = ["ServerVM"]
 
@@ -21,6 +23,7 @@ class ServerVM(ParentScreen):
         self.ok: bool | None = None
         self.new_url = ""
         super().__init__(*args, **kw)
+        self.premium = PlanSection(self)  # the hosted service's plan; hidden on a family server
 
     def refresh(self) -> None:
         super().refresh()

@@ -1,4 +1,5 @@
-"""Server: which server this family uses, a connection test, and moving to a new address."""
+"""Server: which server this family uses, a connection test, moving to a new address, and on the
+hosted service the family's premium plan."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from client.viewmodels.parent import ServerVM
 from ..host import Host
 from ..widgets import card, heading, muted, tid
 from .base import ParentScreenView
+from .plan import plan_section
 
 
 class ServerView(ParentScreenView):
@@ -24,6 +26,10 @@ class ServerView(ParentScreenView):
         super().__init__(host, vm)
         label = self.tr("parent.stepup.password")
         self.move_password = ft.TextField(label=label, password=True, can_reveal_password=True, text_size=18)
+
+    def mounted(self) -> None:
+        super().mounted()
+        self.host.run_task(self.vm.premium.load)  # hosted only: a family server shows nothing
 
     async def _test(self, e: Any = None) -> None:
         self.host.touch()
@@ -60,4 +66,5 @@ class ServerView(ParentScreenView):
                 self.button(tr("parent.server.move"), self._move, "server-move"),
             )
         )
+        out.extend(plan_section(vm.premium, tr, self.host, self.button))
         return out

@@ -2,6 +2,7 @@
 
 from .accounts import Device, Family, PairingCode, RefreshToken, ServerMeta, User
 from .actions import ActionApplication, CorporateAction
+from .billing import Subscription, SubscriptionCharge
 from .game import (
     ChangeLog,
     DeviceQuote,
@@ -53,6 +54,8 @@ __all__ = [
     "RulesVersion",
     "ServerAction",
     "ServerMeta",
+    "Subscription",
+    "SubscriptionCharge",
     "TradeRow",
     "User",
     "WatchedSymbol",
