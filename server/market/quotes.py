@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -69,6 +69,13 @@ def quote_by_id(session: Session, quote_id: str) -> Quote | None:
 
 
 _FEW = 32
+# built once: every pull and price GET runs these, and building a statement costs more than running it
+_NEWEST_OF = (
+    select(QuoteRow).where(QuoteRow.symbol == bindparam("symbol")).order_by(QuoteRow.seq.desc()).limit(1)
+)
+_SERVED_TO = select(DeviceQuote.symbol, DeviceQuote.quote_seq).where(
+    DeviceQuote.client_id == bindparam("client")
+)
 
 
 def latest_quotes(session: Session, symbols: Iterable[str] | None = None) -> dict[str, Quote]:
@@ -81,9 +88,7 @@ def latest_quotes(session: Session, symbols: Iterable[str] | None = None) -> dic
     if wanted is not None and len(wanted) <= _FEW:
         found: dict[str, Quote] = {}
         for symbol in wanted:
-            row = session.scalars(
-                select(QuoteRow).where(QuoteRow.symbol == symbol).order_by(QuoteRow.seq.desc()).limit(1)
-            ).first()
+            row = session.scalars(_NEWEST_OF, {"symbol": symbol}).first()
             if row is not None:
                 found[symbol] = to_quote(row)
         return found
@@ -107,11 +112,11 @@ def unserved_quotes(
     """The newest quote of each symbol that this device has not been served yet.
 
     ``latest`` is the caller's :func:`latest_quotes` of ``symbols`` when it has read them already."""
-    query = select(DeviceQuote.symbol, DeviceQuote.quote_seq).where(DeviceQuote.client_id == client_id)
+    # every symbol's record of this device (one per symbol it was ever shown: a few dozen rows)
+    served: dict[str, int] = {
+        symbol: seq for symbol, seq in session.execute(_SERVED_TO, {"client": client_id})
+    }
     wanted = None if symbols is None else sorted(set(symbols))
-    if wanted is not None and len(wanted) <= _FEW:
-        query = query.where(DeviceQuote.symbol.in_(wanted))
-    served: dict[str, int] = {symbol: seq for symbol, seq in session.execute(query)}
     newest = latest if latest is not None else latest_quotes(session, wanted)
     return [q for q in newest.values() if q.seq > served.get(q.symbol, 0)]
 

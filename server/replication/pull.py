@@ -127,6 +127,8 @@ def _results(session: Session, client_id: str, after: int, upto: int) -> list[Mu
     # the outcome columns only: a pull after a big push reads a thousand of these, and loading the
     # whole rows (arguments, recorded inputs) as ORM objects was most of the pull's time
     found = []
+    if after >= upto:  # the device has every outcome already (most pulls)
+        return []
     for model in (MutationRow, MutationAlias):
         columns = [getattr(model, name) for name in OUTCOME_COLUMNS]
         where = (model.client_id == client_id, model.seq > after, model.seq <= upto)
