@@ -17,11 +17,13 @@ import json
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 
 from tests.helpers import Family, enroll_device, step_up
 from tests.support.live import yongdon_server
@@ -44,6 +46,7 @@ class Step:
     errors: int
     shed: int
     error_kinds: dict[str, int]
+    server_cpu: float | None = None  # cores the server process used meanwhile (one Python: at most ~1)
 
     def notes(self) -> str:
         kinds = (
@@ -53,6 +56,7 @@ class Step:
             f"offered {self.offered:g}/s ({self.offered / PER_USER:.0f} devices × {PER_USER:g}/s); "
             f"p50 {self.p50_ms:.0f} ms, p99 {self.p99_ms:.0f} ms; {self.requests:,} requests in "
             f"{self.seconds:g} s, {self.errors} errors{kinds}, {self.shed} shed (503)"
+            + (f"; server CPU {self.server_cpu:.2f} cores" if self.server_cpu is not None else "")
         )
 
 
@@ -89,7 +93,11 @@ def _run(url: str, devices: Path, offered: float, seconds: float, prefix: Path, 
         "-u", str(users), "-r", str(users), "-t", f"{seconds:g}s", "--csv", str(prefix),
         "--only-summary", "--stop-timeout", "5", "--loglevel", "WARNING",
     ]  # fmt: skip
+    server = _server_process(prefix.parent)
+    before = sum(server.cpu_times()[:2]) if server else 0.0
+    began = time.perf_counter()
     run = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=seconds + 120)  # noqa: S603
+    cpu = (sum(server.cpu_times()[:2]) - before) / (time.perf_counter() - began) if server else None
     stats = Path(f"{prefix}_stats.csv")
     if not stats.exists():
         raise RuntimeError(f"locust wrote no statistics ({run.returncode}): {run.stderr[-2000:]}")
@@ -113,7 +121,19 @@ def _run(url: str, devices: Path, offered: float, seconds: float, prefix: Path, 
         errors=failures - shed,
         shed=shed,
         error_kinds=kinds,
+        server_cpu=cpu,
     )
+
+
+def _server_process(data: Path) -> psutil.Process | None:
+    """The ``yongdon server`` process this run started (its command line names its data dir)."""
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if str(data / "data") in child.cmdline():
+                return child
+        except psutil.Error:
+            continue
+    return None
 
 
 def measure(root: Path, rates: tuple[float, ...], seconds: float) -> tuple[list[Step], Step]:
