@@ -21,13 +21,14 @@ import sqlalchemy as sa
 
 from tests.support.live import LiveServer, seed_family
 
-from . import apply_rate, raw_sqlite, rebase, search, sync_cycle
+from . import apply_rate, mixed_load, raw_sqlite, rebase, search, sync_cycle
 from .machine import describe
 from .report import Figure, percentile, print_table, write_json
 
 PG_ADMIN_URL = os.environ.get("YONGDON_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 RESULTS = Path(__file__).resolve().parent / "results"
 CLIENTS = 8
+MIXED_RATES = (100.0, 200.0, 300.0)  # offered req/s (quality.md: 300 req/s)
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Plan:
     search_rounds: int
     rebase_repeats: int
     naive_pending: int  # the pre-issue-16 baseline is slow: fewer pending in a quick run
+    mixed_seconds: float  # each offered rate of the mixed load
 
 
 FULL = Plan(
@@ -55,6 +57,7 @@ FULL = Plan(
     search_rounds=200,
     rebase_repeats=5,
     naive_pending=1_000,
+    mixed_seconds=15,
 )
 QUICK = Plan(
     batch=50,
@@ -67,6 +70,7 @@ QUICK = Plan(
     search_rounds=20,
     rebase_repeats=3,
     naive_pending=100,
+    mixed_seconds=3,
 )
 
 
@@ -318,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
             "SQLite",
             with_cycles=True,
         )
+        steps, raw = mixed_load.measure(root, MIXED_RATES, plan.mixed_seconds)
+        figures += mixed_load.figures_of(steps, raw)
         pg_labels = [
             ("c1", "batched push of trades, HTTP, PostgreSQL", "≥ 1,500 mut/s"),
             ("c2", "batched push of grants, HTTP, PostgreSQL", "≥ 1,500 mut/s"),

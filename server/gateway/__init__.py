@@ -38,7 +38,8 @@ checked, or decides nothing:
   ``allowance.mark_paid``, passes the gateway (as the parent who opened the link, on the return).
 - *Marking quotes served* (``replication.pull``, ``GET /api/market/price``, the live channel): a
   record of what the server showed a device, for the fill rule to consult later; the read it belongs
-  to is the caller's, and it changes no book.
+  to is the caller's, and it changes no book. It is a short write of its own
+  (``market.quotes.record_served``), taken only when the read found a quote new to the device.
 - *The server's own work on its clock*: the notification dispatcher and the weekly summary
   (``server.notify``), queued orders filled at the open and corporate actions (``server.market``),
   an erasure whose cooling-off ended (``privacy.erasure``; asking for it and calling it off pass

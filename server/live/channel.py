@@ -31,7 +31,7 @@ from ..auth.tokens import AccessClaims, InvalidToken, decode_access
 from ..db import Database
 from ..market.clock import provide_market_clock
 from ..market.pricer import provide_pricer
-from ..market.quotes import latest_quotes, serve_quotes
+from ..market.quotes import latest_quotes, record_served, unserved_quotes
 from ..notify.inbox import parent_audience
 from ..principal import Principal
 from ..settings import Settings
@@ -338,20 +338,23 @@ class LiveChannel:
         """From the quote cache, never the provider: one read for every socket, and a write only for
         a device with something new. A device's quotes are recorded as served to it before it sees
         them, because the fill rule accepts "the newest quote served to that device"."""
+        found = []
+        served: dict[str, dict[str, Quote]] = {}  # a device with two sockets is written once
         with self.db.read() as session:
             latest = latest_quotes(session, {s for _, symbols, _ in due for s in symbols})
-        found = []
-        for listener, symbols, sent in due:
-            newer = [q for s in symbols if (q := latest.get(s)) is not None and q.seq > sent.get(s, 0)]
-            if not newer:
-                continue
-            me = listener.principal
-            quotes = newer
-            if me.client_id is not None and me.family_id is not None:
-                # a quote the device already has (from a pull, or a newer one) is not sent again
-                with self.db.write(me.family_id) as session:
-                    quotes = serve_quotes(session, me.client_id, [q.symbol for q in newer])
-            found.append((listener, quotes, {q.symbol: q.seq for q in newer}))
+            for listener, symbols, sent in due:
+                newer = {s: q for s in symbols if (q := latest.get(s)) is not None and q.seq > sent.get(s, 0)}
+                if not newer:
+                    continue
+                me = listener.principal
+                quotes = list(newer.values())
+                if me.client_id is not None and me.family_id is not None:
+                    # a quote the device already has (from a pull, or a newer one) is not sent again
+                    quotes = unserved_quotes(session, me.client_id, newer, latest=newer)
+                    served.setdefault(me.client_id, {}).update((q.symbol, q) for q in quotes)
+                found.append((listener, quotes, {q.symbol: q.seq for q in newer.values()}))
+        # one short write, and only for the devices with something new
+        record_served(self.db, {device: list(q.values()) for device, q in served.items()})
         return found
 
 

@@ -34,7 +34,7 @@ from .history import RangeName, history_for, resolve_symbol
 from .news import NewsDesk, provide_news_desk
 from .pricer import PRICER, Pricer
 from .providers import ProviderChain
-from .quotes import FX_SYMBOL, latest_quotes, serve_quotes
+from .quotes import FX_SYMBOL, latest_quotes, record_served, unserved_quotes
 from .refresher import provide_market_chain
 from .schemas import FxOut, HistoryOut, NewsItemOut, NewsOut, PriceOut, SearchOut, StatusOut, StockOut
 from .status import market_status
@@ -73,13 +73,13 @@ def price(
     principal: Principal = request.user
     ticker = resolve_symbol(symbol) or symbol
     market_pricer.ensure([ticker], clock())
-    if principal.client_id is not None and principal.family_id is not None:
-        with db.write(principal.family_id) as session:
-            serve_quotes(session, principal.client_id, [ticker])
-            quote = latest_quotes(session, [ticker]).get(ticker)
-    else:
-        with db.read() as session:
-            quote = latest_quotes(session, [ticker]).get(ticker)
+    device = principal.client_id if principal.family_id is not None else None
+    with db.read() as session:
+        latest = latest_quotes(session, [ticker])
+        fresh = unserved_quotes(session, device, [ticker], latest=latest) if device else []
+    if device is not None:
+        record_served(db, {device: fresh})  # only a quote new to the device is written, before it sees it
+    quote = latest.get(ticker)
     if quote is None:
         raise DomainError(Code.SYMBOL_UNKNOWN, "no price for this symbol")
     return PriceOut(

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from sync.market import Quote, currency_of
 
+from ..db import Database
 from ..db.models import DeviceQuote, QuoteRow
 from ..ids import new_id
 
@@ -20,6 +21,7 @@ __all__ = [
     "mark_served",
     "quote_by_id",
     "record_quote",
+    "record_served",
     "serve_quotes",
     "to_quote",
     "unserved_quotes",
@@ -67,6 +69,13 @@ def quote_by_id(session: Session, quote_id: str) -> Quote | None:
 
 
 _FEW = 32
+# built once: every pull and price GET runs these, and building a statement costs more than running it
+_NEWEST_OF = (
+    select(QuoteRow).where(QuoteRow.symbol == bindparam("symbol")).order_by(QuoteRow.seq.desc()).limit(1)
+)
+_SERVED_TO = select(DeviceQuote.symbol, DeviceQuote.quote_seq).where(
+    DeviceQuote.client_id == bindparam("client")
+)
 
 
 def latest_quotes(session: Session, symbols: Iterable[str] | None = None) -> dict[str, Quote]:
@@ -79,9 +88,7 @@ def latest_quotes(session: Session, symbols: Iterable[str] | None = None) -> dic
     if wanted is not None and len(wanted) <= _FEW:
         found: dict[str, Quote] = {}
         for symbol in wanted:
-            row = session.scalars(
-                select(QuoteRow).where(QuoteRow.symbol == symbol).order_by(QuoteRow.seq.desc()).limit(1)
-            ).first()
+            row = session.scalars(_NEWEST_OF, {"symbol": symbol}).first()
             if row is not None:
                 found[symbol] = to_quote(row)
         return found
@@ -95,13 +102,23 @@ def latest_quotes(session: Session, symbols: Iterable[str] | None = None) -> dic
     return {row.symbol: to_quote(row) for row in rows}
 
 
-def unserved_quotes(session: Session, client_id: str, symbols: Iterable[str] | None = None) -> list[Quote]:
-    """The newest quote of each symbol that this device has not been served yet."""
-    served = {
-        row.symbol: row.quote_seq
-        for row in session.scalars(select(DeviceQuote).where(DeviceQuote.client_id == client_id))
+def unserved_quotes(
+    session: Session,
+    client_id: str,
+    symbols: Iterable[str] | None = None,
+    *,
+    latest: dict[str, Quote] | None = None,
+) -> list[Quote]:
+    """The newest quote of each symbol that this device has not been served yet.
+
+    ``latest`` is the caller's :func:`latest_quotes` of ``symbols`` when it has read them already."""
+    # every symbol's record of this device (one per symbol it was ever shown: a few dozen rows)
+    served: dict[str, int] = {
+        symbol: seq for symbol, seq in session.execute(_SERVED_TO, {"client": client_id})
     }
-    return [q for q in latest_quotes(session, symbols).values() if q.seq > served.get(q.symbol, 0)]
+    wanted = None if symbols is None else sorted(set(symbols))
+    newest = latest if latest is not None else latest_quotes(session, wanted)
+    return [q for q in newest.values() if q.seq > served.get(q.symbol, 0)]
 
 
 def mark_served(session: Session, client_id: str, quotes: list[Quote]) -> None:
@@ -127,8 +144,28 @@ def mark_served(session: Session, client_id: str, quotes: list[Quote]) -> None:
     )
 
 
-def serve_quotes(session: Session, client_id: str, symbols: Iterable[str] | None = None) -> list[Quote]:
-    """The newest quotes this device has not been served yet, recorded as served."""
-    fresh = unserved_quotes(session, client_id, symbols)
-    mark_served(session, client_id, fresh)
+def record_served(db: Database, served: Mapping[str, list[Quote]]) -> None:
+    """:func:`mark_served` for each device (``client_id`` → its new quotes) in one short write of its
+    own, and no write at all when there is nothing new.
+
+    A read finds what a device has not been served in its read snapshot (:func:`unserved_quotes`);
+    most reads within a quote's life find nothing, so they never wait for the write lock. The record
+    is committed before the caller answers, so the device never cites a quote the fill rule does not
+    know it was shown, whichever process takes its push. No family's change log is touched: the
+    write does not lock a family (PostgreSQL), and concurrent writers of one device's record agree,
+    as a record only ever moves to a newer quote.
+    """
+    if not any(served.values()):
+        return
+    with db.write() as session:
+        for client_id, quotes in served.items():
+            mark_served(session, client_id, quotes)
+
+
+def serve_quotes(db: Database, client_id: str, symbols: Iterable[str] | None = None) -> list[Quote]:
+    """The newest quotes this device has not been served yet, recorded as served (see
+    :func:`record_served`: read in a snapshot, written only when there are some)."""
+    with db.read() as session:
+        fresh = unserved_quotes(session, client_id, symbols)
+    record_served(db, {client_id: fresh})
     return fresh

@@ -7,7 +7,7 @@ agree: the effects of every mutation up to ``last_seq`` are in, none after it.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -44,6 +44,9 @@ from .push import check_versions, own_device
 __all__ = ["PAGE", "pull", "snapshot_of"]
 
 PAGE = 1000
+# a device's ``last_seen_at`` (the parents' device list, a family's activity) to the minute: a pull
+# that has nothing else to record does not take the write lock just to move it by seconds
+SEEN_EVERY = timedelta(minutes=1)
 """Change-log rows per pull page; the device pulls until ``has_more`` is false."""
 
 
@@ -124,6 +127,8 @@ def _results(session: Session, client_id: str, after: int, upto: int) -> list[Mu
     # the outcome columns only: a pull after a big push reads a thousand of these, and loading the
     # whole rows (arguments, recorded inputs) as ORM objects was most of the pull's time
     found = []
+    if after >= upto:  # the device has every outcome already (most pulls)
+        return []
     for model in (MutationRow, MutationAlias):
         columns = [getattr(model, name) for name in OUTCOME_COLUMNS]
         where = (model.client_id == client_id, model.seq > after, model.seq <= upto)
@@ -168,26 +173,29 @@ def pull(db: Database, principal: Principal, body: PullRequest, now: Callable[[]
             cursor = rows[-1].server_seq if has_more else head
         quotes = unserved_quotes(session, device.client_id)
         changes += [Change(op="put", entity="quote", id=q.quote_id, data=_quote_data(q)) for q in quotes]
-        last_seq = device.last_seq
+        last_seq, served_cursor, seen = device.last_seq, device.served_cursor, device.last_seen_at
         # outcomes and checksums come with the last page only: the device commits a pull's pages
         # together and takes them from that page (the earlier pages would repeat them)
         results, checksums = [], {}
         if not has_more:
             results = _results(session, device.client_id, min(body.last_seq_acked, last_seq), last_seq)
             checksums = _checksums(session, children)
-    # then a short write: the quotes count as served before the device can cite them
-    with db.write(family) as session:
-        mark_served(session, body.client_id, quotes)
-        session.execute(
-            update(Device)
-            .where(Device.client_id == body.client_id)
-            .values(
-                served_cursor=func.max(Device.served_cursor, cursor)
-                if db.is_sqlite
-                else func.greatest(Device.served_cursor, cursor),
-                last_seen_at=now(),
+    # then a short write, only when there is something to record: the quotes count as served before
+    # the device can cite them. A pull with nothing new (most, within a quote's life) writes nothing.
+    at = now()
+    if quotes or cursor > served_cursor or seen is None or at - seen >= SEEN_EVERY:
+        with db.write() as session:  # no change-log row: the family is not locked
+            mark_served(session, body.client_id, quotes)
+            session.execute(
+                update(Device)
+                .where(Device.client_id == body.client_id)
+                .values(
+                    served_cursor=func.max(Device.served_cursor, cursor)
+                    if db.is_sqlite
+                    else func.greatest(Device.served_cursor, cursor),
+                    last_seen_at=at,
+                )
             )
-        )
     return PullResponse(
         cursor=cursor,
         reset=reset,
@@ -196,7 +204,7 @@ def pull(db: Database, principal: Principal, body: PullRequest, now: Callable[[]
         last_seq=last_seq,
         results=results,
         checksums=checksums,
-        server_time=now().isoformat(),
+        server_time=at.isoformat(),
     )
 
 

@@ -1,0 +1,179 @@
+"""(m) Mixed API load: 90 % reads (pull, price GET), 10 % single-trade pushes, at offered rates.
+
+A real ``yongdon server`` on a fresh data dir, its family made through the public API (a parent,
+children, a device enrolled per user), and locust's ``FastHttpUser`` run headless in its own process
+as the load generator (research: an asyncio loop that times itself tops out near 150–190 req/s and
+measures its own queue). Each locust user is one child device at a constant rate; the offered rate is
+users × rate, the achieved one what the server answered (a closed loop: a slow server is offered
+less). 503s from load shedding are counted apart from errors. The raw baseline is the same generator
+at the top rate against ``/health`` (no database): the ceiling of the generator and the HTTP stack
+on this machine, which share its two cores with the server.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+from tests.helpers import Family, enroll_device, step_up
+from tests.support.live import yongdon_server
+
+__all__ = ["Step", "measure"]
+
+LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
+PER_USER = 5.0  # requests/s of one device: 300 req/s offered is 60 devices
+CHILDREN = 6
+
+
+@dataclass
+class Step:
+    offered: float
+    seconds: float
+    requests: int
+    ok_rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    shed: int
+    error_kinds: dict[str, int]
+    server_cpu: float | None = None  # cores the server process used meanwhile (one Python: at most ~1)
+
+    def notes(self) -> str:
+        kinds = (
+            f" ({', '.join(f'{k}: {n}' for k, n in self.error_kinds.items())})" if self.error_kinds else ""
+        )
+        return (
+            f"offered {self.offered:g}/s ({self.offered / PER_USER:.0f} devices × {PER_USER:g}/s); "
+            f"p50 {self.p50_ms:.0f} ms, p99 {self.p99_ms:.0f} ms; {self.requests:,} requests in "
+            f"{self.seconds:g} s, {self.errors} errors{kinds}, {self.shed} shed (503)"
+            + (f"; server CPU {self.server_cpu:.2f} cores" if self.server_cpu is not None else "")
+        )
+
+
+def _family(url: str, devices: int) -> list[dict[str, str]]:
+    """A parent and ``CHILDREN`` children through the API, ``devices`` enrolled among them, each
+    child allowed the rules' most trades a day (a run places hundreds)."""
+    with httpx.Client(base_url=url, timeout=60) as http:
+        family = Family.create(http, tuple(f"아이{i}" for i in range(CHILDREN)))  # type: ignore[arg-type]
+        elevated = step_up(http, family.parent)  # type: ignore[arg-type]
+        for child in family.children.values():
+            answer = http.put(
+                f"/api/family/children/{child.user_id}/rules",
+                json={"trades_per_day": 1_000},
+                headers=elevated,
+            )
+            assert answer.status_code == 200, answer.text
+        members = list(family.children.values())
+        while len(members) < devices:
+            child = members[len(members) % CHILDREN]
+            members.append(enroll_device(http, family.parent, child.user_id))  # type: ignore[arg-type]
+    return [{"client_id": m.client_id, "token": m.access} for m in members[:devices]]
+
+
+def _run(url: str, devices: Path, offered: float, seconds: float, prefix: Path, *, health: bool) -> Step:
+    users = max(1, round(offered / PER_USER))
+    env = {
+        **os.environ,
+        "YONGDON_BENCH_DEVICES": str(devices),
+        "YONGDON_BENCH_USER_RATE": str(offered / users),
+        "YONGDON_BENCH_HEALTH": "1" if health else "0",
+    }
+    argv = [
+        sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", url,
+        "-u", str(users), "-r", str(users), "-t", f"{seconds:g}s", "--csv", str(prefix),
+        "--only-summary", "--stop-timeout", "5", "--loglevel", "WARNING",
+    ]  # fmt: skip
+    server = _server_process(prefix.parent)
+    before = sum(server.cpu_times()[:2]) if server else 0.0
+    began = time.perf_counter()
+    run = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=seconds + 120)  # noqa: S603
+    cpu = (sum(server.cpu_times()[:2]) - before) / (time.perf_counter() - began) if server else None
+    stats = Path(f"{prefix}_stats.csv")
+    if not stats.exists():
+        raise RuntimeError(f"locust wrote no statistics ({run.returncode}): {run.stderr[-2000:]}")
+    with stats.open() as f:
+        total = next(r for r in csv.DictReader(f) if r["Name"] == "Aggregated")
+    kinds: dict[str, int] = {}
+    with Path(f"{prefix}_failures.csv").open() as f:
+        for row in csv.DictReader(f):
+            kind = "shed" if "shed" in row["Error"] else row["Error"][:60]
+            kinds[kind] = kinds.get(kind, 0) + int(row["Occurrences"])
+    requests, failures = int(total["Request Count"]), int(total["Failure Count"])
+    rps = float(total["Requests/s"])
+    shed = kinds.pop("shed", 0)
+    return Step(
+        offered=offered,
+        seconds=seconds,
+        requests=requests,
+        ok_rps=rps * (requests - failures) / requests if requests else 0.0,
+        p50_ms=float(total["50%"]),
+        p99_ms=float(total["99%"]),
+        errors=failures - shed,
+        shed=shed,
+        error_kinds=kinds,
+        server_cpu=cpu,
+    )
+
+
+def _server_process(data: Path) -> psutil.Process | None:
+    """The ``yongdon server`` process this run started (its command line names its data dir)."""
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if str(data / "data") in child.cmdline():
+                return child
+        except psutil.Error:
+            continue
+    return None
+
+
+def measure(root: Path, rates: tuple[float, ...], seconds: float) -> tuple[list[Step], Step]:
+    """One step per offered rate (each ``seconds`` long), then the raw baseline at the top rate."""
+    data = root / "mixed"
+    data.mkdir(parents=True, exist_ok=True)
+    env = {"YONGDON_RATE_LIMITS": "0"}  # the per-user request limits are not the subject
+    with yongdon_server(data / "data", data / "server.log", **env) as url:
+        devices = data / "devices.json"
+        devices.write_text(json.dumps(_family(url, round(max(rates) / PER_USER))))
+        steps = [_run(url, devices, rate, seconds, data / f"step{rate:g}", health=False) for rate in rates]
+        raw = _run(url, devices, max(rates), seconds, data / "health", health=True)
+    return steps, raw
+
+
+def figures_of(steps: list[Step], raw: Step) -> list[Any]:
+    from .report import Figure
+
+    target = "300 req/s, p99 < 150 ms, 0 errors"
+    found = [
+        Figure(
+            f"m{k}",
+            f"mixed load, 90 % reads, {step.offered:g} req/s offered (locust), SQLite",
+            step.ok_rps,
+            "req/s",
+            target if step.offered == max(s.offered for s in steps) else "(step to m3)",
+            step.notes(),
+            {"p50_ms": step.p50_ms, "p99_ms": step.p99_ms, "errors": step.errors, "shed": step.shed},
+        )
+        for k, step in enumerate(steps, start=1)
+    ]
+    found.append(
+        Figure(
+            f"m{len(steps) + 1}",
+            f"raw baseline: the same locust users on GET /health, {raw.offered:g} req/s offered",
+            raw.ok_rps,
+            "req/s",
+            "(baseline for m3)",
+            raw.notes(),
+            {"p50_ms": raw.p50_ms, "p99_ms": raw.p99_ms},
+        )
+    )
+    return found
