@@ -42,6 +42,10 @@ _AUDIENCE: dict[str, Audience] = {
     "SplitApplied": Audience(child=True, parents=False),
     "StockDelisted": Audience(child=True, parents=False),
     "PriceHistoryEnded": Audience(child=True, parents=False),
+    # graded trade approval: the parents act on a waiting order; the child hears a decline (an
+    # approval it hears as the order's own outcome: filled, rejected or waiting for the open)
+    "TradeApprovalRequested": Audience(child=False, parents=True),
+    "TradeDeclined": Audience(child=True, parents=True),
     "AllowanceRequested": Audience(child=False, parents=True),
     "AllowanceApprovalNeeded": Audience(child=False, parents=True),
     "AllowanceApproved": Audience(child=True, parents=True),
@@ -154,6 +158,16 @@ _CHILD: dict[str, dict[str, Text]] = {
             "{gain_en}",
         ),
     },
+    "TradeDeclined": {
+        "ko": (
+            "부모님이 이번 주문은 안 된대요",
+            "{name_ko} {side_ko} 주문은 하지 않기로 했어요. 이유: {reason} 맡겨 둔 것은 그대로 돌려받았어요.",
+        ),
+        "en": (
+            "A parent said no to this order",
+            "Your {name_en} {side_en} order won't go ahead. Why: {reason} What was held is back.",
+        ),
+    },
     "AllowanceApproved": {
         "ko": ("용돈 요청이 승인됐어요!", "{amount}원을 받게 돼요."),
         "en": ("Your request was approved!", "You'll get {amount} won."),
@@ -168,6 +182,20 @@ _CHILD: dict[str, dict[str, Text]] = {
     },
 }
 _PARENT: dict[str, dict[str, Text]] = {
+    "TradeApprovalRequested": {
+        "ko": ("거래 승인 요청", "{child}의 {name_ko} {side_ko} 주문이 승인을 기다립니다."),
+        "en": (
+            "A trade waits for you",
+            "{child}'s order to {side_en} {name_en} is waiting for your approval.",
+        ),
+    },
+    "TradeDeclined": {
+        "ko": (
+            "주문이 거절되었습니다",
+            "{child}의 {name_ko} {side_ko} 주문이 거절되었습니다. 사유: {reason}",
+        ),
+        "en": ("An order was declined", "{child}'s order to {side_en} {name_en} was declined: {reason}"),
+    },
     "AllowanceRequested": {
         "ko": ("용돈 요청이 왔습니다", "{child}의 {amount}원 요청이 승인을 기다립니다."),
         "en": ("A pocket-money request", "{child} asks for {amount} won; it is waiting for your approval."),
