@@ -337,4 +337,6 @@ class TradeVM(ChildScreen):
         trade = self.book.trade(trade_id) if trade_id else None
         if trade is None:
             return tr("trade.waiting")
+        if trade.note == "declined":  # a parent said no (the history shows the reason)
+            return tr("trade.status.declined")
         return tr(f"trade.status.{trade.status}")

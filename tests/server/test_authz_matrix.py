@@ -627,9 +627,10 @@ def test_push_mutations_are_scoped(world: World) -> None:
                 },
             ),
             ("trade.cancel/v1", {"trade_id": sibling_order, "child_id": b1}),
+            ("trade.decide/v1", {"trade_id": sibling_order, "child_id": b1, "decision": "approve"}),
         ],
     )
-    assert [(r["status"], r.get("code")) for r in parent["results"]] == [("rejected", "NOT_FOUND")] * 4
+    assert [(r["status"], r.get("code")) for r in parent["results"]] == [("rejected", "NOT_FOUND")] * 5
     # a child cancels its sibling's order and approves its own request (without any step-up to give)
     kid = _push(
         world,
@@ -650,12 +651,15 @@ def test_push_mutations_are_scoped(world: World) -> None:
                 "family.grant/v1",
                 {"child_id": b1, "grant_id": uuid.uuid4().hex, "amount": 1_000, "reason": "x"},
             ),
+            # deciding its own (or its sibling's) order is a parent's, stepped up or not
+            ("trade.decide/v1", {"trade_id": sibling_order, "child_id": a2, "decision": "decline"}),
         ],
     )
     assert [(r["status"], r.get("code")) for r in kid["results"]] == [
         ("rejected", "NOT_FOUND"),
         ("rejected", "FORBIDDEN"),
         ("rejected", "NOT_FOUND"),
+        ("rejected", "FORBIDDEN"),
     ]
     assert {who: _state_of(world, who) for who in ("A1", "A2", "B1")} == before
 
