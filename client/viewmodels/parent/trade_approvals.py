@@ -71,10 +71,11 @@ def _then(t: Trade, rules: HouseRules, tools: Tools, now: datetime) -> str:
     """What approving does now: the same rules ``sync.trading.decide_trade`` applies."""
     tr = tools.tr
     market = market_of(t.symbol)
-    if rules.fill_policy is FillPolicy.PRACTICE or (
-        rules.fill_policy is FillPolicy.QUOTE and is_open(market, now)
-    ):
-        return tr("parent.approvals.trade.then_now", pct=tools.fmt.bps(rules.collar_bps))
+    pct = tools.fmt.bps(rules.collar_bps)
+    if rules.fill_policy is FillPolicy.PRACTICE:
+        return tr("parent.approvals.trade.then_practice", pct=pct)
+    if rules.fill_policy is FillPolicy.QUOTE and is_open(market, now):
+        return tr("parent.approvals.trade.then_now", pct=pct)
     when = market_time(tools, market, next_open(market, now), tools.clock())
     key = "then_next_open" if rules.fill_policy is FillPolicy.NEXT_OPEN else "then_open"
     return tr(f"parent.approvals.trade.{key}", when=when)

@@ -92,11 +92,13 @@ class ApprovalsView(ParentScreenView):
             rows: list[ft.Control] = [
                 ft.Text(r.child, size=18, weight=ft.FontWeight.BOLD),
                 tid(f"trade-approval-what-{tid_}", ft.Text(r.what, size=22)),
-                tid(f"trade-approval-price-{tid_}", ft.Text(r.price, size=16)),
             ]
+            if not r.waiting:  # decided here already: what it held and what a yes would do are past
+                rows.append(tid(f"trade-approval-price-{tid_}", ft.Text(r.price, size=16)))
             if r.journal:
                 rows.append(tid(f"trade-approval-journal-{tid_}", ft.Text(r.journal, size=15, italic=True)))
-            rows.append(tid(f"trade-approval-then-{tid_}", ft.Text(r.then, size=15)))
+            if not r.waiting:
+                rows.append(tid(f"trade-approval-then-{tid_}", ft.Text(r.then, size=15)))
             if r.waiting:
                 waiting = muted(tr("parent.approvals.waiting"), size=15)
                 rows.append(tid(f"trade-approval-waiting-{tid_}", waiting))
