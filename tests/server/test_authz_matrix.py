@@ -148,6 +148,18 @@ class World:
         assert answer["trade"]["status"] == "queued", answer
         return str(answer["trade"]["trade_id"])
 
+    def awaiting_order(self, who: str) -> str:
+        """An order waiting for a parent: the house rule on for one order, then off again."""
+        url = f"/api/family/children/{self.members[who].user_id}/rules"
+        headers = self.elevated[who[0]]
+        _ok(self.client.put(url, json={"trade_approval": "every"}, headers=headers), 200)
+        try:
+            answer = self.trade(who, "buy")
+        finally:
+            _ok(self.client.put(url, json={"trade_approval": "off"}, headers=headers), 200)
+        assert answer["trade"]["status"] == "awaiting", answer
+        return str(answer["trade"]["trade_id"])
+
     def pending_request(self, who: str) -> dict[str, Any]:
         answer = _ok(
             self.client.post(
@@ -250,6 +262,8 @@ class World:
             t["client_id"] = enroll_device(self.client, self._parent_of(who), member.user_id).client_id
         elif row.target == "queued_order":
             t["trade_id"] = self.queued_order(who)
+        elif row.target == "awaiting_order":
+            t["trade_id"] = self.awaiting_order(who)
         elif row.target == "pending_request":
             t.update(self.pending_request(who))
         elif row.target == "approved_request":
