@@ -172,3 +172,22 @@ def test_the_child_cancels_a_waiting_order_and_a_child_never_decides(home: Appro
         "ALREADY_DECIDED",
         "cancelled",
     )
+
+
+def test_over_rest_a_parent_declines_with_a_reason_and_approving_needs_the_password(home: Approving) -> None:
+    declined, approved = home.awaiting(amount=100_000), home.awaiting(amount=50_000)
+    url = "/api/game/orders/{}/{}"
+    plain = home.parent.headers  # signed in, not stepped up
+    answer = home.client.put(url.format(declined, "decline"), json={"reason": WHY_NOT}, headers=plain)
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["trade"]["status"], answer.json()["trade"]["decision_reason"]) == (
+        "cancelled",
+        WHY_NOT,
+    )
+    refused = home.client.put(url.format(approved, "approve"), headers=plain)
+    assert (refused.status_code, refused.json()["code"]) == (403, "STEP_UP_REQUIRED")
+    done = home.client.put(url.format(approved, "approve"), headers=home.elevated)
+    assert done.status_code == 200 and done.json()["trade"]["status"] == "queued"  # Wednesday evening
+    again = home.client.put(url.format(approved, "approve"), headers=home.elevated)
+    assert (again.status_code, again.json()["code"]) == (409, "ALREADY_DECIDED")
+    assert (home.balance("cash"), home.balance("reserved")) == (START - 50_000, 50_000)
