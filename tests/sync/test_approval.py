@@ -225,3 +225,19 @@ def test_a_parent_switches_the_mode_with_rules_set() -> None:
     with pytest.raises(Rejected) as info:
         run(book, "rules.set/v1", {"child_id": CHILD.user_id, "rules": {"trade_approval": "x"}}, actor=MOM)
     assert info.value.code is Code.INVALID_ARGS
+
+
+def test_a_split_cancels_a_waiting_sell_and_gives_its_shares_back() -> None:
+    from sync.trading import apply_split
+
+    book = new_book()
+    seen = publish(book, SAMSUNG, 70_000, at=JUST_NOW)
+    place(book, "buy", SAMSUNG, quantity=shares(3), quote=seen)
+    book.rules_ = _rules(TradeApproval.EVERY)
+    trade_id = trade_id_of(place(book, "sell", SAMSUNG, quantity=shares(2), quote=seen))
+    waiting = book.trade(trade_id)
+    assert waiting is not None
+    book.apply(apply_split(book, SAMSUNG, 2, 1, T0 + timedelta(days=1), queued=[waiting]))
+    trade = book.trade(trade_id)
+    assert trade is not None and (trade.status, trade.note) == (TradeStatus.CANCELLED, "split")
+    assert (book.balance(f"position:{SAMSUNG}"), book.balance(f"reserved:{SAMSUNG}")) == (shares(6), 0)
