@@ -17,6 +17,7 @@ __all__ = [
     "cancel_order",
     "cancel_request",
     "decide_request",
+    "decide_trade",
     "edit_request",
     "grant",
     "mark_paid",
@@ -96,6 +97,14 @@ def decide_request(
         "reason": reason,
     }
     return "allowance.decide/v1", _clean(args)
+
+
+def decide_trade(
+    child_id: str, trade_id: str, decision: Literal["approve", "decline"], reason: str | None = None
+) -> Mutation:
+    """A parent's decision on an order waiting for approval (a decline says why: the child reads it)."""
+    args = {"child_id": child_id, "trade_id": trade_id, "decision": decision, "reason": reason}
+    return "trade.decide/v1", _clean(args)
 
 
 def mark_paid(child_id: str, request_id: str, method: str, reference: str | None = None) -> Mutation:

@@ -52,6 +52,7 @@ class Book(Protocol):
     def market_open(self, market: Market) -> bool: ...
     def trading_ended(self, symbol: str) -> bool: ...
     def trades_on_day(self, day: str) -> int: ...
+    def filled_trades(self) -> int: ...
     def parent_count(self) -> int: ...
     def grant_exists(self, grant_id: str) -> bool: ...
 
@@ -83,6 +84,7 @@ class MemoryBook:
     # indexes, built on the first question and then kept up to date by put/add_quote
     _days: dict[str, int] | None = field(default=None, init=False, repr=False, compare=False)
     _latest: dict[str, Quote] | None = field(default=None, init=False, repr=False, compare=False)
+    _filled: int | None = field(default=None, init=False, repr=False, compare=False)
     _shared: frozenset[str] = field(default=frozenset(), init=False, repr=False, compare=False)
     _wrote: tuple[set[str], set[str]] | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -95,6 +97,7 @@ class MemoryBook:
         """
         child = copy.copy(self)
         child._days = dict(self._day_counts())
+        child._filled = self.filled_trades()
         child._latest = self._latest_quotes()
         child._shared = _COPIED_ON_WRITE
         child._wrote = (set(), set())
@@ -199,6 +202,12 @@ class MemoryBook:
         """Orders not rejected whose Korean calendar day (``kst_day``) is ``day``, as the server counts."""
         return self._day_counts().get(day, 0)
 
+    def filled_trades(self) -> int:
+        """The child's filled trades, ever (the ``first`` mode of trade approval counts them)."""
+        if self._filled is None:
+            self._filled = sum(1 for t in self.trades.values() if t.status == "filled")
+        return self._filled
+
     def parent_count(self) -> int:
         return self.parents
 
@@ -238,6 +247,11 @@ class MemoryBook:
             if self._days is not None:
                 _count(self._days, self.trades.get(record.trade_id), -1)
                 _count(self._days, record, +1)
+            if self._filled is not None:
+                before = self.trades.get(record.trade_id)
+                self._filled += (record.status == "filled") - (
+                    before is not None and before.status == "filled"
+                )
             self._own("trades")
             self.trades[record.trade_id] = record
             if self._wrote is not None:

@@ -33,6 +33,7 @@ def _noop(book: Book, args: object, ctx: Context) -> Effects:
 _HANDLERS: dict[str, _Handler] = {
     "trade.place/v1": trading.place_order,
     "trade.cancel/v1": trading.cancel_order,
+    "trade.decide/v1": trading.decide_trade,
     "allowance.request/v1": conversions.make_request,
     "allowance.edit/v1": conversions.edit_request,
     "allowance.cancel/v1": conversions.cancel_request,

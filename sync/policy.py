@@ -59,7 +59,8 @@ def _always(args: dict[str, Any]) -> bool:
 
 
 def _approving(args: dict[str, Any]) -> bool:
-    return args.get("decision") == "approve"  # a rejection moves no real money
+    # a rejection moves no real money; a declined trade moves none at all
+    return args.get("decision") == "approve"
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,8 @@ class Permission:
 POLICY: dict[str, Permission] = {
     "trade.place/v1": Permission(_CHILD, claims=(("trade_id", "trade"),), trading=True),
     "trade.cancel/v1": Permission(_ANYONE),
+    # approving a child's trade: stepped up, so a child holding an unlocked parent phone cannot
+    "trade.decide/v1": Permission(_PARENT, step_up=_approving),
     "allowance.request/v1": Permission(_CHILD, claims=(("request_id", "request"),)),
     "allowance.edit/v1": Permission(_CHILD),
     "allowance.cancel/v1": Permission(_CHILD),

@@ -45,6 +45,7 @@ __all__ = [
     "RuleWord",
     "RulesSet",
     "TradeCancel",
+    "TradeDecide",
     "TradePlace",
     "decode_args",
     "printable",
@@ -109,6 +110,15 @@ class TradeCancel(_Args):
     child_id: Id | None = None  # required when a parent cancels
 
 
+class TradeDecide(_Args):
+    """A parent's decision on an order waiting for approval; a decline says why (the child reads it)."""
+
+    child_id: Id
+    trade_id: Id
+    decision: Literal["approve", "decline"]
+    reason: Reason | None = None
+
+
 class AllowanceRequest(_Args):
     request_id: Id
     amount_game: PositiveWon
@@ -167,6 +177,7 @@ class Noop(_Args):
 ARGS: dict[str, type[_Args]] = {
     "trade.place/v1": TradePlace,
     "trade.cancel/v1": TradeCancel,
+    "trade.decide/v1": TradeDecide,
     "allowance.request/v1": AllowanceRequest,
     "allowance.edit/v1": AllowanceEdit,
     "allowance.cancel/v1": AllowanceCancel,

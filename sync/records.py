@@ -20,6 +20,7 @@ __all__ = [
     "Stats",
     "Trade",
     "TradeStatus",
+    "HOLDING",
 ]
 
 
@@ -58,6 +59,12 @@ class TradeStatus(enum.StrEnum):
     FILLED = "filled"
     CANCELLED = "cancelled"
     REJECTED = "rejected"
+    # waiting for a parent's approval (house rule ``trade_approval``): held like a queued order
+    AWAITING = "awaiting"
+
+
+HOLDING = frozenset({TradeStatus.QUEUED, TradeStatus.AWAITING})
+"""The statuses of an order that still holds money or shares (its ``reserved``)."""
 
 
 class Trade(msgspec.Struct, frozen=True, kw_only=True):
@@ -90,6 +97,13 @@ class Trade(msgspec.Struct, frozen=True, kw_only=True):
     practice: bool = False
     note: str | None = None  # the server's word on it: a rejection's code, why it was cancelled
     journal: str | None = None  # the child's own sentence on why (``sync.journal``)
+    # a parent's decision on an order that waited for approval (``trade.decide``): who, and the
+    # reason (required to decline, the child reads it)
+    decided_by: str | None = None
+    decision_reason: str | None = None
+    # when an approved order began to wait for the open (approved while closed): it meets the first
+    # session after this, not after ``created_at``
+    queued_at: datetime | None = None
 
 
 class RequestStatus(enum.StrEnum):

@@ -12,7 +12,16 @@ from typing import Annotated, Any, ClassVar
 import msgspec
 from msgspec import UNSET, UnsetType
 
-__all__ = ["LIMITS", "FillPolicy", "HouseRules", "Market", "PRESETS", "RulesChange", "preset"]
+__all__ = [
+    "LIMITS",
+    "FillPolicy",
+    "HouseRules",
+    "Market",
+    "PRESETS",
+    "RulesChange",
+    "TradeApproval",
+    "preset",
+]
 
 
 class Market(enum.StrEnum):
@@ -24,6 +33,15 @@ class FillPolicy(enum.StrEnum):
     QUOTE = "quote"
     NEXT_OPEN = "next_open"
     PRACTICE = "practice"
+
+
+class TradeApproval(enum.StrEnum):
+    """Which orders wait for a parent's approval (``sync.approval``)."""
+
+    OFF = "off"
+    EVERY = "every"
+    ABOVE = "above"  # orders whose total is above ``approval_above`` game won
+    FIRST = "first"  # every order until the child has ``approval_first`` filled trades
 
 
 class HouseRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -55,6 +73,10 @@ class HouseRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
     leaderboard: bool = False
     # the trade journal: every order must say in one sentence why (``sync.journal``)
     journal_required: bool = False
+    # graded trade approval: which orders wait for a parent, and the mode's number
+    trade_approval: TradeApproval = TradeApproval.OFF
+    approval_above: int = 100_000
+    approval_first: int = 5
 
     def validate(self) -> list[str]:
         """Names of fields whose values make no sense (empty when all is well)."""
@@ -96,6 +118,8 @@ LIMITS: dict[str, tuple[int, int]] = {
     "min_request": (1, 10**12),
     "second_parent_threshold": (0, 10**10),
     "cooling_off_s": (0, 30 * DAY_S),
+    "approval_above": (0, 10**12),
+    "approval_first": (1, 1_000),
 }
 """The inclusive bounds of every whole-number field: :meth:`HouseRules.validate` enforces them and
 :class:`RulesChange` states them (so the REST body's schema says them too); one table, no drift."""
@@ -138,6 +162,9 @@ class RulesChange(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_on
     cooling_off_s: Annotated[int, _within("cooling_off_s")] | UnsetType = UNSET
     leaderboard: bool | UnsetType = UNSET
     journal_required: bool | UnsetType = UNSET
+    trade_approval: TradeApproval | UnsetType = UNSET
+    approval_above: Annotated[int, _within("approval_above")] | UnsetType = UNSET
+    approval_first: Annotated[int, _within("approval_first")] | UnsetType = UNSET
 
     # for the OpenAPI document (server.openapi): what ``__post_init__`` refuses, which no type says
     __openapi_fields__: ClassVar[dict[str, dict[str, Any]]] = {"markets": {"unique_items": True}}

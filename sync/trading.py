@@ -1,4 +1,5 @@
-"""Deciding trades: place, cancel, fill a queued order at the open, dividends, splits and delistings."""
+"""Deciding trades: place, cancel, a parent's approval, fill a queued order at the open, dividends,
+splits and delistings."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import datetime
 
 import msgspec
 
+from .approval import needs_approval
 from .book import Book, Effects
 from .context import Context, kst_day
 from .errors import Code, Rejected
@@ -16,14 +18,15 @@ from .ledger import Entry, move, position_account, reserved_shares_account
 from .market import Quote, currency_of, market_of
 from .money import BPS, MICRO, div_ceil, div_floor
 from .pricing import FillCost, buy_cost, quantity_for_amount, sell_proceeds, sell_quantity_for_amount
-from .protocol import TradeCancel, TradePlace
-from .records import Position, Stats, Trade, TradeStatus
-from .rules import FillPolicy, HouseRules
+from .protocol import TradeCancel, TradeDecide, TradePlace
+from .records import HOLDING, Position, Stats, Trade, TradeStatus
+from .rules import FillPolicy, HouseRules, TradeApproval
 
 __all__ = [
     "Reserve",
     "apply_split",
     "cancel_order",
+    "decide_trade",
     "fill_queued",
     "pay_dividend",
     "place_order",
@@ -256,6 +259,24 @@ def _reserve(
     return msgspec.structs.replace(order, quantity=quantity, reserved=quantity)
 
 
+def _needs_approval(book: Book, order: Trade, reference: int, fx: Quote | None, rules: HouseRules) -> bool:
+    """Whether ``order`` waits for a parent (``sync.approval``): its total is the order at
+    ``reference`` with its fee and tax, as the review shows it; the filled trades are the book's."""
+    mode = rules.trade_approval
+    if mode is TradeApproval.OFF:
+        return False
+    total = filled = 0
+    if mode is TradeApproval.ABOVE:
+        total = queued_reserve(
+            order.side, reference, quantity=order.quantity, amount=order.amount,
+            limit_price=order.limit_price, fx=fx, rules=rules,
+            held_shares=book.balance(position_account(order.symbol)),
+        ).value.total  # fmt: skip
+    if mode is TradeApproval.FIRST:
+        filled = book.filled_trades()
+    return needs_approval(rules, total, filled)
+
+
 def place_order(book: Book, args: TradePlace, ctx: Context) -> Effects:
     """``trade.place``: validate, then fill, queue or reject the order."""
     if (args.quantity is None) == (args.amount is None):
@@ -309,6 +330,17 @@ def place_order(book: Book, args: TradePlace, ctx: Context) -> Effects:
         journal=journal_of(args.journal),
     )
     effects = Effects(at=ctx.now)
+    # the price the order is measured against: what it would fill at now, or wait for
+    reference = decision.reference_price if isinstance(decision, Queue) else decision.quote.price
+    reference = args.limit_price or reference
+    if _needs_approval(book, order, reference, fx, rules):
+        # held like a queued order until a parent decides (``decide_trade``)
+        order = msgspec.structs.replace(order, status=TradeStatus.AWAITING, reference_price=reference)
+        order = _reserve(book, order, reference, fx, rules, effects)
+        effects.records.append(order)
+        effects.events.append(("TradeApprovalRequested", {"trade_id": order.trade_id}))
+        effects.detail = {"awaiting": "parent"}
+        return effects
     if isinstance(decision, Queue):
         order = msgspec.structs.replace(order, reference_price=decision.reference_price)
         order = _reserve(book, order, decision.reference_price, fx, rules, effects)
@@ -336,11 +368,12 @@ def _release(order: Trade) -> list[Entry]:
 
 
 def cancel_order(book: Book, args: TradeCancel, ctx: Context) -> Effects:
-    """``trade.cancel``: a queued order is cancelled and its reservation released."""
+    """``trade.cancel``: a queued order, or one waiting for a parent, is cancelled and its
+    reservation released."""
     order = book.trade(args.trade_id)
     if order is None:
         raise Rejected(Code.NOT_FOUND)
-    if order.status is not TradeStatus.QUEUED:
+    if order.status not in HOLDING:
         raise Rejected(Code.ALREADY_DECIDED, {"status": order.status.value})
     effects = Effects(at=ctx.now, entries=_release(order))
     effects.records.append(
@@ -358,6 +391,13 @@ def fill_queued(book: Book, trade_id: str, open_quote: Quote, now: datetime) -> 
     order = book.trade(trade_id)
     if order is None or order.status is not TradeStatus.QUEUED:
         raise Rejected(Code.NOT_FOUND)
+    return _meet(book, order, open_quote, now)
+
+
+def _meet(book: Book, order: Trade, open_quote: Quote, now: datetime) -> Effects:
+    """``order``, holding its reservation, meets ``open_quote``: released, then filled within the
+    collar (or its limit) or rejected with its code in ``detail``."""
+    trade_id = order.trade_id
     rules = book.rules()
     effects = Effects(at=now, entries=_release(order))
     released = msgspec.structs.replace(order, reserved=0)
@@ -385,6 +425,61 @@ def fill_queued(book: Book, trade_id: str, open_quote: Quote, now: datetime) -> 
     return effects
 
 
+def decide_trade(book: Book, args: TradeDecide, ctx: Context) -> Effects:
+    """``trade.decide``: a parent approves or declines an order waiting for approval.
+
+    Declining (a reason is required: the child reads it) cancels the order and releases what it
+    held. Approving follows the fill rules in force now: where the order would fill now (its market
+    open under the ``quote`` policy, or ``practice``) it meets the current quote like a queued order
+    meets the open (within the collar or its limit; else rejected and released; a limit not reached
+    waits); otherwise it becomes a queued order that meets the next open after the approval.
+    """
+    order = book.trade(args.trade_id)
+    if order is None:
+        raise Rejected(Code.NOT_FOUND)
+    if order.status is not TradeStatus.AWAITING:
+        raise Rejected(Code.ALREADY_DECIDED, {"status": order.status.value, "by": order.decided_by})
+    me = ctx.actor.user_id
+    if args.decision == "decline":
+        if not args.reason:
+            raise Rejected(Code.INVALID_ARGS, {"field": "reason"})
+        effects = Effects(at=ctx.now, entries=_release(order))
+        declined = msgspec.structs.replace(
+            order,
+            status=TradeStatus.CANCELLED,
+            reserved=0,
+            filled_at=ctx.now,
+            note="declined",
+            decided_by=me,
+            decision_reason=args.reason,
+        )
+        effects.records.append(declined)
+        effects.events.append(("TradeDeclined", {"trade_id": order.trade_id, "reason": args.reason}))
+        effects.detail = {"declined": True}
+        return effects
+    approved = msgspec.structs.replace(order, decided_by=me, decision_reason=args.reason)
+    rules = book.rules()
+    latest = book.latest_quote(order.symbol)
+    practice = rules.fill_policy is FillPolicy.PRACTICE
+    if not practice and rules.fill_policy is FillPolicy.NEXT_OPEN:
+        waits = "next_open_policy"
+    elif not practice and not book.market_open(market_of(order.symbol)):
+        waits = "market_closed"
+    elif latest is None:
+        waits = "market_closed"  # no price to meet yet: the open will bring one
+    elif not practice and not limit_ok(order.side, latest.price, order.limit_price):
+        waits = "limit_not_reached"
+    else:
+        effects = _meet(book, approved, latest, ctx.now)
+        effects.detail["approved"] = True
+        return effects
+    queued = msgspec.structs.replace(approved, status=TradeStatus.QUEUED, queued_at=ctx.now)
+    effects = Effects(at=ctx.now, records=[queued])
+    effects.events.append(("OrderQueued", {"trade_id": order.trade_id, "reason": waits}))
+    effects.detail = {"approved": True, "queued": waits}
+    return effects
+
+
 def pay_dividend(
     book: Book, symbol: str, per_share: int, fx: Quote | None, now: datetime, ref: str
 ) -> Effects:
@@ -409,7 +504,7 @@ def _cancel_queued(
     effects = Effects(at=now)
     released = 0
     for order in queued:
-        if order.symbol != symbol or order.status is not TradeStatus.QUEUED:
+        if order.symbol != symbol or order.status not in HOLDING:
             continue
         effects.extend(_release(order))
         released += order.reserved if order.side == "sell" else 0

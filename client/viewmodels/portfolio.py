@@ -9,7 +9,7 @@ from typing import Any
 
 from client.actions import cancel_order
 from sync.journal import journal_of
-from sync.records import Trade
+from sync.records import HOLDING, Trade
 from sync.search import SymbolIndex
 
 from .base import Profile, Tools
@@ -42,7 +42,7 @@ class TradeRow:
     status: str  # what happened, in words
     reason: str | None  # why, when the server changed or refused it
     waiting: bool
-    cancellable: bool = False  # not sent yet, or waiting for the market to open
+    cancellable: bool = False  # not sent yet, or waiting for the market to open or for a parent
     when: str = ""  # "주문한 때: 오늘 11:00", and when it was done if that was later
     journal: str | None = None  # "내가 적은 이유: …", the child's own sentence on why (trade journal)
 
@@ -121,14 +121,19 @@ class PortfolioVM(ValueChartScreen):
             )
             if t.cited_price is not None and t.cited_price != t.fill_price:
                 reason = tr("portfolio.adjusted_reason", price=fmt.price(t.symbol, t.cited_price))
+        elif t.note == "declined":  # a parent said no: the child reads the parent's own reason
+            status = tr("trade.status.declined")
+            reason = tr("portfolio.declined_reason", reason=t.decision_reason or "")
         else:
             status = tr(f"trade.status.{t.status}")
+            if t.status == "awaiting":  # what the parent's yes or no will do, in one sentence
+                reason = tr("portfolio.awaiting_reason")
             if t.note:  # a rule's code, or why the server cancelled it (split, delisted, data_end)
                 why = f"notify.why.{t.note}"
                 reason = (
                     explain(tr, t.note) if tr.has(f"error.{t.note}") else tr(why) if tr.has(why) else t.note
                 )
-        cancellable = t.status == "queued" or self._unsent(t.trade_id) is not None
+        cancellable = t.status in HOLDING or self._unsent(t.trade_id) is not None
         when, journal = self._when(t), self._journal(t.journal)
         return TradeRow(t.trade_id, title, status, reason, waiting, cancellable, when, journal)
 

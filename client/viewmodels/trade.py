@@ -12,6 +12,7 @@ from sync.journal import journal_of
 from sync.market import currency_of, market_of
 from sync.money import MICRO
 from sync.records import Trade
+from sync.rules import FillPolicy
 from sync.search import SymbolIndex
 from sync.trading import Reserve
 
@@ -200,6 +201,9 @@ class TradeVM(ChildScreen):
         if p.status == "queued":
             assert p.reserve is not None
             return self._explain_queued(t, p.reserve), None
+        if p.status == "awaiting":
+            assert p.reserve is not None
+            return self._explain_awaiting(t, p.reserve), None
         assert t.fill_price is not None
         lines = [
             tr("trade.fill_line", shares=fmt.shares(t.quantity), price=fmt.price(self.symbol, t.fill_price))
@@ -258,6 +262,34 @@ class TradeVM(ChildScreen):
             lines.append(tr("trade.cancel_above", worst=worst))
         return lines
 
+    def _explain_awaiting(self, t: Trade, r: Reserve) -> list[str]:
+        """An order that waits for a parent (house rule ``trade_approval``), said before it is sent:
+        which rule, what a yes does when the market is open and when it is closed (the fill rules of
+        that moment, ``sync.trading.decide_trade``), what a no does; then the queued order's numbers."""
+        tr, fmt = self.tools.tr, self.tools.fmt
+        rules = self.book.rules()
+        mode = rules.trade_approval.value
+        lines = [
+            tr(
+                f"trade.awaiting.{mode}",
+                amount=fmt.game(rules.approval_above),
+                count=str(rules.approval_first),
+            )
+        ]
+        if rules.fill_policy is FillPolicy.PRACTICE:
+            lines.append(tr("trade.awaiting.practice"))
+        elif rules.fill_policy is FillPolicy.NEXT_OPEN:
+            lines.append(tr("trade.awaiting.next_open"))
+        else:
+            lines += [tr("trade.awaiting.open"), tr("trade.awaiting.closed")]
+        lines.append(tr("trade.awaiting.declined"))
+        # the numbers of a queued order, without its "placed at the open" line: it waits for a parent
+        numbers = self._explain_queued(t, r)[1:]
+        if t.limit_price is None:  # its last line is the collar at the open; here: at the approval too
+            worst = fmt.price(self.symbol, r.worst_price)
+            numbers[-1] = tr(f"trade.awaiting.cancel_{t.side}", worst=worst)
+        return lines + numbers
+
     def _usd_price(self) -> int | None:
         return self.quote_.price if self.quote_ is not None else None
 
@@ -305,4 +337,6 @@ class TradeVM(ChildScreen):
         trade = self.book.trade(trade_id) if trade_id else None
         if trade is None:
             return tr("trade.waiting")
+        if trade.note == "declined":  # a parent said no (the history shows the reason)
+            return tr("trade.status.declined")
         return tr(f"trade.status.{trade.status}")

@@ -74,6 +74,7 @@ class SqlBook:
         self._requests: dict[str, Request] | None = None
         self._trades: dict[str, Trade | None] = {}
         self._days: dict[str, int] = {}
+        self._filled: int | None = None
         self._stats: Stats | None = None
         self._rules: HouseRules | None = None
         self._parents: int | None = None
@@ -217,6 +218,16 @@ class SqlBook:
             self._days[day] = count or 0
         return self._days[day]
 
+    def filled_trades(self) -> int:
+        if self._filled is None:
+            count = self.session.scalar(
+                select(func.count())
+                .select_from(TradeRow)
+                .where(TradeRow.child_id == self.child_id, TradeRow.status == "filled")
+            )
+            self._filled = count or 0
+        return self._filled
+
     def parent_count(self) -> int:
         if self._parents is None:
             count = self.session.scalar(
@@ -279,6 +290,9 @@ class SqlBook:
         self._grants.update(effects.grants)
 
     def _count_trade(self, before: Trade | None, after: Trade) -> None:
+        if self._filled is not None:
+            was = before is not None and before.status == "filled"
+            self._filled += (after.status == "filled") - was
         day = kst_day(after.created_at)
         if day in self._days:
             counted = (before is not None and before.status != "rejected", after.status != "rejected")

@@ -30,6 +30,7 @@ from ..principal import Principal
 from ..problems import documented
 from . import services
 from .schemas import (
+    DeclineBody,
     GrantAnswer,
     GrantBody,
     LedgerLine,
@@ -139,6 +140,53 @@ class GameController(Controller):
             args["child_id"] = child_id
         result = accepted(runner.run("trade.cancel/v1", args, idempotency_key))
         return _trade_answer(result, services.trade_of(runner.db, trade_id))
+
+    def _decide(
+        self, runner: Runner, trade_id: str, decision: str, reason: str | None, key: str | None
+    ) -> TradeAnswer:
+        args: dict[str, Any] = {
+            "child_id": services.order_child(runner.db, runner.principal, trade_id),
+            "trade_id": trade_id,
+            "decision": decision,
+        }
+        if reason is not None:
+            args["reason"] = reason
+        result = accepted(runner.run("trade.decide/v1", args, key))
+        return _trade_answer(result, services.trade_of(runner.db, trade_id))
+
+    @put(
+        "/orders/{trade_id:str}/approve",
+        operation_id="approveOrder",
+        responses=CHANGES,
+        sync_to_thread=True,
+    )
+    def approve(
+        self,
+        trade_id: Annotated[str, PathParameter(min_length=1, max_length=64, pattern=ID_PATTERN)],
+        runner: NamedDependency[Runner],
+        idempotency_key: IdempotencyKey = None,
+    ) -> TradeAnswer:
+        """Approve an order waiting for a parent (step-up): it fills now at the current price within
+        the collar if its market is open, else it waits for the next opening price."""
+        return self._decide(runner, trade_id, "approve", None, idempotency_key)
+
+    @put(
+        "/orders/{trade_id:str}/decline",
+        operation_id="declineOrder",
+        responses=CHANGES,
+        sync_to_thread=True,
+    )
+    def decline(
+        self,
+        trade_id: Annotated[str, PathParameter(min_length=1, max_length=64, pattern=ID_PATTERN)],
+        data: JSONBody[DeclineBody],
+        raw_body: RawBody,
+        runner: NamedDependency[Runner],
+        idempotency_key: IdempotencyKey = None,
+    ) -> TradeAnswer:
+        """Decline an order waiting for a parent, with a reason the child reads; what it held returns."""
+        body = strict(DeclineBody, raw_body)
+        return self._decide(runner, trade_id, "decline", body.reason, idempotency_key)
 
     @get("/trades/{user_id:str}", operation_id="listTrades", responses=READS, sync_to_thread=True)
     def trades(

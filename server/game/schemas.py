@@ -61,6 +61,12 @@ class TradeBody(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     }
 
 
+class DeclineBody(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A parent's no to an order waiting for approval: the reason the child reads."""
+
+    reason: Reason
+
+
 class GrantBody(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     child_id: Id
     amount: PositiveWon

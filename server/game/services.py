@@ -9,6 +9,7 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sync.errors import Code
 from sync.ledger import position_account
 from sync.market import Quote
 from sync.portfolio import Summary, summarise, time_weighted_return
@@ -16,6 +17,7 @@ from sync.records import Position, Trade
 
 from ..db import Database
 from ..db.models import LedgerEntry, QuoteRow, TradeRow
+from ..errors import DomainError
 from ..market.clock import WeekdayMarketClock
 from ..market.providers import ProviderChain
 from ..market.quotes import to_quote
@@ -60,6 +62,16 @@ def trade_of(db: Database, trade_id: str) -> Trade | None:
     with db.read() as session:
         row = session.get(TradeRow, trade_id)
         return msgspec.convert(row.data, Trade, strict=False) if row else None
+
+
+def order_child(db: Database, principal: Principal, trade_id: str) -> str:
+    """The child whose order ``trade_id`` is, if the caller's family holds it (else ``NOT_FOUND``:
+    another family's order does not exist for the caller)."""
+    with db.read() as session:
+        row = session.get(TradeRow, trade_id)
+        if row is None or principal.family_id is None or row.family_id != principal.family_id:
+            raise DomainError(Code.NOT_FOUND, "no such order")
+        return row.child_id
 
 
 def trades(

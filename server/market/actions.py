@@ -63,7 +63,7 @@ from sync.korean import attach
 from sync.ledger import position_account, reserved_shares_account
 from sync.market import currency_of, market_of
 from sync.money import MICRO
-from sync.records import Position, Trade
+from sync.records import HOLDING, Position, Trade
 from sync.trading import apply_split, pay_dividend, settle_delisting
 
 from ..db import Database, TemporaryFailure
@@ -107,6 +107,8 @@ LOOKBACK = timedelta(days=30)  # older actions are history (Yahoo lists decades 
 # must not keep a stock that no longer trades because the operator recorded it late
 SETTLING = ("delisting", "data_end")
 
+# orders that still hold money or shares: queued ones and those waiting for a parent
+_HOLDING = sorted(status.value for status in HOLDING)
 _log = logging.getLogger("yongdon.market")
 
 
@@ -246,7 +248,7 @@ def _watched_symbols(db: Database) -> list[str]:
     """Symbols some child holds or has a queued order for."""
     with db.read() as session:
         held = session.scalars(select(PositionRow.symbol).where(PositionRow.quantity > 0).distinct())
-        queued = session.scalars(select(TradeRow.symbol).where(TradeRow.status == "queued").distinct())
+        queued = session.scalars(select(TradeRow.symbol).where(TradeRow.status.in_(_HOLDING)).distinct())
         return sorted(set(held) | set(queued))
 
 
@@ -316,7 +318,7 @@ def _candidates(db: Database, action: RecordedAction) -> list[Candidate]:
         if action.kind == "split" or action.kind in SETTLING:
             queued = select(TradeRow.family_id, TradeRow.child_id).where(
                 TradeRow.symbol == action.symbol,
-                TradeRow.status == "queued",
+                TradeRow.status.in_(_HOLDING),
                 TradeRow.child_id.not_in(done),
             )
             if action.kind == "split":  # a settlement cancels every queued order, whenever placed
@@ -367,7 +369,7 @@ def _queued(session: Session, who: Candidate, symbol: str) -> list[Trade]:
             TradeRow.family_id == who.family_id,
             TradeRow.child_id == who.child_id,
             TradeRow.symbol == symbol,
-            TradeRow.status == "queued",
+            TradeRow.status.in_(_HOLDING),
         )
     )
     return [msgspec.convert(data, Trade, strict=False) for data in rows]

@@ -4,9 +4,10 @@ An order placed while its market was closed (or under the ``next_open`` policy, 
 reached) is stored ``queued`` with money or shares reserved. Once the first session that opens
 after the order was placed has opened, :func:`fill_due_orders` fills it at that session's opening
 price with the collar check of the fill rules (``sync.trading.fill_queued``), or rejects it and
-releases the reservation. The effects go through the same writer as every mutation: ledger entries,
-balances, the trade record in the change log (the child sees it on the next pull) and a
-``TradeExecuted``/``TradeRejected`` event in the outbox.
+releases the reservation. An order a parent approved while its market was closed meets the first
+session after the approval (``queued_at``), not after its placing. The effects go through the same
+writer as every mutation: ledger entries, balances, the trade record in the change log (the child
+sees it on the next pull) and a ``TradeExecuted``/``TradeRejected`` event in the outbox.
 
 The opening price is the first quote the server recorded for the symbol at or after the open; with
 none yet the order waits for the next pass (the quote refresher records one once the market opens,
@@ -26,7 +27,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import not_, or_, select
 from sqlalchemy.orm import Session
@@ -122,6 +123,7 @@ def _due(db: Database, calendars: SessionClock, now: datetime) -> list[_Due]:
                     TradeRow.child_id,
                     TradeRow.symbol,
                     TradeRow.created_at,
+                    TradeRow.data,
                 )
                 .where(
                     TradeRow.status == "queued",
@@ -131,13 +133,23 @@ def _due(db: Database, calendars: SessionClock, now: datetime) -> list[_Due]:
                 .order_by(TradeRow.created_at, TradeRow.trade_id)
                 .limit(BATCH)
             ).all()
-        for trade_id, family_id, child_id, symbol, created_at in rows:
+        for trade_id, family_id, child_id, symbol, created_at, data in rows:
             if market_of(symbol) is not market:  # the SQL suffix test and market_of must agree
                 continue
-            upcoming = calendars.next_session(market, created_at)
+            upcoming = calendars.next_session(market, _queued_since(created_at, data))
             if upcoming is not None and upcoming.open <= now:
                 due.append(_Due(trade_id, family_id, child_id, symbol, upcoming.open))
     return sorted(due, key=lambda d: d.opened)
+
+
+def _queued_since(created_at: datetime, data: dict[str, Any]) -> datetime:
+    """When the order began to wait for the open: its placing, or a parent's approval that came
+    while the market was closed (``queued_at``; it waited for the parent before, not for the open).
+    Never earlier than ``created_at``, so the query's ``created_at < last_open`` stays a prefilter."""
+    queued_at = data.get("queued_at") if isinstance(data, dict) else None
+    if not isinstance(queued_at, str):
+        return created_at
+    return max(datetime.fromisoformat(queued_at), created_at)
 
 
 def _fill_one(db: Database, order: _Due, calendars: SessionClock, now: datetime) -> str:

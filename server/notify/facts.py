@@ -5,7 +5,8 @@ e-mail and older apps show those). The app instead words ``data["facts"]`` with 
 shows the notification, so switching to English turns the inbox English and a stock reads by its
 name, never its code. The facts are plain JSON values:
 
-- trades (``TradeExecuted``, ``TradeAdjusted``, ``TradeRejected``, ``OrderQueued``, ``OrderCancelled``):
+- trades (``TradeExecuted``, ``TradeAdjusted``, ``TradeRejected``, ``OrderQueued``, ``OrderCancelled``,
+  ``TradeApprovalRequested``, ``TradeDeclined`` with the parent's ``reason``):
   ``symbol``, ``side`` (buy/sell), ``quantity`` (micro-shares; 0 for an order by amount), ``amount``
   (game won ordered, for an order by amount), ``price`` (the fill, or the price the order cited, in the
   stock's own currency: won or micro-dollars), ``total`` (game won paid or received), ``reserved`` (game

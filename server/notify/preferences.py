@@ -26,7 +26,13 @@ __all__ = ["CHANNELS", "OPT_IN", "defaults", "events_for", "preferences", "set_p
 CHANNELS = ("email", "push", "sms")
 _PARENTS_ONLY = frozenset({"email", "sms"})
 _EMAIL_BY_DEFAULT = frozenset(
-    {"AllowanceRequested", "AllowanceApprovalNeeded", "SecurityAlert", "DeviceEnrolled"}
+    {
+        "AllowanceRequested",
+        "AllowanceApprovalNeeded",
+        "TradeApprovalRequested",
+        "SecurityAlert",
+        "DeviceEnrolled",
+    }
 )
 OPT_IN = frozenset({"WeeklySummary"})
 

@@ -44,6 +44,10 @@ _AUDIENCE: dict[str, Audience] = {
     "PriceHistoryEnded": Audience(child=True, parents=False),
     # a parent's mission met: the child earned it, and every parent hears (no parent acted: the server did)
     "MissionCompleted": Audience(child=True, parents=True),
+    # graded trade approval: the parents act on a waiting order; the child hears a decline (an
+    # approval it hears as the order's own outcome: filled, rejected or waiting for the open)
+    "TradeApprovalRequested": Audience(child=False, parents=True),
+    "TradeDeclined": Audience(child=True, parents=True),
     "AllowanceRequested": Audience(child=False, parents=True),
     "AllowanceApprovalNeeded": Audience(child=False, parents=True),
     "AllowanceApproved": Audience(child=True, parents=True),
@@ -161,6 +165,16 @@ _CHILD: dict[str, dict[str, Text]] = {
         "ko": ("미션 성공!", "'{title_ko}' 미션을 해냈어요. 상으로 {amount} G₩을(를) 받았어요!"),
         "en": ("Mission complete!", "You did it: '{title_en}'. You got {amount} G₩ as a reward!"),
     },
+    "TradeDeclined": {
+        "ko": (
+            "부모님이 이번 주문은 안 된대요",
+            "{name_ko} {side_ko} 주문은 하지 않기로 했어요. 이유: {reason} 맡겨 둔 것은 그대로 돌려받았어요.",
+        ),
+        "en": (
+            "A parent said no to this order",
+            "Your {name_en} {side_en} order won't go ahead. Why: {reason} What was held is back.",
+        ),
+    },
     "AllowanceApproved": {
         "ko": ("용돈 요청이 승인됐어요!", "{amount}원을 받게 돼요."),
         "en": ("Your request was approved!", "You'll get {amount} won."),
@@ -178,6 +192,20 @@ _PARENT: dict[str, dict[str, Text]] = {
     "MissionCompleted": {
         "ko": ("미션 완료", "{child}이(가) '{title_ko}' 미션을 완료해 {amount} G₩을(를) 받았습니다."),
         "en": ("Mission complete", "{child} completed '{title_en}' and got {amount} G₩."),
+    },
+    "TradeApprovalRequested": {
+        "ko": ("거래 승인 요청", "{child}의 {name_ko} {side_ko} 주문이 승인을 기다립니다."),
+        "en": (
+            "A trade waits for you",
+            "{child}'s order to {side_en} {name_en} is waiting for your approval.",
+        ),
+    },
+    "TradeDeclined": {
+        "ko": (
+            "주문이 거절되었습니다",
+            "{child}의 {name_ko} {side_ko} 주문이 거절되었습니다. 사유: {reason}",
+        ),
+        "en": ("An order was declined", "{child}'s order to {side_en} {name_en} was declined: {reason}"),
     },
     "AllowanceRequested": {
         "ko": ("용돈 요청이 왔습니다", "{child}의 {amount}원 요청이 승인을 기다립니다."),

@@ -170,3 +170,34 @@ def test_a_rejection_after_a_mutation_that_changed_nothing_keeps_its_place(
     kid.sync()
     assert kid.state.outcomes[limited].code == "LIMIT_EXCEEDED"
     check_mutation_log_replays(world.db, tmp_path)
+
+
+def test_trades_a_parent_approved_replay_and_so_does_the_count_of_the_first_n(
+    world: World, tmp_path: Path
+) -> None:
+    """Graded approval reads only recorded facts: the order's total, the child's filled trades so far
+    (the first N wait, the next trades alone) and, on approval, the market facts the decision read."""
+    family = world.family()
+    child = world.member(family, Role.CHILD, "Jiu")
+    mom = world.device(world.member(family, Role.PARENT, "Mom"), "mom", elevated=True)
+    kid = world.device(child, "kid")
+    for device in (kid, mom):
+        device.sync()
+    mom.act(
+        "rules.set/v1", {"child_id": child.user_id, "rules": {"trade_approval": "first", "approval_first": 1}}
+    )
+    mom.sync()
+    trade(kid, world, "buy", 2, 70_000, "waits")
+    trade(kid, world, "buy", 1, 70_000, "waits-too")  # nothing has filled yet: this one waits as well
+    mom.sync()
+    world.quote(SAMSUNG, 71_000)  # the approval meets today's price, within the collar
+    decide = {"child_id": child.user_id, "decision": "approve"}
+    mom.act("trade.decide/v1", {**decide, "trade_id": "twaits"})
+    mom.act(
+        "trade.decide/v1", {**decide, "trade_id": "twaits-too", "decision": "decline", "reason": "하나면 돼"}
+    )
+    mom.sync()
+    trade(kid, world, "buy", 1, 72_000, "alone")  # one filled: the child trades alone now
+    statuses = {t: d["status"] for t, d in kid.state.replica.table("trade").items()}
+    assert statuses == {"twaits": "filled", "twaits-too": "cancelled", "talone": "filled"}
+    check_mutation_log_replays(world.db, tmp_path)

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from sync.records import Role
 from sync.rules import Market
@@ -47,6 +47,8 @@ SYMBOLS = ["005930.KS", "035720.KQ", "AAPL"]
 START_PRICES = {"005930.KS": 70_000, "035720.KQ": 45_000, "AAPL": 190_000_000}
 # the trade journal: none, blank (the same as none), a sentence, one with blanks around it
 JOURNALS = [None, None, "", "반도체가 잘 될 것 같아서", "  a reason with blanks  "]
+# graded trade approval: off twice as often, so a run also trades freely
+APPROVAL_MODES = ["off", "off", "every", "above", "first"]
 # The CI size runs 10-11 minutes on a loaded 2-core machine, past pytest-timeout's 600 s default; a
 # timeout firing inside Hypothesis reads as a flaky failure, not a hang. A soak has no bound at all.
 MODEL_TIMEOUT = pytest.mark.timeout(0 if SOAK else 1800)
@@ -142,8 +144,11 @@ class SyncModel(RuleBasedStateMachine):
 
     @rule(k=st.integers(0, 1), pick=st.integers(0, 5))
     def cancel_order(self, k: int, pick: int) -> None:
+        """A queued order, or one waiting for a parent (which a parent may be deciding meanwhile)."""
         queued = sorted(
-            t for t, d in self.kids[k].state.replica.table("trade").items() if d["status"] == "queued"
+            t
+            for t, d in self.kids[k].state.replica.table("trade").items()
+            if d["status"] in ("queued", "awaiting")
         )
         if queued:
             self._act(self.kids[k], "trade.cancel/v1", {"trade_id": queued[pick % len(queued)]})
@@ -184,6 +189,47 @@ class SyncModel(RuleBasedStateMachine):
         the old rules are decided by the rules in force when they reach the server."""
         rules = {"journal_required": on}
         self._act(self.parents[p], "rules.set/v1", {"child_id": self.child.user_id, "rules": rules})
+
+    @rule(p=st.integers(0, 1), mode=st.sampled_from(APPROVAL_MODES), number=st.sampled_from([1, 5, 100_000]))
+    def approval_rule(self, p: int, mode: str, number: int) -> None:
+        """A parent sets graded trade approval (every order, those above a total, the first N): orders a
+        kid's device predicted under the old rules are decided by the rules in force at the server."""
+        rules: dict[str, object] = {"trade_approval": mode}
+        if mode == "above":
+            rules["approval_above"] = number
+        if mode == "first":
+            rules["approval_first"] = min(number, 1_000)
+        self._act(self.parents[p], "rules.set/v1", {"child_id": self.child.user_id, "rules": rules})
+
+    @initialize(mode=st.sampled_from(APPROVAL_MODES), number=st.sampled_from([1, 5, 100_000]))
+    def house_rule_at_start(self, mode: str, number: int) -> None:
+        """Most runs start under a trade-approval mode (a run is short: a rule set late in it would
+        meet few orders), so orders wait, parents decide and children cancel throughout."""
+        if mode != "off":
+            self.approval_rule(0, mode, number)
+            with contextlib.suppress(SyncFailed):
+                self.parents[0].sync()
+
+    @rule(p=st.integers(0, 1), pick=st.integers(0, 5), approve=st.booleans())
+    def decide_trade(self, p: int, pick: int, approve: bool) -> None:
+        """A parent approves or declines an order waiting for it, perhaps as the other parent or the
+        child does something to it too (ALREADY_DECIDED for the later one)."""
+        device = self.parents[p]
+        with contextlib.suppress(SyncFailed):  # the approvals screen shows what the last pull brought
+            device.sync()
+        waiting = sorted(
+            t for t, d in device.state.replica.table("trade").items() if d["status"] == "awaiting"
+        )
+        if not waiting:
+            return
+        args = {
+            "child_id": self.child.user_id,
+            "trade_id": waiting[pick % len(waiting)],
+            "decision": "approve" if approve else "decline",
+        }
+        if not approve:
+            args["reason"] = "너무 많이 사는 것 같아"
+        self._act(device, "trade.decide/v1", args)
 
     @rule(p=st.integers(0, 1), amount=st.sampled_from([5_000, 100_000]))
     def grant(self, p: int, amount: int) -> None:

@@ -420,6 +420,26 @@ ROWS: tuple[Row, ...] = (
         target="queued_order",
         mutates=True,
     ),
+    # graded trade approval: a parent of the family decides (approving stepped up); the child may not
+    Row(
+        "approveOrder",
+        "PUT",
+        "/api/game/orders/{trade_id}/approve",
+        None,
+        _parent_step_up(200),
+        target="awaiting_order",
+        mutates=True,
+        step_up=True,
+    ),
+    Row(
+        "declineOrder",
+        "PUT",
+        "/api/game/orders/{trade_id}/decline",
+        lambda t: {"reason": "이번 주는 쉬어 가자"},
+        _scoped(child=(403, 403, 404), parent=(200, 200, 404)),
+        target="awaiting_order",
+        mutates=True,
+    ),
     # -- allowance -------------------------------------------------------------------------------------
     Row(
         "requestAllowance",

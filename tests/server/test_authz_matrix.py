@@ -148,6 +148,18 @@ class World:
         assert answer["trade"]["status"] == "queued", answer
         return str(answer["trade"]["trade_id"])
 
+    def awaiting_order(self, who: str) -> str:
+        """An order waiting for a parent: the house rule on for one order, then off again."""
+        url = f"/api/family/children/{self.members[who].user_id}/rules"
+        headers = self.elevated[who[0]]
+        _ok(self.client.put(url, json={"trade_approval": "every"}, headers=headers), 200)
+        try:
+            answer = self.trade(who, "buy")
+        finally:
+            _ok(self.client.put(url, json={"trade_approval": "off"}, headers=headers), 200)
+        assert answer["trade"]["status"] == "awaiting", answer
+        return str(answer["trade"]["trade_id"])
+
     def pending_request(self, who: str) -> dict[str, Any]:
         answer = _ok(
             self.client.post(
@@ -257,6 +269,8 @@ class World:
             t["client_id"] = enroll_device(self.client, self._parent_of(who), member.user_id).client_id
         elif row.target == "queued_order":
             t["trade_id"] = self.queued_order(who)
+        elif row.target == "awaiting_order":
+            t["trade_id"] = self.awaiting_order(who)
         elif row.target == "pending_request":
             t.update(self.pending_request(who))
         elif row.target == "approved_request":
@@ -636,9 +650,10 @@ def test_push_mutations_are_scoped(world: World) -> None:
                 },
             ),
             ("trade.cancel/v1", {"trade_id": sibling_order, "child_id": b1}),
+            ("trade.decide/v1", {"trade_id": sibling_order, "child_id": b1, "decision": "approve"}),
         ],
     )
-    assert [(r["status"], r.get("code")) for r in parent["results"]] == [("rejected", "NOT_FOUND")] * 4
+    assert [(r["status"], r.get("code")) for r in parent["results"]] == [("rejected", "NOT_FOUND")] * 5
     # a child cancels its sibling's order and approves its own request (without any step-up to give)
     kid = _push(
         world,
@@ -659,12 +674,15 @@ def test_push_mutations_are_scoped(world: World) -> None:
                 "family.grant/v1",
                 {"child_id": b1, "grant_id": uuid.uuid4().hex, "amount": 1_000, "reason": "x"},
             ),
+            # deciding its own (or its sibling's) order is a parent's, stepped up or not
+            ("trade.decide/v1", {"trade_id": sibling_order, "child_id": a2, "decision": "decline"}),
         ],
     )
     assert [(r["status"], r.get("code")) for r in kid["results"]] == [
         ("rejected", "NOT_FOUND"),
         ("rejected", "FORBIDDEN"),
         ("rejected", "NOT_FOUND"),
+        ("rejected", "FORBIDDEN"),
     ]
     assert {who: _state_of(world, who) for who in ("A1", "A2", "B1")} == before
 

@@ -178,6 +178,7 @@ def test_every_handler_answers_through_decide() -> None:
     minimal: dict[str, dict[str, Any]] = {
         "trade.place/v1": {"trade_id": "t1", "side": "buy", "symbol": SAMSUNG, "quantity": 1_000_000},
         "trade.cancel/v1": {"trade_id": "t1"},
+        "trade.decide/v1": {"child_id": "kid", "trade_id": "t1", "decision": "approve"},
         "allowance.request/v1": {"request_id": "r1", "amount_game": 10_000},
         "allowance.edit/v1": {"request_id": "r1", "amount_game": 10_000},
         "allowance.cancel/v1": {"request_id": "r1"},
@@ -195,6 +196,7 @@ def test_every_handler_answers_through_decide() -> None:
     }
     assert set(minimal) == SUPPORTED
     parent_only = {"allowance.decide/v1", "allowance.mark_paid/v1", "family.grant/v1", "rules.set/v1"}
+    parent_only.add("trade.decide/v1")
     for name, args in minimal.items():
         book = new_book()
         publish(book, SAMSUNG, 70_000)

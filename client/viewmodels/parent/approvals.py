@@ -1,7 +1,8 @@
 """Approvals: each pending conversion request with exactly the real money it will pay, approve or
 reject (a reason is required), the two-parent rule and cooling-off explained, and the server's
 answer explained when it differed (``REQUEST_CHANGED``: the child changed it before the decision
-arrived)."""
+arrived). Below them, the orders waiting for a parent (``trade_approvals``): approve, or decline
+with a reason."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sync.records import Request, RequestStatus
 from ..base import Profile, Tools
 from ..errors import explain
 from .base import ParentRuntime, ParentScreen
+from .trade_approvals import DECIDE_TRADE, TradeApprovalRow, trade_rows
 
 __all__ = ["ApprovalRow", "ApprovalsVM", "DECIDE"]
 
@@ -42,6 +44,12 @@ def _default_builder() -> Builder:
     return decide_request
 
 
+def _trade_builder() -> Builder:
+    from client.actions import decide_trade
+
+    return decide_trade
+
+
 class ApprovalsVM(ParentScreen):
     def __init__(
         self,
@@ -52,6 +60,7 @@ class ApprovalsVM(ParentScreen):
         build: Builder | None = None,
     ) -> None:
         self._build = build or _default_builder()
+        self._build_trade = _trade_builder()
         self.reasons: dict[str, str] = {}
         self.reason_errors: dict[str, str] = {}
         super().__init__(profile, tools, runtime)
@@ -73,6 +82,10 @@ class ApprovalsVM(ParentScreen):
                     self._row(child.child_id, child.name, r, child.book.rules(), r.request_id in deciding)
                 )
         self.rows = rows
+        deciding_trades = {str(a.get("trade_id")) for a in self.pending_args(DECIDE_TRADE)}
+        self.trade_rows: list[TradeApprovalRow] = trade_rows(
+            self.children(), deciding_trades, self.tools, self.server_now()
+        )
         self.answers = self._answers()
 
     def _row(self, child_id: str, name: str, r: Request, rules: Any, waiting: bool) -> ApprovalRow:
@@ -118,11 +131,22 @@ class ApprovalsVM(ParentScreen):
         tr, fmt = self.tools.tr, self.tools.fmt
         out: list[tuple[str, str]] = []
         for o in self.view.outcomes:
-            if o.name != DECIDE or o.seen or o.status == "applied":
+            if o.name not in (DECIDE, DECIDE_TRADE) or o.seen or o.status == "applied":
                 continue
             child = self.child_name(str(o.args.get("child_id", "")))
             detail = o.detail or {}
-            if o.status == "rejected" and o.code == "REQUEST_CHANGED":
+            if o.name == DECIDE_TRADE and o.status == "rejected":
+                # ALREADY_DECIDED: the other parent decided first, or the child cancelled it
+                key = "parent.approvals.trade.already" if o.code == "ALREADY_DECIDED" else None
+                reason = explain(tr, o.code)
+                text = (
+                    tr(key, child=child)
+                    if key
+                    else tr("parent.approvals.refused", child=child, reason=reason)
+                )
+            elif o.name == DECIDE_TRADE:
+                continue
+            elif o.status == "rejected" and o.code == "REQUEST_CHANGED":
                 now = detail.get("amount_real")
                 text = tr(
                     "parent.approvals.changed",
@@ -168,6 +192,35 @@ class ApprovalsVM(ParentScreen):
         ok = await self.act(mutation, notice=self.tools.tr("parent.approvals.rejected"))
         if ok:
             self.reasons.pop(request_id, None)
+        return ok
+
+    def trade_row(self, trade_id: str) -> TradeApprovalRow | None:
+        return next((r for r in self.trade_rows if r.trade_id == trade_id), None)
+
+    async def approve_trade(self, trade_id: str) -> bool:
+        """Approve a waiting order (step-up first, like any approval)."""
+        row = self.trade_row(trade_id)
+        if row is None or row.waiting:
+            return False
+        mutation = self._build_trade(row.child_id, trade_id, "approve")
+        return await self.act(
+            mutation, notice=self.tools.tr("parent.approvals.trade.approved", what=row.what)
+        )
+
+    async def decline_trade(self, trade_id: str) -> bool:
+        """Decline a waiting order with the reason the child reads (required)."""
+        row = self.trade_row(trade_id)
+        if row is None or row.waiting:
+            return False
+        reason = self.reasons.get(trade_id, "").strip()
+        if not reason:
+            self.reason_errors[trade_id] = self.tools.tr("parent.approvals.reason_required")
+            self.changed()
+            return False
+        mutation = self._build_trade(row.child_id, trade_id, "decline", reason)
+        ok = await self.act(mutation, notice=self.tools.tr("parent.approvals.trade.declined"))
+        if ok:
+            self.reasons.pop(trade_id, None)
         return ok
 
     async def dismiss(self, mutation_id: str) -> None:

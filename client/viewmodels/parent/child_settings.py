@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 
 from sync.missions import BOUNDS, Kind, invalid_fields
-from sync.rules import PRESETS, FillPolicy, HouseRules, Market
+from sync.rules import PRESETS, FillPolicy, HouseRules, Market, TradeApproval
 
 from ..base import Profile, Tools
 from ..missions import MissionRow, mission_rows, missions_of, remember, remembered
@@ -20,7 +20,7 @@ from ..notices import bundled_index
 from ..trade import parse_amount
 from .base import ParentRuntime, ParentScreen
 
-__all__ = ["FIELDS", "ChildSettingsVM", "RuleField"]
+__all__ = ["APPROVAL_FIELD", "FIELDS", "ChildSettingsVM", "RuleField"]
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,12 @@ FIELDS = (
     RuleField("request_cooldown_s", "hours"),
     RuleField("second_parent_threshold", "won"),
     RuleField("cooling_off_s", "hours"),
+    # graded trade approval's number: shown beside the mode that uses it (``APPROVAL_FIELD``)
+    RuleField("approval_above", "game"),
+    RuleField("approval_first"),
 )
+APPROVAL_FIELD = {TradeApproval.ABOVE.value: "approval_above", TradeApproval.FIRST.value: "approval_first"}
+"""The number each trade-approval mode reads (the others read none)."""
 Builder = Callable[..., tuple[str, dict[str, Any]]]
 
 
@@ -202,6 +207,13 @@ class ChildSettingsVM(ParentScreen):
     def set_fill_policy(self, policy: str) -> None:
         assert self.draft is not None
         self.draft["fill_policy"] = FillPolicy(policy).value
+        self.refresh()
+        self.changed()
+
+    def set_trade_approval(self, mode: str) -> None:
+        """Which of the child's orders wait for a parent (off, every one, above a total, the first N)."""
+        assert self.draft is not None
+        self.draft["trade_approval"] = TradeApproval(mode).value
         self.refresh()
         self.changed()
 

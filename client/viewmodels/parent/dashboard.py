@@ -35,6 +35,7 @@ class ChildCard:
     tone: str  # up | down | flat
     trades: list[RecentTrade]  # the newest few, in words, each with the child's reason
     pending_requests: int
+    awaiting_trades: int  # orders waiting for a parent's approval
     to_pay: int  # approved, not yet paid
 
 
@@ -88,9 +89,10 @@ class DashboardVM(ParentScreen):
                     tone="up" if s.profit > 0 else ("down" if s.profit < 0 else "flat"),
                     trades=lines,
                     pending_requests=sum(r.status == RequestStatus.PENDING for r in requests),
+                    awaiting_trades=sum(t.status == "awaiting" for t in book.trades.values()),
                     to_pay=sum(r.status == RequestStatus.APPROVED for r in requests),
                 )
             )
         self.cards = cards
-        self.waiting_total = sum(c.pending_requests for c in cards)
+        self.waiting_total = sum(c.pending_requests + c.awaiting_trades for c in cards)
         self.to_pay_total = sum(c.to_pay for c in cards)

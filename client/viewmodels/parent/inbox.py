@@ -19,6 +19,7 @@ ALERTS = frozenset({"SecurityAlert", "DeviceEnrolled"})
 # where a parent acts on what a notification says
 ACT_ON = {
     "AllowanceRequested": "/parent/approvals",
+    "TradeApprovalRequested": "/parent/approvals",
     "AllowanceApprovalNeeded": "/parent/approvals",
     "AllowanceApproved": "/parent/payouts",
     "SecurityAlert": "/parent/devices",

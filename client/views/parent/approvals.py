@@ -1,4 +1,5 @@
-"""Approvals: the real amount that approving pays, approve, or reject with a required reason."""
+"""Approvals: the real amount that approving pays, approve, or reject with a required reason; then the
+child's orders waiting for a parent, approve or decline with a required reason."""
 
 from __future__ import annotations
 
@@ -28,10 +29,10 @@ class ApprovalsView(ParentScreenView):
 
     def side(self) -> list[ft.Control] | None:
         """Wide: the asking child's profile beside the requests (value, profit, newest trades)."""
-        if not self.vm.rows:
+        if not self.vm.rows and not self.vm.trade_rows:
             return None
         self.family.refresh()
-        ids = [r.child_id for r in self.vm.rows]
+        ids = [r.child_id for r in self.vm.rows] + [r.child_id for r in self.vm.trade_rows]
         child_id = self.chosen if self.chosen in ids else ids[0]
         found = [c for c in self.family.cards if c.child_id == child_id]
         return [child_card(self, c) for c in found] or None
@@ -57,6 +58,67 @@ class ApprovalsView(ParentScreenView):
                 self.clear_fields(f"reason-{request_id}")
 
         return handler
+
+    def _approve_trade(self, trade_id: str) -> Any:
+        async def handler(e: Any = None) -> None:
+            self.host.touch()
+            await self.vm.approve_trade(trade_id)
+
+        return handler
+
+    def _decline_trade(self, trade_id: str) -> Any:
+        async def handler(e: Any = None) -> None:
+            self.host.touch()
+            if await self.vm.decline_trade(trade_id):
+                self.clear_fields(f"trade-reason-{trade_id}")
+
+        return handler
+
+    def _trades(self) -> list[ft.Control]:
+        """The orders waiting for a parent: what, at which price, the child's why, what a yes does now."""
+        vm, tr = self.vm, self.tr
+        out: list[ft.Control] = [heading(tr("parent.approvals.trades_heading"))]
+        if not vm.trade_rows:
+            out.append(tid("trade-approvals-empty", muted(tr("parent.approvals.trades_none"), size=16)))
+        for r in vm.trade_rows:
+            tid_ = r.trade_id
+            reason = self.fields.get(
+                f"trade-reason-{tid_}",
+                tr("parent.approvals.reason"),
+                lambda text, t=tid_: vm.set_reason(t, text),
+                max_length=200,
+            )
+            reason.error = vm.reason_errors.get(tid_)
+            rows: list[ft.Control] = [
+                ft.Text(r.child, size=18, weight=ft.FontWeight.BOLD),
+                tid(f"trade-approval-what-{tid_}", ft.Text(r.what, size=22)),
+            ]
+            if not r.waiting:  # decided here already: what it held and what a yes would do are past
+                rows.append(tid(f"trade-approval-price-{tid_}", ft.Text(r.price, size=16)))
+            if r.journal:
+                rows.append(tid(f"trade-approval-journal-{tid_}", ft.Text(r.journal, size=15, italic=True)))
+            if not r.waiting:
+                rows.append(tid(f"trade-approval-then-{tid_}", ft.Text(r.then, size=15)))
+            if r.waiting:
+                waiting = muted(tr("parent.approvals.waiting"), size=15)
+                rows.append(tid(f"trade-approval-waiting-{tid_}", waiting))
+            else:
+                rows += [
+                    self.button(
+                        tr("parent.approvals.trade.approve"),
+                        self._approve_trade(tid_),
+                        f"approve-trade-{tid_}",
+                    ),
+                    tid(f"trade-reason-{tid_}", reason),
+                    self.button(
+                        tr("parent.approvals.trade.decline"),
+                        self._decline_trade(tid_),
+                        f"decline-trade-{tid_}",
+                        primary=False,
+                    ),
+                ]
+            out.append(card(*rows, identifier=f"trade-approval-{tid_}"))
+        return out
 
     def _dismiss(self, mutation_id: str) -> Any:
         async def handler(e: Any = None) -> None:
@@ -116,4 +178,4 @@ class ApprovalsView(ParentScreenView):
                     ),
                 ]
             out.append(card(*rows, identifier=f"approval-{rid}"))
-        return out
+        return out + self._trades()

@@ -7,9 +7,9 @@ from typing import Any
 import flet as ft
 
 from client.viewmodels.parent import ChildSettingsVM
-from client.viewmodels.parent.child_settings import FIELDS, RuleField
+from client.viewmodels.parent.child_settings import APPROVAL_FIELD, FIELDS, RuleField
 from sync.missions import Kind
-from sync.rules import PRESETS, FillPolicy, Market
+from sync.rules import PRESETS, FillPolicy, Market, TradeApproval
 
 from ..child.home import mission_line
 from ..host import Host
@@ -159,6 +159,30 @@ class ChildSettingsView(ParentScreenView):
         out.append(tid("preset-now", muted(now or tr("parent.preset.custom"), size=15)))
         return out
 
+    def _approval(self) -> list[ft.Control]:
+        """Graded trade approval: the mode, what it means in a sentence, and the mode's number."""
+        vm, tr = self.vm, self.tr
+        mode = (vm.draft or {}).get("trade_approval") or TradeApproval.OFF.value
+        dropdown = ft.Dropdown(
+            label=tr("parent.rule.trade_approval"),
+            value=mode,
+            options=[
+                ft.dropdown.Option(key=m.value, text=tr(f"parent.approval.{m.value}")) for m in TradeApproval
+            ],
+            on_select=lambda e: vm.set_trade_approval(e.control.value or TradeApproval.OFF.value),
+            expanded_insets=ft.Padding.all(0),
+            expand=True,
+            text_size=16,
+        )
+        out: list[ft.Control] = [
+            tid("rules-trade-approval", ft.Row([dropdown])),
+            tid("rules-trade-approval-about", muted(tr(f"parent.approval.{mode}.about"), size=15)),
+        ]
+        number = APPROVAL_FIELD.get(mode)
+        if number is not None:
+            out.append(self._number(next(f for f in FIELDS if f.name == number)))
+        return out
+
     def _fill_policy(self) -> list[ft.Control]:
         """Short choices (a long one was clipped at phone width) and the chosen one in a sentence."""
         vm, tr = self.vm, self.tr
@@ -232,7 +256,8 @@ class ChildSettingsView(ParentScreenView):
                 on_change=lambda e, turn=turn: turn(bool(e.control.value)),
             )
             out.append(tid(key, switch))
-        out.extend(self._number(f) for f in FIELDS)
+        out.extend(self._approval())
+        out.extend(self._number(f) for f in FIELDS if f.name not in APPROVAL_FIELD.values())
         out.append(tid("rules-rate", ft.Text(vm.rate, size=16)))
         if vm.dirty:
             out.append(self.button(tr("parent.settings.save"), self._run(self._save), "rules-save"))

@@ -61,6 +61,11 @@ def child_card(screen: ParentScreenView, c: ChildCard) -> ft.Control:
     if c.pending_requests:
         pending = ft.Text(tr("parent.dash.pending", n=c.pending_requests), size=16, color=ft.Colors.ERROR)
         rows.append(tid(f"dash-pending-{c.child_id}", pending))
+    if c.awaiting_trades:
+        awaiting = ft.Text(
+            tr("parent.dash.awaiting_trades", n=c.awaiting_trades), size=16, color=ft.Colors.ERROR
+        )
+        rows.append(tid(f"dash-awaiting-{c.child_id}", awaiting))
     if c.to_pay:
         rows.append(ft.Text(tr("parent.dash.to_pay", n=c.to_pay), size=16))
     rows.append(muted(tr("parent.dash.recent")))
