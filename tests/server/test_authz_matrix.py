@@ -410,10 +410,10 @@ def build_world(client: TestClient[Litestar], app: Litestar, backend: str) -> Wo
     return world
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+def served_world(request: pytest.FixtureRequest, tmp: Any, **overrides: Any) -> Iterator[World]:
+    """A server on ``request.param``'s database with the two families built through the API; the
+    other test modules that need the same families start it here too."""
     backend = str(request.param)
-    tmp = tmp_path_factory.mktemp(f"authz-{backend}")
     settings = Settings(
         jwt_secret=uuid.uuid4().hex * 2,
         pin_pepper=uuid.uuid4().hex * 2,
@@ -422,12 +422,18 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         announce_setup_token=False,
         rate_limits=False,
         notify_dispatcher=False,  # a background delivery would change the database under a denied call
+        **overrides,
     )
     app = create_app(settings, clock=MovableClock(START))
     app.state.market_clock = FixedMarketClock()
     with TestClient(app) as client:
         yield build_world(client, app, backend)
     app.state.db.dispose()
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    yield from served_world(request, tmp_path_factory.mktemp(f"authz-{request.param}"))
 
 
 # -- the cases ------------------------------------------------------------------------------------------

@@ -19,20 +19,15 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from litestar.testing import TestClient
 
-from server.app import create_app
 from server.db import Base
 from server.db.models import OperatorAction
-from server.market.clock import FixedMarketClock
 from server.notify.dispatcher import Dispatcher
 from server.privacy.export import LEDGER_COLUMNS
 from server.privacy.holdings import HOLDINGS, NOT_FAMILY, Subject
-from server.settings import Settings
-from tests.conftest import MovableClock
 from tests.helpers import PASSWORD, bearer
 
-from .test_authz_matrix import START, World, _database_url, build_world, journal
+from .test_authz_matrix import START, World, journal, served_world
 
 HELD = {h.table: h for h in HOLDINGS}
 
@@ -45,24 +40,9 @@ def _ok(response: Any, *statuses: int) -> Any:
 
 
 def _world(request: pytest.FixtureRequest, tmp: Any, **overrides: Any) -> Iterator[World]:
-    backend = str(request.param)
-    settings = Settings(
-        jwt_secret=uuid.uuid4().hex * 2,
-        pin_pepper=uuid.uuid4().hex * 2,
-        data_dir=tmp,
-        database_url=_database_url(backend, request, tmp),
-        announce_setup_token=False,
-        rate_limits=False,
-        notify_dispatcher=False,
-        **overrides,
-    )
-    app = create_app(settings, clock=MovableClock(START))
-    app.state.market_clock = FixedMarketClock()
-    with TestClient(app) as client:
-        world = build_world(client, app, backend)
+    for world in served_world(request, tmp, **overrides):
         _everything_else(world)
         yield world
-    app.state.db.dispose()
 
 
 def _everything_else(world: World) -> None:

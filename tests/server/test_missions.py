@@ -4,7 +4,6 @@ server's clock) complete it, the reward is paid exactly once, and only the famil
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -13,39 +12,20 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from litestar.testing import TestClient
 
-from server.app import create_app
 from server.db.models import LedgerEntry, Outbox, ServerAction
-from server.market.clock import FixedMarketClock
 from server.missions.completion import MissionJob, evaluate
-from server.settings import Settings
-from tests.conftest import MovableClock
 from tests.helpers import step_up
 from tests.support.invariants import check_mutation_log_replays
 
-from .test_authz_matrix import START, World, _database_url, _ok, build_world
+from .test_authz_matrix import World, _ok, served_world
 
 WHY = "반도체가 잘 팔릴 것 같아서"
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    backend = str(request.param)
-    settings = Settings(
-        jwt_secret=uuid.uuid4().hex * 2,
-        pin_pepper=uuid.uuid4().hex * 2,
-        data_dir=tmp_path_factory.mktemp(f"missions-{backend}"),
-        database_url=_database_url(backend, request, tmp_path_factory.mktemp(f"missions-db-{backend}")),
-        announce_setup_token=False,
-        rate_limits=False,
-        notify_dispatcher=False,
-    )
-    app = create_app(settings, clock=MovableClock(START))
-    app.state.market_clock = FixedMarketClock()
-    with TestClient(app) as client:
-        yield build_world(client, app, backend)
-    app.state.db.dispose()
+    yield from served_world(request, tmp_path_factory.mktemp(f"missions-{request.param}"))
 
 
 @contextmanager

@@ -9,35 +9,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from litestar.testing import TestClient
 
-from server.app import create_app
-from server.market.clock import FixedMarketClock
-from server.settings import Settings
-from tests.conftest import MovableClock
-
-from .test_authz_matrix import START, SYMBOL, World, _database_url, _ok, _pull, _push, build_world
+from .test_authz_matrix import SYMBOL, World, _ok, _pull, _push, served_world
 
 WHY = "지우의 이유: 새 휴대폰이 잘 팔린대서 샀어요"
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    backend = str(request.param)
-    settings = Settings(
-        jwt_secret=uuid.uuid4().hex * 2,
-        pin_pepper=uuid.uuid4().hex * 2,
-        data_dir=tmp_path_factory.mktemp(f"journal-{backend}"),
-        database_url=_database_url(backend, request, tmp_path_factory.mktemp(f"journal-db-{backend}")),
-        announce_setup_token=False,
-        rate_limits=False,
-        notify_dispatcher=False,
-    )
-    app = create_app(settings, clock=MovableClock(START))
-    app.state.market_clock = FixedMarketClock()
-    with TestClient(app) as client:
-        yield build_world(client, app, backend)
-    app.state.db.dispose()
+    yield from served_world(request, tmp_path_factory.mktemp(f"journal-{request.param}"))
 
 
 def _order(world: World, **extra: Any) -> dict[str, Any]:

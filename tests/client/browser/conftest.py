@@ -7,6 +7,7 @@ import contextlib
 import os
 import queue
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from typing import IO
 import pytest
 
 from tests.conftest import chromium_path
+from tests.support.live import LiveServer
 from tests.support.shots import ARTIFACTS
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -168,6 +170,18 @@ def browser() -> Iterator[object]:
         b = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--enable-unsafe-swiftshader"])
         yield b
         b.close()
+
+
+@pytest.fixture
+def live(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
+    """A real server process on a copy of the migrated template database (the tests that need other
+    settings define their own ``live``)."""
+    db = tmp_path / "server" / "yongdon.db"
+    db.parent.mkdir()
+    shutil.copyfile(sqlite_template, db)
+    with LiveServer(f"sqlite:///{db}", db.parent) as server:
+        server.start()
+        yield server
 
 
 @pytest.fixture

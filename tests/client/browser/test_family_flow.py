@@ -11,7 +11,6 @@ as artifacts. Kept to one test: each step waits on what the screen shows, never 
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,16 +26,6 @@ from .conftest import Served, serve
 SAMSUNG = "005930.KS"
 EMAIL = "mom@example.org"
 CHILD_PIN = "482915"
-
-
-@pytest.fixture
-def live(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
-    db = tmp_path / "server" / "yongdon.db"
-    db.parent.mkdir()
-    shutil.copyfile(sqlite_template, db)
-    with LiveServer(f"sqlite:///{db}", db.parent) as server:
-        server.start()
-        yield server
 
 
 def samsung_trades_at(live: LiveServer, price: int) -> None:

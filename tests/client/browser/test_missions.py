@@ -9,7 +9,6 @@ home says the reward came. Screenshots under tests/artifacts.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,16 +23,6 @@ from .conftest import Served, serve
 from .test_family_flow import EMAIL, SAMSUNG, enrol_child, family_on, trade
 
 HYUNDAI = "005380.KS"
-
-
-@pytest.fixture
-def live(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
-    db = tmp_path / "server" / "yongdon.db"
-    db.parent.mkdir()
-    shutil.copyfile(sqlite_template, db)
-    with LiveServer(f"sqlite:///{db}", db.parent) as server:
-        server.start()
-        yield server
 
 
 @pytest.fixture

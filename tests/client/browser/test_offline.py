@@ -15,7 +15,6 @@ from .test_family_flow import (
     enrol_child,
     family_on,
     keep_failure_screen,
-    live,
     open_page,
     open_stock,
     samsung_trades_at,
@@ -24,7 +23,7 @@ from .test_family_flow import (
     type_into,
 )
 
-__all__ = ["app", "live"]  # fixtures
+__all__ = ["app"]  # fixtures
 
 BANNER_S = 10  # "within a few seconds of failing requests"
 

@@ -12,9 +12,9 @@ from tests.helpers import PASSWORD
 from tests.support.live import LiveServer
 
 from .conftest import Served
-from .test_family_flow import EMAIL, app, family_on, keep_failure_screen, live, open_page, sid, tap, type_into
+from .test_family_flow import EMAIL, app, family_on, keep_failure_screen, open_page, sid, tap, type_into
 
-__all__ = ["app", "live"]  # fixtures
+__all__ = ["app"]  # fixtures
 
 
 def test_a_parent_reads_the_security_alert_and_registers_the_payout_account(

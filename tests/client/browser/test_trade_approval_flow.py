@@ -9,7 +9,6 @@ rules fill practice orders at the latest price, whatever the market's hours)."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,16 +34,6 @@ from .test_family_flow import (
 )
 
 NOT_NOW = "이번 주는 저축하기로 했잖아"
-
-
-@pytest.fixture
-def live(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
-    db = tmp_path / "server" / "yongdon.db"
-    db.parent.mkdir()
-    shutil.copyfile(sqlite_template, db)
-    with LiveServer(f"sqlite:///{db}", db.parent) as server:
-        server.start()
-        yield server
 
 
 def _device(live: LiveServer, data_dir: Path) -> Iterator[Served]:
