@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..background import Periodic
 from ..db import Database
-from ..db.models import Subscription, SubscriptionCharge
+from ..db.models import Family, Subscription, SubscriptionCharge
 from ..logs import get_logger
 from ..settings import Settings
 from .billing import Charge, TossBilling
@@ -115,7 +115,11 @@ def _settle(
         due = row.period_end <= now and (row.retry_at is None or row.retry_at <= now)
         if not due:
             return None
-        ending = row.cancel_at_period_end or row.billing_key is None or row.plan not in PLANS
+        # a family the operator disabled cannot use what it would pay for: it is not charged, and
+        # its plan lapses (a parent subscribes again once the family is enabled)
+        family = session.get(Family, family_id)
+        disabled = family is None or family.disabled_at is not None
+        ending = disabled or row.cancel_at_period_end or row.billing_key is None or row.plan not in PLANS
         start, grace_until = row.period_end, row.grace_until
     if ending:
         with db.write(family_id) as session:

@@ -19,6 +19,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from prometheus_client import CollectorRegistry, generate_latest
 
+from server.admin.services import set_disabled
 from server.app import create_app
 from server.db.models import Subscription, SubscriptionCharge
 from server.db.sealed import MARK
@@ -342,6 +343,17 @@ def test_cancelling_ends_premium_at_the_period_end_and_charges_nothing_more(
     assert plan.to_period_end() == {"cancelled": 1}
     view = plan.view()
     assert view["status"] == "cancelled" and not view["premium"] and len(fake.payments) == 1
+
+
+def test_a_family_the_operator_disabled_is_not_charged_and_its_plan_lapses(
+    plan: Plan, toss: tuple[TossBilling, FakeApi], clock: MovableClock
+) -> None:
+    fake, _ = toss
+    plan.add_card("monthly")
+    assert len(fake.payments) == 1
+    set_disabled(plan.home.app.state.db, plan.home.ours.family_id, True, clock.now)
+    assert plan.to_period_end() == {"lapsed": 1}
+    assert len(fake.payments) == 1  # the family could not use the month it would have paid for
 
 
 def test_the_renewal_job_run_twice_or_after_a_lost_answer_charges_once(
