@@ -9,7 +9,7 @@ import flet as ft
 
 from client.theme import MIN_TOUCH
 
-__all__ = ["big_button", "card", "chip", "field", "heading", "muted", "tid"]
+__all__ = ["big_button", "card", "chip", "field", "heading", "muted", "tid", "wide_switch"]
 
 # (background, text) pairs from the theme's own roles: each pair is readable in light and dark mode
 # (fixed light backgrounds left dark mode's light text unreadable on them)
@@ -25,6 +25,21 @@ PROFIT = {"up": ft.Colors.RED_700, "down": ft.Colors.BLUE_700, "flat": None}  # 
 def tid(identifier: str, control: ft.Control, label: str | None = None) -> ft.Semantics:
     """A stable test id (``flt-semantics-identifier``) and an accessible label for ``control``."""
     return ft.Semantics(identifier=identifier, label=label, content=control)
+
+
+def wide_switch(identifier: str, label: str, value: bool, turn: Callable[[bool], Any]) -> ft.Control:
+    """A switch whose label wraps: ``ft.Switch``'s own label stays on one line and was cut off at a
+    phone's width. Tapping the words flips it too, as tapping a switch's label does."""
+    switch = ft.Switch(value=value, on_change=lambda e: turn(bool(e.control.value)))
+
+    def flip(_: Any) -> None:
+        switch.value = not switch.value
+        switch.update()
+        turn(bool(switch.value))
+
+    words = ft.Container(ft.Text(label, size=16), expand=True, on_click=flip)
+    row = ft.Row([switch, words], vertical_alignment=ft.CrossAxisAlignment.CENTER)
+    return tid(identifier, row, label=label)
 
 
 def big_button(

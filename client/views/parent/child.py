@@ -13,7 +13,7 @@ from sync.rules import PRESETS, FillPolicy, Market, TradeApproval
 
 from ..child.home import mission_line
 from ..host import Host
-from ..widgets import card, heading, muted, tid
+from ..widgets import card, heading, muted, tid, wide_switch
 from .base import ParentScreenView
 
 
@@ -249,13 +249,10 @@ class ChildSettingsView(ParentScreenView):
             ("rules-leaderboard", "leaderboard", vm.set_leaderboard),
             ("rules-journal-required", "journal_required", vm.set_journal_required),
         )
-        for key, name, turn in switches:
-            switch = ft.Switch(
-                label=tr(f"parent.rule.{name}"),
-                value=bool(draft.get(name)),
-                on_change=lambda e, turn=turn: turn(bool(e.control.value)),
-            )
-            out.append(tid(key, switch))
+        out.extend(
+            wide_switch(key, tr(f"parent.rule.{name}"), bool(draft.get(name)), turn)
+            for key, name, turn in switches
+        )
         out.extend(self._approval())
         out.extend(self._number(f) for f in FIELDS if f.name not in APPROVAL_FIELD.values())
         out.append(tid("rules-rate", ft.Text(vm.rate, size=16)))

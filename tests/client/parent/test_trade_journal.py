@@ -112,7 +112,8 @@ async def test_on_screen_the_parent_reads_the_reason_and_turns_the_rule_on(famil
     await h.goto(f"/parent/child/{f.child_id}")
     await settle()
     (switch,) = [c for c in walk(h.by_id("rules-journal-required")) if isinstance(c, ft.Switch)]
-    assert switch.label == "거래할 때마다 이유 한 줄 꼭 적기 (거래 일기)" and not switch.value
+    assert h.text_of("rules-journal-required") == "거래할 때마다 이유 한 줄 꼭 적기 (거래 일기)"
+    assert not switch.value
     switch.value = True
     await h.fire(switch, "change")
     await h.click("rules-save")
