@@ -53,6 +53,11 @@ def family_on(live: LiveServer) -> tuple[str, str]:
 
 @pytest.fixture
 def app(live: LiveServer, tmp_path: Path) -> Iterator[Served]:
+    yield from app_on(live, tmp_path / "device")
+
+
+def app_on(live: LiveServer, data_dir: Path) -> Iterator[Served]:
+    """The real app launcher on ``live``, its web view in Korean, keeping its device in ``data_dir``."""
     env = {
         "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",  # no secure store: nothing remembered
         "YONGDON_APP_VIEW": "web",
@@ -61,7 +66,7 @@ def app(live: LiveServer, tmp_path: Path) -> Iterator[Served]:
         "LC_MESSAGES": "",
     }
     args = ["-m", "client", "--no-browser", "--port", "{port}", "--server", live.url,
-            "--data-dir", str(tmp_path / "device")]  # fmt: skip
+            "--data-dir", str(data_dir)]  # fmt: skip
     yield from serve(args, env, prints_link=True)
 
 

@@ -9,34 +9,19 @@ home says the reward came. Screenshots under tests/artifacts.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests.e2e.screens import Screen
 from tests.helpers import PASSWORD
 from tests.support.live import LiveServer
 
-from .conftest import Served, serve
-from .test_family_flow import EMAIL, SAMSUNG, enrol_child, family_on, trade
+from .conftest import Served
+from .test_family_flow import EMAIL, SAMSUNG, app, enrol_child, family_on, trade
+
+__all__ = ["app"]  # fixtures
 
 HYUNDAI = "005380.KS"
-
-
-@pytest.fixture
-def app(live: LiveServer, tmp_path: Path) -> Iterator[Served]:
-    env = {
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
-        "YONGDON_APP_VIEW": "web",
-        "LANG": "ko_KR.UTF-8",
-        "LC_ALL": "",
-        "LC_MESSAGES": "",
-    }
-    args = ["-m", "client", "--no-browser", "--port", "{port}", "--server", live.url,
-            "--data-dir", str(tmp_path / "device")]  # fmt: skip
-    yield from serve(args, env, prints_link=True)
 
 
 def buy_hyundai(screen: Screen) -> None:

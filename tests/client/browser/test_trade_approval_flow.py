@@ -19,9 +19,10 @@ import pytest
 from tests.helpers import PASSWORD
 from tests.support.live import LiveServer
 
-from .conftest import Served, serve
+from .conftest import Served
 from .test_family_flow import (
     EMAIL,
+    app_on,
     enrol_child,
     family_on,
     keep_failure_screen,
@@ -36,27 +37,14 @@ from .test_family_flow import (
 NOT_NOW = "이번 주는 저축하기로 했잖아"
 
 
-def _device(live: LiveServer, data_dir: Path) -> Iterator[Served]:
-    env = {
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
-        "YONGDON_APP_VIEW": "web",
-        "LANG": "ko_KR.UTF-8",
-        "LC_ALL": "",
-        "LC_MESSAGES": "",
-    }
-    args = ["-m", "client", "--no-browser", "--port", "{port}", "--server", live.url,
-            "--data-dir", str(data_dir)]  # fmt: skip
-    yield from serve(args, env, prints_link=True)
-
-
 @pytest.fixture
 def tablet(live: LiveServer, tmp_path: Path) -> Iterator[Served]:
-    yield from _device(live, tmp_path / "tablet")
+    yield from app_on(live, tmp_path / "tablet")
 
 
 @pytest.fixture
 def laptop(live: LiveServer, tmp_path: Path) -> Iterator[Served]:
-    yield from _device(live, tmp_path / "laptop")
+    yield from app_on(live, tmp_path / "laptop")
 
 
 def every_trade_waits(live: LiveServer, child_id: str) -> None:
