@@ -87,25 +87,39 @@ def _complete(session: Session, family_id: str, row: MissionRow, now: datetime) 
     post_server_action(session, reward_posting(family_id, mission), effects, now, {INPUT: recorded})
 
 
+def _open_rows(
+    session: Session, family_id: str, children: list[str], *, lock: bool = False
+) -> list[MissionRow]:
+    query = (
+        select(MissionRow)
+        .where(MissionRow.family_id == family_id, MissionRow.child_id.in_(children), *OPEN)
+        .order_by(MissionRow.created_at, MissionRow.id)
+    )
+    return list(session.scalars(query.with_for_update() if lock else query).all())
+
+
+def _met(session: Session, family_id: str, children: list[str], now: datetime) -> bool:
+    rows = _open_rows(session, family_id, children)
+    for child_id in children:
+        mine = [mission_of(r) for r in rows if r.child_id == child_id]
+        if mine and any(Facts(session, child_id, mine).progress(m, now).done for m in mine):
+            return True
+    return False
+
+
 def evaluate(db: Database, family_id: str, child_ids: Iterable[str], now: datetime) -> list[str]:
     """Complete and reward the open missions of these children that are met now; their ids."""
     children = sorted(set(child_ids))
     if not children:
         return []
-    with db.read() as session:  # most passes find no open mission: no write transaction for them
-        waiting = session.scalar(
-            select(MissionRow.id).where(MissionRow.child_id.in_(children), *OPEN).limit(1)
-        )
-    if waiting is None:
-        return []
+    # most passes meet no mission (none open, or none met yet): decided in a read transaction, so
+    # the write lock is taken only to complete one, and the check is repeated under it
+    with db.read() as session:
+        if not _met(session, family_id, children, now):
+            return []
     done: list[str] = []
     with db.write(family_id) as session:
-        rows = session.scalars(
-            select(MissionRow)
-            .where(MissionRow.family_id == family_id, MissionRow.child_id.in_(children), *OPEN)
-            .order_by(MissionRow.created_at, MissionRow.id)
-            .with_for_update()
-        ).all()
+        rows = _open_rows(session, family_id, children, lock=True)
         for child_id in children:
             mine = [r for r in rows if r.child_id == child_id]
             if not mine:
