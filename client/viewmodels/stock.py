@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sync.book import Book
 from sync.market import market_of
+from sync.rules import TradeApproval
 from sync.search import SymbolIndex
 
 from .base import Profile, Tools
@@ -30,7 +32,7 @@ from .news import NewsModel, load_news
 from .notices import word
 from .predict import FillPreview, predict_fill
 
-__all__ = ["StockVM", "known_ended", "preview_text"]
+__all__ = ["StockVM", "approval_text", "known_ended", "preview_text"]
 
 # the notifications of the child's own settled holding: the stock trades no more
 _SETTLED = {"StockDelisted": "delisting", "PriceHistoryEnded": "data_end"}
@@ -75,6 +77,19 @@ def preview_text(preview: FillPreview, symbol: str, tools: Tools) -> str:
     return tr(f"preview.{preview.kind}", price=price)
 
 
+def approval_text(book: Book, tools: Tools) -> str | None:
+    """The house rule that makes an order wait for a parent, said before the child starts one (the
+    review says it again with the order's numbers). ``first`` is said only while it still applies."""
+    rules = book.rules()
+    mode = rules.trade_approval
+    if mode is TradeApproval.OFF:
+        return None
+    if mode is TradeApproval.FIRST:
+        left = rules.approval_first - book.filled_trades()
+        return tools.tr("stock.approval.first", count=str(left)) if left > 0 else None
+    return tools.tr(f"stock.approval.{mode.value}", amount=tools.fmt.game(rules.approval_above))
+
+
 class StockVM(ChildScreen):
     def __init__(self, profile: Profile, tools: Tools, index: SymbolIndex, symbol: str) -> None:
         self.symbol = symbol
@@ -111,6 +126,7 @@ class StockVM(ChildScreen):
             symbol=self.symbol, quote=q, rules=self.book.rules(), now=now, opens_at=opens
         )
         self.preview_text = preview_text(self.preview, self.symbol, self.tools)
+        self.approval_text = approval_text(self.book, self.tools)
         self.preview_gloss = None  # the open price explained, when the order would wait for it
         if self.preview.kind == "queued" and q is not None and self.preview.opens_at is not None:
             when = market_time(self.tools, market_of(self.symbol), self.preview.opens_at, self.tools.clock())

@@ -91,6 +91,7 @@ class StockPane:
                         vm.preview_gloss,
                         "open-price-info",
                     ),
+                    *([tid("approval-note", ft.Text(vm.approval_text, size=16))] if vm.approval_text else []),
                 )
             )
         out.append(news_card(vm.news, tr))

@@ -13,6 +13,7 @@ from client.config import load_config
 from client.viewmodels.market import load_index
 from client.viewmodels.parent import ApprovalsVM, ChildSettingsVM, DashboardVM
 from client.viewmodels.portfolio import PortfolioVM
+from client.viewmodels.stock import StockVM
 from client.viewmodels.trade import TradeVM
 from sync.rules import TradeApproval
 from tests.client.core.conftest import SAMSUNG
@@ -36,7 +37,7 @@ async def _ticket(f: Family, index, locale: str = "ko") -> TradeVM:
     return ticket
 
 
-async def test_the_parent_sets_the_mode_and_its_number(family: Family) -> None:
+async def test_the_parent_sets_the_mode_and_its_number(family: Family, index) -> None:
     f = family
     await f.runtime.step_up(f.parent, PASSWORD)
     settings = ChildSettingsVM(f.parent, f.tools, f.runtime, f.child_id)
@@ -48,6 +49,18 @@ async def test_the_parent_sets_the_mode_and_its_number(family: Family) -> None:
     await f.kid.sync_now()
     rules = f.kid.view().books[f.child_id].rules()
     assert (rules.trade_approval, rules.approval_above) == (TradeApproval.ABOVE, 50_000)
+    # the stock page says the rule before the child starts an order
+    page = StockVM(f.kid, tools_for(f.server, "ko"), index, SAMSUNG)
+    assert page.approval_text == "우리 집 규칙: 50,000 G₩보다 큰 주문은 부모님이 먼저 확인해요."
+    settings = ChildSettingsVM(f.parent, f.tools, f.runtime, f.child_id)
+    settings.set_trade_approval("first")
+    settings.set_field("approval_first", "5")
+    assert await settings.save_rules()
+    await f.parent.sync_now()
+    await f.kid.sync_now()
+    page = StockVM(f.kid, tools_for(f.server, "en"), index, SAMSUNG)
+    filled = page.book.filled_trades()  # the family fixture's child has traded already
+    assert page.approval_text == f"House rule: a parent checks your next {5 - filled} trades first."
 
 
 async def test_a_waiting_order_is_explained_then_declined_with_a_reason_or_approved(
