@@ -20,6 +20,7 @@ from sync.errors import Code
 from sync.protocol import MutationResult
 from sync.records import Trade
 
+from ..cache import Cache
 from ..db import Database
 from ..gateway import Runner
 from ..gateway.rest import RUNNER, IdempotencyKey, RawBody, accepted, strict
@@ -65,9 +66,11 @@ class GameController(Controller):
         user_id: FromPath[str],
         db: NamedDependency[Database],
         clock: NamedDependency[Callable[[], datetime]],
+        read_cache: NamedDependency[Cache],
     ) -> Portfolio:
-        """Cash, holdings and returns of one child (the child itself or its parents)."""
-        return services.portfolio(db, request.user, user_id, clock())
+        """Cash, holdings and returns of one child (the child itself or its parents); prices may be
+        up to 30 s old (``as_of``), balances are always those of the family's last commit."""
+        return services.portfolio(db, request.user, user_id, clock(), read_cache)
 
     @staticmethod
     def _trade(side: str, raw: Any, runner: Runner, pricer: Pricer, key: str | None) -> TradeAnswer:

@@ -15,8 +15,9 @@ from sync.market import Quote
 from sync.portfolio import Summary, summarise, time_weighted_return
 from sync.records import Position, Trade
 
+from ..cache import Cache
 from ..db import Database
-from ..db.models import LedgerEntry, QuoteRow, TradeRow
+from ..db.models import LedgerEntry, QuoteRow, TradeRow, User
 from ..errors import DomainError
 from ..market.clock import WeekdayMarketClock
 from ..market.providers import ProviderChain
@@ -26,8 +27,12 @@ from .benchmark import benchmark_for
 from .book import SqlBook
 from .schemas import LedgerLine, Performance, Portfolio, ValuePoint
 from .scope import visible_child
+from .writer import change_log_head
 
-__all__ = ["RANGES", "ledger", "performance", "portfolio", "trade_of", "trades"]
+__all__ = ["PORTFOLIO_TTL", "RANGES", "ledger", "performance", "portfolio", "trade_of", "trades"]
+
+PORTFOLIO_TTL = timedelta(seconds=30)  # the seed's tier; balances are never stale (see portfolio)
+_PORTFOLIO = msgspec.msgpack.Decoder(Portfolio)
 
 RANGES = {
     "1W": timedelta(days=7),
@@ -39,7 +44,10 @@ RANGES = {
 
 
 def _book(session: Session, principal: Principal, user_id: str, now: datetime) -> SqlBook:
-    child = visible_child(session, principal, user_id)
+    return _book_of(session, visible_child(session, principal, user_id), now)
+
+
+def _book_of(session: Session, child: User, now: datetime) -> SqlBook:
     assert child.family_id is not None
     return SqlBook(
         session,
@@ -51,10 +59,32 @@ def _book(session: Session, principal: Principal, user_id: str, now: datetime) -
     )
 
 
-def portfolio(db: Database, principal: Principal, user_id: str, now: datetime) -> Portfolio:
+def portfolio(
+    db: Database, principal: Principal, user_id: str, now: datetime, cache: Cache | None = None
+) -> Portfolio:
+    """The child's summary, valued at ``now`` or, from ``cache``, at most :data:`PORTFOLIO_TTL` ago.
+
+    The cached entry is keyed by the family's change-log head, read in the same snapshot as the
+    summary: every commit that changes a balance, a position, a trade or a request appends to the
+    family's log (whichever path wrote it: a push, a REST call, a fill at the open, a mission, a
+    corporate action), so after it the old entry is never found again. A stale balance cannot be
+    served by construction; only prices may be up to 30 s old (``as_of`` says when it was valued).
+    Access is checked on every read, hit or miss, and the key names the family and the child.
+    """
     with db.read() as session:
-        summary = summarise(_book(session, principal, user_id, now))
-    return Portfolio(**msgspec.structs.asdict(summary), as_of=now)
+        child = visible_child(session, principal, user_id)
+        key = None
+        if cache is not None:
+            assert child.family_id is not None
+            key = f"portfolio:{child.family_id}:{child.id}:{change_log_head(session, child.family_id)}"
+            kept = cache.get(key, now)
+            if kept is not None:
+                return _PORTFOLIO.decode(kept)
+        summary = summarise(_book_of(session, child, now))
+    answer = Portfolio(**msgspec.structs.asdict(summary), as_of=now)
+    if cache is not None and key is not None:
+        cache.put(key, msgspec.msgpack.encode(answer), PORTFOLIO_TTL, now)
+    return answer
 
 
 def trade_of(db: Database, trade_id: str) -> Trade | None:
