@@ -17,7 +17,7 @@ from sync.records import Position, Trade
 
 from ..cache import Cache
 from ..db import Database
-from ..db.models import LedgerEntry, QuoteRow, TradeRow, User
+from ..db.models import LedgerEntry, QuoteRow, TradeRow
 from ..errors import DomainError
 from ..market.clock import WeekdayMarketClock
 from ..market.providers import ProviderChain
@@ -26,8 +26,7 @@ from ..principal import Principal
 from .benchmark import benchmark_for
 from .book import SqlBook
 from .schemas import LedgerLine, Performance, Portfolio, ValuePoint
-from .scope import visible_child
-from .writer import change_log_head
+from .scope import visible_child, visible_child_head
 
 __all__ = ["PORTFOLIO_TTL", "RANGES", "ledger", "performance", "portfolio", "trade_of", "trades"]
 
@@ -44,15 +43,16 @@ RANGES = {
 
 
 def _book(session: Session, principal: Principal, user_id: str, now: datetime) -> SqlBook:
-    return _book_of(session, visible_child(session, principal, user_id), now)
-
-
-def _book_of(session: Session, child: User, now: datetime) -> SqlBook:
+    child = visible_child(session, principal, user_id)
     assert child.family_id is not None
+    return _book_of(session, child.family_id, child.id, now)
+
+
+def _book_of(session: Session, family_id: str, child_id: str, now: datetime) -> SqlBook:
     return SqlBook(
         session,
-        family_id=child.family_id,
-        child_id=child.id,
+        family_id=family_id,
+        child_id=child_id,
         client_id=None,
         now=now,
         market_clock=WeekdayMarketClock(),
@@ -72,17 +72,13 @@ def portfolio(
     Access is checked on every read, hit or miss, and the key names the family and the child.
     """
     with db.read() as session:
-        child = visible_child(session, principal, user_id)
-        key = None
-        if cache is not None:
-            assert child.family_id is not None
-            key = f"portfolio:{child.family_id}:{child.id}:{change_log_head(session, child.family_id)}"
-            kept = cache.get(key, now)
-            if kept is not None:
-                return _PORTFOLIO.decode(kept)
-        summary = summarise(_book_of(session, child, now))
+        family, head = visible_child_head(session, principal, user_id)
+        key = f"portfolio:{family}:{user_id}:{head}"
+        if cache is not None and (kept := cache.get(key, now)) is not None:
+            return _PORTFOLIO.decode(kept)
+        summary = summarise(_book_of(session, family, user_id, now))
     answer = Portfolio(**msgspec.structs.asdict(summary), as_of=now)
-    if cache is not None and key is not None:
+    if cache is not None:
         cache.put(key, msgspec.msgpack.encode(answer), PORTFOLIO_TTL, now)
     return answer
 
