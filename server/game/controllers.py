@@ -217,11 +217,13 @@ class GameController(Controller):
         db: NamedDependency[Database],
         clock: NamedDependency[Callable[[], datetime]],
         market_chain: NamedDependency[ProviderChain],
+        read_cache: NamedDependency[Cache],
         range_: Annotated[str, QueryParameter(name="range", pattern="^(1W|1M|3M|1Y|ALL)$")] = "1M",
     ) -> Performance:
         """Value series, headline profit, time-weighted return and the market line (KOSPI, the S&P 500
-        or a blend by what the child holds) over a range; a missing index is named, never invented."""
-        return services.performance(db, request.user, user_id, range_, clock(), market_chain)
+        or a blend by what the child holds) over a range; a missing index is named, never invented.
+        Kept 30 s like the portfolio, and computed again after any commit of the family."""
+        return services.performance(db, request.user, user_id, range_, clock(), market_chain, read_cache)
 
     @get("/ledger/{user_id:str}", operation_id="getLedger", responses=READS, sync_to_thread=True)
     def ledger(

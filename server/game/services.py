@@ -32,6 +32,7 @@ __all__ = ["PORTFOLIO_TTL", "RANGES", "ledger", "performance", "portfolio", "tra
 
 PORTFOLIO_TTL = timedelta(seconds=30)  # the seed's tier; balances are never stale (see portfolio)
 _PORTFOLIO = msgspec.msgpack.Decoder(Portfolio)
+_PERFORMANCE = msgspec.msgpack.Decoder(Performance)
 
 RANGES = {
     "1W": timedelta(days=7),
@@ -40,12 +41,6 @@ RANGES = {
     "1Y": timedelta(days=365),
     "ALL": None,
 }
-
-
-def _book(session: Session, principal: Principal, user_id: str, now: datetime) -> SqlBook:
-    child = visible_child(session, principal, user_id)
-    assert child.family_id is not None
-    return _book_of(session, child.family_id, child.id, now)
 
 
 def _book_of(session: Session, family_id: str, child_id: str, now: datetime) -> SqlBook:
@@ -170,16 +165,28 @@ class _HistoryBook:
 
 
 def performance(
-    db: Database, principal: Principal, user_id: str, range_: str, now: datetime, chain: ProviderChain
+    db: Database,
+    principal: Principal,
+    user_id: str,
+    range_: str,
+    now: datetime,
+    chain: ProviderChain,
+    cache: Cache | None = None,
 ) -> Performance:
     """Value after every change of the child's game, the money put in, the headline profit, TWR and
     the market line beside it (:mod:`server.game.benchmark`).
 
     Positions are valued with the newest quote known at each moment (their cost before any quote).
+    Kept in ``cache`` like :func:`portfolio` (under the family's change-log head, 30 s): it reads every
+    entry of the child and every quote, the heaviest read a child's app makes.
     """
     window = RANGES[range_]
     with db.read() as session:
-        live = _book(session, principal, user_id, now)
+        family, head = visible_child_head(session, principal, user_id)
+        key = f"performance:{family}:{user_id}:{head}:{range_}"
+        if cache is not None and (kept := cache.get(key, now)) is not None:
+            return _PERFORMANCE.decode(kept)
+        live = _book_of(session, family, user_id, now)
         entries = list(
             session.scalars(
                 select(LedgerEntry).where(LedgerEntry.child_id == user_id).order_by(LedgerEntry.id)
@@ -224,7 +231,7 @@ def performance(
     twr = time_weighted_return(values, flows) if len(series) > 1 else 0.0
     moments = [datetime.fromisoformat(p["t"]) for p in series]
     market = benchmark_for(db, chain, moments, values, flows, headline.positions)
-    return Performance(
+    answer = Performance(
         range=range_,
         series=[ValuePoint(t, v) for t, v in zip(moments, values, strict=True)],
         total_value=headline.total_value,
@@ -239,3 +246,6 @@ def performance(
         benchmark_missing=market.missing,
         benchmark_source=market.source,
     )
+    if cache is not None:
+        cache.put(key, msgspec.msgpack.encode(answer), PORTFOLIO_TTL, now)
+    return answer

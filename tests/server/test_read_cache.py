@@ -182,3 +182,31 @@ def test_a_redis_that_does_not_answer_is_a_miss_not_a_failure() -> None:
     cache.put("k", b"value", timedelta(seconds=30), TUESDAY)
     assert cache.get("k", TUESDAY) is None
     cache.close()
+
+
+def test_the_value_chart_shows_a_trade_at_once_and_a_new_price_within_30_seconds(
+    client: TestClient[Any], market: ScriptedMarket, clock: MovableClock
+) -> None:
+    home = Family.create(client, ("지우",))
+    kid = home.child("지우")
+
+    def chart(member: Member) -> dict[str, Any]:
+        response = client.get(
+            f"/api/game/performance/{kid.user_id}", params={"range": "1W"}, headers=member.headers
+        )
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    before = chart(kid)
+    assert chart(home.parent) == before  # kept: the same answer to the same family
+    bought = client.post(
+        "/api/game/trade/buy", json={"symbol": SAMSUNG, "amount": 70_000}, headers=kid.headers
+    )
+    assert bought.status_code == 200, bought.text
+    after = chart(kid)
+    assert len(after["series"]) > len(before["series"])  # the trade is a point of the chart at once
+
+    market.trades(SAMSUNG, 140_000)  # a price moved, nothing committed in the family
+    assert chart(kid) == after
+    clock.advance(seconds=30)
+    assert chart(kid)["total_value"] == after["total_value"] + 70_000
