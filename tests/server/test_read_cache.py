@@ -3,7 +3,8 @@
 Each test runs with the cache in process and in a real Redis (a fresh key prefix per test). The
 portfolio entry is keyed by the family's change-log head, so whatever commits to the family (a REST
 trade, a pushed order, a parent's grant) makes the next read compute it again; only a price moved
-without any commit of the family may show up to 30 s late, measured on the server's clock.
+without any commit of the family may show up to 30 s late, measured on the server's clock. A stock's
+headlines are shared the same way between processes (each process has its own news desk).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from litestar.testing import TestClient
 from server.app import create_app
 from server.cache import Cache, MemoryCache, RedisCache
 from server.market.clock import FixedMarketClock
+from server.market.news import NewsDesk
+from server.market.providers.base import Headline
 from server.settings import Settings
 from tests.conftest import MovableClock
 from tests.helpers import Family, Member
@@ -210,3 +213,32 @@ def test_the_value_chart_shows_a_trade_at_once_and_a_new_price_within_30_seconds
     assert chart(kid) == after
     clock.advance(seconds=30)
     assert chart(kid)["total_value"] == after["total_value"] + 70_000
+
+
+class _Wire:
+    """A news source that counts how often it is asked."""
+
+    name = "wire"
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    def headlines(self, symbol: str, now: datetime, limit: int = 10) -> list[Headline]:
+        self.asked += 1
+        return [Headline(f"{symbol} story {self.asked}", "Wire", now, f"https://news.example/{self.asked}")]
+
+
+class _LiveChain:
+    live = True
+    providers: list[object] = [object()]  # no news of its own: only the desk's extra source
+
+
+def test_two_processes_news_desks_fetch_a_symbol_once_per_10_minutes(cache: Cache) -> None:
+    wire = _Wire()
+    one, two = NewsDesk([wire], cache=cache), NewsDesk([wire], cache=cache)  # one desk per process
+    chain: Any = _LiveChain()
+    fetched = one.page(chain, SAMSUNG, TUESDAY)
+    assert two.page(chain, SAMSUNG, TUESDAY + timedelta(minutes=9)) == fetched and wire.asked == 1
+    later = two.page(chain, SAMSUNG, TUESDAY + timedelta(minutes=10))
+    assert wire.asked == 2 and later.items[0].title == f"{SAMSUNG} story 2"
+    assert one.page(chain, SAMSUNG, TUESDAY + timedelta(minutes=11)) == later  # process one takes it
