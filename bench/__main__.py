@@ -21,11 +21,12 @@ import sqlalchemy as sa
 
 from tests.support.live import LiveServer, seed_family
 
-from . import apply_rate, mixed_load, raw_sqlite, rebase, search, sync_cycle
+from . import apply_rate, cache, mixed_load, raw_sqlite, rebase, search, sync_cycle
 from .machine import describe
 from .report import Figure, percentile, print_table, write_json
 
 PG_ADMIN_URL = os.environ.get("YONGDON_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("YONGDON_TEST_REDIS", "redis://127.0.0.1:6379/0")
 RESULTS = Path(__file__).resolve().parent / "results"
 CLIENTS = 8
 MIXED_RATES = (100.0, 200.0, 300.0)  # offered req/s (quality.md: 300 req/s)
@@ -44,6 +45,8 @@ class Plan:
     rebase_repeats: int
     naive_pending: int  # the pre-issue-16 baseline is slow: fewer pending in a quick run
     mixed_seconds: float  # each offered rate of the mixed load
+    cache_trades: int  # the child's history behind the cached portfolio reads (bench/cache.py)
+    cache_reads: int
 
 
 FULL = Plan(
@@ -58,6 +61,8 @@ FULL = Plan(
     rebase_repeats=5,
     naive_pending=1_000,
     mixed_seconds=15,
+    cache_trades=1_000,
+    cache_reads=300,
 )
 QUICK = Plan(
     batch=50,
@@ -71,6 +76,8 @@ QUICK = Plan(
     rebase_repeats=3,
     naive_pending=100,
     mixed_seconds=3,
+    cache_trades=100,
+    cache_reads=30,
 )
 
 
@@ -342,6 +349,8 @@ def main(argv: list[str] | None = None) -> int:
                 figures += _server_figures(
                     pg_url, pg_dir, plan, "c", pg_targets, "PostgreSQL", with_cycles=False
                 )
+            cached_pg = None if options.no_postgres else pg_url
+            figures += cache.figures(root, REDIS_URL, plan.cache_trades, plan.cache_reads, cached_pg)
         batched = raw_sqlite.batched_rate(root / "raw-batched.db", plan.raw_batched)
         single = raw_sqlite.single_rate(root / "raw-single.db", plan.raw_single)
     server_batched = next(f for f in figures if f.key == "a1").value or 0.0

@@ -22,6 +22,7 @@ from .accounts.setup import announce_setup_token
 from .admin import console_routes, console_stores, console_templates
 from .allowance.controllers import ROUTES as allowance_routes
 from .auth.middleware import AUTH_EXCLUDE, BearerAuthMiddleware
+from .cache import make_cache
 from .db import Database, utcnow
 from .db.migrate import head_revisions, upgrade
 from .family.controllers import ROUTES as family_routes
@@ -86,6 +87,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         RedisCounters(settings.redis_url, settings.redis_prefix) if settings.redis_url else MemoryCounters()
     )
     limiter = RateLimiter(counters, now, enabled=settings.rate_limits)
+    cache = make_cache(settings.redis_url, settings.redis_prefix)  # shared by processes through Redis
     if settings.announce_setup_token:
         announce_setup_token(db, now())
 
@@ -145,6 +147,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         await live.stop()
         app.state.stop_db_metrics()
         counters.close()
+        cache.close()
         db.dispose()
 
     app = Litestar(
@@ -170,6 +173,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             "settings": Provide(lambda: settings, sync_to_thread=False),
             "clock": Provide(lambda: now, sync_to_thread=False),
             "limiter": Provide(lambda: limiter, sync_to_thread=False),
+            "read_cache": Provide(lambda: cache, sync_to_thread=False),
         },
         middleware=[
             http_metrics_middleware(),
@@ -210,6 +214,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     app.state.settings = settings
     app.state.clock = now
     app.state.limiter = limiter
+    app.state.cache = cache
     app.state.channels = channels
     app.state.payments = Payments(rails_from_settings(settings), cipher_from_settings(settings))
     app.state.renewals = renewals

@@ -20,6 +20,7 @@ from sync.errors import Code
 from sync.protocol import MutationResult
 from sync.records import Trade
 
+from ..cache import Cache
 from ..db import Database
 from ..gateway import Runner
 from ..gateway.rest import RUNNER, IdempotencyKey, RawBody, accepted, strict
@@ -65,9 +66,11 @@ class GameController(Controller):
         user_id: FromPath[str],
         db: NamedDependency[Database],
         clock: NamedDependency[Callable[[], datetime]],
+        read_cache: NamedDependency[Cache],
     ) -> Portfolio:
-        """Cash, holdings and returns of one child (the child itself or its parents)."""
-        return services.portfolio(db, request.user, user_id, clock())
+        """Cash, holdings and returns of one child (the child itself or its parents); prices may be
+        up to 30 s old (``as_of``), balances are always those of the family's last commit."""
+        return services.portfolio(db, request.user, user_id, clock(), read_cache)
 
     @staticmethod
     def _trade(side: str, raw: Any, runner: Runner, pricer: Pricer, key: str | None) -> TradeAnswer:
@@ -214,11 +217,13 @@ class GameController(Controller):
         db: NamedDependency[Database],
         clock: NamedDependency[Callable[[], datetime]],
         market_chain: NamedDependency[ProviderChain],
+        read_cache: NamedDependency[Cache],
         range_: Annotated[str, QueryParameter(name="range", pattern="^(1W|1M|3M|1Y|ALL)$")] = "1M",
     ) -> Performance:
         """Value series, headline profit, time-weighted return and the market line (KOSPI, the S&P 500
-        or a blend by what the child holds) over a range; a missing index is named, never invented."""
-        return services.performance(db, request.user, user_id, range_, clock(), market_chain)
+        or a blend by what the child holds) over a range; a missing index is named, never invented.
+        Kept 30 s like the portfolio, and computed again after any commit of the family."""
+        return services.performance(db, request.user, user_id, range_, clock(), market_chain, read_cache)
 
     @get("/ledger/{user_id:str}", operation_id="getLedger", responses=READS, sync_to_thread=True)
     def ledger(

@@ -15,6 +15,7 @@ from sync.market import Quote
 from sync.portfolio import Summary, summarise, time_weighted_return
 from sync.records import Position, Trade
 
+from ..cache import Cache
 from ..db import Database
 from ..db.models import LedgerEntry, QuoteRow, TradeRow
 from ..errors import DomainError
@@ -25,9 +26,13 @@ from ..principal import Principal
 from .benchmark import benchmark_for
 from .book import SqlBook
 from .schemas import LedgerLine, Performance, Portfolio, ValuePoint
-from .scope import visible_child
+from .scope import visible_child, visible_child_head
 
-__all__ = ["RANGES", "ledger", "performance", "portfolio", "trade_of", "trades"]
+__all__ = ["PORTFOLIO_TTL", "RANGES", "ledger", "performance", "portfolio", "trade_of", "trades"]
+
+PORTFOLIO_TTL = timedelta(seconds=30)  # the seed's tier; balances are never stale (see portfolio)
+_PORTFOLIO = msgspec.msgpack.Decoder(Portfolio)
+_PERFORMANCE = msgspec.msgpack.Decoder(Performance)
 
 RANGES = {
     "1W": timedelta(days=7),
@@ -38,23 +43,39 @@ RANGES = {
 }
 
 
-def _book(session: Session, principal: Principal, user_id: str, now: datetime) -> SqlBook:
-    child = visible_child(session, principal, user_id)
-    assert child.family_id is not None
+def _book_of(session: Session, family_id: str, child_id: str, now: datetime) -> SqlBook:
     return SqlBook(
         session,
-        family_id=child.family_id,
-        child_id=child.id,
+        family_id=family_id,
+        child_id=child_id,
         client_id=None,
         now=now,
         market_clock=WeekdayMarketClock(),
     )
 
 
-def portfolio(db: Database, principal: Principal, user_id: str, now: datetime) -> Portfolio:
+def portfolio(
+    db: Database, principal: Principal, user_id: str, now: datetime, cache: Cache | None = None
+) -> Portfolio:
+    """The child's summary, valued at ``now`` or, from ``cache``, at most :data:`PORTFOLIO_TTL` ago.
+
+    The cached entry is keyed by the family's change-log head, read in the same snapshot as the
+    summary: every commit that changes a balance, a position, a trade or a request appends to the
+    family's log (whichever path wrote it: a push, a REST call, a fill at the open, a mission, a
+    corporate action), so after it the old entry is never found again. A stale balance cannot be
+    served by construction; only prices may be up to 30 s old (``as_of`` says when it was valued).
+    Access is checked on every read, hit or miss, and the key names the family and the child.
+    """
     with db.read() as session:
-        summary = summarise(_book(session, principal, user_id, now))
-    return Portfolio(**msgspec.structs.asdict(summary), as_of=now)
+        family, head = visible_child_head(session, principal, user_id)
+        key = f"portfolio:{family}:{user_id}:{head}"
+        if cache is not None and (kept := cache.get(key, now)) is not None:
+            return _PORTFOLIO.decode(kept)
+        summary = summarise(_book_of(session, family, user_id, now))
+    answer = Portfolio(**msgspec.structs.asdict(summary), as_of=now)
+    if cache is not None:
+        cache.put(key, msgspec.msgpack.encode(answer), PORTFOLIO_TTL, now)
+    return answer
 
 
 def trade_of(db: Database, trade_id: str) -> Trade | None:
@@ -144,16 +165,28 @@ class _HistoryBook:
 
 
 def performance(
-    db: Database, principal: Principal, user_id: str, range_: str, now: datetime, chain: ProviderChain
+    db: Database,
+    principal: Principal,
+    user_id: str,
+    range_: str,
+    now: datetime,
+    chain: ProviderChain,
+    cache: Cache | None = None,
 ) -> Performance:
     """Value after every change of the child's game, the money put in, the headline profit, TWR and
     the market line beside it (:mod:`server.game.benchmark`).
 
     Positions are valued with the newest quote known at each moment (their cost before any quote).
+    Kept in ``cache`` like :func:`portfolio` (under the family's change-log head, 30 s): it reads every
+    entry of the child and every quote, the heaviest read a child's app makes.
     """
     window = RANGES[range_]
     with db.read() as session:
-        live = _book(session, principal, user_id, now)
+        family, head = visible_child_head(session, principal, user_id)
+        key = f"performance:{family}:{user_id}:{head}:{range_}"
+        if cache is not None and (kept := cache.get(key, now)) is not None:
+            return _PERFORMANCE.decode(kept)
+        live = _book_of(session, family, user_id, now)
         entries = list(
             session.scalars(
                 select(LedgerEntry).where(LedgerEntry.child_id == user_id).order_by(LedgerEntry.id)
@@ -198,7 +231,7 @@ def performance(
     twr = time_weighted_return(values, flows) if len(series) > 1 else 0.0
     moments = [datetime.fromisoformat(p["t"]) for p in series]
     market = benchmark_for(db, chain, moments, values, flows, headline.positions)
-    return Performance(
+    answer = Performance(
         range=range_,
         series=[ValuePoint(t, v) for t, v in zip(moments, values, strict=True)],
         total_value=headline.total_value,
@@ -213,3 +246,6 @@ def performance(
         benchmark_missing=market.missing,
         benchmark_source=market.source,
     )
+    if cache is not None:
+        cache.put(key, msgspec.msgpack.encode(answer), PORTFOLIO_TTL, now)
+    return answer

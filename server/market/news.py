@@ -4,7 +4,9 @@ Only a live server has news: in replay mode the family is in another year, and t
 beside a 2012 price would mislead, so the answer is "offline". A live server asks each of its news
 sources (Yahoo, and OpenDART when the operator set ``YONGDON_OPENDART_KEY``) at most once per symbol
 every 10 minutes, each for at most a few seconds; when none answers, the app gets "offline" with the
-last headlines it had, if any, and when they were fetched.
+last headlines it had, if any, and when they were fetched. Several server processes share what each
+fetched through the read cache (:mod:`server.cache`, Redis), so a symbol costs the sources one fetch
+per 10 minutes whichever process is asked.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from litestar.datastructures import State
 
+from ..cache import Cache
 from .providers.base import Headline, NewsSource
 from .providers.chain import Bounded, ProviderChain
 
@@ -38,9 +42,12 @@ class NewsPage:
 
 
 class NewsDesk:
-    def __init__(self, extra: list[NewsSource] | None = None, ttl: timedelta = NEWS_TTL) -> None:
+    def __init__(
+        self, extra: list[NewsSource] | None = None, ttl: timedelta = NEWS_TTL, cache: Cache | None = None
+    ) -> None:
         self.extra = list(extra or [])  # sources beside the chain's Yahoo (OpenDART)
         self.ttl = ttl
+        self.cache = cache  # pages other processes fetched (none: this process's own only)
         self._pages: dict[str, NewsPage] = {}
         self._lock = threading.Lock()
 
@@ -60,6 +67,12 @@ class NewsDesk:
             return NewsPage(symbol, "offline", None)
         if kept is not None and kept.state == "live" and kept.as_of and now - kept.as_of < self.ttl:
             return kept
+        shared = self.cache.get(f"news:{symbol}", now) if self.cache is not None else None
+        if shared is not None:
+            kept = _PAGE.decode(shared)
+            with self._lock:
+                self._pages[symbol] = kept
+            return kept
         items: list[Headline] = []
         answered: list[str] = []
         for source in sources:
@@ -77,7 +90,12 @@ class NewsDesk:
         fresh = NewsPage(symbol, "live", now, items, answered)
         with self._lock:
             self._pages[symbol] = fresh
+        if self.cache is not None:
+            self.cache.put(f"news:{symbol}", msgspec.msgpack.encode(fresh), self.ttl, now)
         return fresh
+
+
+_PAGE = msgspec.msgpack.Decoder(NewsPage)
 
 
 def _within(call: Any, name: str) -> list[Headline]:
@@ -129,5 +147,5 @@ def provide_news_desk(state: State) -> NewsDesk:
                 from .providers.opendart import OpenDartProvider
 
                 extra.append(OpenDartProvider(key, Path(settings.data_dir) / "opendart"))
-            desk = state.news_desk = NewsDesk(extra)
+            desk = state.news_desk = NewsDesk(extra, cache=state.get("cache"))
     return desk

@@ -824,3 +824,22 @@ def test_client_chosen_ids_are_scoped_to_their_family_and_child(
     with world.app.state.db.read() as session:
         row = session.get(MutationRow, owner_mutation)
         assert row is None or row.family_id == world.ours.family_id, where
+
+
+def test_a_cached_portfolio_answers_every_cell_as_an_uncached_one(world: World) -> None:
+    """The portfolio is kept 30 s (server.cache); with every child's entry warm, each caller still gets
+    exactly its cell: the entry is looked up only after the caller's access to the child is checked."""
+    [row] = [r for r in ROWS if r.route_key == "getPortfolio"]
+    for who in ("A1", "A2", "B1", "B2"):  # each child's own read stores its entry
+        child = world.members[who]
+        assert (
+            world.client.get(f"/api/game/portfolio/{child.user_id}", headers=child.headers).status_code == 200
+        )
+    for actor in (*ACTORS, *DERIVED_ACTORS):
+        for scope in (*row.scopes, *DERIVED_SCOPES):
+            status, _ = expected_status(row, actor, scope)
+            target = world.target(row, actor, scope)
+            response = world.client.get(row.path.format(**target), headers=world.headers[actor])
+            assert response.status_code == status, (
+                f"{actor} on {scope}: {response.status_code} {response.text}"
+            )
