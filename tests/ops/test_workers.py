@@ -67,12 +67,12 @@ def test_two_workers_serve_a_family_and_refuse_a_revoked_device_in_each(
     url, supervisor = two_workers
     workers = [c for c in supervisor.children() if "spawn_main" in " ".join(c.cmdline())]
     assert len(workers) == 2
-    # a new connection per request: the kernel hands each to either process
-    family = Family.create(httpx.Client(base_url=url, timeout=30), ("지우",))  # type: ignore[arg-type]
-    kid = family.child("지우")
-    for _ in range(20):
-        assert httpx.get(f"{url}/api/family", headers=kid.headers, timeout=30).status_code == 200
     with httpx.Client(base_url=url, timeout=30) as http:
+        family = Family.create(http, ("지우",))  # type: ignore[arg-type]
+        kid = family.child("지우")
+        # a new connection per request: the kernel hands each to either process
+        for _ in range(20):
+            assert httpx.get(f"{url}/api/family", headers=kid.headers, timeout=30).status_code == 200
         elevated = step_up(http, family.parent)  # type: ignore[arg-type]
         assert http.delete(f"/api/family/devices/{kid.client_id}", headers=elevated).status_code == 204
     for _ in range(20):
