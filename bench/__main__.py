@@ -297,6 +297,27 @@ def _timed(key: str, label: str, times: Any, target: str, versus: str = "") -> F
     )  # fmt: skip
 
 
+def _mixed_postgres_figures(root: Path, plan: Plan, skip: bool) -> list[Figure]:
+    """m5, m6: the mixed load at the top rate on PostgreSQL, one server process, then two with Redis."""
+    rate, found = max(MIXED_RATES), []
+    for key, processes in (("m5", 1), ("m6", 2)):
+        label = f"mixed load, {rate:g} req/s offered (locust), PostgreSQL, {processes} process" + (
+            "es + Redis" if processes > 1 else ""
+        )
+        with _postgres_database() as pg_url:
+            why = "skipped (--no-postgres)" if skip else None
+            why = why or (f"skipped: PostgreSQL unreachable at {PG_ADMIN_URL}" if pg_url is None else None)
+            redis = mixed_load.redis_or_none(REDIS_URL) if processes > 1 else None
+            if why is None and processes > 1 and redis is None:
+                why = f"skipped: Redis unreachable at {REDIS_URL}"
+            if why is not None or pg_url is None:
+                found += _not_measured([(key, label, "300 req/s, p99 < 150 ms, 0 errors")], why or "")
+                continue
+            step = mixed_load.measure_postgres(root, pg_url, redis, processes, rate, plan.mixed_seconds)
+            found.append(mixed_load.figure_of(key, label, step, "300 req/s, p99 < 150 ms, 0 errors"))
+    return found
+
+
 def _not_measured(keys_labels: list[tuple[str, str, str]], why: str) -> list[Figure]:
     return [Figure(key, label, None, "", target, why) for key, label, target in keys_labels]
 
@@ -351,6 +372,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
             cached_pg = None if options.no_postgres else pg_url
             figures += cache.figures(root, REDIS_URL, plan.cache_trades, plan.cache_reads, cached_pg)
+        figures += _mixed_postgres_figures(root, plan, options.no_postgres)
         batched = raw_sqlite.batched_rate(root / "raw-batched.db", plan.raw_batched)
         single = raw_sqlite.single_rate(root / "raw-single.db", plan.raw_single)
     server_batched = next(f for f in figures if f.key == "a1").value or 0.0

@@ -6,7 +6,8 @@ A 503 from load shedding is recorded as the failure ``shed`` so the report count
 
 ``YONGDON_BENCH_DEVICES`` is a JSON file: ``[{"client_id", "token"}, ...]``, one per user;
 ``YONGDON_BENCH_USER_RATE`` the requests per second of each user; ``YONGDON_BENCH_HEALTH=1`` makes
-every user only GET ``/health`` (the raw baseline: the load generator and the HTTP stack alone).
+every user only GET ``/health`` (the raw baseline: the load generator and the HTTP stack alone);
+``YONGDON_BENCH_SERVERS`` several server URLs to share the users among.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ PRICE = f"/api/market/stocks/{SYMBOL}/price"
 _DEVICES: list[dict[str, str]] = json.loads(Path(os.environ["YONGDON_BENCH_DEVICES"]).read_text())
 _RATE = float(os.environ["YONGDON_BENCH_USER_RATE"])
 _HEALTH = os.environ.get("YONGDON_BENCH_HEALTH") == "1"
+# several server processes (``YONGDON_BENCH_SERVERS``, comma-separated URLs): user k talks to server
+# k mod n throughout, as a round-robin proxy in front of them would spread the devices
+_SERVERS = [u for u in os.environ.get("YONGDON_BENCH_SERVERS", "").split(",") if u]
 _numbers = itertools.count()
 
 
@@ -44,7 +48,9 @@ class ChildDevice(FastHttpUser):
     wait_time = constant_throughput(_RATE)
 
     def on_start(self) -> None:
-        device = _DEVICES[next(_numbers) % len(_DEVICES)]
+        number = next(_numbers)
+        device = _DEVICES[number % len(_DEVICES)]
+        self.base = _SERVERS[number % len(_SERVERS)] if _SERVERS else ""  # "": the --host
         self.client_id = device["client_id"]
         self.auth = {"Authorization": f"Bearer {device['token']}"}
         self.cursor = self.acked = 0
@@ -67,7 +73,7 @@ class ChildDevice(FastHttpUser):
             "last_seq_acked": self.acked,
         }
         with self.client.post(
-            "/api/sync/pull", json=body, headers=self.auth, name="pull", catch_response=True
+            f"{self.base}/api/sync/pull", json=body, headers=self.auth, name="pull", catch_response=True
         ) as response:
             answer = _judge(response)
             if answer is not None:
@@ -79,7 +85,8 @@ class ChildDevice(FastHttpUser):
         if _HEALTH:
             self.health()
             return
-        with self.client.get(PRICE, headers=self.auth, name="price", catch_response=True) as response:
+        url = f"{self.base}{PRICE}"
+        with self.client.get(url, headers=self.auth, name="price", catch_response=True) as response:
             answer = _judge(response)
             if answer is not None:
                 self.quote = answer
@@ -105,7 +112,7 @@ class ChildDevice(FastHttpUser):
         mutation = {"seq": seq, "id": mutation_id, "name": "trade.place/v1", "args": args}
         body = {"protocol": 1, "client_id": self.client_id, "mutations": [mutation]}
         with self.client.post(
-            "/api/sync/push", json=body, headers=self.auth, name="push", catch_response=True
+            f"{self.base}/api/sync/push", json=body, headers=self.auth, name="push", catch_response=True
         ) as response:
             if response.status_code == 409 and response.json().get("code") == "GAP":
                 self.seq = int(response.json()["expected_seq"]) - 1  # the protocol's answer: resend
@@ -114,5 +121,5 @@ class ChildDevice(FastHttpUser):
                 self.seq = seq  # a shed push is sent again with the same seq
 
     def health(self) -> None:
-        with self.client.get("/health", name="health", catch_response=True) as response:
+        with self.client.get(f"{self.base}/health", name="health", catch_response=True) as response:
             _judge(response)

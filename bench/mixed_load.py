@@ -15,9 +15,11 @@ from __future__ import annotations
 import csv
 import json
 import os
+import secrets
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,7 @@ import psutil
 from tests.helpers import Family, enroll_device, step_up
 from tests.support.live import yongdon_server
 
-__all__ = ["Step", "measure"]
+__all__ = ["Step", "measure", "measure_postgres"]
 
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 PER_USER = 5.0  # requests/s of one device: 300 req/s offered is 60 devices
@@ -47,6 +49,15 @@ class Step:
     shed: int
     error_kinds: dict[str, int]
     server_cpu: float | None = None  # cores the server process used meanwhile (one Python: at most ~1)
+    server_cpu_s: float | None = None  # CPU seconds the server processes used meanwhile
+
+    @property
+    def cpu_ms_per_request(self) -> float | None:
+        """The server's CPU time per answered request: its work, nearly apart from how busy the
+        machine is (the wall-clock figures above are not, on a shared 2-core machine)."""
+        if self.server_cpu_s is None or not self.requests:
+            return None
+        return self.server_cpu_s * 1000 / self.requests
 
     def notes(self) -> str:
         kinds = (
@@ -57,6 +68,7 @@ class Step:
             f"p50 {self.p50_ms:.0f} ms, p99 {self.p99_ms:.0f} ms; {self.requests:,} requests in "
             f"{self.seconds:g} s, {self.errors} errors{kinds}, {self.shed} shed (503)"
             + (f"; server CPU {self.server_cpu:.2f} cores" if self.server_cpu is not None else "")
+            + (f", {self.cpu_ms_per_request:.1f} ms a request" if self.cpu_ms_per_request else "")
         )
 
 
@@ -80,24 +92,38 @@ def _family(url: str, devices: int) -> list[dict[str, str]]:
     return [{"client_id": m.client_id, "token": m.access} for m in members[:devices]]
 
 
-def _run(url: str, devices: Path, offered: float, seconds: float, prefix: Path, *, health: bool) -> Step:
+def _run(
+    url: str,
+    devices: Path,
+    offered: float,
+    seconds: float,
+    prefix: Path,
+    *,
+    health: bool,
+    servers: tuple[str, ...] = (),
+    data: tuple[Path, ...] = (),
+) -> Step:
+    """One step; ``servers`` (several processes) share the users in turn, ``data`` names their data
+    dirs (for the CPU figure; default: the step's own folder)."""
     users = max(1, round(offered / PER_USER))
     env = {
         **os.environ,
         "YONGDON_BENCH_DEVICES": str(devices),
         "YONGDON_BENCH_USER_RATE": str(offered / users),
         "YONGDON_BENCH_HEALTH": "1" if health else "0",
+        "YONGDON_BENCH_SERVERS": ",".join(servers),
     }
     argv = [
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", url,
         "-u", str(users), "-r", str(users), "-t", f"{seconds:g}s", "--csv", str(prefix),
         "--only-summary", "--stop-timeout", "5", "--loglevel", "WARNING",
     ]  # fmt: skip
-    server = _server_process(prefix.parent)
-    before = sum(server.cpu_times()[:2]) if server else 0.0
+    processes = [p for d in data or (prefix.parent,) if (p := _server_process(d)) is not None]
+    before = sum(sum(p.cpu_times()[:2]) for p in processes)
     began = time.perf_counter()
     run = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=seconds + 120)  # noqa: S603
-    cpu = (sum(server.cpu_times()[:2]) - before) / (time.perf_counter() - began) if server else None
+    used = sum(sum(p.cpu_times()[:2]) for p in processes) - before
+    cpu = used / (time.perf_counter() - began) if processes else None
     stats = Path(f"{prefix}_stats.csv")
     if not stats.exists():
         raise RuntimeError(f"locust wrote no statistics ({run.returncode}): {run.stderr[-2000:]}")
@@ -122,6 +148,7 @@ def _run(url: str, devices: Path, offered: float, seconds: float, prefix: Path, 
         shed=shed,
         error_kinds=kinds,
         server_cpu=cpu,
+        server_cpu_s=used if processes else None,
     )
 
 
@@ -149,6 +176,62 @@ def measure(root: Path, rates: tuple[float, ...], seconds: float) -> tuple[list[
     return steps, raw
 
 
+def measure_postgres(
+    root: Path, database_url: str, redis_url: str | None, processes: int, rate: float, seconds: float
+) -> Step:
+    """The top rate against ``processes`` server processes on one PostgreSQL database (and Redis when
+    several: their shared rate-limit counters and live channel), as README's "several processes"
+    runs them: each its own ``yongdon server`` on its own port, the same secrets, the devices shared
+    among them in turn (the round robin a reverse proxy would do)."""
+    data = root / f"mixed-pg{processes}"
+    data.mkdir(parents=True, exist_ok=True)
+    env = {
+        "YONGDON_RATE_LIMITS": "0",
+        "YONGDON_DATABASE_URL": database_url,
+        "YONGDON_JWT_SECRET": secrets.token_urlsafe(40),
+        "YONGDON_PIN_PEPPER": secrets.token_urlsafe(40),
+    }
+    if redis_url is not None:
+        env |= {"YONGDON_REDIS_URL": redis_url, "YONGDON_REDIS_PREFIX": f"bench{secrets.token_hex(4)}"}
+    dirs = tuple(data / f"server{k}" for k in range(processes))
+    for folder in dirs:
+        folder.mkdir(exist_ok=True)
+    with ExitStack() as stack:
+        # one after another: the first migrates the fresh database, the others find it current
+        urls = tuple(stack.enter_context(yongdon_server(d / "data", d / "server.log", **env)) for d in dirs)
+        devices = data / "devices.json"
+        devices.write_text(json.dumps(_family(urls[0], round(rate / PER_USER))))
+        return _run(urls[0], devices, rate, seconds, data / "step", health=False, servers=urls, data=dirs)
+
+
+def redis_or_none(url: str) -> str | None:
+    """``url`` when a Redis answers there."""
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError:
+        return None
+    return url
+
+
+CORES_NOTE = "; the machine's 2 cores are shared by the server processes, the database and locust"
+
+
+def figure_of(key: str, label: str, step: Step, target: str) -> Any:
+    from .report import Figure
+
+    return Figure(
+        key,
+        label,
+        step.ok_rps,
+        "req/s",
+        target,
+        step.notes() + CORES_NOTE,
+        {"p50_ms": step.p50_ms, "p99_ms": step.p99_ms, "errors": step.errors, "shed": step.shed},
+    )
+
+
 def figures_of(steps: list[Step], raw: Step) -> list[Any]:
     from .report import Figure
 
@@ -160,7 +243,7 @@ def figures_of(steps: list[Step], raw: Step) -> list[Any]:
             step.ok_rps,
             "req/s",
             target if step.offered == max(s.offered for s in steps) else "(step to m3)",
-            step.notes(),
+            step.notes() + CORES_NOTE,
             {"p50_ms": step.p50_ms, "p99_ms": step.p99_ms, "errors": step.errors, "shed": step.shed},
         )
         for k, step in enumerate(steps, start=1)
@@ -172,7 +255,7 @@ def figures_of(steps: list[Step], raw: Step) -> list[Any]:
             raw.ok_rps,
             "req/s",
             "(baseline for m3)",
-            raw.notes(),
+            raw.notes() + CORES_NOTE,
             {"p50_ms": raw.p50_ms, "p99_ms": raw.p99_ms},
         )
     )

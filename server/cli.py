@@ -20,7 +20,7 @@ from .settings import Settings, SettingsError, private_dir
 if TYPE_CHECKING:
     from .db import Database
 
-__all__ = ["main", "uvicorn_options"]
+__all__ = ["main", "uvicorn_options", "worker_app"]
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -52,22 +52,75 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def _serve(settings: Settings) -> None:
+def _serve(settings: Settings, workers: int = 1) -> None:
+    if workers > 1:
+        _serve_workers(settings, workers)
+        return
     _metrics_dir()
     import uvicorn
 
-    from .app import create_app
-
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    uvicorn.run(_served_app(settings), **uvicorn_options(settings))
+
+
+def _served_app(settings: Settings) -> Any:
+    from .app import create_app
     from .market.refresher import attach_refresher
 
     app = create_app(settings)
     attach_refresher(app)  # prices move: the replay clock (offline default) or live refreshes
-    uvicorn.run(app, **uvicorn_options(settings))
+    return app
+
+
+def _serve_workers(settings: Settings, workers: int) -> None:
+    """``workers`` server processes on one socket (uvicorn's supervisor): what README's "several
+    processes on PostgreSQL with Redis" needs on one host, without a proxy in front of them."""
+    if settings.database_url.startswith("sqlite"):
+        sys.exit("yongdon: --workers needs PostgreSQL (--database-url): SQLite serves one process")
+    if not settings.redis_url:
+        # each process would count the rate limits alone and reach only its own /ws sockets
+        sys.exit("yongdon: --workers needs YONGDON_REDIS_URL, shared by the processes")
+    if not os.environ.get("YONGDON_METRICS_DIR"):
+        import tempfile
+
+        # one host's processes share their metrics; a new, empty folder for this supervisor
+        os.environ["YONGDON_METRICS_DIR"] = tempfile.mkdtemp(prefix="yongdon-metrics-")
+    _metrics_dir()
+    import uvicorn
+
+    from .accounts.setup import announce_setup_token
+    from .db import Database, utcnow
+    from .db.migrate import upgrade
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    # once, before the processes start: they then find the schema current and the token made
+    cipher = cipher_from_settings(settings)
+    upgrade(settings.database_url, cipher=cipher)
+    if settings.announce_setup_token:
+        db = Database(settings.database_url, cipher=cipher)
+        try:
+            announce_setup_token(db, utcnow())
+        finally:
+            db.dispose()
+    # each process builds its settings as this one did (the secrets are in the data dir or the env)
+    os.environ.update(
+        YONGDON_DATA_DIR=str(settings.data_dir),
+        YONGDON_DATABASE_URL=settings.database_url,
+        YONGDON_HOST=settings.host,
+        YONGDON_PORT=str(settings.port),
+    )
+    uvicorn.run("server.cli:worker_app", factory=True, workers=workers, **uvicorn_options(settings))
+
+
+def worker_app() -> Any:
+    """One of ``yongdon server --workers N``'s processes (uvicorn calls this in each)."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    data_dir = Path(os.environ["YONGDON_DATA_DIR"])
+    return _served_app(Settings.for_data_dir(data_dir).with_overrides(announce_setup_token=False))
 
 
 def cmd_server(args: argparse.Namespace) -> None:
-    _serve(_settings(args))
+    _serve(_settings(args), args.workers)
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
@@ -440,6 +493,13 @@ def cmd_app(args: argparse.Namespace) -> None:
     sys.exit(subprocess.call(argv))  # noqa: S603 (our own interpreter and module, no shell)
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("at least 1")
+    return value
+
+
 def _common(parser: argparse.ArgumentParser, *, serve: bool = False) -> None:
     parser.add_argument("--data-dir", help="data directory (default ./data or $YONGDON_DATA_DIR)")
     parser.add_argument("--database-url", help="SQLAlchemy URL (default: SQLite in the data dir)")
@@ -482,6 +542,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     server = commands.add_parser("server", help="run the family server")
     _common(server, serve=True)
+    server.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="server processes on the one port (default 1; more need PostgreSQL and YONGDON_REDIS_URL)",
+    )
     server.set_defaults(run=cmd_server)
     demo = commands.add_parser("demo", help="run a local server with a demo family")
     demo.add_argument("--data-dir", default="./data/demo", help="demo data directory (default ./data/demo)")

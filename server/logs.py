@@ -12,6 +12,7 @@ are logged per request. Behind that, three lines of defence against a future sli
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sqlite3
@@ -160,6 +161,12 @@ def get_logger(name: str) -> Any:
     return structlog.stdlib.get_logger(name)
 
 
+@functools.cache
+def _http_log() -> Any:
+    """The request log's logger, made once: structlog caches its processors on first use."""
+    return get_logger("yongdon.http")
+
+
 class RequestLogMiddleware(ASGIMiddleware):
     """One line per request: method, route template, status, milliseconds, user id, request id.
 
@@ -173,8 +180,8 @@ class RequestLogMiddleware(ASGIMiddleware):
         started = time.perf_counter()
         websocket = scope["type"] == "websocket"
         status = 500
-        headers = dict(scope.get("headers") or [])
-        request_id = request_id_from(headers.get(b"x-request-id", b"").decode("latin-1"))
+        proxied = next((v for k, v in scope.get("headers") or () if k == b"x-request-id"), b"")
+        request_id = request_id_from(proxied.decode("latin-1"))
         token = REQUEST_ID.set(request_id)
         bound = structlog.contextvars.bind_contextvars(request_id=request_id)
 
@@ -198,7 +205,7 @@ class RequestLogMiddleware(ASGIMiddleware):
             raise
         finally:
             user = scope.get("user")
-            get_logger("yongdon.http").info(
+            _http_log().info(
                 "request",
                 method="WS" if websocket else scope.get("method"),
                 route=scope.get("path_template") or "?",

@@ -7,8 +7,10 @@ records it (the column's default), so the background job that delivers the event
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
-import uuid
+import secrets
 from contextvars import ContextVar
 
 __all__ = ["REQUEST_ID", "current_request_id", "request_id_from"]
@@ -21,8 +23,22 @@ def current_request_id() -> str | None:
     return REQUEST_ID.get()
 
 
+# A made id is this process's random prefix and a counter (32 hex digits): unique across processes
+# and restarts without reading the system's randomness on every request (an id names, it guards nothing)
+_PREFIX = secrets.token_hex(8)
+_NEXT = itertools.count()
+
+
+def _new_prefix() -> None:
+    global _PREFIX
+    _PREFIX = secrets.token_hex(8)  # a forked child must not repeat its parent's ids
+
+
+os.register_at_fork(after_in_child=_new_prefix)
+
+
 def request_id_from(header: str | None) -> str:
     """The proxy's id when it is a plain token of 8–40 characters, else a new one."""
     if header and _WELL_FORMED.match(header):
         return header
-    return uuid.uuid4().hex
+    return f"{_PREFIX}{next(_NEXT):016x}"

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -70,6 +70,10 @@ def make_private(url: str) -> None:
             name.chmod(0o600)
 
 
+# PostgreSQL's read transaction: one snapshot for every statement, and no writes by mistake
+_SNAPSHOT = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+
+
 class Database:
     """One database (SQLite file or PostgreSQL) with a read path and a serialised write path."""
 
@@ -104,11 +108,27 @@ class Database:
         """A read-only snapshot (one transaction; WAL readers never block the writer)."""
         with self._sessions() as session:
             if not self.is_sqlite:
-                session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+                # set on the connection, sent with its BEGIN: one round trip fewer than a SET TRANSACTION
+                # (and put back when the connection returns to the pool)
+                session.connection(execution_options=_SNAPSHOT)
             try:
                 yield session
             finally:
                 session.rollback()
+
+    @contextmanager
+    def one_read(self) -> Iterator[Connection]:
+        """A connection for ONE read statement, run in a transaction of its own: no ``BEGIN``, no
+        snapshot setting, no ORM session (the per-request bearer check). A second statement would see
+        a different moment: use :meth:`read` for more than one.
+
+        Each statement saved is a round trip to PostgreSQL, and on SQLite one more release and
+        re-acquisition of the GIL, which under load waits behind every other thread."""
+        options: dict[str, Any] = {"yongdon_autocommit": True}
+        if not self.is_sqlite:
+            options["isolation_level"] = "AUTOCOMMIT"  # psycopg sends no BEGIN; reset on return
+        with self.engine.connect().execution_options(**options) as connection:
+            yield connection
 
     @contextmanager
     def write(self, family_id: str | None = None) -> Iterator[Session]:
@@ -183,5 +203,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_begin_immediate_when_writing(connection: Any) -> None:
     # A writer takes the write lock at BEGIN, so it never fails halfway on a lock upgrade.
-    writing = connection.get_execution_options().get("yongdon_write")
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+    options = connection.get_execution_options()
+    if options.get("yongdon_autocommit"):
+        return  # Database.one_read: the statement is its own (implicit) transaction
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get("yongdon_write") else "BEGIN")
