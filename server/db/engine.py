@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from .group import GroupWrite
 from .sealed import bind_cipher
 
 if TYPE_CHECKING:
@@ -102,6 +103,7 @@ class Database:
         # stop) closes its pool's connections when it is collected, not in psycopg's __del__
         weakref.finalize(self, self.engine.dispose)
         self.write_observers: list[WriteObserver] = []
+        self.grouped = GroupWrite(self)  # the reads' small records, committed together (server.db.group)
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -157,9 +157,12 @@ def record_served(db: Database, served: Mapping[str, list[Quote]]) -> None:
     """
     if not any(served.values()):
         return
-    with db.write() as session:
+
+    def write(session: Session) -> None:
         for client_id, quotes in served.items():
             mark_served(session, client_id, quotes)
+
+    db.grouped.run(write)  # with the other reads' records that arrive meanwhile (server.db.group)
 
 
 def serve_quotes(db: Database, client_id: str, symbols: Iterable[str] | None = None) -> list[Quote]:

@@ -9,6 +9,7 @@ reads they queued behind pushes. Each test runs on SQLite and PostgreSQL through
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -49,7 +50,7 @@ def price(client: TestClient[Any], device: Device) -> dict[str, Any]:
 
 
 def buy(client: TestClient[Any], device: Device, seq: int, quote: dict[str, Any]) -> dict[str, Any]:
-    args = {"trade_id": f"t{seq}", "side": "buy", "symbol": SAMSUNG, "quantity": 1_000_000}
+    args = {"trade_id": f"{device.client_id}-t{seq}", "side": "buy", "symbol": SAMSUNG, "quantity": 1_000_000}
     mutation = {
         "seq": seq,
         "id": f"{device.client_id}-{seq}",
@@ -145,3 +146,45 @@ def test_the_quote_a_device_was_shown_is_honoured_at_fill_by_another_server(
     assert (cherry["status"], cherry["detail"]["fill_price"]) == ("adjusted", 70_000)
     fair = buy(other_process, kid, 3, again)
     assert (fair["status"], fair["detail"]["fill_price"]) == ("applied", 70_000)
+
+
+def test_reads_that_queue_behind_a_write_record_what_they_served_together(world: World) -> None:
+    """Six devices ask a price that is new to each while another read's record is being written: each
+    answers once its own record has committed, the six share one write transaction (group commit),
+    and each device's record then decides its fill."""
+    _child, kids = family(world, devices=6)
+    world.quote(SAMSUNG, 70_000)
+    shown = {kid.client_id: price(world.client, kid) for kid in kids}
+    world.quote(SAMSUNG, 71_000)  # new to every device
+    writing, release = threading.Event(), threading.Event()
+
+    def slow_record(_session: Any) -> None:
+        writing.set()
+        release.wait(30)
+
+    def long_write() -> None:
+        world.db.grouped.run(slow_record)
+
+    answered: dict[str, int] = {}
+
+    def ask(kid: Device) -> None:
+        answered[kid.client_id] = price(world.client, kid)["price"]
+
+    writer = threading.Thread(target=long_write)
+    readers = [threading.Thread(target=ask, args=(kid,)) for kid in kids]
+    with counted_writes(world) as writes:
+        writer.start()
+        assert writing.wait(10)
+        for reader in readers:
+            reader.start()
+        time.sleep(0.5)  # every reader is waiting for its record to commit: none has answered
+        assert answered == {}
+        release.set()
+        writer.join()
+        for reader in readers:
+            reader.join(10)
+    assert answered == {kid.client_id: 71_000 for kid in kids}
+    assert len(writes) == 2, "the six records were not written together"  # the slow one's, then theirs
+    for kid in kids:
+        cited = buy(world.client, kid, 1, shown[kid.client_id])  # the older price, once shown 71,000
+        assert (cited["status"], cited["detail"]["fill_price"]) == ("adjusted", 71_000)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import gc
+import threading
+import time
 
 import pytest
+from sqlalchemy import text
 
 from server.db import Database
 
@@ -38,3 +41,38 @@ def test_a_handle_dropped_without_dispose_closes_its_connections(pg_url: str) ->
     del db, connection
     gc.collect()
     assert raw is not None and raw.closed
+
+
+def test_a_failing_read_record_does_not_fail_the_others_written_with_it(tmp_path) -> None:
+    """Group commit (server.db.group): works that queued behind a write are written together; one
+    that fails is written again alone and only its own caller sees the error."""
+    db = Database(f"sqlite:///{tmp_path / 'group.db'}")
+    with db.write() as session:
+        session.execute(text("CREATE TABLE served (device TEXT PRIMARY KEY)"))
+    busy, release = threading.Event(), threading.Event()
+    threading.Thread(target=db.grouped.run, args=(lambda _s: (busy.set(), release.wait(10)),)).start()
+    assert busy.wait(10)
+    errors: dict[str, BaseException] = {}
+
+    def record(device: str) -> None:
+        def work(session) -> None:
+            if device == "bad":
+                raise ValueError("no such device")
+            session.execute(text("INSERT INTO served VALUES (:d)"), {"d": device})
+
+        try:
+            db.grouped.run(work)
+        except ValueError as error:
+            errors[device] = error
+
+    callers = [threading.Thread(target=record, args=(d,)) for d in ("a", "bad", "b")]
+    for caller in callers:
+        caller.start()
+    time.sleep(0.3)  # all three queued behind the busy one
+    release.set()
+    for caller in callers:
+        caller.join(10)
+    assert list(errors) == ["bad"]
+    with db.read() as session:
+        assert sorted(session.execute(text("SELECT device FROM served")).scalars()) == ["a", "b"]
+    db.dispose()
