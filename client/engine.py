@@ -32,6 +32,7 @@ from sync.protocol import (
     PullRequest,
     PullResponse,
     PushRequest,
+    SnapshotKey,
 )
 
 from .clock import utcnow
@@ -294,6 +295,10 @@ class SyncEngine:
     async def _pull(self, *, checksum_mismatch: bool = False) -> None:
         meta = self.store.meta()
         cursor, mismatch = int(meta["cursor"]), checksum_mismatch
+        # a reset snapshot comes in pages (protocol 2): each page's key asks for the next one, and
+        # the log pull that follows it (has_more, no key) brings what changed meanwhile. Nothing is
+        # committed before the last page, so a half-received snapshot is never the confirmed state.
+        key: SnapshotKey | None = None
         pages: list[PullResponse] = []
         for _ in range(MAX_PULL_PAGES):
             body = PullRequest(
@@ -302,6 +307,7 @@ class SyncEngine:
                 cursor=cursor,
                 checksum_mismatch=mismatch,
                 last_seq_acked=int(meta["last_seq_acked"]),
+                snapshot=key,
             )
             try:
                 page = await self.api.pull(body)
@@ -311,7 +317,7 @@ class SyncEngine:
                 raise
             self._note_server_time(page.server_time)
             pages.append(page)
-            cursor, mismatch = page.cursor, False
+            cursor, mismatch, key = page.cursor, False, page.snapshot
             if not page.has_more:
                 break
         replica = self.store.preview(pages)

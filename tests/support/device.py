@@ -118,7 +118,7 @@ class Device:
         """Pull until ``has_more`` is false, then apply everything in one local commit (C2, C3)."""
         replica = copy.deepcopy(self.state.replica)
         cursor, pages = self.state.cursor, 0
-        mismatch = checksum_mismatch
+        mismatch, key, was_reset = checksum_mismatch, None, False
         while True:
             body = {
                 "protocol": PROTOCOL_VERSION,
@@ -127,12 +127,15 @@ class Device:
                 "checksum_mismatch": mismatch,
                 "last_seq_acked": self.state.last_seq_acked,
             }
+            if key is not None:  # the next page of a paged reset snapshot
+                body["snapshot"] = msgspec.to_builtins(key)
             response = self._post("/api/sync/pull", body)
             if response.status_code != 200:
                 raise SyncFailed(f"pull answered {response.status_code}: {response.text[:200]}")
             page = msgspec.convert(response.json(), PullResponse)
             replica.apply(page.changes, reset=page.reset)
-            cursor, mismatch, pages = page.cursor, False, pages + 1
+            was_reset = was_reset or page.reset  # a paged snapshot: only its first page resets
+            cursor, mismatch, pages, key = page.cursor, False, pages + 1, page.snapshot
             if not page.has_more:
                 break
         if page.checksums and replica.checksums() != {k: v for k, v in page.checksums.items()}:
@@ -142,7 +145,7 @@ class Device:
         # commit: confirmed state, cursor and last_seq_acked change together; confirmed pending leave
         state = self.state
         state.replica, state.cursor = replica, cursor
-        if page.reset:
+        if was_reset:
             state.cursor_history.clear()  # I12: a reset is the one time a cursor may go back
         state.cursor_history.append(cursor)
         if page.last_seq < state.last_seq_acked:
