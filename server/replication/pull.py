@@ -114,7 +114,7 @@ def pull(db: Database, principal: Principal, body: PullRequest, now: Callable[[]
         unknown_cursor = body.cursor > head or body.cursor > device.served_cursor
         paged = body.protocol >= PAGED_SNAPSHOT
         own = [principal.user_id] if principal.role is Role.PARENT else []
-        scope = Scope(family, children, [*children, *own])
+        scope = Scope(family, children, [*children, *own], walk_keys=db.is_sqlite)
         changes: list[Change]
         key: SnapshotKey | None = None
         # a snapshot goes on from its key even at cursor 0 (a family whose log was empty when it began)

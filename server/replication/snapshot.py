@@ -40,6 +40,16 @@ class Scope:
     family_id: str
     children: list[str]
     owners: list[str]  # whose notifications: the children and the caller, if a parent
+    # SQLite: walk the big sections (trades, requests, notifications) in primary-key order, their
+    # scope columns kept off their indexes. Its planner otherwise takes the child's index and sorts
+    # the whole section for every page (measured: 15 pages of 1,000 trades 582 ms, walking 92 ms).
+    # A SQLite server holds one family or a few, so the walk reads little else; PostgreSQL keeps the
+    # indexes and chooses by its statistics (a top-N sort of the family's rows, or the same walk).
+    walk_keys: bool = False
+
+    def scoped(self, column: Any) -> Any:
+        """``column`` as a filter: kept off its index when walking keys (``|| ''`` changes no value)."""
+        return column.concat("") if self.walk_keys else column
 
 
 class UnknownKey(ValueError):
@@ -105,14 +115,14 @@ _SECTIONS: tuple[_Section, ...] = (
         "trade",
         TradeRow,
         ("trade_id",),
-        lambda s: select(TradeRow).where(TradeRow.child_id.in_(s.children)),
+        lambda s: select(TradeRow).where(s.scoped(TradeRow.child_id).in_(s.children)),
         lambda t: _put("trade", t.trade_id, t.data),
     ),
     _Section(
         "request",
         RequestRow,
         ("request_id",),
-        lambda s: select(RequestRow).where(RequestRow.child_id.in_(s.children)),
+        lambda s: select(RequestRow).where(s.scoped(RequestRow.child_id).in_(s.children)),
         lambda r: _put("request", r.request_id, r.data),
     ),
     _Section(
@@ -143,7 +153,7 @@ _SECTIONS: tuple[_Section, ...] = (
         Notification,
         ("id",),
         lambda s: select(Notification).where(
-            Notification.family_id == s.family_id, Notification.user_id.in_(s.owners)
+            s.scoped(Notification.family_id) == s.family_id, s.scoped(Notification.user_id).in_(s.owners)
         ),
         lambda n: _put(ENTITY, n.id, notification_data(n)),
     ),

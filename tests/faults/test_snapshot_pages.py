@@ -216,3 +216,18 @@ def test_a_stale_or_foreign_key_starts_the_snapshot_over(world: World) -> None:
         row.served_cursor = 0
     again = _raw_pull(world, home.parent, 2, cursor=first["cursor"], snapshot=first["snapshot"])
     assert again["reset"]
+
+
+def test_a_device_steps_down_to_a_server_of_the_previous_release(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rollback (or a blue-green switch) puts a server that speaks protocol 1 only in front of a
+    device of protocol 2: it refuses, lists what it speaks, and the device goes on in protocol 1."""
+    home, mom = _family(world)
+    monkeypatch.setattr("server.replication.push.SUPPORTED_PROTOCOLS", frozenset({1}))
+    tablet = world.device(mom, "tablet", elevated=True)
+    answers = _watch_pulls(tablet, lambda n, answer: None)
+    tablet.sync()
+    assert tablet.protocol == 1
+    assert len(answers) == 1 and answers[0]["reset"], "the snapshot in one piece, as protocol 1 has it"
+    assert _plain(tablet) == _one_piece(world, tablet)
