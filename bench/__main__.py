@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from tests.support.live import LiveServer, seed_family
 
-from . import apply_rate, cache, mixed_load, raw_sqlite, rebase, search, sync_cycle
+from . import apply_rate, cache, mixed_load, raw_sqlite, rebase, search, snapshot, sync_cycle
 from .machine import describe
 from .report import Figure, percentile, print_table, write_json
 
@@ -352,6 +352,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         steps, raw = mixed_load.measure(root, MIXED_RATES, plan.mixed_seconds)
         figures += mixed_load.figures_of(steps, raw)
+        figures += snapshot.figures(root, *((3_000, 1) if options.quick else (60_000, 3)))
         pg_labels = [
             ("c1", "batched push of trades, HTTP, PostgreSQL", "≥ 1,500 mut/s"),
             ("c2", "batched push of grants, HTTP, PostgreSQL", "≥ 1,500 mut/s"),

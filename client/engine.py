@@ -28,10 +28,12 @@ from sync.protocol import (
     MAX_PUSH_BYTES,
     MAX_PUSH_MUTATIONS,
     PROTOCOL_VERSION,
+    SUPPORTED_PROTOCOLS,
     Mutation,
     PullRequest,
     PullResponse,
     PushRequest,
+    SnapshotKey,
 )
 
 from .clock import utcnow
@@ -95,6 +97,9 @@ class SyncEngine:
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
         self.lock = asyncio.Lock()
         self.failures = 0
+        # the newest protocol both sides speak: a server of the previous release (a rollback, a
+        # blue-green switch) refuses ours and lists its own, and this engine steps down to it
+        self.protocol = PROTOCOL_VERSION
         meta = store.meta()
         self.state = SyncState.IDLE
         self.code: str | None = None
@@ -219,6 +224,22 @@ class SyncEngine:
             log.info("sync round failed: %s %s", error.status, error.code)
             self._set(SyncState.ERROR, error.code)
 
+    def _step_down(self, error: ApiError) -> bool:
+        """After ``VERSION_NOT_SUPPORTED``: speak the newest protocol the server lists that is older
+        than ours and that this app speaks too; ``False`` when there is none (this app is too old for
+        the server, or the refusal was about a mutation's version)."""
+        listed = error.detail.get("supported_protocols")
+        both = (
+            [p for p in listed if p in SUPPORTED_PROTOCOLS and p < self.protocol]
+            if isinstance(listed, list)
+            else []
+        )
+        if not both:
+            return False
+        log.warning("the server speaks protocol %s only: stepping down from %s", max(both), self.protocol)
+        self.protocol = max(both)
+        return True
+
     def _unsent(self) -> bool:
         acked = int(self.store.meta()["last_seq_acked"])
         return bool(self.store.unsent_after(acked, 1))
@@ -256,7 +277,7 @@ class SyncEngine:
                 return None
             self.store.mark_sent([p.seq for p in page], self.clock())
             body = PushRequest(
-                protocol=PROTOCOL_VERSION,
+                protocol=self.protocol,
                 client_id=meta["client_id"],
                 mutations=[
                     Mutation(
@@ -281,6 +302,8 @@ class SyncEngine:
                 if error.status == 403 and error.code == "STEP_UP_REQUIRED":
                     return error.code  # earlier mutations were applied; the pull brings their outcomes
                 if error.status == 400 and error.code == "VERSION_NOT_SUPPORTED":
+                    if self._step_down(error):
+                        continue  # the same page again, in the server's protocol
                     raise _StopRound(SyncState.NEEDS_UPDATE, error.code) from error
                 if error.status == 409 and error.code == "CLIENT_STATE_DIVERGED":
                     # this database came back from an old backup: it must start over as a new
@@ -294,24 +317,32 @@ class SyncEngine:
     async def _pull(self, *, checksum_mismatch: bool = False) -> None:
         meta = self.store.meta()
         cursor, mismatch = int(meta["cursor"]), checksum_mismatch
+        # a reset snapshot comes in pages (protocol 2): each page's key asks for the next one, and
+        # the log pull that follows it (has_more, no key) brings what changed meanwhile. Nothing is
+        # committed before the last page, so a half-received snapshot is never the confirmed state.
+        key: SnapshotKey | None = None
         pages: list[PullResponse] = []
         for _ in range(MAX_PULL_PAGES):
             body = PullRequest(
-                protocol=PROTOCOL_VERSION,
+                protocol=self.protocol,
                 client_id=meta["client_id"],
                 cursor=cursor,
                 checksum_mismatch=mismatch,
                 last_seq_acked=int(meta["last_seq_acked"]),
+                snapshot=key,
             )
             try:
                 page = await self.api.pull(body)
             except ApiError as error:
                 if error.status == 400 and error.code == "VERSION_NOT_SUPPORTED":
+                    if self._step_down(error):  # the whole pull again: an older server knows no key
+                        await self._pull(checksum_mismatch=checksum_mismatch)
+                        return
                     raise _StopRound(SyncState.NEEDS_UPDATE, error.code) from error
                 raise
             self._note_server_time(page.server_time)
             pages.append(page)
-            cursor, mismatch = page.cursor, False
+            cursor, mismatch, key = page.cursor, False, page.snapshot
             if not page.has_more:
                 break
         replica = self.store.preview(pages)

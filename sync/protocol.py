@@ -17,6 +17,7 @@ import msgspec
 
 __all__ = [
     "ARGS",
+    "PAGED_SNAPSHOT",
     "PROTOCOL_VERSION",
     "AllowanceCancel",
     "AllowanceDecide",
@@ -44,6 +45,7 @@ __all__ = [
     "RuleValue",
     "RuleWord",
     "RulesSet",
+    "SnapshotKey",
     "TradeCancel",
     "TradeDecide",
     "TradePlace",
@@ -52,8 +54,11 @@ __all__ = [
     "whole_numbers",
 ]
 
-PROTOCOL_VERSION = 1
-SUPPORTED_PROTOCOLS = frozenset({1})
+PROTOCOL_VERSION = 2
+SUPPORTED_PROTOCOLS = frozenset({1, 2})
+PAGED_SNAPSHOT = 2
+"""The first protocol whose reset snapshot comes in pages (``PullRequest.snapshot``); a device of
+protocol 1 still gets the whole snapshot in one response, and never sees the ``snapshot`` field."""
 MAX_PUSH_MUTATIONS = 500
 MAX_PUSH_BYTES = 1 << 20
 
@@ -263,6 +268,15 @@ class PushResponse(_Wire):
     server_time: str
 
 
+class SnapshotKey(_Wire):
+    """Where a paged reset snapshot goes on: after the row whose primary key is ``after`` in
+    ``section`` (an empty ``after``: at the section's start). Opaque to the device, which sends back
+    the key of the page it received."""
+
+    section: Annotated[str, msgspec.Meta(max_length=20, pattern=r"^[a-z_]+$")]
+    after: Annotated[list[Annotated[str, msgspec.Meta(max_length=200)]], msgspec.Meta(max_length=4)]
+
+
 class PullRequest(_Wire):
     protocol: int
     client_id: Id
@@ -270,6 +284,8 @@ class PullRequest(_Wire):
     schema_version: int = 1
     checksum_mismatch: bool = False
     last_seq_acked: Count = 0  # outcomes after this seq come back in results
+    # protocol 2: the key of the snapshot page received last, with ``cursor`` the page's cursor
+    snapshot: SnapshotKey | None = None
 
     __openapi_fields__: ClassVar[dict[str, dict[str, Any]]] = PushRequest.__openapi_fields__
 
@@ -281,7 +297,7 @@ class Change(_Wire):
     data: dict[str, Any] | None = None
 
 
-class PullResponse(_Wire):
+class PullResponse(_Wire, omit_defaults=True):
     cursor: int
     reset: bool
     has_more: bool
@@ -290,3 +306,6 @@ class PullResponse(_Wire):
     results: list[MutationResult]
     checksums: dict[str, str]
     server_time: str
+    # protocol 2, a reset snapshot with pages to come: send it back to get the next page. Omitted
+    # otherwise (``omit_defaults``), so a device of protocol 1 never meets a field it would refuse.
+    snapshot: SnapshotKey | None = None

@@ -2,11 +2,30 @@
 
 Everything in one response is read in one snapshot, so ``last_seq``, ``results`` and ``changes``
 agree: the effects of every mutation up to ``last_seq`` are in, none after it.
+
+The paged reset snapshot (protocol 2; README, "How it works"). A reset of protocol 1 is one response.
+From protocol 2 it comes in pages of ``PAGE`` rows (``replication.snapshot``), each read in its own
+transaction:
+
+- the first page has ``reset`` and reports as its ``cursor`` the change-log head ``H`` read with it;
+  every later page reports the same ``H`` and no ``reset``; a page with more to come carries a
+  ``snapshot`` key, which the device sends back with ``cursor = H``;
+- a later page may show rows newer than ``H`` (written between pages): harmless, because after the
+  last snapshot page the device pulls the log from ``H``, which puts every row changed since ``H`` in
+  its newest state. The last snapshot page says ``has_more`` when the head has moved past ``H``; when
+  it has not, nothing changed since the first page and that page is the pull's last. Rows that
+  disappear (an erased child) leave no log row: the checksums of the pull's last page no longer list
+  that child, and the device asks for a fresh snapshot, as after any log pull;
+- outcomes and checksums come only with the pull's last page (snapshot or log), read in its
+  transaction: a device judges checksums only there, and commits every page of the pull together, so
+  a half-received snapshot is never its confirmed state. A device killed mid-snapshot has committed
+  nothing and starts over; a key it sends again later is still good (the log from ``H`` repairs any
+  age), and a key this server cannot read, or a ``cursor`` it never served, starts the snapshot over.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,40 +33,29 @@ import msgspec
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from sync.protocol import Change, MutationResult, PullRequest, PullResponse
+from sync.protocol import PAGED_SNAPSHOT, Change, MutationResult, PullRequest, PullResponse, SnapshotKey
 from sync.rebase import balances_checksum
 from sync.records import Role
 
 from ..db import Database
-from ..db.models import (
-    Balance,
-    ChangeLog,
-    ChildState,
-    Device,
-    MutationAlias,
-    MutationRow,
-    Notification,
-    PositionRow,
-    RequestRow,
-    RulesVersion,
-    TradeRow,
-    User,
-)
+from ..db.models import Balance, ChangeLog, Device, MutationAlias, MutationRow, User
 from ..game.writer import change_log_head
 from ..gateway import family_of
 from ..gateway.outcomes import OUTCOME_COLUMNS, stored_result
 from ..market.quotes import mark_served, unserved_quotes
-from ..notify.inbox import ENTITY, notification_data, parent_audience
+from ..notify.inbox import parent_audience
 from ..principal import Principal
 from .push import check_versions, own_device
+from .snapshot import Scope, UnknownKey, snapshot_of, snapshot_page
 
 __all__ = ["PAGE", "pull", "snapshot_of"]
 
 PAGE = 1000
+"""Change-log rows (and, from protocol 2, snapshot rows) per pull page; the device pulls until
+``has_more`` is false."""
 # a device's ``last_seen_at`` (the parents' device list, a family's activity) to the minute: a pull
 # that has nothing else to record does not take the write lock just to move it by seconds
 SEEN_EVERY = timedelta(minutes=1)
-"""Change-log rows per pull page; the device pulls until ``has_more`` is false."""
 
 
 def _visible_children(session: Session, principal: Principal) -> list[str]:
@@ -69,58 +77,6 @@ def _audiences(principal: Principal, children: list[str]) -> list[str]:
     if principal.role is Role.PARENT:
         return [*children, parent_audience(principal.user_id)]
     return list(children)
-
-
-def snapshot_of(
-    session: Session, family_id: str, children: list[str], parents: Sequence[str] = ()
-) -> list[Change]:
-    """Every entity the caller may see, as puts (the reset path).
-
-    ``parents`` are the parents whose own notifications are included (the caller, if a parent).
-    """
-    changes: list[Change] = []
-    for user in session.scalars(select(User).where(User.family_id == family_id).order_by(User.id)):
-        data = {"user_id": user.id, "role": user.role, "display_name": user.display_name}
-        changes.append(Change(op="put", entity="member", id=user.id, data=data))
-    for b in session.scalars(select(Balance).where(Balance.child_id.in_(children))):
-        data = {"child_id": b.child_id, "account": b.account, "balance": b.balance}
-        changes.append(Change(op="put", entity="balance", id=f"{b.child_id}:{b.account}", data=data))
-    for p in session.scalars(select(PositionRow).where(PositionRow.child_id.in_(children))):
-        data = {"child_id": p.child_id, "symbol": p.symbol, "quantity": p.quantity, "cost": p.cost}
-        changes.append(Change(op="put", entity="position", id=f"{p.child_id}:{p.symbol}", data=data))
-    for t in session.scalars(select(TradeRow).where(TradeRow.child_id.in_(children))):
-        changes.append(Change(op="put", entity="trade", id=t.trade_id, data=t.data))
-    for r in session.scalars(select(RequestRow).where(RequestRow.child_id.in_(children))):
-        changes.append(Change(op="put", entity="request", id=r.request_id, data=r.data))
-    for s in session.scalars(select(ChildState).where(ChildState.child_id.in_(children))):
-        data = {
-            "child_id": s.child_id,
-            "invested": s.invested,
-            "realised": s.realised,
-            "converted": s.converted,
-        }
-        changes.append(Change(op="put", entity="stats", id=s.child_id, data=data))
-    latest = (
-        select(RulesVersion.child_id, func.max(RulesVersion.version).label("v"))
-        .where(RulesVersion.child_id.in_(children))
-        .group_by(RulesVersion.child_id)
-        .subquery()
-    )
-    for rv in session.scalars(
-        select(RulesVersion).join(
-            latest, (RulesVersion.child_id == latest.c.child_id) & (RulesVersion.version == latest.c.v)
-        )
-    ):
-        data = {"child_id": rv.child_id, "version": rv.version, **rv.data}
-        changes.append(Change(op="put", entity="rules", id=rv.child_id, data=data))
-    owners = [*children, *parents]
-    for n in session.scalars(
-        select(Notification)
-        .where(Notification.family_id == family_id, Notification.user_id.in_(owners))
-        .order_by(Notification.created_at, Notification.id)
-    ):
-        changes.append(Change(op="put", entity=ENTITY, id=n.id, data=notification_data(n)))
-    return changes
 
 
 def _results(session: Session, client_id: str, after: int, upto: int) -> list[MutationResult]:
@@ -151,12 +107,31 @@ def pull(db: Database, principal: Principal, body: PullRequest, now: Callable[[]
         device = own_device(session, principal, body.client_id)
         children = _visible_children(session, principal)
         head = change_log_head(session, family)
-        reset = body.cursor == 0 or body.cursor > head or body.checksum_mismatch
+        # ``served_cursor`` is the highest cursor this server has answered this device with. A device
+        # cursor above it was never served here: the server's database came back from a backup, and
+        # the log rows after the backup's head were (or will be) written again with other contents, so
+        # only a reset is right. ``cursor > head`` alone misses it once the family has written past it.
+        unknown_cursor = body.cursor > head or body.cursor > device.served_cursor
+        paged = body.protocol >= PAGED_SNAPSHOT
+        own = [principal.user_id] if principal.role is Role.PARENT else []
+        scope = Scope(family, children, [*children, *own], walk_keys=db.is_sqlite)
         changes: list[Change]
-        if reset:
-            own = [principal.user_id] if principal.role is Role.PARENT else []
+        key: SnapshotKey | None = None
+        # a snapshot goes on from its key even at cursor 0 (a family whose log was empty when it began)
+        going_on = paged and body.snapshot is not None and not (unknown_cursor or body.checksum_mismatch)
+        reset = not going_on and (body.cursor == 0 or unknown_cursor or body.checksum_mismatch)
+        if going_on:
+            try:  # the next page of a snapshot begun at ``body.cursor`` (the module's docstring)
+                changes, key = snapshot_page(session, scope, body.snapshot, PAGE)
+                cursor, has_more = body.cursor, key is not None or head > body.cursor
+            except UnknownKey:
+                reset = True  # not a key of ours: start over
+        if reset and paged:
+            changes, key = snapshot_page(session, scope, None, PAGE)
+            cursor, has_more = head, key is not None
+        elif reset:
             changes, cursor, has_more = snapshot_of(session, family, children, own), head, False
-        else:
+        elif not going_on:
             audiences = _audiences(principal, children)
             audience = or_(ChangeLog.audience.is_(None), ChangeLog.audience.in_(audiences))
             rows = session.execute(
@@ -205,6 +180,7 @@ def pull(db: Database, principal: Principal, body: PullRequest, now: Callable[[]
         results=results,
         checksums=checksums,
         server_time=at.isoformat(),
+        snapshot=key,
     )
 
 

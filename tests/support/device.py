@@ -19,7 +19,13 @@ import httpx
 import msgspec
 
 from sync.book import MemoryBook
-from sync.protocol import MAX_PUSH_MUTATIONS, PROTOCOL_VERSION, MutationResult, PullResponse
+from sync.protocol import (
+    MAX_PUSH_MUTATIONS,
+    PROTOCOL_VERSION,
+    SUPPORTED_PROTOCOLS,
+    MutationResult,
+    PullResponse,
+)
 from sync.rebase import Pending, Replayed, rebase
 from sync.records import Actor
 from sync.replica import Replica
@@ -61,6 +67,7 @@ class Device:
         self.name, self.http, self.headers, self.client_id = name, http, headers, client_id
         self.actor, self.now = actor, now
         self.state = _Durable()
+        self.protocol = PROTOCOL_VERSION  # stepped down when a server of an older release refuses it
 
     # -- user actions (C1: one local commit each) ------------------------------------------------
     def act(self, name: str, args: dict[str, Any]) -> str:
@@ -90,7 +97,7 @@ class Device:
             if not batch:
                 return
             body = {
-                "protocol": PROTOCOL_VERSION,
+                "protocol": self.protocol,
                 "client_id": self.client_id,
                 "mutations": [
                     {
@@ -104,6 +111,8 @@ class Device:
                 ],
             }
             response = self._post("/api/sync/push", body)
+            if self._stepped_down(response):
+                continue
             if response.status_code == 409 and response.json().get("code") == "GAP":
                 start = response.json()["expected_seq"] - 1
                 if start < self.state.last_seq_acked:  # the server lost acknowledged work (a restore)
@@ -118,21 +127,26 @@ class Device:
         """Pull until ``has_more`` is false, then apply everything in one local commit (C2, C3)."""
         replica = copy.deepcopy(self.state.replica)
         cursor, pages = self.state.cursor, 0
-        mismatch = checksum_mismatch
+        mismatch, key, was_reset = checksum_mismatch, None, False
         while True:
             body = {
-                "protocol": PROTOCOL_VERSION,
+                "protocol": self.protocol,
                 "client_id": self.client_id,
                 "cursor": cursor,
                 "checksum_mismatch": mismatch,
                 "last_seq_acked": self.state.last_seq_acked,
             }
+            if key is not None:  # the next page of a paged reset snapshot
+                body["snapshot"] = msgspec.to_builtins(key)
             response = self._post("/api/sync/pull", body)
+            if self._stepped_down(response):  # the whole pull again: an older server knows no key
+                return self.pull(checksum_mismatch=checksum_mismatch)
             if response.status_code != 200:
                 raise SyncFailed(f"pull answered {response.status_code}: {response.text[:200]}")
             page = msgspec.convert(response.json(), PullResponse)
             replica.apply(page.changes, reset=page.reset)
-            cursor, mismatch, pages = page.cursor, False, pages + 1
+            was_reset = was_reset or page.reset  # a paged snapshot: only its first page resets
+            cursor, mismatch, pages, key = page.cursor, False, pages + 1, page.snapshot
             if not page.has_more:
                 break
         if page.checksums and replica.checksums() != {k: v for k, v in page.checksums.items()}:
@@ -142,7 +156,7 @@ class Device:
         # commit: confirmed state, cursor and last_seq_acked change together; confirmed pending leave
         state = self.state
         state.replica, state.cursor = replica, cursor
-        if page.reset:
+        if was_reset:
             state.cursor_history.clear()  # I12: a reset is the one time a cursor may go back
         state.cursor_history.append(cursor)
         if page.last_seq < state.last_seq_acked:
@@ -152,6 +166,17 @@ class Device:
             state.outcomes[result.id] = result
         state.history += [p for p in state.pending if p.seq <= state.last_seq_acked]
         state.pending = [p for p in state.pending if p.seq > state.last_seq_acked]
+
+    def _stepped_down(self, response: httpx.Response) -> bool:
+        """A server of an older release refused our protocol: speak the newest it lists (the app's
+        ``SyncEngine._step_down``)."""
+        if response.status_code != 400 or response.json().get("code") != "VERSION_NOT_SUPPORTED":
+            return False
+        listed = response.json().get("supported_protocols") or []
+        both = [p for p in listed if p in SUPPORTED_PROTOCOLS and p < self.protocol]
+        if both:
+            self.protocol = max(both)
+        return bool(both)
 
     def _requeue_after(self, seq: int) -> None:
         """Put acknowledged mutations after ``seq`` back in the queue (same seq, same mutation id)."""

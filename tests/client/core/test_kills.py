@@ -13,9 +13,11 @@ import pytest
 
 from client import actions
 from client.runtime import Profile, Runtime, SyncState
+from server.replication import pull as pull_module
+from sync.protocol import PullRequest, PullResponse
 
 from .checks import applied_count, check_converged, check_i11
-from .conftest import SAMSUNG, Household
+from .conftest import SAMSUNG, Household, Server, make_household
 
 pytestmark = pytest.mark.anyio
 
@@ -198,3 +200,44 @@ async def test_a_failed_apply_leaves_the_running_app_consistent(
     monkeypatch.setattr(kid.store, "_acknowledge", real)
     assert (await kid.sync_now()).state is SyncState.IDLE
     check_converged(household.server.app.state.db, [kid], {item.mutation_id: kid})
+
+
+async def test_killed_mid_snapshot_a_new_device_starts_over_and_converges(
+    server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second tablet's first pull is a paged snapshot (pages of 3 here); the app dies after its
+    second page. Nothing of it was kept, and the next start pulls it all again, page by page."""
+    monkeypatch.setattr(pull_module, "PAGE", 3)
+    home = await make_household(server, tmp_path, child_devices=2)
+    try:
+        (_, phone, _, _), (tablet_rt, tablet, _, _) = home.kids
+        server.quote(SAMSUNG, 70_000)
+        await phone.sync_now()
+        created = {}
+        for _ in range(3):
+            quote = phone.view().quotes[SAMSUNG]
+            item = await phone.act(*actions.place_order(SAMSUNG, "buy", quantity=1_000_000, quote=quote))
+            created[item.mutation_id] = phone
+            assert (await phone.sync_now()).state is SyncState.IDLE
+        pulls: list[PullResponse] = []
+        real_pull = tablet.api.pull
+
+        async def dies_on_the_third_page(body: PullRequest) -> PullResponse:
+            if len(pulls) == 2:
+                raise Killed
+            pulls.append(await real_pull(body))
+            return pulls[-1]
+
+        monkeypatch.setattr(tablet.api, "pull", dies_on_the_third_page)
+        with pytest.raises(Killed):
+            await tablet.sync_now()
+        assert pulls[0].reset and pulls[1].snapshot is not None, "a paged snapshot was under way"
+        tablet_rt, tablet = await restart(tablet_rt, tablet)
+        home.kids[1] = (tablet_rt, tablet, *home.kids[1][2:])
+        assert int(tablet.store.meta()["cursor"]) == 0 and not tablet.store.confirmed_entities("trade")
+        assert (await tablet.sync_now()).state is SyncState.IDLE
+        check_converged(server.app.state.db, [phone, tablet], created)
+    finally:
+        for runtime, *_ in home.kids:
+            await runtime.close()
+        await home.parent_rt.close()

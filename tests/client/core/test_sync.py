@@ -202,3 +202,19 @@ async def test_a_corrupted_local_copy_is_replaced_by_a_snapshot(household: House
     assert cash(kid) == right
     assert net.requests.count("/api/sync/pull") - pulls == 2  # the pull, then the snapshot it asked for
     check_converged(household.server.app.state.db, [kid], {})
+
+
+async def test_the_app_steps_down_to_a_server_of_the_previous_release(
+    household: Household, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rollback puts a server of protocol 1 in front of this app: it refuses protocol 2 and lists
+    what it speaks; the app goes on in protocol 1 (one-piece snapshots) instead of asking for an update."""
+    _, kid, _, _ = household.kids[0]
+    household.server.quote(SAMSUNG, 70_000)
+    monkeypatch.setattr("server.replication.push.SUPPORTED_PROTOCOLS", frozenset({1}))
+    status = await kid.sync_now()
+    assert status.state is SyncState.IDLE and kid.engine.protocol == 1
+    quote = kid.view().quotes[SAMSUNG]
+    item = await kid.act(*actions.place_order(SAMSUNG, "buy", quantity=1_000_000, quote=quote))
+    assert (await kid.sync_now()).state is SyncState.IDLE
+    check_converged(household.server.app.state.db, [kid], {item.mutation_id: kid})
