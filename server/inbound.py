@@ -28,7 +28,14 @@ from sync.errors import Code
 from .errors import DomainError, ProblemError
 from .wire import CONTROL
 
-__all__ = ["INT64_MAX", "INT64_MIN", "PARAMETER_INT_MAX", "GuardedRequest", "check_parameters"]
+__all__ = [
+    "INT64_MAX",
+    "INT64_MIN",
+    "PARAMETER_INT_MAX",
+    "GuardedRequest",
+    "check_parameters",
+    "has_wide_integer",
+]
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 PARAMETER_INT_MAX = 2**53 - 1
@@ -47,7 +54,7 @@ class GuardedRequest(Request[Any, Any, Any]):
             raise _unreadable("the request body is nested too deeply") from error
         except SerializationException as error:
             raise _unreadable("the request body is not valid JSON") from error
-        if _has_wide_integer(value):
+        if has_wide_integer(value):
             raise _invalid("an integer in the request body does not fit in 64 bits")
         return value
 
@@ -89,7 +96,7 @@ def _integer_parameters(handler: HTTPRouteHandler) -> list[tuple[str, str]]:
     return found
 
 
-def _has_wide_integer(value: Any) -> bool:
+def has_wide_integer(value: Any) -> bool:
     stack = [value]  # iterative: a body may be nested as deep as the decoder allowed
     while stack:
         item = stack.pop()
