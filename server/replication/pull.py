@@ -159,18 +159,18 @@ def pull(db: Database, principal: Principal, body: PullRequest, now: Callable[[]
     # the device can cite them. A pull with nothing new (most, within a quote's life) writes nothing.
     at = now()
     if quotes or cursor > served_cursor or seen is None or at - seen >= SEEN_EVERY:
-        with db.write() as session:  # no change-log row: the family is not locked
+        highest = func.max if db.is_sqlite else func.greatest
+
+        def record(session: Session) -> None:  # moves records forward only: it may share a commit
             mark_served(session, body.client_id, quotes)
             session.execute(
                 update(Device)
                 .where(Device.client_id == body.client_id)
-                .values(
-                    served_cursor=func.max(Device.served_cursor, cursor)
-                    if db.is_sqlite
-                    else func.greatest(Device.served_cursor, cursor),
-                    last_seen_at=at,
-                )
+                .values(served_cursor=highest(Device.served_cursor, cursor), last_seen_at=at)
             )
+
+        # no change-log row: the family is not locked; other reads' records may go in the same commit
+        db.grouped.run(record)
     return PullResponse(
         cursor=cursor,
         reset=reset,
