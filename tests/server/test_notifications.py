@@ -406,6 +406,39 @@ def test_a_crash_before_an_events_commit_delivers_it_once_in_the_next_process(
     assert home.dispatch().delivered == 0
 
 
+def test_a_chunk_another_pass_delivered_meanwhile_is_not_delivered_again(
+    home: Home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk is worded outside the write lock: another dispatcher (a second server process) may
+    deliver the same events before this one writes. The write sees it and adds nothing."""
+    first = home.emit(home.kid("지우"), "TradeExecuted", {"trade_id": "t-1"})
+    second = home.emit(home.kid("지우"), "AllowanceRequested", {"request_id": "r-1", "amount_real": 5})
+    word = dispatcher_module._word_chunk
+    other: list[dispatcher_module.DispatchReport] = []
+
+    def another_pass_meanwhile(*args: Any) -> Any:
+        worded = word(*args)
+        monkeypatch.setattr(dispatcher_module, "_word_chunk", word)
+        other.append(home.dispatch())  # the other process, between this one's reading and writing
+        return worded
+
+    monkeypatch.setattr(dispatcher_module, "_word_chunk", another_pass_meanwhile)
+    report = home.dispatch()
+    assert (other[0].finished, report.finished, report.delivered) == (2, 0, 0)
+    assert sorted(_notifications(home.app)) == sorted(
+        [
+            (home.kid("지우").user_id, "TradeExecuted"),
+            (home.mom.user_id, "AllowanceRequested"),
+            (home.dad.user_id, "AllowanceRequested"),
+        ]
+    )
+    with home.app.state.db.read() as session:
+        deliveries = session.scalars(
+            sa.select(Delivery.outbox_id).where(Delivery.outbox_id.in_([first, second]))
+        )
+        assert sorted(deliveries) == sorted([first, second, second])
+
+
 class _BookkeepingBreaks:
     """A remote channel (shaped like e-mail) whose record-keeping after the send fails for ``r-1``."""
 
