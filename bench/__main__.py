@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from tests.support.live import LiveServer, seed_family
 
-from . import apply_rate, cache, mixed_load, raw_sqlite, rebase, search, snapshot, sync_cycle
+from . import apply_rate, cache, mixed_load, outbox, raw_sqlite, rebase, search, snapshot, sync_cycle
 from .machine import describe
 from .report import Figure, percentile, print_table, write_json
 
@@ -350,6 +350,8 @@ def main(argv: list[str] | None = None) -> int:
             "SQLite",
             with_cycles=True,
         )
+        events = 1_000 if options.quick else 15_000  # issue 16: 15,000 trades took 130 s to notify
+        figures += outbox.figures(outbox.measure(root, events, plan.cycle_small_repeats))
         steps, raw = mixed_load.measure(root, MIXED_RATES, plan.mixed_seconds)
         figures += mixed_load.figures_of(steps, raw)
         figures += snapshot.figures(root, *((3_000, 1) if options.quick else (60_000, 3)))

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, Table, bindparam, func, select
+from sqlalchemy import Connection, Table, bindparam, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -49,6 +49,9 @@ __all__ = [
 _BALANCES = Balance.__table__
 _LOG = ChangeLog.__table__
 _LOG_INSERT = _LOG.insert().returning(_LOG.c.server_seq, sort_by_parameter_order=True)
+_NEXT_LOG_SEQS = text(
+    "SELECT nextval(pg_get_serial_sequence('changelog', 'server_seq')) FROM generate_series(1, :n)"
+)
 _ENTRY_INSERT = LedgerEntry.__table__.insert()
 _OUTBOX_INSERT = Outbox.__table__.insert()
 _RULES_INSERT = RulesVersion.__table__.insert()
@@ -80,6 +83,10 @@ def _upsert(session: Session, model: type, values: dict[str, Any] | list[dict[st
     table: Table = model.__table__  # type: ignore[attr-defined]
     backend = session.get_bind().dialect.name
     owned = "child_id" not in table.primary_key.columns
+    # PostgreSQL counts the rows written from the driver's row count (psycopg pipelines the
+    # executemany); RETURNING would make SQLAlchemy build one statement of a thousand rows, which
+    # psycopg parses anew each time (a third of a batched push)
+    returning = owned and backend != "postgresql"
     statement = _UPSERTS.get((backend, table.name))
     if statement is None:
         dialect = postgresql if backend == "postgresql" else sqlite
@@ -90,15 +97,20 @@ def _upsert(session: Session, model: type, values: dict[str, Any] | list[dict[st
             same_owner = (table.c.child_id == insert.excluded.child_id) & (
                 table.c.family_id == insert.excluded.family_id
             )
-            statement = insert.on_conflict_do_update(
-                index_elements=keys, set_=changes, where=same_owner
-            ).returning(*table.primary_key.columns, sort_by_parameter_order=True)
+            statement = insert.on_conflict_do_update(index_elements=keys, set_=changes, where=same_owner)
+            if returning:
+                # only the count of rows written is read: unordered RETURNING lets SQLAlchemy send
+                # many rows per statement (in parameter order it sent one statement per trade, having
+                # no sentinel column to sort by)
+                statement = statement.returning(*table.primary_key.columns)
+            else:
+                statement = statement.execution_options(preserve_rowcount=True)
         else:
             statement = insert.on_conflict_do_update(index_elements=keys, set_=changes)
         _UPSERTS[(backend, table.name)] = statement
     result = session.connection().execute(statement, values)
     if owned:
-        written = len(result.all())
+        written = len(result.all()) if returning else result.rowcount
         if written != (len(values) if isinstance(values, list) else 1):
             raise OwnerMismatch(table.name)
 
@@ -277,8 +289,14 @@ Change = tuple[str, str, dict[str, Any]]
 
 def _insert_log(db: Connection, rows: list[dict[str, Any]]) -> list[int]:
     """Insert change-log rows in one go; their ``server_seq`` values, in the rows' order."""
-    if db.dialect.name != "sqlite":
-        return [int(s) for s in db.execute(_LOG_INSERT, rows).scalars()]
+    if db.dialect.name == "postgresql":
+        # the keys first (one small statement), then the rows with them: psycopg pipelines the
+        # executemany of one prepared statement, where RETURNING in order made SQLAlchemy build
+        # statements of a thousand rows that psycopg parsed anew each time. The family's lock is
+        # held, so no other writer of this family takes keys in between (as with the default).
+        seqs = sorted(int(s) for s in db.execute(_NEXT_LOG_SEQS, {"n": len(rows)}).scalars())
+        db.execute(_LOG.insert(), [{**row, "server_seq": seq} for row, seq in zip(rows, seqs, strict=True)])
+        return seqs
     # SQLAlchemy keeps RETURNING in parameter order on SQLite only one row per statement (6,500
     # statements for a push of 1,000 trades). The write transaction holds SQLite's only write lock,
     # so nothing else inserts into the log meanwhile: the rows take consecutive keys, ending at the max.

@@ -16,7 +16,15 @@ the commit, and its outcome is recorded in a short second transaction. A crash b
 that record sends the message again after the lease: at least once for remote channels (a mail
 server or a phone cannot join our transaction), exactly once for the inbox.
 
-:class:`Dispatcher` runs ``dispatch_once`` on a background thread (started in the app's lifespan).
+Most events go only to inboxes (a trade's, to its child). Those take a faster path: a chunk of one
+family's events (``CHUNK``) is worded in a read transaction (recipients, choices, facts, the sealed
+texts), then written in one short write transaction with one multi-row statement per table, after
+checking that no other pass delivered any of them meanwhile. The delivery rows still commit with
+the inbox rows, so a crash loses or repeats nothing. An event that another channel wants, that was
+tried before (retry state) or whose facts cannot be read takes the one-by-one path below.
+
+:class:`Dispatcher` runs ``dispatch_once`` on a background thread (started in the app's lifespan),
+pass after pass while a backlog lasts.
 """
 
 from __future__ import annotations
@@ -28,17 +36,28 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import JSON, Column, MetaData, Table, Text, func, select, update
 from sqlalchemy.orm import Session
 
 from ..background import Periodic
 from ..db import Database, TemporaryFailure
-from ..db.models import Delivery, Outbox, RequestRow, TradeRow, User
+from ..db.models import (
+    ChangeLog,
+    Delivery,
+    Notification,
+    NotificationPref,
+    Outbox,
+    RequestRow,
+    TradeRow,
+    User,
+)
+from ..db.sealed import NoDataKeys, Sealed, SealedJSON, cipher_of, seal_doc, seal_text
+from ..ids import new_id
 from ..logs import get_logger
 from ..market.directory import directory
 from .facts import client_facts
-from .inbox import InboxChannel, Message
-from .preferences import wants
+from .inbox import ENTITY, InboxChannel, Message, audience_of, notification_data
+from .preferences import chooses, wants
 from .texts import compose, recipients_for
 from .weekly import emit_weekly_summaries, week_of
 
@@ -60,6 +79,15 @@ SEND_LEASE = timedelta(minutes=2)
 BASE_DELAY = timedelta(seconds=5)
 MAX_DELAY = timedelta(hours=1)
 BATCH = 200
+CHUNK = 50
+"""Events of one family delivered by one write transaction on the fast path. It writes only rows
+worded beforehand (a few multi-row statements), so its hold of the write lock stays about that of
+one event written the slow way (bench ``o``: the sync cycle's p95 while the dispatcher drains)."""
+PACE = 1.0
+"""The background dispatcher rests as long as each chunk took. The lock is not what a drain costs a
+push: wording is Python, and it shares the server process's interpreter lock with the requests.
+Unpaced, a drain made a 10-trade sync cycle's p95 4.5× its idle value (1,657 events/s); resting
+1× kept it at 1.2× (681 events/s), bench ``o3``/``o4``."""
 
 _log = logging.getLogger("yongdon.notify")
 _jobs = get_logger("yongdon.jobs")
@@ -123,6 +151,7 @@ class DispatchReport:
     failed: int = 0
     dead: int = 0
     finished: int = 0
+    seen: int = 0  # events the pass looked at (a full batch: more may be waiting)
 
 
 @dataclass(frozen=True)
@@ -132,10 +161,11 @@ class _Recipient:
     locale: str
 
 
-def _recipients(session: Session, row: Outbox) -> list[_Recipient]:
+def _recipients(session: Session, row: Outbox, users: Sequence[User] | None = None) -> list[_Recipient]:
     audience = recipients_for(row.event)
     actor = row.payload.get("actor_id")
-    users = session.scalars(select(User).where(User.family_id == row.family_id).order_by(User.id))
+    if users is None:
+        users = session.scalars(select(User).where(User.family_id == row.family_id).order_by(User.id)).all()
     found = []
     for user in users:
         if user.role == "child" and audience.child and user.id == row.child_id:
@@ -328,6 +358,201 @@ def _mark_delivered(db: Database, family_id: str, outbox_id: int, now: datetime)
         _mark(session, outbox_id, now)
 
 
+@dataclass
+class _Worded:
+    """One event's inbox deliveries, worded in a read transaction: the rows to write, nothing else."""
+
+    outbox_id: int
+    request_id: str | None
+    notifications: list[dict[str, Any]]
+    logs: list[dict[str, Any]]
+    deliveries: list[dict[str, Any]]
+
+
+def _presealed(table: Table) -> Table:
+    """``table`` with its sealed columns as plain text and JSON, for rows sealed beforehand: the
+    columns' own types would walk every document again while the write lock is held."""
+    columns = [
+        Column(
+            c.name,
+            Text() if isinstance(c.type, Sealed) else JSON() if isinstance(c.type, SealedJSON) else c.type,
+        )
+        for c in table.columns
+    ]
+    return Table(table.name, MetaData(), *columns)
+
+
+_NOTIFICATION_INSERT = _presealed(Notification.__table__).insert()  # type: ignore[arg-type]
+_LOG_INSERT = _presealed(ChangeLog.__table__).insert()  # type: ignore[arg-type]
+_DELIVERY_INSERT = Delivery.__table__.insert()
+_OUTBOX = Outbox.__table__
+
+
+def _word(
+    session: Session,
+    row: Outbox,
+    users: Sequence[User],
+    prefs: dict[tuple[str, str], NotificationPref],
+    channels: Sequence[Channel],
+    reach: dict[tuple[str, str], bool],
+    now: datetime,
+) -> _Worded | None:
+    """The rows that deliver ``row`` to every inbox that wants it, or ``None`` when another channel
+    wants it too (the one-by-one path leases and sends those)."""
+    cipher = cipher_of(session.get_bind().dialect)
+    worded = _Worded(row.id, row.request_id, [], [], [])
+    facts: tuple[dict[str, Any], dict[str, Any]] | None = None
+    for person in _recipients(session, row, users):
+        for channel in channels:
+            if not chooses(prefs.get((person.user_id, row.event)), person.role, row.event, channel.name):
+                continue
+            reaches = getattr(channel, "reaches", None)
+            if reaches is not None:
+                key = (channel.name, person.user_id)
+                if key not in reach:
+                    reach[key] = bool(reaches(session, person.user_id, person.role))
+                if not reach[key]:
+                    continue
+            if type(channel) is not InboxChannel:  # a remote channel, or an inbox with its own deliver
+                return None
+            facts = facts or _facts(session, row)
+            title, body = compose(row.event, person.role, person.locale, facts[0])
+            note: dict[str, Any] = {
+                "id": new_id(),
+                "family_id": row.family_id,
+                "user_id": person.user_id,
+                "child_id": row.child_id,
+                "event": row.event,
+                "title": title[:200],
+                "body": body[:500],
+                "data": {"event": row.event, "child_id": row.child_id, **facts[1]},
+                "created_at": now,
+                "read_at": None,
+            }
+            log = {
+                "family_id": row.family_id,
+                "audience": audience_of(person.role, person.user_id),
+                "entity": ENTITY,
+                "entity_id": note["id"],
+                "op": "put",
+                "data": notification_data(note),
+                "created_at": now,
+            }
+            if cipher is None:  # a handle without data keys refuses to write a name unsealed
+                raise NoDataKeys("notifications are sealed: open the database with its data keys")
+            # sealed here, so the write under the lock only writes
+            note["title"] = seal_text(cipher, note["title"], "notifications.title")
+            note["body"] = seal_text(cipher, note["body"], "notifications.body")
+            note["data"] = seal_doc(cipher, note["data"], "notifications.data")
+            log["data"] = seal_doc(cipher, log["data"], "changelog.data")
+            worded.notifications.append(note)
+            worded.logs.append(log)
+            worded.deliveries.append(
+                {
+                    "outbox_id": row.id,
+                    "channel": channel.name,
+                    "user_id": person.user_id,
+                    "status": "done",
+                    "attempts": 1,
+                    "last_error": None,
+                    "next_attempt_at": None,
+                    "delivered_at": now,
+                }
+            )
+    return worded
+
+
+def _word_chunk(
+    db: Database, family_id: str, ids: list[int], channels: Sequence[Channel], now: datetime
+) -> tuple[list[_Worded], list[int]]:
+    """(events worded for the fast path, events left to the one-by-one path), reading the family's
+    users, choices, trades and requests once for the whole chunk, outside the write lock."""
+    worded: list[_Worded] = []
+    slow: list[int] = []
+    with db.read() as session:
+        rows = session.scalars(
+            select(Outbox)
+            .where(Outbox.id.in_(ids), Outbox.family_id == family_id, Outbox.delivered_at.is_(None))
+            .order_by(Outbox.id)
+        ).all()
+        begun = set(session.scalars(select(Delivery.outbox_id).where(Delivery.outbox_id.in_(ids))))
+        users = session.scalars(select(User).where(User.family_id == family_id).order_by(User.id)).all()
+        choices = session.scalars(select(NotificationPref).where(NotificationPref.family_id == family_id))
+        prefs = {(p.user_id, p.event): p for p in choices}
+        # loaded into the session's identity map (held here: it keeps only referenced objects), where
+        # _facts's session.get finds them without a query per event
+        trade_ids = [r.payload["trade_id"] for r in rows if isinstance(r.payload.get("trade_id"), str)]
+        request_ids = [r.payload["request_id"] for r in rows if isinstance(r.payload.get("request_id"), str)]
+        held = [
+            *session.scalars(select(TradeRow).where(TradeRow.trade_id.in_(trade_ids))),
+            *session.scalars(select(RequestRow).where(RequestRow.request_id.in_(request_ids))),
+        ]
+        reach: dict[tuple[str, str], bool] = {}
+        for row in rows:
+            if row.id in begun:  # a delivery was tried before: its retry state is the slow path's
+                slow.append(row.id)
+                continue
+            try:
+                event = _word(session, row, users, prefs, channels, reach, now)
+            except Exception:  # noqa: BLE001 - the one-by-one path backs it off and dead-letters it
+                event = None
+            if event is None:
+                slow.append(row.id)
+            else:
+                worded.append(event)
+        del held
+    return worded, slow
+
+
+def _write_worded(session: Session, worded: list[_Worded], now: datetime) -> list[_Worded]:
+    """Write the worded deliveries of the events still undelivered and untouched; returns those.
+
+    One multi-row statement per table: the notifications, their change-log rows, the delivery rows
+    (the idempotency key, committed with the inbox rows) and the events marked delivered.
+    """
+    db = session.connection()
+    ids = [w.outbox_id for w in worded]
+    open_ids = set(
+        db.scalars(select(_OUTBOX.c.id).where(_OUTBOX.c.id.in_(ids), _OUTBOX.c.delivered_at.is_(None)))
+    )
+    begun = set(db.scalars(select(Delivery.outbox_id).where(Delivery.outbox_id.in_(ids))))
+    fresh = [w for w in worded if w.outbox_id in open_ids and w.outbox_id not in begun]
+    notifications = [n for w in fresh for n in w.notifications]
+    if notifications:
+        db.execute(_NOTIFICATION_INSERT, notifications)
+        db.execute(_LOG_INSERT, [entry for w in fresh for entry in w.logs])
+        db.execute(_DELIVERY_INSERT, [d for w in fresh for d in w.deliveries])
+    if fresh:
+        db.execute(
+            update(_OUTBOX).where(_OUTBOX.c.id.in_([w.outbox_id for w in fresh])).values(delivered_at=now)
+        )
+    return fresh
+
+
+def _deliver_chunk(
+    db: Database,
+    family_id: str,
+    ids: list[int],
+    channels: Sequence[Channel],
+    now: datetime,
+    report: DispatchReport,
+) -> list[int]:
+    """Deliver what the fast path can of a chunk of one family's events; returns the events left to
+    the one-by-one path. Worded outside the write lock; written in one short transaction."""
+    started = time.perf_counter()
+    worded, slow = _word_chunk(db, family_id, ids, channels, now)
+    if not worded:
+        return slow
+    with db.write(family_id) as session:
+        written = _write_worded(session, worded, now)
+    ms = round((time.perf_counter() - started) * 1000, 1)
+    for event in written:
+        report.delivered += len(event.deliveries)
+        report.finished += 1
+        _jobs.info("job", job="notify.deliver", request_id=event.request_id, outbox_id=event.outbox_id, ms=ms)
+    return slow
+
+
 def dispatch_once(
     db: Database,
     now: datetime,
@@ -335,12 +560,15 @@ def dispatch_once(
     channels: Sequence[Channel] | None = None,
     max_attempts: int = MAX_ATTEMPTS,
     batch: int = BATCH,
+    pace: float = 0.0,
 ) -> DispatchReport:
     """One pass over up to ``batch`` undelivered events, oldest first.
 
     Each event has its own short write transaction, which also marks it delivered when nothing is
     left to send (a second commit per event competed with the family's pushes for the write lock;
     several events per transaction held the lock long enough to show in a push's latency).
+    Inbox-only events go faster, in chunks (see the module's docstring); after each chunk the pass
+    rests ``pace`` times as long as the chunk took.
     """
     channels = default_channels() if channels is None else channels
     report = DispatchReport()
@@ -351,7 +579,8 @@ def dispatch_once(
             .order_by(Outbox.id)
             .limit(batch)
         ).all()
-    for outbox_id, family_id, request_id in due:
+    report.seen = len(due)
+    for outbox_id, family_id, request_id in _fast_first(db, due, channels, now, report, pace):
         started = time.perf_counter()
         outbound: list[_Outbound] = []
         try:
@@ -374,6 +603,37 @@ def dispatch_once(
         ms = round((time.perf_counter() - started) * 1000, 1)
         _jobs.info("job", job="notify.deliver", request_id=request_id, outbox_id=outbox_id, ms=ms)
     return report
+
+
+def _fast_first(
+    db: Database,
+    due: Sequence[Any],
+    channels: Sequence[Channel],
+    now: datetime,
+    report: DispatchReport,
+    pace: float,
+) -> list[tuple[int, str, str | None]]:
+    """Deliver the inbox-only events of ``due`` in chunks of a family's events; returns the rest, in
+    order, for the one-by-one path (remote channels, retries, events whose facts fail)."""
+    families: dict[str, list[int]] = {}
+    for outbox_id, family_id, _ in due:
+        families.setdefault(family_id, []).append(outbox_id)
+    slow: set[int] = set()
+    for family_id, ids in families.items():
+        for start in range(0, len(ids), CHUNK):
+            began = time.perf_counter()
+            try:
+                slow.update(_deliver_chunk(db, family_id, ids[start : start + CHUNK], channels, now, report))
+            except TemporaryFailure:
+                raise
+            except Exception:  # noqa: BLE001 - the one-by-one path isolates the broken event
+                _log.exception(
+                    "notification chunk failed; delivering one by one", extra={"family_id": family_id}
+                )
+                slow.update(ids[start : start + CHUNK])
+            if pace:
+                time.sleep(pace * (time.perf_counter() - began))
+    return [(i, f, r) for i, f, r in due if i in slow]
 
 
 def outbox_status(db: Database) -> dict[str, int]:
@@ -426,8 +686,10 @@ class Dispatcher(Periodic):
         clock: Callable[[], datetime],
         interval: float = 1.0,
         channels: Sequence[Channel] | None = None,
+        pace: float = PACE,
     ) -> None:
         self.db = db
+        self.pace = pace
         self.clock = clock
         self.interval = interval
         self.channels = channels
@@ -436,7 +698,12 @@ class Dispatcher(Periodic):
 
     def run_once(self) -> None:
         now = self.clock()
-        dispatch_once(self.db, now, channels=self.channels)
+        # a backlog (a busy evening's trades) drains pass after pass, not one batch a second
+        while not self._stop.is_set():
+            report = dispatch_once(self.db, now, channels=self.channels, pace=self.pace)
+            if report.seen < BATCH or not report.finished:  # drained, or only retries waiting
+                break
+            now = self.clock()
         if week_of(now) != self._week:  # after the pass: what a crash left waits for nothing
             emit_weekly_summaries(self.db, now)
             self._week = week_of(now)

@@ -7,6 +7,7 @@ pull ever asks for; see ``server.replication.pull``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -60,22 +61,25 @@ def audience_of(role: str, user_id: str) -> str:
     return user_id if role == "child" else parent_audience(user_id)
 
 
-def notification_view(row: Notification) -> NotificationView:
-    """The notification as the pull and ``GET /api/notifications`` carry it."""
+def notification_view(row: Notification | Mapping[str, Any]) -> NotificationView:
+    """The notification as the pull and ``GET /api/notifications`` carry it (from its row, or from
+    the row's values before it is written: the dispatcher writes many with one statement)."""
+    get = row.get if isinstance(row, Mapping) else row.__getattribute__
+    read_at = get("read_at")
     return NotificationView(
-        notification_id=row.id,
-        user_id=row.user_id,
-        child_id=row.child_id,
-        event=row.event,
-        title=row.title,
-        body=row.body,
-        data=row.data,
-        created_at=row.created_at.astimezone(UTC).isoformat(),
-        read_at=row.read_at.astimezone(UTC).isoformat() if row.read_at else None,
+        notification_id=get("id"),
+        user_id=get("user_id"),
+        child_id=get("child_id"),
+        event=get("event"),
+        title=get("title"),
+        body=get("body"),
+        data=get("data"),
+        created_at=get("created_at").astimezone(UTC).isoformat(),
+        read_at=read_at.astimezone(UTC).isoformat() if read_at else None,
     )
 
 
-def notification_data(row: Notification) -> dict[str, Any]:
+def notification_data(row: Notification | Mapping[str, Any]) -> dict[str, Any]:
     """The same as plain data, for the change log (one shape for both)."""
     data: dict[str, Any] = msgspec.to_builtins(notification_view(row))
     return data

@@ -21,7 +21,16 @@ from ..db.models import NotificationPref
 from ..errors import DomainError
 from .texts import EVENTS, recipients_for
 
-__all__ = ["CHANNELS", "OPT_IN", "defaults", "events_for", "preferences", "set_preferences", "wants"]
+__all__ = [
+    "CHANNELS",
+    "OPT_IN",
+    "chooses",
+    "defaults",
+    "events_for",
+    "preferences",
+    "set_preferences",
+    "wants",
+]
 
 CHANNELS = ("email", "push", "sms")
 _PARENTS_ONLY = frozenset({"email", "sms"})
@@ -61,7 +70,16 @@ def wants(session: Session, user_id: str, role: str, event: str, channel: str) -
         return False
     if channel == "inbox" and event not in OPT_IN:
         return True
-    row = session.get(NotificationPref, (user_id, event))
+    return chooses(session.get(NotificationPref, (user_id, event)), role, event, channel)
+
+
+def chooses(row: NotificationPref | None, role: str, event: str, channel: str) -> bool:
+    """:func:`wants`, given the user's stored choice for ``event`` (``None``: the defaults); the
+    dispatcher reads a family's choices at once for many events."""
+    if channel in _PARENTS_ONLY and role != "parent":
+        return False
+    if channel == "inbox" and event not in OPT_IN:
+        return True
     chosen = defaults(event, role) if row is None else _stored(row)
     if channel == "inbox":  # an opt-in event lands in the inbox of those who asked for it anywhere
         return chosen["email"] or chosen["push"] or chosen["sms"]

@@ -376,32 +376,67 @@ def test_a_crash_before_an_events_commit_delivers_it_once_in_the_next_process(
 ) -> None:
     first = home.emit(home.kid("지우"), "TradeExecuted", {"trade_id": "t-1"})
     second = home.emit(home.kid("지우"), "TradeExecuted", {"trade_id": "t-2"})
-    mark = dispatcher_module._mark
+    write = dispatcher_module._write_worded
 
-    def crash_on_the_second(session: Any, outbox_id: int, now: datetime) -> None:
-        mark(session, outbox_id, now)
-        if outbox_id == second:  # delivered and marked in its transaction, not yet committed
-            raise _Crash
+    def crash_after_writing(session: Any, worded: Any, now: datetime) -> Any:
+        written = write(session, worded, now)
+        assert [w.outbox_id for w in written] == [first, second]
+        raise _Crash  # both delivered and marked in the chunk's transaction, not yet committed
 
-    monkeypatch.setattr(dispatcher_module, "_mark", crash_on_the_second)
+    monkeypatch.setattr(dispatcher_module, "_write_worded", crash_after_writing)
     with pytest.raises(_Crash):
         home.dispatch()
     monkeypatch.undo()
-    # the first event committed whole; the second's insert went with its transaction
-    assert [n["data"]["trade_id"] for n in home.inbox(home.kid("지우"))["notifications"]] == ["t-1"]
-    assert outbox_status(home.app.state.db)["events_waiting"] == 1
-    # a new server process on the same database picks the second event up again
+    # the chunk's inserts went with its transaction: nothing delivered, nothing marked
+    assert home.inbox(home.kid("지우"))["notifications"] == []
+    assert outbox_status(home.app.state.db) == {"events_waiting": 2, "pending": 0, "done": 0, "dead": 0}
+    # a new server process on the same database delivers both, once each
     restarted = create_app(settings, clock=clock)
     try:
         report = dispatch_once(restarted.state.db, clock())
-        assert (report.delivered, report.finished) == (1, 1)
+        assert (report.delivered, report.finished) == (2, 2)
         with restarted.state.db.read() as session:
             assert session.get(Outbox, first).delivered_at is not None  # type: ignore[union-attr]
             assert session.get(Outbox, second).delivered_at is not None  # type: ignore[union-attr]
     finally:
         restarted.state.db.dispose()
+    trades = sorted(n["data"]["trade_id"] for n in home.inbox(home.kid("지우"))["notifications"])
+    assert trades == ["t-1", "t-2"]
     assert len(_notifications(home.app)) == 2
     assert home.dispatch().delivered == 0
+
+
+def test_a_chunk_another_pass_delivered_meanwhile_is_not_delivered_again(
+    home: Home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk is worded outside the write lock: another dispatcher (a second server process) may
+    deliver the same events before this one writes. The write sees it and adds nothing."""
+    first = home.emit(home.kid("지우"), "TradeExecuted", {"trade_id": "t-1"})
+    second = home.emit(home.kid("지우"), "AllowanceRequested", {"request_id": "r-1", "amount_real": 5})
+    word = dispatcher_module._word_chunk
+    other: list[dispatcher_module.DispatchReport] = []
+
+    def another_pass_meanwhile(*args: Any) -> Any:
+        worded = word(*args)
+        monkeypatch.setattr(dispatcher_module, "_word_chunk", word)
+        other.append(home.dispatch())  # the other process, between this one's reading and writing
+        return worded
+
+    monkeypatch.setattr(dispatcher_module, "_word_chunk", another_pass_meanwhile)
+    report = home.dispatch()
+    assert (other[0].finished, report.finished, report.delivered) == (2, 0, 0)
+    assert sorted(_notifications(home.app)) == sorted(
+        [
+            (home.kid("지우").user_id, "TradeExecuted"),
+            (home.mom.user_id, "AllowanceRequested"),
+            (home.dad.user_id, "AllowanceRequested"),
+        ]
+    )
+    with home.app.state.db.read() as session:
+        deliveries = session.scalars(
+            sa.select(Delivery.outbox_id).where(Delivery.outbox_id.in_([first, second]))
+        )
+        assert sorted(deliveries) == sorted([first, second, second])
 
 
 class _BookkeepingBreaks:
