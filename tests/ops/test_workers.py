@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,8 +16,7 @@ import psutil
 import pytest
 
 from ..helpers import Family, step_up
-from ..support.live import free_port
-from ..support.logs import keep_server_log
+from ..support.live import free_port, server_process
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -37,28 +35,9 @@ def two_workers(fresh_pg: str, redis_url: str, tmp_path: Path) -> Iterator[tuple
     port = free_port()
     env = _env(tmp_path, YONGDON_DATABASE_URL=fresh_pg, YONGDON_REDIS_URL=redis_url)
     env["YONGDON_REDIS_PREFIX"] = f"workers{port}"
-    url = f"http://127.0.0.1:{port}"
-    with keep_server_log(tmp_path / "workers.log").open("wb") as log:
-        process = subprocess.Popen(_argv(port, "--workers", "2"), env=env, stdout=log, stderr=log)  # noqa: S603
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                assert process.poll() is None, "the server exited"
-                try:
-                    if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.2)
-            yield url, psutil.Process(process.pid)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    log = tmp_path / "workers.log"
+    with server_process(_argv(port, "--workers", "2"), env, log, port) as process:
+        yield f"http://127.0.0.1:{port}", psutil.Process(process.pid)
 
 
 def test_two_workers_serve_a_family_and_refuse_a_revoked_device_in_each(

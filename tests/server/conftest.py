@@ -17,6 +17,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from server.app import create_app
 from server.settings import Settings
 from tests.conftest import MovableClock
+from tests.support.live import LiveServer
 
 from .channel_support import Mailbox, smtp_server
 
@@ -86,3 +87,21 @@ def limited(limited_app: Litestar) -> Iterator[TestClient[Any]]:
     that address, any other from the family's home address."""
     with TestClient(ProxyHeadersMiddleware(limited_app, trusted_hosts="testclient")) as client:
         yield client
+
+
+@pytest.fixture
+def servers(
+    pg_url: str, redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[LiveServer, LiveServer]]:
+    """Two real server processes on one PostgreSQL database sharing Redis (as several processes run
+    in production), started and running."""
+    monkeypatch.setenv("YONGDON_REDIS_URL", redis_url)  # the fork server passes its environment on
+    monkeypatch.setenv("YONGDON_REDIS_PREFIX", f"t{uuid.uuid4().hex}")
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    with LiveServer(pg_url, tmp_path / "one") as one:
+        secrets = {"jwt_secret": one.jwt_secret, "pin_pepper": one.pin_pepper}
+        with LiveServer(pg_url, tmp_path / "two", **secrets) as two:
+            one.start()
+            two.start()
+            yield one, two

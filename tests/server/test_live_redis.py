@@ -12,7 +12,6 @@ import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,21 +21,6 @@ from websockets.sync.client import ClientConnection, connect
 from tests.support.live import LiveServer, Seeded, seed_family
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
-
-
-@pytest.fixture
-def servers(
-    pg_url: str, redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[LiveServer, LiveServer]]:
-    monkeypatch.setenv("YONGDON_REDIS_URL", redis_url)  # the fork server passes its environment on
-    (tmp_path / "one").mkdir()
-    (tmp_path / "two").mkdir()
-    with LiveServer(pg_url, tmp_path / "one") as one:
-        secrets = {"jwt_secret": one.jwt_secret, "pin_pepper": one.pin_pepper}
-        with LiveServer(pg_url, tmp_path / "two", **secrets) as two:
-            one.start()
-            two.start()
-            yield one, two
 
 
 @contextmanager

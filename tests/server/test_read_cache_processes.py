@@ -3,9 +3,6 @@ cached entry serves the other, and a commit on either makes both compute it agai
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,22 +11,6 @@ import pytest
 from tests.support.live import LiveServer, Seeded, seed_family
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
-
-
-@pytest.fixture
-def servers(
-    pg_url: str, redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[LiveServer, LiveServer]]:
-    monkeypatch.setenv("YONGDON_REDIS_URL", redis_url)  # the fork server passes its environment on
-    monkeypatch.setenv("YONGDON_REDIS_PREFIX", f"t{uuid.uuid4().hex}")
-    (tmp_path / "one").mkdir()
-    (tmp_path / "two").mkdir()
-    with LiveServer(pg_url, tmp_path / "one") as one:
-        secrets = {"jwt_secret": one.jwt_secret, "pin_pepper": one.pin_pepper}
-        with LiveServer(pg_url, tmp_path / "two", **secrets) as two:
-            one.start()
-            two.start()
-            yield one, two
 
 
 def _portfolio(server: LiveServer, seeded: Seeded, who: str) -> dict[str, Any]:

@@ -32,7 +32,7 @@ import httpx
 
 from tests.support.logs import keep_server_log
 
-__all__ = ["LiveServer", "Seeded", "free_port", "seed_family", "yongdon_server"]
+__all__ = ["LiveServer", "Seeded", "free_port", "seed_family", "server_process", "yongdon_server"]
 
 _ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,24 +46,34 @@ def yongdon_server(data_dir: Path, log_path: Path, **env: str) -> Iterator[str]:
     port = free_port()
     environ = {k: v for k, v in os.environ.items() if not k.startswith("YONGDON_")} | env
     argv = [sys.executable, "-m", "server", "server", "--data-dir", str(data_dir), "--port", str(port)]
-    url = f"http://127.0.0.1:{port}"
+    with server_process(argv, environ, log_path, port):
+        yield f"http://127.0.0.1:{port}"
+
+
+@contextmanager
+def server_process(
+    argv: list[str], env: dict[str, str], log_path: Path, port: int
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``argv`` (a server on ``port``); yield its process once ``/health`` answers, and end it
+    afterwards (terminate, then kill). Its output goes to ``log_path`` (the log canary reads it)."""
     with keep_server_log(log_path).open("wb") as log:
-        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=environ)  # noqa: S603
+        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)  # noqa: S603
         try:
-            deadline = time.monotonic() + 90  # seconds unloaded; a busy shared CI box is slower
+            deadline = time.monotonic() + 120  # seconds unloaded; a busy shared CI box is slower
             while True:
+                assert process.poll() is None, f"the server exited ({process.returncode})"
                 try:
-                    if httpx.get(f"{url}/health", timeout=5).status_code == 200:
+                    if httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200:
                         break
                 except httpx.TransportError:
                     pass
                 assert time.monotonic() < deadline, "the server did not start"
                 time.sleep(0.1)
-            yield url
+            yield process
         finally:
             process.terminate()
             try:
-                process.wait(timeout=15)
+                process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
