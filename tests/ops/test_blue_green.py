@@ -46,6 +46,7 @@ class Switch(httpx.BaseTransport):
         self.ports = ports
         self.route: Callable[[int], str] = lambda n: "blue"
         self.answers: list[tuple[str, str, int]] = []
+        self.codes: list[str | None] = []  # each refusal's problem code, in the answers' order
         self._count = itertools.count()
         self._lock = threading.Lock()
         self._inner = httpx.HTTPTransport()
@@ -58,6 +59,7 @@ class Switch(httpx.BaseTransport):
         response.read()
         with self._lock:
             self.answers.append((color, request.url.path, response.status_code))
+            self.codes.append(response.json().get("code") if response.status_code >= 400 else None)
         return response
 
     def close(self) -> None:
@@ -160,7 +162,12 @@ def test_blue_green_and_canary_lose_no_request_and_no_mutation(fresh_pg: str, tm
         green.stop()
         http.close()
     assert failures == []
-    refused = [answer for answer in switch.answers if answer[2] >= 400]
+    # the one refusal by design: the previous release speaks an older sync protocol; a device meeting
+    # it steps down once (client.engine: the server lists what it speaks) and is served from then on
+    refusals = [(a, code) for a, code in zip(switch.answers, switch.codes, strict=True) if a[2] >= 400]
+    stepped_down = [a for a, code in refusals if code == "VERSION_NOT_SUPPORTED" and a[0] == "blue"]
+    assert len(stepped_down) <= 2, stepped_down  # once per device
+    refused = [a for a, code in refusals if not (code == "VERSION_NOT_SUPPORTED" and a[0] == "blue")]
     assert refused == [], refused[:5]
     served = Counter(color for color, _, _ in switch.answers)
     assert served["blue"] > 20 and served["green"] > 20, served

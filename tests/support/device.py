@@ -50,6 +50,7 @@ class _Durable:
     pending: list[Pending] = field(default_factory=list)
     outcomes: dict[str, MutationResult] = field(default_factory=dict)
     cursor_history: list[int] = field(default_factory=list)
+    resets: int = 0  # pulls that brought a reset snapshot (the first one included)
     # acknowledged mutations, kept to re-send if the server is restored from an older backup
     history: list[Pending] = field(default_factory=list)
 
@@ -157,6 +158,7 @@ class Device:
         state = self.state
         state.replica, state.cursor = replica, cursor
         if was_reset:
+            state.resets += 1
             state.cursor_history.clear()  # I12: a reset is the one time a cursor may go back
         state.cursor_history.append(cursor)
         if page.last_seq < state.last_seq_acked:
