@@ -70,7 +70,8 @@ class DashboardVM(ParentScreen):
             lines = [
                 RecentTrade(
                     tr(
-                        f"parent.dash.trade.{t.side}",
+                        # past tense only once it filled: a waiting order was not bought yet
+                        f"parent.dash.trade.{t.side}" + ("" if t.status == "filled" else "_order"),
                         symbol=self._name(t.symbol),
                         shares=fmt.shares(t.quantity) if t.quantity else fmt.game(t.amount or 0),
                         status=tr(f"parent.trade.{t.status}"),

@@ -100,6 +100,7 @@ async def test_a_waiting_order_is_explained_then_declined_with_a_reason_or_appro
     await f.parent.sync_now()
     (card,) = DashboardVM(f.parent, f.tools, f.runtime).cards
     assert card.awaiting_trades == 1
+    assert card.trades[0].text.startswith("Order to buy 1 share")  # not "Bought": it waits
     approvals = ApprovalsVM(f.parent, f.tools, f.runtime)
     (waiting,) = approvals.trade_rows
     assert waiting.trade_id == declined_id and waiting.what.startswith("Buy 1 share")
