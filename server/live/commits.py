@@ -17,6 +17,7 @@ from sqlalchemy.sql.dml import Insert
 
 from ..db.models import ChangeLog
 from ..notify.inbox import ENTITY as NOTIFICATION
+from ..notify.inbox import PLAIN_ROWS
 from .hub import FamilyEvent
 
 __all__ = ["publish_commits"]
@@ -30,9 +31,10 @@ _COMMITTED = "yongdon_live_committed"  # rows committed, published at check-in
 def publish_commits(engine: Engine, publish: Callable[[FamilyEvent], None]) -> None:
     """Call ``publish`` with one :class:`FamilyEvent` per family after each commit that logged changes."""
 
-    def inserted(conn: Any, clause: Any, multiparams: Any, params: Any, *_: Any) -> None:
-        if isinstance(clause, Insert) and clause.table is _LOG:
-            rows = list(multiparams) or ([params] if params else [])
+    def inserted(conn: Any, clause: Any, multiparams: Any, params: Any, options: Any, _result: Any) -> None:
+        # by name: the dispatcher writes through a copy of the table whose rows it sealed itself
+        if isinstance(clause, Insert) and clause.table.name == _LOG.name:
+            rows = options.get(PLAIN_ROWS) or list(multiparams) or ([params] if params else [])
             conn.info.setdefault(_PENDING, []).extend(rows)
 
     def savepoint(conn: Any, name: str) -> None:

@@ -56,7 +56,7 @@ from ..ids import new_id
 from ..logs import get_logger
 from ..market.directory import directory
 from .facts import client_facts
-from .inbox import ENTITY, InboxChannel, Message, audience_of, notification_data
+from .inbox import ENTITY, PLAIN_ROWS, InboxChannel, Message, audience_of, notification_data
 from .preferences import chooses, wants
 from .texts import compose, recipients_for
 from .weekly import emit_weekly_summaries, week_of
@@ -367,6 +367,7 @@ class _Worded:
     notifications: list[dict[str, Any]]
     logs: list[dict[str, Any]]
     deliveries: list[dict[str, Any]]
+    plain_logs: list[dict[str, Any]]  # ``logs`` before sealing: what the live channel offers
 
 
 def _presealed(table: Table) -> Table:
@@ -400,7 +401,7 @@ def _word(
     """The rows that deliver ``row`` to every inbox that wants it, or ``None`` when another channel
     wants it too (the one-by-one path leases and sends those)."""
     cipher = cipher_of(session.get_bind().dialect)
-    worded = _Worded(row.id, row.request_id, [], [], [])
+    worded = _Worded(row.id, row.request_id, [], [], [], [])
     facts: tuple[dict[str, Any], dict[str, Any]] | None = None
     for person in _recipients(session, row, users):
         for channel in channels:
@@ -444,6 +445,7 @@ def _word(
             note["title"] = seal_text(cipher, note["title"], "notifications.title")
             note["body"] = seal_text(cipher, note["body"], "notifications.body")
             note["data"] = seal_doc(cipher, note["data"], "notifications.data")
+            worded.plain_logs.append(dict(log))
             log["data"] = seal_doc(cipher, log["data"], "changelog.data")
             worded.notifications.append(note)
             worded.logs.append(log)
@@ -520,7 +522,9 @@ def _write_worded(session: Session, worded: list[_Worded], now: datetime) -> lis
     notifications = [n for w in fresh for n in w.notifications]
     if notifications:
         db.execute(_NOTIFICATION_INSERT, notifications)
-        db.execute(_LOG_INSERT, [entry for w in fresh for entry in w.logs])
+        plain = [entry for w in fresh for entry in w.plain_logs]
+        logs = [entry for w in fresh for entry in w.logs]
+        db.execute(_LOG_INSERT, logs, execution_options={PLAIN_ROWS: plain})
         db.execute(_DELIVERY_INSERT, [d for w in fresh for d in w.deliveries])
     if fresh:
         db.execute(

@@ -23,6 +23,7 @@ from .schemas import Inbox, NotificationView
 
 __all__ = [
     "ENTITY",
+    "PLAIN_ROWS",
     "InboxChannel",
     "Message",
     "audience_of",
@@ -34,6 +35,10 @@ __all__ = [
 ]
 
 ENTITY = "notification"
+PLAIN_ROWS = "yongdon_plain_rows"
+"""An execution option: the plain rows of a change-log insert whose rows were sealed beforehand
+(the dispatcher's chunks). The live channel offers a new inbox item to its owner's sockets from
+them; from the sealed rows it would send ciphertext."""
 _PARENT_PREFIX = "p:"  # "p:" + a 36-character id fits the change log's 40-character audience
 
 

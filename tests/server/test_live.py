@@ -23,6 +23,7 @@ from litestar.testing import TestClient
 from litestar.testing.websocket_test_session import WebSocketTestSession
 
 from server.db.models import DeviceQuote, Outbox
+from server.db.sealed import MARK
 from server.ids import new_id
 from server.market.admin import choose_mode
 from server.market.clock import FixedMarketClock
@@ -326,6 +327,7 @@ def test_a_notification_goes_to_its_owner_only_and_pokes_the_parents(home: Home)
         assert note["type"] == "notification"
         assert (note["user_id"], note["event"], note["read_at"]) == (jiwoo.user_id, "TradeExecuted", None)
         assert note["title"] and note["body"] and note["notification_id"]
+        assert not note["title"].startswith(MARK) and not note["body"].startswith(MARK)  # words, not sealed
         # the parents may pull the child's rows (so they are poked), but the inbox item is not theirs
         assert mom.next() == {"type": "poke"}
         mom.received_nothing()
