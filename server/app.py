@@ -33,6 +33,7 @@ from .live import LiveChannel
 from .logs import RequestLogMiddleware, configure_logging
 from .market.calendar import market_calendars, use_cache_dir
 from .market.controllers import ROUTES as market_routes
+from .market.directory import directory
 from .market.jobs import MarketJobs
 from .missions.completion import MissionJob
 from .missions.controllers import ROUTES as mission_routes
@@ -122,6 +123,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             # built (or read back from the cache dir) before the first request: otherwise the first
             # trade would build them, ~3 s, inside its write transaction
             await anyio.to_thread.run_sync(market_calendars)
+            # the symbol directory too: the first requests of a busy start each built it at once
+            await anyio.to_thread.run_sync(directory)
             app.state.market_jobs = MarketJobs(db, now, app.state)
             app.state.market_jobs.start()
             if renewals is not None:  # on a test's clock, renewals are driven by hand too
