@@ -162,7 +162,10 @@ def test_no_log_line_carries_a_planted_value(
     answer = client.post(
         "/api/sync/push", json=journal_push, headers={"Authorization": f"Bearer {kid['access_token']}"}
     )
-    assert [r["status"] for r in ok(answer, 200)["results"]] == ["applied", "rejected"]
+    # taken, then refused (too long); taken may be "adjusted" when the market is open at the wall
+    # clock's time and the order cites no quote: the fill is not this test's subject, the log is
+    taken, refused = (r["status"] for r in ok(answer, 200)["results"])
+    assert (taken in ("applied", "adjusted"), refused) == (True, "rejected")
     old_refresh = tokens["refresh_token"]
     ok(client.post("/api/auth/refresh", json={"refresh_token": old_refresh}), 200)
     clock.advance(minutes=1)  # past the grace for a lost answer
