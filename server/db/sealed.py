@@ -90,13 +90,21 @@ def open_text(cipher: FieldCipher | None, stored: str, label: str) -> str:
 
 
 def _doc(value: Any, change: Any) -> Any:
+    # a scalar is returned where it is met, not through a call of its own: a notification's document
+    # is mostly numbers, and a call per value was most of sealing one (the outbox's drain)
     if isinstance(value, dict):
         return {
-            k: (change(v) if k in NAME_KEYS and isinstance(v, str) else _doc(v, change))
+            k: (
+                (change(v) if k in NAME_KEYS else v)
+                if isinstance(v, str)
+                else _doc(v, change)
+                if isinstance(v, dict | list)
+                else v
+            )
             for k, v in value.items()
         }
     if isinstance(value, list):
-        return [_doc(v, change) for v in value]
+        return [_doc(v, change) if isinstance(v, dict | list) else v for v in value]
     return value
 
 
