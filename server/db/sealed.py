@@ -89,6 +89,30 @@ def open_text(cipher: FieldCipher | None, stored: str, label: str) -> str:
     return cipher.open(base64.b64decode(stored[len(MARK) :]), table=table, column=column, row_id="")
 
 
+def _may_name(doc: Any) -> bool:
+    """Whether ``doc`` holds a string under a :data:`NAME_KEYS` key, at any depth.
+
+    Most documents hold ids and amounts only (a trade, a balance, a mutation's arguments): looking
+    costs half of rebuilding them (the rebuild took a fifth of a batched push of 500 trades), and a
+    document with nothing to seal or open is then passed on as it is.
+    """
+    stack = [doc]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            if not NAME_KEYS.isdisjoint(value) and any(
+                isinstance(value[key], str) for key in NAME_KEYS.intersection(value)
+            ):
+                return True
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        stack.extend(child for child in children if isinstance(child, dict | list))
+    return False
+
+
 def _doc(value: Any, change: Any) -> Any:
     # a scalar is returned where it is met, not through a call of its own: a notification's document
     # is mostly numbers, and a call per value was most of sealing one (the outbox's drain)
@@ -109,11 +133,13 @@ def _doc(value: Any, change: Any) -> Any:
 
 
 def seal_doc(cipher: FieldCipher, doc: Any, label: str) -> Any:
+    if not _may_name(doc):
+        return doc
     return _doc(doc, lambda v: v if v.startswith(MARK) else seal_text(cipher, v, label))
 
 
 def open_doc(cipher: FieldCipher | None, doc: Any, label: str) -> Any:
-    if cipher is None:
+    if cipher is None or not _may_name(doc):
         return doc
     return _doc(doc, lambda v: open_text(cipher, v, label))
 
@@ -177,6 +203,8 @@ class SealedJSON(TypeDecorator[Any]):
 
 
 def _has_names(doc: Any) -> bool:
+    if not _may_name(doc):
+        return False
     found: list[bool] = []
     _doc(doc, lambda v: found.append(not v.startswith(MARK)) or v)
     return any(found)

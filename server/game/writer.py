@@ -20,6 +20,7 @@ from sync.ledger import account_spec
 from sync.records import Position, Request, Stats, Trade
 from sync.rules import HouseRules
 
+from ..db.copy import COPY_ROWS
 from ..db.models import (
     Balance,
     ChangeLog,
@@ -56,6 +57,8 @@ _ENTRY_INSERT = LedgerEntry.__table__.insert()
 _OUTBOX_INSERT = Outbox.__table__.insert()
 _RULES_INSERT = RulesVersion.__table__.insert()
 _MUTATION_INSERT = MutationRow.__table__.insert()
+# a push's rows, held to its end: PostgreSQL receives each table's as one COPY (server.db.copy)
+_BULK = {COPY_ROWS: True}
 # the CHECK constraint refuses a balance that may not go negative: a rule bug cannot overdraw
 _BALANCE_ADD = (
     _BALANCES.update()
@@ -287,15 +290,19 @@ Change = tuple[str, str, dict[str, Any]]
 """A change-log (entity, id, data)."""
 
 
-def _insert_log(db: Connection, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert change-log rows in one go; their ``server_seq`` values, in the rows' order."""
+def _insert_log(db: Connection, rows: list[dict[str, Any]], *, bulk: bool = False) -> list[int]:
+    """Insert change-log rows in one go; their ``server_seq`` values, in the rows' order.
+
+    ``bulk``: a push's many rows, which PostgreSQL receives as one ``COPY`` (a mutation's few go
+    pipelined: ``COPY`` waits for one more round trip)."""
     if db.dialect.name == "postgresql":
-        # the keys first (one small statement), then the rows with them: psycopg pipelines the
-        # executemany of one prepared statement, where RETURNING in order made SQLAlchemy build
-        # statements of a thousand rows that psycopg parsed anew each time. The family's lock is
+        # the keys first (one small statement), then the rows with them, pipelined or copied:
+        # RETURNING in order made SQLAlchemy build statements of a thousand rows that psycopg
+        # parsed anew each time. The family's lock is
         # held, so no other writer of this family takes keys in between (as with the default).
         seqs = sorted(int(s) for s in db.execute(_NEXT_LOG_SEQS, {"n": len(rows)}).scalars())
-        db.execute(_LOG.insert(), [{**row, "server_seq": seq} for row, seq in zip(rows, seqs, strict=True)])
+        keyed = [{**row, "server_seq": seq} for row, seq in zip(rows, seqs, strict=True)]
+        db.execute(_LOG.insert(), keyed, execution_options=_BULK if bulk else {})
         return seqs
     # SQLAlchemy keeps RETURNING in parameter order on SQLite only one row per statement (6,500
     # statements for a push of 1,000 trades). The write transaction holds SQLite's only write lock,
@@ -455,17 +462,18 @@ class WriteBehind:
     def flush(self, session: Session) -> None:
         db = session.connection()
         if self._entries:
-            db.execute(_ENTRY_INSERT, self._entries)
+            db.execute(_ENTRY_INSERT, self._entries, execution_options=_BULK)
         if self._balances:
             _upsert(session, Balance, list(self._balances.values()))
         for model, rows in self._records.items():
             _upsert(session, model, list(rows.values()))
         if self._rules:
-            db.execute(_RULES_INSERT, self._rules)
-        seqs = _insert_log(db, self._log) if self._log else []
+            db.execute(_RULES_INSERT, self._rules, execution_options=_BULK)
+        seqs = _insert_log(db, self._log, bulk=True) if self._log else []
         if self._events:
-            db.execute(_OUTBOX_INSERT, self._events)
+            db.execute(_OUTBOX_INSERT, self._events, execution_options=_BULK)
         if self._mutations:
             for row, placeholder, result in self._mutations:
                 row["server_seq"] = result.server_seq = None if placeholder is None else seqs[placeholder]
-            db.execute(_MUTATION_INSERT, [row for row, _, _ in self._mutations])
+            outcomes = [row for row, _, _ in self._mutations]
+            db.execute(_MUTATION_INSERT, outcomes, execution_options=_BULK)

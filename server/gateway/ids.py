@@ -16,8 +16,9 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, String, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from sync.policy import claimed_ids
 from sync.protocol import Mutation, MutationResult
@@ -48,6 +49,7 @@ class Claims:
 
     def __init__(self, session: Session, family_id: str) -> None:
         self.session, self.family_id = session, family_id
+        self._arrays = session.get_bind().dialect.name == "postgresql"
         self._owners: dict[tuple[str, str], str | None] = {}
         self._mutations: dict[str, Known] = {}
 
@@ -69,9 +71,16 @@ class Claims:
             chunk = fresh[start : start + _CHUNK]
             query = select(
                 MutationRow.mutation_id, MutationRow.family_id, MutationRow.user_id, MutationRow.args_hash
-            ).where(MutationRow.mutation_id.in_(chunk))
+            ).where(self._among(MutationRow.mutation_id, chunk))
             for mutation_id, family_id, user_id, hashed in self.session.execute(query):
                 self._mutations[mutation_id] = (family_id, user_id, hashed, None)
+
+    def _among(self, column: InstrumentedAttribute[str], values: list[str]) -> ColumnElement[bool]:
+        """``column`` is one of ``values``. PostgreSQL gets them as one array: an ``IN`` of 500
+        parameters is rendered, and parsed by the server, anew for each push (a twentieth of one)."""
+        if self._arrays:
+            return column == any_(bindparam(None, values, type_=ARRAY(String)))
+        return column.in_(values)
 
     def _lookup(self, kind: str, values: list[str]) -> dict[str, str]:
         found: dict[str, str] = {}
@@ -80,11 +89,13 @@ class Claims:
             rows: Iterable[Any]  # (id, child) rows
             if kind == "trade":
                 rows = self.session.execute(
-                    select(TradeRow.trade_id, TradeRow.child_id).where(TradeRow.trade_id.in_(chunk))
+                    select(TradeRow.trade_id, TradeRow.child_id).where(self._among(TradeRow.trade_id, chunk))
                 )
             elif kind == "request":
                 rows = self.session.execute(
-                    select(RequestRow.request_id, RequestRow.child_id).where(RequestRow.request_id.in_(chunk))
+                    select(RequestRow.request_id, RequestRow.child_id).where(
+                        self._among(RequestRow.request_id, chunk)
+                    )
                 )
             else:  # a grant: a reference in the family's ledger (one index lookup per child)
                 children = select(User.id).where(User.family_id == self.family_id, User.role == "child")
