@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from sync.policy import claimed_ids
@@ -31,6 +31,22 @@ Known = tuple[str | None, str, str, MutationResult | None]
 
 _KEYS = uuid.UUID("6f0c8a4e-3d2b-4f61-9a57-0e1d2c3b4a59")  # the namespace of REST mutation ids
 _CHUNK = 500
+
+# built once (the lookups of every push): an IN list of up to ``_CHUNK`` ids, expanded when run
+_IDS = bindparam("ids", expanding=True)
+_MUTATIONS = select(
+    MutationRow.mutation_id, MutationRow.family_id, MutationRow.user_id, MutationRow.args_hash
+).where(MutationRow.mutation_id.in_(_IDS))
+_TRADES = select(TradeRow.trade_id, TradeRow.child_id).where(TradeRow.trade_id.in_(_IDS))
+_REQUESTS = select(RequestRow.request_id, RequestRow.child_id).where(RequestRow.request_id.in_(_IDS))
+# a grant: a reference in the family's ledger (one index lookup per child)
+_GRANTS = select(LedgerEntry.ref_id, LedgerEntry.child_id).where(
+    LedgerEntry.child_id.in_(
+        select(User.id).where(User.family_id == bindparam("family"), User.role == "child").scalar_subquery()
+    ),
+    LedgerEntry.ref_id.in_(_IDS),
+    LedgerEntry.kind == "family.grant",
+)
 
 
 def rest_mutation_id(user_id: str, key: str) -> str:
@@ -67,34 +83,18 @@ class Claims:
         fresh = sorted(mutation_ids - set(self._mutations))
         for start in range(0, len(fresh), _CHUNK):
             chunk = fresh[start : start + _CHUNK]
-            query = select(
-                MutationRow.mutation_id, MutationRow.family_id, MutationRow.user_id, MutationRow.args_hash
-            ).where(MutationRow.mutation_id.in_(chunk))
-            for mutation_id, family_id, user_id, hashed in self.session.execute(query):
+            rows = self.session.connection().execute(_MUTATIONS, {"ids": chunk})
+            for mutation_id, family_id, user_id, hashed in rows:
                 self._mutations[mutation_id] = (family_id, user_id, hashed, None)
 
     def _lookup(self, kind: str, values: list[str]) -> dict[str, str]:
         found: dict[str, str] = {}
         for start in range(0, len(values), _CHUNK):
             chunk = values[start : start + _CHUNK]
-            rows: Iterable[Any]  # (id, child) rows
-            if kind == "trade":
-                rows = self.session.execute(
-                    select(TradeRow.trade_id, TradeRow.child_id).where(TradeRow.trade_id.in_(chunk))
-                )
-            elif kind == "request":
-                rows = self.session.execute(
-                    select(RequestRow.request_id, RequestRow.child_id).where(RequestRow.request_id.in_(chunk))
-                )
-            else:  # a grant: a reference in the family's ledger (one index lookup per child)
-                children = select(User.id).where(User.family_id == self.family_id, User.role == "child")
-                rows = self.session.execute(
-                    select(LedgerEntry.ref_id, LedgerEntry.child_id).where(
-                        LedgerEntry.child_id.in_(children),
-                        LedgerEntry.ref_id.in_(chunk),
-                        LedgerEntry.kind == "family.grant",
-                    )
-                )
+            query = {"trade": _TRADES, "request": _REQUESTS}.get(kind, _GRANTS)
+            rows: Iterable[Any] = self.session.connection().execute(
+                query, {"ids": chunk, "family": self.family_id}
+            )
             found.update({value: child for value, child in rows if value})
         return found
 
