@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import BigInteger, Connection, bindparam, func, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
 from sync.book import Effects
@@ -44,9 +44,23 @@ _RULES = (
     .order_by(RulesVersion.version.desc())
     .limit(1)
 )
-_BALANCES = select(Balance.account, Balance.balance).where(Balance.child_id == _CHILD)
-_POSITIONS = select(PositionRow.symbol, PositionRow.quantity, PositionRow.cost).where(
-    PositionRow.child_id == _CHILD
+# The child's own state (balances, positions, its stats) in one statement, one row per fact: an order
+# reads all three, and each statement saved is a round trip and its Python on the lock holder.
+_ZERO = literal_column("0", BigInteger)
+_OWN_STATE = union_all(
+    select(literal_column("'b'"), Balance.account, Balance.balance, _ZERO, _ZERO).where(
+        Balance.child_id == _CHILD
+    ),
+    select(literal_column("'p'"), PositionRow.symbol, PositionRow.quantity, PositionRow.cost, _ZERO).where(
+        PositionRow.child_id == _CHILD
+    ),
+    select(
+        literal_column("'s'"),
+        literal_column("''"),
+        ChildState.invested,
+        ChildState.realised,
+        ChildState.converted,
+    ).where(ChildState.child_id == _CHILD),
 )
 _TRADE = select(TradeRow.data).where(TradeRow.trade_id == bindparam("trade"), TradeRow.child_id == _CHILD)
 _REQUESTS = select(RequestRow.data).where(RequestRow.child_id == _CHILD)
@@ -150,16 +164,35 @@ class SqlBook:
     def _read(self) -> Connection:
         return self.session.connection()
 
+    def _own_state(self) -> None:
+        """Balances, positions and stats, each unless already known (a decision may have set one)."""
+        balances: dict[str, int] = {}
+        positions: dict[str, Position] = {}
+        stats = Stats(child_id=self.child_id)
+        for kind, key, a, b, c in self._read().execute(_OWN_STATE, {"child": self.child_id}):
+            if kind == "b":
+                balances[key] = a
+            elif kind == "p":
+                positions[key] = Position(symbol=key, quantity=a, cost=b)
+            else:
+                stats = Stats(child_id=self.child_id, invested=a, realised=b, converted=c)
+        if self._balances is None:
+            self._balances = balances
+        if self._positions is None:
+            self._positions = positions
+        if self._stats is None:
+            self._stats = stats
+
     def balance(self, account: str) -> int:
         if self._balances is None:
-            rows = self._read().execute(_BALANCES, {"child": self.child_id})
-            self._balances = {account: balance for account, balance in rows}
+            self._own_state()
+        assert self._balances is not None
         return self._balances.get(account, 0)
 
     def _position_map(self) -> dict[str, Position]:
         if self._positions is None:
-            rows = self._read().execute(_POSITIONS, {"child": self.child_id})
-            self._positions = {sym: Position(symbol=sym, quantity=qty, cost=cost) for sym, qty, cost in rows}
+            self._own_state()
+        assert self._positions is not None
         return self._positions
 
     def position(self, symbol: str) -> Position:
@@ -195,17 +228,8 @@ class SqlBook:
 
     def stats(self) -> Stats:
         if self._stats is None:
-            row = self._read().execute(_STATS, {"child": self.child_id}).first()
-            self._stats = (
-                Stats(child_id=self.child_id)
-                if row is None
-                else Stats(
-                    child_id=self.child_id,
-                    invested=row.invested,
-                    realised=row.realised,
-                    converted=row.converted,
-                )
-            )
+            self._own_state()
+        assert self._stats is not None
         return self._stats
 
     def rules(self) -> HouseRules:

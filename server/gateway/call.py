@@ -59,10 +59,13 @@ class Call:
             return False
         if child_id not in self._children:
             user = self.session.connection().execute(_MEMBER, {"user": child_id}).first()
-            self._children[child_id] = (
-                user is not None and user.family_id == self.family_id and user.role == "child"
-            )
+            self.read_user(child_id, user.family_id if user else None, user.role if user else None)
         return self._children[child_id]
+
+    def read_user(self, user_id: str, family_id: str | None, role: str | None) -> None:
+        """A user's family and role as read in this transaction (``None``: no such user), so that
+        :meth:`child_in_family` need not read them again (a push reads its own user with its device)."""
+        self._children[user_id] = family_id == self.family_id and role == "child"
 
     def book(self, child_id: str) -> SqlBook:
         """The child's book for this transaction: its reads are kept for every later mutation."""

@@ -19,7 +19,7 @@ from sync.handlers import SUPPORTED
 from sync.protocol import SUPPORTED_PROTOCOLS, Mutation, MutationResult, PushRequest, PushResponse
 
 from ..db import TemporaryFailure
-from ..db.models import Device, MutationAlias, MutationRow
+from ..db.models import Device, MutationAlias, MutationRow, User
 from ..errors import DomainError
 from ..gateway import Gateway, Poisoned, StepUpRequired, family_of, known_mutation, submit
 from ..gateway.budget import acted_times
@@ -65,9 +65,9 @@ def _check_device(device: Any, principal: Principal, client_id: str) -> None:
         raise DomainError(Code.FORBIDDEN, "this token belongs to another device")
 
 
-# A push's device and when it last acted (its newest mutation's time, or its enrolment), in one Core
-# statement built once, and its cursor moved by one UPDATE: the ORM's get, its object and its flush
-# cost several times the statements themselves, and all of it ran under the family's write lock.
+# A push's device, its user's family and role, and when it last acted (its newest mutation's time, or
+# its enrolment), in one Core statement built once, and its cursor moved by one UPDATE: the ORM's get,
+# its object and its flush cost several times the statements themselves, all under the write lock.
 _CLIENT = bindparam("client")
 _PUSHING_DEVICE = select(
     Device.family_id,
@@ -81,7 +81,9 @@ _PUSHING_DEVICE = select(
     .limit(1)
     .scalar_subquery()
     .label("last_acted"),
-).where(Device.client_id == _CLIENT)
+    User.family_id.label("user_family_id"),
+    User.role,
+).where(Device.client_id == _CLIENT, User.id == Device.user_id)
 _DEVICE_PUSHED = (
     update(Device)
     .where(Device.client_id == _CLIENT)
@@ -126,6 +128,7 @@ def _push(gateway: Gateway, principal: Principal, body: PushRequest, *, batched:
         device = call.session.connection().execute(_PUSHING_DEVICE, {"client": client}).first()
         _check_device(device, principal, client)
         assert device is not None
+        call.read_user(device.user_id, device.user_family_id, device.role)
         last_seq: int = device.last_seq
         fresh = [m for m in body.mutations if m.seq > last_seq]
         call.claims.load(fresh)
