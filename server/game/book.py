@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, Connection, bindparam, func, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
 from sync.book import Effects
@@ -22,6 +22,7 @@ from ..db.models import (
     DeviceQuote,
     LedgerEntry,
     PositionRow,
+    QuoteRow,
     RequestRow,
     RulesVersion,
     TradeRow,
@@ -29,19 +30,93 @@ from ..db.models import (
 )
 from ..market.clock import MarketClock
 from ..market.listing import ended_in
-from ..market.quotes import FX_SYMBOL, latest_quotes, quote_by_id
+from ..market.quotes import FX_SYMBOL
 
 __all__ = ["SqlBook", "current_rules"]
 
+# Every read of a book is a Core statement built once, run on the transaction's connection: building
+# a statement (and its cache key) and the ORM's loading cost several times what SQLite takes to run
+# it, and a single pushed order reads a dozen facts under the family's write lock.
+_CHILD = bindparam("child")
+_RULES = (
+    select(RulesVersion.data)
+    .where(RulesVersion.child_id == _CHILD)
+    .order_by(RulesVersion.version.desc())
+    .limit(1)
+)
+# The child's own state (balances, positions, its stats) in one statement, one row per fact: an order
+# reads all three, and each statement saved is a round trip and its Python on the lock holder.
+_ZERO = literal_column("0", BigInteger)
+_OWN_STATE = union_all(
+    select(literal_column("'b'"), Balance.account, Balance.balance, _ZERO, _ZERO).where(
+        Balance.child_id == _CHILD
+    ),
+    select(literal_column("'p'"), PositionRow.symbol, PositionRow.quantity, PositionRow.cost, _ZERO).where(
+        PositionRow.child_id == _CHILD
+    ),
+    select(
+        literal_column("'s'"),
+        literal_column("''"),
+        ChildState.invested,
+        ChildState.realised,
+        ChildState.converted,
+    ).where(ChildState.child_id == _CHILD),
+)
+_TRADE = select(TradeRow.data).where(TradeRow.trade_id == bindparam("trade"), TradeRow.child_id == _CHILD)
+_REQUESTS = select(RequestRow.data).where(RequestRow.child_id == _CHILD)
+_STATS = select(ChildState.invested, ChildState.realised, ChildState.converted).where(
+    ChildState.child_id == _CHILD
+)
+_QUOTE_COLUMNS = (
+    QuoteRow.quote_id,
+    QuoteRow.symbol,
+    QuoteRow.price,
+    QuoteRow.currency,
+    QuoteRow.as_of,
+    QuoteRow.source,
+    QuoteRow.seq,
+)
+_QUOTE = select(*_QUOTE_COLUMNS).where(QuoteRow.quote_id == bindparam("quote"))
+# one index seek on (symbol, seq), as ``server.market.quotes.latest_quotes`` does for a few symbols
+_NEWEST = (
+    select(*_QUOTE_COLUMNS)
+    .where(QuoteRow.symbol == bindparam("symbol"))
+    .order_by(QuoteRow.seq.desc())
+    .limit(1)
+)
+_SERVED = select(DeviceQuote.quote_id).where(
+    DeviceQuote.client_id == bindparam("client"), DeviceQuote.symbol == bindparam("symbol")
+)
+_TRADES_BETWEEN = (
+    select(func.count())
+    .select_from(TradeRow)
+    .where(
+        TradeRow.child_id == _CHILD,
+        TradeRow.status != "rejected",
+        TradeRow.created_at >= bindparam("start"),
+        TradeRow.created_at < bindparam("end"),
+    )
+)
+_FILLED = (
+    select(func.count()).select_from(TradeRow).where(TradeRow.child_id == _CHILD, TradeRow.status == "filled")
+)
+_PARENTS = (
+    select(func.count()).select_from(User).where(User.family_id == bindparam("family"), User.role == "parent")
+)
+_GRANT = (
+    select(LedgerEntry.id)
+    .where(
+        LedgerEntry.child_id == _CHILD,
+        LedgerEntry.kind == "family.grant",
+        LedgerEntry.ref_id == bindparam("grant"),
+    )
+    .limit(1)
+)
+
 
 def current_rules(session: Session, child_id: str) -> HouseRules:
-    row = session.scalars(
-        select(RulesVersion)
-        .where(RulesVersion.child_id == child_id)
-        .order_by(RulesVersion.version.desc())
-        .limit(1)
-    ).first()
-    return msgspec.convert(row.data, HouseRules) if row else HouseRules()
+    data = session.connection().execute(_RULES, {"child": child_id}).scalar()
+    return msgspec.convert(data, HouseRules) if data else HouseRules()
 
 
 class SqlBook:
@@ -86,22 +161,38 @@ class SqlBook:
         self._grants: set[str] = set()
 
     # -- reads -----------------------------------------------------------------------------------
+    def _read(self) -> Connection:
+        return self.session.connection()
+
+    def _own_state(self) -> None:
+        """Balances, positions and stats, each unless already known (a decision may have set one)."""
+        balances: dict[str, int] = {}
+        positions: dict[str, Position] = {}
+        stats = Stats(child_id=self.child_id)
+        for kind, key, a, b, c in self._read().execute(_OWN_STATE, {"child": self.child_id}):
+            if kind == "b":
+                balances[key] = a
+            elif kind == "p":
+                positions[key] = Position(symbol=key, quantity=a, cost=b)
+            else:
+                stats = Stats(child_id=self.child_id, invested=a, realised=b, converted=c)
+        if self._balances is None:
+            self._balances = balances
+        if self._positions is None:
+            self._positions = positions
+        if self._stats is None:
+            self._stats = stats
+
     def balance(self, account: str) -> int:
         if self._balances is None:
-            rows = self.session.execute(
-                select(Balance.account, Balance.balance).where(Balance.child_id == self.child_id)
-            )
-            self._balances = {account: balance for account, balance in rows}
+            self._own_state()
+        assert self._balances is not None
         return self._balances.get(account, 0)
 
     def _position_map(self) -> dict[str, Position]:
         if self._positions is None:
-            rows = self.session.execute(
-                select(PositionRow.symbol, PositionRow.quantity, PositionRow.cost).where(
-                    PositionRow.child_id == self.child_id
-                )
-            )
-            self._positions = {sym: Position(symbol=sym, quantity=qty, cost=cost) for sym, qty, cost in rows}
+            self._own_state()
+        assert self._positions is not None
         return self._positions
 
     def position(self, symbol: str) -> Position:
@@ -112,30 +203,19 @@ class SqlBook:
 
     def trade(self, trade_id: str) -> Trade | None:
         if trade_id not in self._trades:
-            data = self.session.scalar(
-                select(TradeRow.data).where(TradeRow.trade_id == trade_id, TradeRow.child_id == self.child_id)
-            )
+            data = self._read().execute(_TRADE, {"trade": trade_id, "child": self.child_id}).scalar()
             self._trades[trade_id] = msgspec.convert(data, Trade, strict=False) if data else None
         return self._trades[trade_id]
 
-    def prefetch_trades(self, trade_ids: Iterable[str]) -> None:
-        """Look up many trades in one query (a batched push names the ids it is about to place)."""
-        wanted = [t for t in trade_ids if t not in self._trades]
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            rows = self.session.execute(
-                select(TradeRow.trade_id, TradeRow.data).where(
-                    TradeRow.trade_id.in_(chunk), TradeRow.child_id == self.child_id
-                )
-            )
-            found = {trade_id: data for trade_id, data in rows}
-            for trade_id in chunk:
-                data = found.get(trade_id)
-                self._trades[trade_id] = msgspec.convert(data, Trade, strict=False) if data else None
+    def absent_trades(self, trade_ids: Iterable[str]) -> None:
+        """Trades known to exist nowhere (``server.gateway.ids`` found no holder of these ids in this
+        transaction): the rules' look-up of each answers none without asking the database."""
+        for trade_id in trade_ids:
+            self._trades.setdefault(trade_id, None)
 
     def _request_map(self) -> dict[str, Request]:
         if self._requests is None:
-            rows = self.session.scalars(select(RequestRow.data).where(RequestRow.child_id == self.child_id))
+            rows = self._read().execute(_REQUESTS, {"child": self.child_id}).scalars()
             requests = [msgspec.convert(data, Request, strict=False) for data in rows]
             self._requests = {r.request_id: r for r in requests}
         return self._requests
@@ -148,17 +228,8 @@ class SqlBook:
 
     def stats(self) -> Stats:
         if self._stats is None:
-            row = self.session.get(ChildState, self.child_id)
-            self._stats = (
-                Stats(child_id=self.child_id)
-                if row is None
-                else Stats(
-                    child_id=self.child_id,
-                    invested=row.invested,
-                    realised=row.realised,
-                    converted=row.converted,
-                )
-            )
+            self._own_state()
+        assert self._stats is not None
         return self._stats
 
     def rules(self) -> HouseRules:
@@ -168,23 +239,21 @@ class SqlBook:
 
     def quote(self, quote_id: str) -> Quote | None:
         if quote_id not in self._quotes:
-            self._quotes[quote_id] = quote_by_id(self.session, quote_id)
+            row = self._read().execute(_QUOTE, {"quote": quote_id}).first()
+            self._quotes[quote_id] = Quote(*row) if row else None
         return self._quotes[quote_id]
 
     def latest_quote(self, symbol: str) -> Quote | None:
         if symbol not in self._latest:
-            self._latest[symbol] = latest_quotes(self.session, [symbol]).get(symbol)
+            row = self._read().execute(_NEWEST, {"symbol": symbol}).first()
+            self._latest[symbol] = Quote(*row) if row else None
         return self._latest[symbol]
 
     def newest_served_quote(self, symbol: str) -> Quote | None:
         if self.client_id is None:
             return None
         if symbol not in self._served:
-            quote_id = self.session.scalar(
-                select(DeviceQuote.quote_id).where(
-                    DeviceQuote.client_id == self.client_id, DeviceQuote.symbol == symbol
-                )
-            )
+            quote_id = self._read().execute(_SERVED, {"client": self.client_id, "symbol": symbol}).scalar()
             self._served[symbol] = self.quote(quote_id) if quote_id else None
         return self._served[symbol]
 
@@ -205,51 +274,27 @@ class SqlBook:
     def trades_on_day(self, day: str) -> int:
         if day not in self._days:
             start = datetime.fromisoformat(day).replace(tzinfo=KST)
-            count = self.session.scalar(
-                select(func.count())
-                .select_from(TradeRow)
-                .where(
-                    TradeRow.child_id == self.child_id,
-                    TradeRow.status != "rejected",
-                    TradeRow.created_at >= start,
-                    TradeRow.created_at < start + timedelta(days=1),
-                )
-            )
+            bounds = {"child": self.child_id, "start": start, "end": start + timedelta(days=1)}
+            count = self._read().execute(_TRADES_BETWEEN, bounds).scalar()
             self._days[day] = count or 0
         return self._days[day]
 
     def filled_trades(self) -> int:
         if self._filled is None:
-            count = self.session.scalar(
-                select(func.count())
-                .select_from(TradeRow)
-                .where(TradeRow.child_id == self.child_id, TradeRow.status == "filled")
-            )
+            count = self._read().execute(_FILLED, {"child": self.child_id}).scalar()
             self._filled = count or 0
         return self._filled
 
     def parent_count(self) -> int:
         if self._parents is None:
-            count = self.session.scalar(
-                select(func.count())
-                .select_from(User)
-                .where(User.family_id == self.family_id, User.role == "parent")
-            )
+            count = self._read().execute(_PARENTS, {"family": self.family_id}).scalar()
             self._parents = count or 0
         return self._parents
 
     def grant_exists(self, grant_id: str) -> bool:
         if grant_id in self._grants:
             return True
-        found = self.session.scalar(
-            select(LedgerEntry.id)
-            .where(
-                LedgerEntry.child_id == self.child_id,
-                LedgerEntry.kind == "family.grant",
-                LedgerEntry.ref_id == grant_id,
-            )
-            .limit(1)
-        )
+        found = self._read().execute(_GRANT, {"child": self.child_id, "grant": grant_id}).scalar()
         return found is not None
 
     def inputs(self) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ..db.models import User
@@ -19,6 +20,9 @@ from .budget import TradingBudget
 from .ids import Claims
 
 __all__ = ["Call"]
+
+# built once (Core, two columns): the ORM's get of the whole user cost several times the lookup
+_MEMBER = select(User.family_id, User.role).where(User.id == bindparam("user"))
 
 
 @dataclass
@@ -54,11 +58,14 @@ class Call:
         if child_id is None:
             return False
         if child_id not in self._children:
-            user = self.session.get(User, child_id)
-            self._children[child_id] = (
-                user is not None and user.family_id == self.family_id and user.role == "child"
-            )
+            user = self.session.connection().execute(_MEMBER, {"user": child_id}).first()
+            self.read_user(child_id, user.family_id if user else None, user.role if user else None)
         return self._children[child_id]
+
+    def read_user(self, user_id: str, family_id: str | None, role: str | None) -> None:
+        """A user's family and role as read in this transaction (``None``: no such user), so that
+        :meth:`child_in_family` need not read them again (a push reads its own user with its device)."""
+        self._children[user_id] = family_id == self.family_id and role == "child"
 
     def book(self, child_id: str) -> SqlBook:
         """The child's book for this transaction: its reads are kept for every later mutation."""
@@ -72,8 +79,8 @@ class Call:
                 market_clock=self.market_clock,
                 market=self.market,
             )
-            if self.behind is not None:  # a batched push: the orders it places, looked up at once
-                book.prefetch_trades(self.claims.new_ids("trade"))
+            if self.behind is not None:  # a batched push: the orders it places exist nowhere yet
+                book.absent_trades(self.claims.new_ids("trade"))
             self._books[child_id] = book
         return self._books[child_id]
 

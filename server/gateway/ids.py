@@ -34,6 +34,40 @@ _KEYS = uuid.UUID("6f0c8a4e-3d2b-4f61-9a57-0e1d2c3b4a59")  # the namespace of RE
 _CHUNK = 500
 
 
+def _among(column: InstrumentedAttribute[str], arrays: bool) -> ColumnElement[bool]:
+    """``column`` is one of the ids bound as ``ids``. PostgreSQL gets them as one array: an ``IN``
+    of 500 parameters is rendered, and parsed by the server, anew for each push (a twentieth of one)."""
+    if arrays:
+        return column == any_(bindparam("ids", type_=ARRAY(String)))
+    return column.in_(bindparam("ids", expanding=True))
+
+
+def _statements(arrays: bool) -> dict[str, Any]:
+    """The lookups of every push, built once per kind of backend."""
+    return {
+        "mutation": select(
+            MutationRow.mutation_id, MutationRow.family_id, MutationRow.user_id, MutationRow.args_hash
+        ).where(_among(MutationRow.mutation_id, arrays)),
+        "trade": select(TradeRow.trade_id, TradeRow.child_id).where(_among(TradeRow.trade_id, arrays)),
+        "request": select(RequestRow.request_id, RequestRow.child_id).where(
+            _among(RequestRow.request_id, arrays)
+        ),
+        # a grant: a reference in the family's ledger (one index lookup per child)
+        "grant": select(LedgerEntry.ref_id, LedgerEntry.child_id).where(
+            LedgerEntry.child_id.in_(
+                select(User.id)
+                .where(User.family_id == bindparam("family"), User.role == "child")
+                .scalar_subquery()
+            ),
+            _among(LedgerEntry.ref_id, arrays),
+            LedgerEntry.kind == "family.grant",
+        ),
+    }
+
+
+_BY_BACKEND = {arrays: _statements(arrays) for arrays in (False, True)}
+
+
 def rest_mutation_id(user_id: str, key: str) -> str:
     """The mutation id of a REST call made with ``Idempotency-Key: key``: the same for the same
     caller and key, different for any other caller."""
@@ -49,7 +83,7 @@ class Claims:
 
     def __init__(self, session: Session, family_id: str) -> None:
         self.session, self.family_id = session, family_id
-        self._arrays = session.get_bind().dialect.name == "postgresql"
+        self._queries = _BY_BACKEND[session.get_bind().dialect.name == "postgresql"]
         self._owners: dict[tuple[str, str], str | None] = {}
         self._mutations: dict[str, Known] = {}
 
@@ -69,43 +103,18 @@ class Claims:
         fresh = sorted(mutation_ids - set(self._mutations))
         for start in range(0, len(fresh), _CHUNK):
             chunk = fresh[start : start + _CHUNK]
-            query = select(
-                MutationRow.mutation_id, MutationRow.family_id, MutationRow.user_id, MutationRow.args_hash
-            ).where(self._among(MutationRow.mutation_id, chunk))
-            for mutation_id, family_id, user_id, hashed in self.session.execute(query):
+            rows = self.session.connection().execute(self._queries["mutation"], {"ids": chunk})
+            for mutation_id, family_id, user_id, hashed in rows:
                 self._mutations[mutation_id] = (family_id, user_id, hashed, None)
-
-    def _among(self, column: InstrumentedAttribute[str], values: list[str]) -> ColumnElement[bool]:
-        """``column`` is one of ``values``. PostgreSQL gets them as one array: an ``IN`` of 500
-        parameters is rendered, and parsed by the server, anew for each push (a twentieth of one)."""
-        if self._arrays:
-            return column == any_(bindparam(None, values, type_=ARRAY(String)))
-        return column.in_(values)
 
     def _lookup(self, kind: str, values: list[str]) -> dict[str, str]:
         found: dict[str, str] = {}
         for start in range(0, len(values), _CHUNK):
             chunk = values[start : start + _CHUNK]
-            rows: Iterable[Any]  # (id, child) rows
-            if kind == "trade":
-                rows = self.session.execute(
-                    select(TradeRow.trade_id, TradeRow.child_id).where(self._among(TradeRow.trade_id, chunk))
-                )
-            elif kind == "request":
-                rows = self.session.execute(
-                    select(RequestRow.request_id, RequestRow.child_id).where(
-                        self._among(RequestRow.request_id, chunk)
-                    )
-                )
-            else:  # a grant: a reference in the family's ledger (one index lookup per child)
-                children = select(User.id).where(User.family_id == self.family_id, User.role == "child")
-                rows = self.session.execute(
-                    select(LedgerEntry.ref_id, LedgerEntry.child_id).where(
-                        LedgerEntry.child_id.in_(children),
-                        LedgerEntry.ref_id.in_(chunk),
-                        LedgerEntry.kind == "family.grant",
-                    )
-                )
+            query = self._queries.get(kind, self._queries["grant"])
+            rows: Iterable[Any] = self.session.connection().execute(
+                query, {"ids": chunk, "family": self.family_id}
+            )
             found.update({value: child for value, child in rows if value})
         return found
 
