@@ -19,6 +19,7 @@ __all__ = [
     "FX_SYMBOL",
     "latest_quotes",
     "mark_served",
+    "newest_for_device",
     "quote_by_id",
     "record_quote",
     "record_served",
@@ -119,6 +120,42 @@ def latest_quotes(session: Session, symbols: Iterable[str] | None = None) -> dic
         select(QuoteRow).join(sub, (QuoteRow.symbol == sub.c.symbol) & (QuoteRow.seq == sub.c.seq))
     )
     return {row.symbol: to_quote(row) for row in rows}
+
+
+# The price GET's one statement: the symbol's newest quote (one index seek) and the quote seq this
+# device was last served of it. One statement needs no snapshot (no BEGIN, no rollback, no ORM
+# session): on SQLite each call saved is one release and re-acquisition of the GIL under load.
+_NEWEST_WITH_SERVED = (
+    select(
+        *QuoteRow.__table__.c,
+        select(DeviceQuote.quote_seq)
+        .where(DeviceQuote.client_id == bindparam("client"), DeviceQuote.symbol == QuoteRow.symbol)
+        .scalar_subquery()
+        .label("served_seq"),
+    )
+    .where(QuoteRow.symbol == bindparam("symbol"))
+    .order_by(QuoteRow.seq.desc())
+    .limit(1)
+)
+
+
+def newest_for_device(db: Database, symbol: str, client_id: str | None) -> tuple[Quote | None, bool]:
+    """The newest quote of ``symbol`` and whether it is new to the device ``client_id`` (never for
+    no device), read in one statement: what :func:`latest_quotes` and :func:`unserved_quotes` read."""
+    with db.one_read() as connection:
+        row = connection.execute(_NEWEST_WITH_SERVED, {"symbol": symbol, "client": client_id or ""}).first()
+    if row is None:
+        return None, False
+    quote = Quote(
+        quote_id=row.quote_id,
+        symbol=row.symbol,
+        price=row.price,
+        currency=row.currency,
+        as_of=row.as_of,
+        source=row.source,
+        seq=row.seq,
+    )
+    return quote, client_id is not None and quote.seq > (row.served_seq or 0)
 
 
 def unserved_quotes(
