@@ -92,6 +92,26 @@ _NEWEST_OF_EVERY = select(QuoteRow).from_statement(
         """
     )
 )
+# A pull's quotes: the newest of every symbol (as above) that this device was not served yet, in
+# the same one statement as the device's records (one GIL round trip on SQLite instead of two)
+_UNSERVED_OF_EVERY = select(QuoteRow).from_statement(
+    text(
+        """
+        WITH RECURSIVE symbols(symbol) AS (
+            SELECT MIN(symbol) FROM quotes
+            UNION ALL
+            SELECT (SELECT MIN(q.symbol) FROM quotes q WHERE q.symbol > symbols.symbol)
+            FROM symbols WHERE symbols.symbol IS NOT NULL
+        )
+        SELECT quotes.* FROM symbols JOIN quotes ON quotes.symbol = symbols.symbol
+        AND quotes.seq = (SELECT MAX(q.seq) FROM quotes q WHERE q.symbol = symbols.symbol)
+        LEFT JOIN device_quotes served
+        ON served.client_id = :client AND served.symbol = quotes.symbol
+        WHERE served.quote_seq IS NULL OR served.quote_seq < quotes.seq
+        ORDER BY quotes.symbol
+        """
+    )
+)
 _SERVED_TO = select(DeviceQuote.symbol, DeviceQuote.quote_seq).where(
     DeviceQuote.client_id == bindparam("client")
 )
@@ -168,6 +188,8 @@ def unserved_quotes(
     """The newest quote of each symbol that this device has not been served yet.
 
     ``latest`` is the caller's :func:`latest_quotes` of ``symbols`` when it has read them already."""
+    if symbols is None and latest is None:
+        return [to_quote(row) for row in session.scalars(_UNSERVED_OF_EVERY, {"client": client_id})]
     # every symbol's record of this device (one per symbol it was ever shown: a few dozen rows)
     served: dict[str, int] = {
         symbol: seq for symbol, seq in session.execute(_SERVED_TO, {"client": client_id})
