@@ -17,6 +17,7 @@ from litestar.params import PathParameter, QueryParameter
 from sync.errors import Code
 from sync.market import market_of
 
+from ..auth.middleware import STANDING_IN_HANDLER, confirm_standing
 from ..db import Database
 from ..db import utcnow as _now
 from ..errors import DomainError
@@ -34,7 +35,7 @@ from .history import RangeName, history_for, resolve_symbol
 from .news import NewsDesk, provide_news_desk
 from .pricer import PRICER, Pricer
 from .providers import ProviderChain
-from .quotes import FX_SYMBOL, latest_quotes, record_served, unserved_quotes
+from .quotes import FX_SYMBOL, latest_quotes, newest_for_device, record_served
 from .refresher import provide_market_chain
 from .schemas import FxOut, HistoryOut, NewsItemOut, NewsOut, PriceOut, SearchOut, StatusOut, StockOut
 from .status import market_status
@@ -58,6 +59,7 @@ def _typed(value: dict[str, Any], shape: type[Any]) -> Any:
     tags=["market"],
     responses=_UNKNOWN,
     dependencies={"market_clock": Provide(provide_market_clock, sync_to_thread=False), **PRICER},
+    opt={STANDING_IN_HANDLER: True},
 )
 def price(
     request: Request[Principal, Any, Any],
@@ -70,16 +72,13 @@ def price(
     """The newest quote of ``symbol`` (a ticker, or a KRX code); the device may cite it in an order.
 
     A directory symbol without a quote yet gets its first one now (and is watched from now on)."""
-    principal: Principal = request.user
+    principal = confirm_standing(request)  # first: the bearer check's database half (STANDING_IN_HANDLER)
     ticker = resolve_symbol(symbol) or symbol
     market_pricer.ensure([ticker], clock())
     device = principal.client_id if principal.family_id is not None else None
-    with db.read() as session:
-        latest = latest_quotes(session, [ticker])
-        fresh = unserved_quotes(session, device, [ticker], latest=latest) if device else []
-    if device is not None:
-        record_served(db, {device: fresh})  # only a quote new to the device is written, before it sees it
-    quote = latest.get(ticker)
+    quote, fresh = newest_for_device(db, ticker, device)
+    if fresh and device is not None and quote is not None:
+        record_served(db, {device: [quote]})  # only a quote new to the device is written, before it sees it
     if quote is None:
         raise DomainError(Code.SYMBOL_UNKNOWN, "no price for this symbol")
     return PriceOut(

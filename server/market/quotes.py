@@ -19,6 +19,7 @@ __all__ = [
     "FX_SYMBOL",
     "latest_quotes",
     "mark_served",
+    "newest_for_device",
     "quote_by_id",
     "record_quote",
     "record_served",
@@ -91,6 +92,26 @@ _NEWEST_OF_EVERY = select(QuoteRow).from_statement(
         """
     )
 )
+# A pull's quotes: the newest of every symbol (as above) that this device was not served yet, in
+# the same one statement as the device's records (one GIL round trip on SQLite instead of two)
+_UNSERVED_OF_EVERY = select(QuoteRow).from_statement(
+    text(
+        """
+        WITH RECURSIVE symbols(symbol) AS (
+            SELECT MIN(symbol) FROM quotes
+            UNION ALL
+            SELECT (SELECT MIN(q.symbol) FROM quotes q WHERE q.symbol > symbols.symbol)
+            FROM symbols WHERE symbols.symbol IS NOT NULL
+        )
+        SELECT quotes.* FROM symbols JOIN quotes ON quotes.symbol = symbols.symbol
+        AND quotes.seq = (SELECT MAX(q.seq) FROM quotes q WHERE q.symbol = symbols.symbol)
+        LEFT JOIN device_quotes served
+        ON served.client_id = :client AND served.symbol = quotes.symbol
+        WHERE served.quote_seq IS NULL OR served.quote_seq < quotes.seq
+        ORDER BY quotes.symbol
+        """
+    )
+)
 _SERVED_TO = select(DeviceQuote.symbol, DeviceQuote.quote_seq).where(
     DeviceQuote.client_id == bindparam("client")
 )
@@ -121,6 +142,42 @@ def latest_quotes(session: Session, symbols: Iterable[str] | None = None) -> dic
     return {row.symbol: to_quote(row) for row in rows}
 
 
+# The price GET's one statement: the symbol's newest quote (one index seek) and the quote seq this
+# device was last served of it. One statement needs no snapshot (no BEGIN, no rollback, no ORM
+# session): on SQLite each call saved is one release and re-acquisition of the GIL under load.
+_NEWEST_WITH_SERVED = (
+    select(
+        *QuoteRow.__table__.c,
+        select(DeviceQuote.quote_seq)
+        .where(DeviceQuote.client_id == bindparam("client"), DeviceQuote.symbol == QuoteRow.symbol)
+        .scalar_subquery()
+        .label("served_seq"),
+    )
+    .where(QuoteRow.symbol == bindparam("symbol"))
+    .order_by(QuoteRow.seq.desc())
+    .limit(1)
+)
+
+
+def newest_for_device(db: Database, symbol: str, client_id: str | None) -> tuple[Quote | None, bool]:
+    """The newest quote of ``symbol`` and whether it is new to the device ``client_id`` (never for
+    no device), read in one statement: what :func:`latest_quotes` and :func:`unserved_quotes` read."""
+    with db.one_read() as connection:
+        row = connection.execute(_NEWEST_WITH_SERVED, {"symbol": symbol, "client": client_id or ""}).first()
+    if row is None:
+        return None, False
+    quote = Quote(
+        quote_id=row.quote_id,
+        symbol=row.symbol,
+        price=row.price,
+        currency=row.currency,
+        as_of=row.as_of,
+        source=row.source,
+        seq=row.seq,
+    )
+    return quote, client_id is not None and quote.seq > (row.served_seq or 0)
+
+
 def unserved_quotes(
     session: Session,
     client_id: str,
@@ -131,6 +188,8 @@ def unserved_quotes(
     """The newest quote of each symbol that this device has not been served yet.
 
     ``latest`` is the caller's :func:`latest_quotes` of ``symbols`` when it has read them already."""
+    if symbols is None and latest is None:
+        return [to_quote(row) for row in session.scalars(_UNSERVED_OF_EVERY, {"client": client_id})]
     # every symbol's record of this device (one per symbol it was ever shown: a few dozen rows)
     served: dict[str, int] = {
         symbol: seq for symbol, seq in session.execute(_SERVED_TO, {"client": client_id})

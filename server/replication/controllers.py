@@ -12,6 +12,7 @@ from litestar.params import JSONBody
 
 from sync.protocol import MAX_PUSH_BYTES, PullRequest, PullResponse, PushRequest, PushResponse
 
+from ..auth.middleware import STANDING_IN_HANDLER, confirm_standing
 from ..db import Database
 from ..gateway import Gateway, provide_gateway
 from ..gateway.rest import RUNNER, RawBody, strict
@@ -35,6 +36,7 @@ __all__ = ["ROUTES"]
     # 400 an unknown protocol or mutation version, 403 not this caller's device (or step-up),
     # 404 no such device, 409 a gap or a diverged device, 503 a mutation to retry
     responses=documented(400, 401, 403, 404, 409, 413, 422, 429, 503),
+    opt={STANDING_IN_HANDLER: True},
 )
 def push_route(
     request: Request[Principal, Any, Any],
@@ -44,9 +46,10 @@ def push_route(
     market_pricer: NamedDependency[Pricer],
 ) -> PushResponse:
     """Apply a device's pending mutations in order; outcomes also arrive through the pull."""
+    principal = confirm_standing(request)  # first: the bearer check's database half (STANDING_IN_HANDLER)
     # symbols never priced before get their first price now, before the push takes the write lock
     market_pricer.ensure(order_symbols(data.mutations), clock())
-    return push(gateway, request.user, data)
+    return push(gateway, principal, data)
 
 
 @post(
@@ -57,6 +60,7 @@ def push_route(
     tags=["sync"],
     responses=documented(400, 401, 403, 404, 422, 429, 503),
     dependencies={"raw_body": RUNNER["raw_body"]},
+    opt={STANDING_IN_HANDLER: True},
 )
 def pull_route(
     request: Request[Principal, Any, Any],
@@ -66,7 +70,8 @@ def pull_route(
     clock: NamedDependency[Callable[[], datetime]],
 ) -> PullResponse:
     """Changes since a cursor (or a full snapshot), this device's outcomes and the balance checksums."""
-    return pull(db, request.user, strict(PullRequest, raw_body), clock)  # ``0`` is no ``false``
+    principal = confirm_standing(request)  # first: the bearer check's database half (STANDING_IN_HANDLER)
+    return pull(db, principal, strict(PullRequest, raw_body), clock)  # ``0`` is no ``false``
 
 
 ROUTES: list[Any] = [push_route, pull_route]

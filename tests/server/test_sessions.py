@@ -166,6 +166,18 @@ def test_revoked_device_is_refused_at_once(client: TestClient[Any]) -> None:
     response = client.delete(f"/api/family/devices/{kid.client_id}", headers=elevated)
     assert response.status_code == 204
     assert client.get("/api/family", headers=kid.headers).status_code == 401
+    # the busiest routes confirm the token in their own handler (server.auth.middleware): refused alike
+    sync = {"protocol": 1, "client_id": kid.client_id}
+    pulled = {**sync, "cursor": 0, "checksum_mismatch": False, "last_seq_acked": 0}
+    args = {"trade_id": "t-1", "side": "buy", "symbol": "005930.KS", "amount": 2_000}
+    pushed = {**sync, "mutations": [{"seq": 1, "id": "m-1", "name": "trade.place/v1", "args": args}]}
+    for refused in (
+        client.post("/api/sync/pull", json=pulled, headers=kid.headers),
+        client.post("/api/sync/push", json=pushed, headers=kid.headers),
+        client.get("/api/market/stocks/005930.KS/price", headers=kid.headers),
+    ):
+        assert refused.status_code == 401, refused.text
+        assert refused.headers["www-authenticate"] == 'Bearer error="invalid_token"'
     assert _refresh(client, kid.refresh).status_code == 401
     devices = client.get("/api/family", headers=family.parent.headers).json()["devices"]
     assert next(d for d in devices if d["client_id"] == kid.client_id)["revoked_at"] is not None
