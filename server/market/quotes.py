@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -31,7 +32,8 @@ __all__ = [
 FX_SYMBOL = "USDKRW=X"
 
 
-def to_quote(row: QuoteRow) -> Quote:
+def to_quote(row: Any) -> Quote:
+    """A stored quote (a ``QuoteRow``, or a Core row of its columns) as the rules read it."""
     return Quote(
         quote_id=row.quote_id,
         symbol=row.symbol,
@@ -78,9 +80,7 @@ _NEWEST_OF = (
 # steps from one symbol to the next, then one seek per symbol finds its newest. Quotes are never
 # deleted, so the table grows by every refresh of every watched symbol; a grouped MAX scanned all of
 # it on every pull (200,000 quotes of 40 symbols: 31 ms against 0.3 ms this way, SQLite).
-_NEWEST_OF_EVERY = select(QuoteRow).from_statement(
-    text(
-        """
+_NEWEST_OF_EVERY_SQL = """
         WITH RECURSIVE symbols(symbol) AS (
             SELECT MIN(symbol) FROM quotes
             UNION ALL
@@ -89,22 +89,14 @@ _NEWEST_OF_EVERY = select(QuoteRow).from_statement(
         )
         SELECT quotes.* FROM symbols JOIN quotes ON quotes.symbol = symbols.symbol
         AND quotes.seq = (SELECT MAX(q.seq) FROM quotes q WHERE q.symbol = symbols.symbol)
-        """
-    )
-)
+"""
+_NEWEST_OF_EVERY = select(QuoteRow).from_statement(text(_NEWEST_OF_EVERY_SQL))
 # A pull's quotes: the newest of every symbol (as above) that this device was not served yet, in
 # the same one statement as the device's records (one GIL round trip on SQLite instead of two)
 _UNSERVED_OF_EVERY = select(QuoteRow).from_statement(
     text(
-        """
-        WITH RECURSIVE symbols(symbol) AS (
-            SELECT MIN(symbol) FROM quotes
-            UNION ALL
-            SELECT (SELECT MIN(q.symbol) FROM quotes q WHERE q.symbol > symbols.symbol)
-            FROM symbols WHERE symbols.symbol IS NOT NULL
-        )
-        SELECT quotes.* FROM symbols JOIN quotes ON quotes.symbol = symbols.symbol
-        AND quotes.seq = (SELECT MAX(q.seq) FROM quotes q WHERE q.symbol = symbols.symbol)
+        _NEWEST_OF_EVERY_SQL
+        + """
         LEFT JOIN device_quotes served
         ON served.client_id = :client AND served.symbol = quotes.symbol
         WHERE served.quote_seq IS NULL OR served.quote_seq < quotes.seq
@@ -166,15 +158,7 @@ def newest_for_device(db: Database, symbol: str, client_id: str | None) -> tuple
         row = connection.execute(_NEWEST_WITH_SERVED, {"symbol": symbol, "client": client_id or ""}).first()
     if row is None:
         return None, False
-    quote = Quote(
-        quote_id=row.quote_id,
-        symbol=row.symbol,
-        price=row.price,
-        currency=row.currency,
-        as_of=row.as_of,
-        source=row.source,
-        seq=row.seq,
-    )
+    quote = to_quote(row)  # a row of the same columns
     return quote, client_id is not None and quote.seq > (row.served_seq or 0)
 
 

@@ -33,20 +33,18 @@ import msgspec
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from sync.errors import Code
 from sync.protocol import PAGED_SNAPSHOT, Change, MutationResult, PullRequest, PullResponse, SnapshotKey
 from sync.rebase import balances_checksum
 from sync.records import Role
 
 from ..db import Database
 from ..db.models import Balance, ChangeLog, Device, MutationAlias, MutationRow, User
-from ..errors import DomainError
 from ..gateway import family_of
 from ..gateway.outcomes import OUTCOME_COLUMNS, stored_result
 from ..market.quotes import mark_served, unserved_quotes
 from ..notify.inbox import parent_audience
 from ..principal import Principal
-from .push import check_versions
+from .push import check_device, check_versions
 from .snapshot import Scope, UnknownKey, snapshot_of, snapshot_page
 
 __all__ = ["PAGE", "pull", "snapshot_of"]
@@ -116,12 +114,7 @@ _DEVICE_AND_HEAD = select(
 def _own_device_and_head(session: Session, principal: Principal, client_id: str, family: str) -> Any:
     """The caller's own device (refused as :func:`own_device` refuses) and the family's log head."""
     device = session.execute(_DEVICE_AND_HEAD, {"client": client_id, "family": family}).first()
-    if device is None or device.family_id != principal.family_id:
-        raise DomainError(Code.NOT_FOUND, "no such device")
-    if device.user_id != principal.user_id or device.revoked_at is not None:
-        raise DomainError(Code.FORBIDDEN, "this device is not enrolled for you")
-    if principal.client_id != client_id:
-        raise DomainError(Code.FORBIDDEN, "this token belongs to another device")
+    check_device(device, principal, client_id)
     return device
 
 

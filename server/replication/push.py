@@ -26,7 +26,7 @@ from ..gateway.budget import acted_times
 from ..gateway.outcomes import mutation_at, stored_result
 from ..principal import Principal
 
-__all__ = ["check_versions", "own_device", "push"]
+__all__ = ["check_device", "check_versions", "own_device", "push"]
 
 _log = logging.getLogger("yongdon.sync")
 
@@ -50,12 +50,12 @@ def own_device(session: Session, principal: Principal, client_id: str) -> Device
     exist here.
     """
     device = session.get(Device, client_id)
-    _check_device(device, principal, client_id)
+    check_device(device, principal, client_id)
     assert device is not None
     return device
 
 
-def _check_device(device: Any, principal: Principal, client_id: str) -> None:
+def check_device(device: Any, principal: Principal, client_id: str) -> None:
     """:func:`own_device`'s checks, on a device row (``None``: there is none)."""
     if device is None or device.family_id != principal.family_id:
         raise DomainError(Code.NOT_FOUND, "no such device")
@@ -126,7 +126,7 @@ def _push(gateway: Gateway, principal: Principal, body: PushRequest, *, batched:
     client = body.client_id
     with gateway.open(principal, client_id=client, served_client_id=client, batched=batched) as call:
         device = call.session.connection().execute(_PUSHING_DEVICE, {"client": client}).first()
-        _check_device(device, principal, client)
+        check_device(device, principal, client)
         assert device is not None
         call.read_user(device.user_id, device.user_family_id, device.role)
         last_seq: int = device.last_seq
