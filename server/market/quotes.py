@@ -173,7 +173,10 @@ def unserved_quotes(
 
     ``latest`` is the caller's :func:`latest_quotes` of ``symbols`` when it has read them already."""
     if symbols is None and latest is None:
-        return [to_quote(row) for row in session.scalars(_UNSERVED_OF_EVERY, {"client": client_id})]
+        # one per symbol: two server processes starting on one fresh database may each record the
+        # same symbol's first quote under the same seq, and a device's record takes one quote a symbol
+        rows = session.scalars(_UNSERVED_OF_EVERY, {"client": client_id})
+        return list({row.symbol: to_quote(row) for row in rows}.values())
     # every symbol's record of this device (one per symbol it was ever shown: a few dozen rows)
     served: dict[str, int] = {
         symbol: seq for symbol, seq in session.execute(_SERVED_TO, {"client": client_id})
