@@ -22,7 +22,6 @@ from ..db.models import (
     DeviceQuote,
     LedgerEntry,
     PositionRow,
-    QuoteRow,
     RequestRow,
     RulesVersion,
     TradeRow,
@@ -30,7 +29,7 @@ from ..db.models import (
 )
 from ..market.clock import MarketClock
 from ..market.listing import ended_in
-from ..market.quotes import FX_SYMBOL
+from ..market.quotes import FX_SYMBOL, newest_quote, quote_by_id
 
 __all__ = ["SqlBook", "current_rules"]
 
@@ -64,26 +63,6 @@ _OWN_STATE = union_all(
 )
 _TRADE = select(TradeRow.data).where(TradeRow.trade_id == bindparam("trade"), TradeRow.child_id == _CHILD)
 _REQUESTS = select(RequestRow.data).where(RequestRow.child_id == _CHILD)
-_STATS = select(ChildState.invested, ChildState.realised, ChildState.converted).where(
-    ChildState.child_id == _CHILD
-)
-_QUOTE_COLUMNS = (
-    QuoteRow.quote_id,
-    QuoteRow.symbol,
-    QuoteRow.price,
-    QuoteRow.currency,
-    QuoteRow.as_of,
-    QuoteRow.source,
-    QuoteRow.seq,
-)
-_QUOTE = select(*_QUOTE_COLUMNS).where(QuoteRow.quote_id == bindparam("quote"))
-# one index seek on (symbol, seq), as ``server.market.quotes.latest_quotes`` does for a few symbols
-_NEWEST = (
-    select(*_QUOTE_COLUMNS)
-    .where(QuoteRow.symbol == bindparam("symbol"))
-    .order_by(QuoteRow.seq.desc())
-    .limit(1)
-)
 _SERVED = select(DeviceQuote.quote_id).where(
     DeviceQuote.client_id == bindparam("client"), DeviceQuote.symbol == bindparam("symbol")
 )
@@ -239,14 +218,12 @@ class SqlBook:
 
     def quote(self, quote_id: str) -> Quote | None:
         if quote_id not in self._quotes:
-            row = self._read().execute(_QUOTE, {"quote": quote_id}).first()
-            self._quotes[quote_id] = Quote(*row) if row else None
+            self._quotes[quote_id] = quote_by_id(self.session, quote_id)
         return self._quotes[quote_id]
 
     def latest_quote(self, symbol: str) -> Quote | None:
         if symbol not in self._latest:
-            row = self._read().execute(_NEWEST, {"symbol": symbol}).first()
-            self._latest[symbol] = Quote(*row) if row else None
+            self._latest[symbol] = newest_quote(self.session, symbol)
         return self._latest[symbol]
 
     def newest_served_quote(self, symbol: str) -> Quote | None:

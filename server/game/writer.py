@@ -297,9 +297,9 @@ def _insert_log(db: Connection, rows: list[dict[str, Any]], *, bulk: bool = Fals
     pipelined: ``COPY`` waits for one more round trip)."""
     if db.dialect.name == "postgresql":
         # the keys first (one small statement), then the rows with them, pipelined or copied:
-        # RETURNING in order made SQLAlchemy build statements of a thousand rows that psycopg
-        # parsed anew each time. The family's lock is
-        # held, so no other writer of this family takes keys in between (as with the default).
+        # RETURNING in order made SQLAlchemy build statements of a thousand rows that psycopg parsed
+        # anew each time. The family's lock is held, so no other writer of this family takes keys
+        # in between (as with the default).
         seqs = sorted(int(s) for s in db.execute(_NEXT_LOG_SEQS, {"n": len(rows)}).scalars())
         keyed = [{**row, "server_seq": seq} for row, seq in zip(rows, seqs, strict=True)]
         db.execute(_LOG.insert(), keyed, execution_options=_BULK if bulk else {})

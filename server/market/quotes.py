@@ -21,6 +21,7 @@ __all__ = [
     "latest_quotes",
     "mark_served",
     "newest_for_device",
+    "newest_quote",
     "quote_by_id",
     "record_quote",
     "record_served",
@@ -66,16 +67,29 @@ def record_quote(
     return to_quote(row)
 
 
+# built once, Core over the table's columns: every pull, price GET and order runs these, and building
+# a statement (or loading an ORM object) costs more than SQLite takes to run it
+_BY_ID = select(*QuoteRow.__table__.c).where(QuoteRow.quote_id == bindparam("quote"))
+_NEWEST_OF = (
+    select(*QuoteRow.__table__.c)
+    .where(QuoteRow.symbol == bindparam("symbol"))
+    .order_by(QuoteRow.seq.desc())
+    .limit(1)
+)
+
+
 def quote_by_id(session: Session, quote_id: str) -> Quote | None:
-    row = session.get(QuoteRow, quote_id)
+    row = session.connection().execute(_BY_ID, {"quote": quote_id}).first()
+    return to_quote(row) if row else None
+
+
+def newest_quote(session: Session, symbol: str) -> Quote | None:
+    """The newest quote of ``symbol``: one index seek on ``(symbol, seq)``."""
+    row = session.connection().execute(_NEWEST_OF, {"symbol": symbol}).first()
     return to_quote(row) if row else None
 
 
 _FEW = 32
-# built once: every pull and price GET runs these, and building a statement costs more than running it
-_NEWEST_OF = (
-    select(QuoteRow).where(QuoteRow.symbol == bindparam("symbol")).order_by(QuoteRow.seq.desc()).limit(1)
-)
 # The newest quote of every symbol (a pull's), by seeks on ``(symbol, seq)``: the recursive part
 # steps from one symbol to the next, then one seek per symbol finds its newest. Quotes are never
 # deleted, so the table grows by every refresh of every watched symbol; a grouped MAX scanned all of
@@ -117,12 +131,8 @@ def latest_quotes(session: Session, symbols: Iterable[str] | None = None) -> dic
     """
     wanted = None if symbols is None else sorted(set(symbols))
     if wanted is not None and len(wanted) <= _FEW:
-        found: dict[str, Quote] = {}
-        for symbol in wanted:
-            row = session.scalars(_NEWEST_OF, {"symbol": symbol}).first()
-            if row is not None:
-                found[symbol] = to_quote(row)
-        return found
+        newest = {symbol: newest_quote(session, symbol) for symbol in wanted}
+        return {symbol: quote for symbol, quote in newest.items() if quote is not None}
     if wanted is None:
         return {row.symbol: to_quote(row) for row in session.scalars(_NEWEST_OF_EVERY)}
     newest = select(QuoteRow.symbol, func.max(QuoteRow.seq).label("seq")).group_by(QuoteRow.symbol)
