@@ -37,6 +37,9 @@ SQL_WRITE = re.compile(r"(?i)\b(insert\s+into|update)\s+(device_)?quotes\b")
 ALLOWED = {
     "server/test_migrations.py": "its subject is the schema: a quote row written under an old revision "
     "must survive the upgrade, and no product code of that revision runs in the test",
+    "faults/test_quote_writers.py": "its subject is the quote store's recorders: two processes' refresh "
+    "passes recording at one moment, which one test server's own refresh pass cannot make happen; it "
+    "calls the refresher's own recording function (record_answers) with what Yahoo would have answered",
     "faults/test_replay.py": "its subject is tampering: a recorded price rewritten behind the server's back "
     "must make the mutation log's replay disagree",
     "client/ui/fakes.py": "the client view tests run on a fake profile with no server behind it: "

@@ -21,7 +21,7 @@ from sync.market import Quote
 from sync.money import MICRO
 
 from ..db import Database
-from .quotes import FX_SYMBOL, latest_quotes, record_quote
+from .quotes import FX_SYMBOL, latest_quotes, one_quote_writer, record_quote
 from .source import QuoteSource
 
 __all__ = ["ECB_SOURCE", "EcbRate", "ecb_usdkrw", "fx_json", "micro_won", "refresh_fx"]
@@ -135,6 +135,7 @@ def refresh_fx(db: Database, now: datetime, source: Any = None) -> Quote | None:
     if best is None or not _newer(best, stored):
         return stored
     with db.write() as session:
+        one_quote_writer(session)  # another process's refresher may be recording the rate too
         stored = latest_quotes(session, [FX_SYMBOL]).get(FX_SYMBOL)  # another writer may have been first
         if not _newer(best, stored):
             return stored

@@ -22,6 +22,7 @@ __all__ = [
     "mark_served",
     "newest_for_device",
     "newest_quote",
+    "one_quote_writer",
     "quote_by_id",
     "record_quote",
     "record_served",
@@ -46,12 +47,33 @@ def to_quote(row: Any) -> Quote:
     )
 
 
+_QUOTE_WRITER_KEY = 0x59_64_51_75_6F_74_65  # "YdQuote": the quote recorders' advisory-lock key
+
+
+def one_quote_writer(session: Session) -> None:
+    """Make this transaction the only one recording quotes (or watching symbols) until it ends.
+
+    A quote's seq is the highest one so far plus one, read in the recording transaction. SQLite's one
+    writer at a time makes that unique. On PostgreSQL several server processes write at once: two
+    refreshers recording the same symbol would both take the same seq (seen when two processes
+    started on a fresh database and each recorded the bundled exchange rate), and the "is this
+    price news?" check inside the write would let both record it. A transaction-scoped advisory lock
+    serialises the recorders and nothing else; it is released by the commit or rollback.
+    Taken again by the same transaction, it is already held. Watching takes it too, before its
+    insert: a recorder waiting for the lock while holding a watch row another recorder is about to
+    insert would deadlock.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _QUOTE_WRITER_KEY})
+
+
 def record_quote(
     session: Session, symbol: str, price: int, as_of: datetime, *, source: str, currency: str | None = None
 ) -> Quote:
     """Store a new observation; its ``seq`` is above every earlier quote, so "newest" is well defined."""
     if price <= 0:
         raise ValueError("a quote has a positive price")
+    one_quote_writer(session)
     seq = (session.scalar(select(func.max(QuoteRow.seq))) or 0) + 1
     row = QuoteRow(
         quote_id=new_id(),

@@ -20,7 +20,7 @@ from sync.market import Quote, market_of
 from ..db.models import PositionRow, WatchedSymbol
 from .calendar import MarketCalendars, market_calendars
 from .providers.base import FX_SYMBOL, ProviderQuote
-from .quotes import latest_quotes, record_quote
+from .quotes import latest_quotes, one_quote_writer, record_quote
 
 __all__ = ["is_news", "record_answers", "watch", "watched_among", "watched_symbols"]
 
@@ -43,6 +43,7 @@ def watch(session: Session, symbols: Iterable[str], now: datetime) -> None:
     values = [{"symbol": s, "since": now} for s in sorted(set(symbols)) if s != FX_SYMBOL]
     if not values:
         return
+    one_quote_writer(session)  # before the insert (see one_quote_writer)
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     session.execute(
         dialect.insert(WatchedSymbol).values(values).on_conflict_do_nothing(index_elements=["symbol"])
@@ -84,6 +85,7 @@ def record_answers(
     provider was asked. A symbol's first quote makes it watched, so whatever got a price is kept fresh.
     """
     answers = list(answers)
+    one_quote_writer(session)  # so that the comparison below sees every other recorder's commit
     current = latest_quotes(session, [a.symbol for a in answers])
     watch(session, [a.symbol for a in answers if a.symbol not in current], now)
     return [

@@ -16,10 +16,8 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
-from sqlalchemy.orm import Session
 
 from server.app import create_app
-from server.market.quotes import record_quote
 
 from ..support.device import Device
 from ..support.world import World
@@ -190,27 +188,3 @@ def test_reads_that_queue_behind_a_write_record_what_they_served_together(world:
     for kid in kids:
         cited = buy(world.client, kid, 1, shown[kid.client_id])  # the older price, once shown 71,000
         assert (cited["status"], cited["detail"]["fill_price"]) == ("adjusted", 71_000)
-
-
-def test_two_servers_recording_one_symbol_at_once_do_not_break_a_pull(world: World) -> None:
-    """Two server processes on one PostgreSQL database record a symbol's quote at the same moment
-    (as both do with the bundled exchange rate when they start on a fresh database): each takes
-    the highest seq it can see plus one, so both quotes carry the same seq. The device's next pull
-    still answers, with one quote of that symbol, and the price GET agrees with it."""
-    if world.db.is_sqlite:
-        pytest.skip("SQLite has one writer at a time: two recordings cannot overlap")
-    _child, (kid,) = family(world)
-    world.quote(SAMSUNG, 70_000)
-    kid.pull()
-    at = world.clock()
-    with Session(world.db.engine) as one, Session(world.db.engine) as two:
-        first = record_quote(one, SAMSUNG, 71_000, at, source="yahoo")
-        second = record_quote(two, SAMSUNG, 71_000, at, source="yahoo")  # before ``one`` commits
-        one.commit()
-        two.commit()
-    assert first.seq == second.seq
-
-    kid.pull()  # answered 500 when both were served to the device in one record
-    held = set(kid.state.replica.quotes())
-    assert len(held & {first.quote_id, second.quote_id}) == 1
-    assert price(world.client, kid)["price"] == 71_000
