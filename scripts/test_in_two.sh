@@ -23,9 +23,9 @@ for path in tests/*/ tests/test_*.py; do
   esac
 done
 
-"$BIN/pytest" "$@" tests/client tests/e2e tests/faults --deselect "$MODEL_PG" >"$first_log" 2>&1 &
+"$BIN/pytest" --durations=15 "$@" tests/client tests/e2e tests/faults --deselect "$MODEL_PG" >"$first_log" 2>&1 &
 first=$!
-"$BIN/pytest" "$@" "${rest[@]}" "$MODEL_PG"
+"$BIN/pytest" --durations=15 "$@" "${rest[@]}" "$MODEL_PG"
 second_rc=$?
 wait "$first"
 first_rc=$?
