@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import anyio.to_thread
 from litestar.middleware import ASGIMiddleware
@@ -43,6 +43,7 @@ __all__ = [
     "RateLimitMiddleware",
     "RateLimiter",
     "RedisCounters",
+    "take_back_request",
 ]
 
 
@@ -191,12 +192,17 @@ class RateLimiter:
         self.clock = clock
         self.enabled = enabled
 
-    def hit(self, group: str, identity: str) -> None:
-        """Count a request; 429 once the group's budget for ``identity`` is spent (refusals count too)."""
-        if self.enabled:
-            now = self.clock().timestamp()
-            windows = self._windows(((group, identity),), now)
-            self._refuse_if_over(windows, self.counters.count(windows), now, "too many requests")
+    def hit(self, group: str, identity: str) -> Attempt:
+        """Count a request; 429 once the group's budget for ``identity`` is spent (refusals count too).
+
+        Returns what it counted, for :meth:`forgive` should the caller turn out not to be ``identity``
+        after all (:func:`take_back_request`)."""
+        if not self.enabled:
+            return Attempt()
+        now = self.clock().timestamp()
+        windows = self._windows(((group, identity),), now)
+        self._refuse_if_over(windows, self.counters.count(windows), now, "too many requests")
+        return Attempt(tuple(windows))
 
     def attempt(self, *budgets: tuple[str, str], why: str = "too many failed attempts") -> Attempt:
         """Count one attempt against each ``(group, identity)`` budget; 429 when one is spent.
@@ -253,6 +259,10 @@ def identity_of(scope: Scope) -> str:
     return f"ip:{client[0] if client else 'unknown'}"
 
 
+# the scope key of what a request counted, while its caller's standing is not yet confirmed
+_COUNTED = "yongdon_counted_request"
+
+
 class RateLimitMiddleware(ASGIMiddleware):
     """The general and trading groups under ``/api/``, counted after authentication (keyed by user)."""
 
@@ -260,12 +270,23 @@ class RateLimitMiddleware(ASGIMiddleware):
         limiter: RateLimiter | None = getattr(scope["app"].state, "limiter", None)
         if limiter is not None and limiter.enabled and scope["path"].startswith("/api/"):
             group = "trading" if scope["path"].startswith(TRADING_PREFIX) else "general"
-            await _hit(limiter, group, identity_of(scope))
+            scope[_COUNTED] = await _hit(limiter, group, identity_of(scope))  # type: ignore[literal-required]
         await next_app(scope, receive, send)
 
 
-async def _hit(limiter: RateLimiter, group: str, identity: str) -> None:
+async def _hit(limiter: RateLimiter, group: str, identity: str) -> Attempt:
     if limiter.counters.blocking:
-        await anyio.to_thread.run_sync(limiter.hit, group, identity)
-    else:
-        limiter.hit(group, identity)
+        return await anyio.to_thread.run_sync(limiter.hit, group, identity)
+    return limiter.hit(group, identity)
+
+
+def take_back_request(scope: Any) -> None:
+    """Take back the request counted against the user its token names, once that token is found no
+    longer standing (a revoked device, a signed-out session; ``server.auth.middleware``, whose busiest
+    routes confirm it only in the handler, after the count). Without it a revoked device, still
+    sending until its token expires, would spend its user's budget and hold back the user's other
+    devices. Blocking (Redis): call it from a worker thread."""
+    attempt: Attempt | None = scope.pop(_COUNTED, None)
+    limiter: RateLimiter | None = getattr(scope["app"].state, "limiter", None)
+    if attempt is not None and limiter is not None:
+        limiter.forgive(attempt)

@@ -22,6 +22,7 @@ from ..db import Database
 from ..db.models import Device, RefreshToken, User
 from ..errors import ProblemError
 from ..principal import Principal
+from ..ratelimit import take_back_request
 from .tokens import AccessClaims, InvalidToken, decode_access
 
 __all__ = [
@@ -84,6 +85,7 @@ def confirm_standing(request: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     principal = load_principal(request.app.state.db, claims)
     request.scope["user"] = principal  # the request log's user id: none for a refused caller
     if principal is None:
+        take_back_request(request.scope)  # a device no longer standing spends no one's budget
         raise _unauthenticated(_INVALID, _INVALID_CHALLENGE)
     return principal
 

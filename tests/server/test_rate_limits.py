@@ -23,7 +23,7 @@ from server.errors import DomainError
 from server.ratelimit import MemoryCounters, RateLimiter
 from server.settings import Settings
 from tests.conftest import MovableClock
-from tests.helpers import Family
+from tests.helpers import Family, enroll_device
 from tests.server.limits_support import refused
 
 TRADE = "/api/game/trade/buy"
@@ -121,3 +121,31 @@ def test_forgetting_finished_windows_keeps_the_longer_budgets(clock: MovableCloc
     with pytest.raises(DomainError) as still:
         limiter.attempt(("password", "mom"))
     assert still.value.code == "RATE_LIMITED" and 20 * 60 - 60 <= still.value.extra["retry_after"] <= 20 * 60
+
+
+def test_a_revoked_device_spends_none_of_its_users_budget(
+    limited: TestClient[Any], clock: MovableClock
+) -> None:
+    """A lost tablet, revoked by a parent, keeps sending with its still-signed token until that
+    expires: each is refused, and none of them holds back the child's new tablet."""
+    family = Family.create(limited, ("지우",))
+    lost = family.child("지우")
+    new = enroll_device(limited, family.parent, lost.user_id, pin=lost.pin)
+    assert (
+        limited.delete(f"/api/family/devices/{lost.client_id}", headers=family.elevated(limited)).status_code
+        == 204
+    )
+    clock.advance(minutes=1)  # a fresh window
+    pull = {
+        "protocol": 1,
+        "client_id": lost.client_id,
+        "cursor": 0,
+        "checksum_mismatch": False,
+        "last_seq_acked": 0,
+    }
+    refused = [
+        limited.post("/api/sync/pull", json=pull, headers=lost.headers).status_code for _ in range(101)
+    ]
+    assert refused == [401] * 101
+    mine = {**pull, "client_id": new.client_id}
+    assert limited.post("/api/sync/pull", json=mine, headers=new.headers).status_code == 200
