@@ -21,11 +21,24 @@ import sqlalchemy as sa
 
 from tests.support.live import LiveServer, seed_family
 
-from . import apply_rate, cache, mixed_load, outbox, raw_sqlite, rebase, search, snapshot, sync_cycle
+from . import (
+    apply_rate,
+    cache,
+    mixed_load,
+    outbox,
+    raw_postgres,
+    raw_sqlite,
+    rebase,
+    search,
+    snapshot,
+    sync_cycle,
+)
 from .machine import describe
 from .report import Figure, percentile, print_table, write_json
 
 PG_ADMIN_URL = os.environ.get("YONGDON_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+RAW_PG_BATCHED = "raw psycopg baseline, row by row, 500 per transaction + savepoints"
+RAW_PG_SINGLE = "raw psycopg baseline, 1 committed transaction per mutation"
 REDIS_URL = os.environ.get("YONGDON_TEST_REDIS", "redis://127.0.0.1:6379/0")
 RESULTS = Path(__file__).resolve().parent / "results"
 CLIENTS = 8
@@ -359,6 +372,8 @@ def main(argv: list[str] | None = None) -> int:
             ("c1", "batched push of trades, HTTP, PostgreSQL", "≥ 1,500 mut/s"),
             ("c2", "batched push of grants, HTTP, PostgreSQL", "≥ 1,500 mut/s"),
             ("c3", f"1 mutation per push, {CLIENTS} clients of one family, HTTP, PostgreSQL", "≥ 600 mut/s"),
+            ("d3", RAW_PG_BATCHED, "(baseline for c1)"),
+            ("d4", RAW_PG_SINGLE, "(baseline for c3)"),
         ]
         with _postgres_database() as pg_url:
             machine = describe(pg_url)
@@ -373,6 +388,7 @@ def main(argv: list[str] | None = None) -> int:
                 figures += _server_figures(
                     pg_url, pg_dir, plan, "c", pg_targets, "PostgreSQL", with_cycles=False
                 )
+                figures += _raw_postgres_figures(pg_url, plan, figures)
             cached_pg = None if options.no_postgres else pg_url
             figures += cache.figures(root, REDIS_URL, plan.cache_trades, plan.cache_reads, cached_pg)
         figures += _mixed_postgres_figures(root, plan, options.no_postgres)
@@ -402,6 +418,31 @@ def main(argv: list[str] | None = None) -> int:
     )
     figures += _search_figures(plan.search_rounds)
     return _report(figures, machine, options)
+
+
+def _raw_postgres_figures(pg_url: str, plan: Plan, figures: list[Figure]) -> list[Figure]:
+    """d3, d4: psycopg alone doing one trade's writes, beside the server's c1 and c3."""
+    server = {f.key: f.value or 0.0 for f in figures if f.key in ("c1", "c3")}
+    batched = raw_postgres.batched_rate(pg_url, plan.raw_batched // 4)
+    single = raw_postgres.single_rate(pg_url, plan.raw_single)
+    return [
+        Figure(
+            "d3",
+            RAW_PG_BATCHED,
+            batched,
+            "mut/s",
+            "(baseline for c1)",
+            f"server c1 is {server['c1'] / max(batched, 1e-9):,.1f}× this",
+        ),
+        Figure(
+            "d4",
+            RAW_PG_SINGLE,
+            single,
+            "mut/s",
+            "(baseline for c3)",
+            f"server c3 is {server['c3'] / max(single, 1e-9):,.2f}× this",
+        ),
+    ]
 
 
 def _report(figures: list[Figure], machine: dict[str, Any], options: argparse.Namespace) -> int:
