@@ -1,8 +1,7 @@
 """(d) The raw PostgreSQL baseline: psycopg doing the writes one applied trade needs, nothing else.
 
-The same statements as :mod:`bench.raw_sqlite` (read the two balances, insert two ledger entries,
-update the two balances, append a change-log row, insert the outcome row, advance the device's
-``last_seq``), one round trip each, in their own schema of the bench's database. Batched: one
+The same statements as :mod:`bench.raw_sqlite` (:func:`~bench.raw_sqlite.apply_trade`), one round
+trip each, in their own schema of the bench's database. Batched: one
 transaction per 500 with a savepoint per mutation (the push shape, compared with c1); single: one
 committed transaction per mutation (the one-per-push shape, compared with c3).
 """
@@ -15,6 +14,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+
+from .raw_sqlite import apply_trade
 
 __all__ = ["batched_rate", "single_rate"]
 
@@ -51,40 +52,6 @@ def _opened(url: str, schema: str) -> Iterator[psycopg.Connection[Any]]:
             setup.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
-def _apply(connection: psycopg.Connection[Any], seq: int) -> None:
-    mutation_id = f"m{seq}"
-    cash, market = (
-        row[0]
-        for row in connection.execute(
-            "SELECT balance FROM balances WHERE child_id = 'kid' AND account IN ('cash', 'market') "
-            "ORDER BY account"
-        )
-    )
-    amount = 1_400
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            "INSERT INTO entries (txn_id, child_id, account, amount, created_at) "
-            "VALUES (%s, 'kid', %s, %s, 'now')",
-            [(mutation_id, "cash", -amount), (mutation_id, "market", amount)],
-        )
-    connection.execute(
-        "UPDATE balances SET balance = %s WHERE child_id = 'kid' AND account = 'cash'", (cash - amount,)
-    )
-    connection.execute(
-        "UPDATE balances SET balance = %s WHERE child_id = 'kid' AND account = 'market'", (market + amount,)
-    )
-    row = connection.execute(
-        "INSERT INTO changelog (family_id, entity, entity_id, data, created_at) "
-        "VALUES ('fam', 'balance', %s, %s, 'now') RETURNING server_seq",
-        ("kid:cash", f'{{"balance": {cash - amount}}}'),
-    ).fetchone()
-    assert row is not None
-    connection.execute(
-        "INSERT INTO mutations VALUES (%s, 'dev', %s, 'applied', '{}', %s)", (mutation_id, seq, row[0])
-    )
-    connection.execute("UPDATE devices SET last_seq = %s WHERE client_id = 'dev'", (seq,))
-
-
 def _rate(url: str, mutations: int, run: Callable[[psycopg.Connection[Any]], None]) -> float:
     with _opened(url, "raw_baseline") as connection:
         started = time.perf_counter()
@@ -102,7 +69,7 @@ def batched_rate(url: str, mutations: int, batch: int = 500) -> float:
                 for _ in range(min(batch, mutations - seq)):
                     seq += 1
                     with connection.transaction():  # a savepoint
-                        _apply(connection, seq)
+                        apply_trade(connection, seq, "%s")
 
     return _rate(url, mutations, run)
 
@@ -113,6 +80,6 @@ def single_rate(url: str, mutations: int) -> float:
     def run(connection: psycopg.Connection[Any]) -> None:
         for seq in range(1, mutations + 1):
             with connection.transaction():
-                _apply(connection, seq)
+                apply_trade(connection, seq, "%s")
 
     return _rate(url, mutations, run)

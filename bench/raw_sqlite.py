@@ -11,8 +11,9 @@ from __future__ import annotations
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
-__all__ = ["batched_rate", "single_rate"]
+__all__ = ["apply_trade", "batched_rate", "single_rate"]
 
 _SCHEMA = """
 CREATE TABLE balances (child_id TEXT, account TEXT, balance INTEGER NOT NULL,
@@ -38,35 +39,36 @@ def _open(path: Path) -> sqlite3.Connection:
     return connection
 
 
-def _apply(connection: sqlite3.Connection, seq: int) -> None:
+_BALANCES = (
+    "SELECT balance FROM balances WHERE child_id = 'kid' AND account IN ('cash', 'market') ORDER BY account"
+)
+_ENTRY = "INSERT INTO entries (txn_id, child_id, account, amount, created_at) VALUES (?, 'kid', ?, ?, 'now')"
+_BALANCE = "UPDATE balances SET balance = ? WHERE child_id = 'kid' AND account = ?"
+_LOG = (
+    "INSERT INTO changelog (family_id, entity, entity_id, data, created_at) "
+    "VALUES ('fam', 'balance', ?, ?, 'now') RETURNING server_seq"
+)
+_OUTCOME = "INSERT INTO mutations VALUES (?, 'dev', ?, 'applied', '{}', ?)"
+_DEVICE = "UPDATE devices SET last_seq = ? WHERE client_id = 'dev'"
+
+
+def apply_trade(connection: Any, seq: int, mark: str = "?") -> None:
+    """One applied trade's writes on a DB-API ``connection`` whose ``execute`` returns its cursor
+    (sqlite3's, psycopg's); ``mark`` is the driver's parameter placeholder."""
+
+    def run(sql: str, parameters: tuple[Any, ...] = ()) -> Any:
+        return connection.execute(sql.replace("?", mark), parameters)
+
     mutation_id = f"m{seq}"
-    cash, market = (
-        row[0]
-        for row in connection.execute(
-            "SELECT balance FROM balances WHERE child_id = 'kid' AND account IN ('cash', 'market') "
-            "ORDER BY account"
-        )
-    )
+    cash, market = (row[0] for row in run(_BALANCES))
     amount = 1_400
-    connection.executemany(
-        "INSERT INTO entries (txn_id, child_id, account, amount, created_at) VALUES (?, 'kid', ?, ?, 'now')",
-        [(mutation_id, "cash", -amount), (mutation_id, "market", amount)],
-    )
-    connection.execute(
-        "UPDATE balances SET balance = ? WHERE child_id = 'kid' AND account = 'cash'", (cash - amount,)
-    )
-    connection.execute(
-        "UPDATE balances SET balance = ? WHERE child_id = 'kid' AND account = 'market'", (market + amount,)
-    )
-    server_seq = connection.execute(
-        "INSERT INTO changelog (family_id, entity, entity_id, data, created_at) "
-        "VALUES ('fam', 'balance', ?, ?, 'now') RETURNING server_seq",
-        ("kid:cash", f'{{"balance": {cash - amount}}}'),
-    ).fetchone()[0]
-    connection.execute(
-        "INSERT INTO mutations VALUES (?, 'dev', ?, 'applied', '{}', ?)", (mutation_id, seq, server_seq)
-    )
-    connection.execute("UPDATE devices SET last_seq = ? WHERE client_id = 'dev'", (seq,))
+    for account, delta in (("cash", -amount), ("market", amount)):
+        run(_ENTRY, (mutation_id, account, delta))
+    for account, value in (("cash", cash - amount), ("market", market + amount)):
+        run(_BALANCE, (value, account))
+    server_seq = run(_LOG, ("kid:cash", f'{{"balance": {cash - amount}}}')).fetchone()[0]
+    run(_OUTCOME, (mutation_id, seq, server_seq))
+    run(_DEVICE, (seq,))
 
 
 def batched_rate(path: Path, mutations: int, batch: int = 500) -> float:
@@ -79,7 +81,7 @@ def batched_rate(path: Path, mutations: int, batch: int = 500) -> float:
             for _ in range(min(batch, mutations - seq)):
                 seq += 1
                 connection.execute("SAVEPOINT m")
-                _apply(connection, seq)
+                apply_trade(connection, seq)
                 connection.execute("RELEASE m")
             connection.execute("COMMIT")
         return mutations / (time.perf_counter() - started)
@@ -94,7 +96,7 @@ def single_rate(path: Path, mutations: int) -> float:
         started = time.perf_counter()
         for seq in range(1, mutations + 1):
             connection.execute("BEGIN IMMEDIATE")
-            _apply(connection, seq)
+            apply_trade(connection, seq)
             connection.execute("COMMIT")
         return mutations / (time.perf_counter() - started)
     finally:
