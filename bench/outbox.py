@@ -194,7 +194,8 @@ def figures(drain: Drain) -> list[Figure]:
             "events/s",
             "≥ 2,000 events/s",
             f"{drain.events:,} events in {drain.seconds:.2f} s{'' if drain.drained else ' (not drained)'}; "
-            f"{CHUNK} per write transaction, resting {PACE:g}× each chunk's time; raw sqlite3 floor o2 is "
+            f"{CHUNK} per write transaction, resting {PACE:g}× each chunk's time while requests are served; "
+            "raw sqlite3 floor o2 is "
             f"{drain.raw_rate / max(drain.rate, 1e-9):.1f}× faster",
         ),
         Figure(

@@ -94,9 +94,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
 
     channels = channels_from_settings(settings)
     interval = settings.notify_interval_s
-    dispatcher = Dispatcher(db, now, interval, channels.all()) if settings.notify_dispatcher else None
-    live = LiveChannel(db, settings, now)
     gate = Gate(settings.max_in_flight)
+    dispatcher = (
+        Dispatcher(db, now, interval, channels.all(), busy=gate.busy) if settings.notify_dispatcher else None
+    )
+    live = LiveChannel(db, settings, now)
     billing = billing_from_settings(settings)  # hosted with Toss billing keys only
     renewals = Renewals(db, billing, settings, now) if billing is not None else None
     flows = oidc_store(settings)  # parents' sign-ins through a provider, for a few minutes each

@@ -15,15 +15,19 @@ are long-lived and bounded by the live channel's own limits.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from sync.errors import ProtocolCode
 
-__all__ = ["Gate", "RETRY_AFTER_S"]
+__all__ = ["QUIET_S", "RETRY_AFTER_S", "Gate"]
 
 RETRY_AFTER_S = 1
+QUIET_S = 1.0
+"""Seconds without a request after which the process counts as quiet (:meth:`Gate.busy`): a device
+that is syncing sends its requests well within a second of each other."""
 _NEVER_SHED = frozenset({"/health", "/ready", "/metrics"})
 _BODY = json.dumps(
     {
@@ -47,6 +51,13 @@ class Gate:
         self.limit = limit
         self.in_flight = 0
         self.shed = 0  # refused since start (a figure for the operator)
+        self.last_seen = time.monotonic()  # when a request last began or ended
+
+    def busy(self) -> bool:
+        """Whether requests are being served, or were within :data:`QUIET_S`: background work (the
+        notification dispatcher) rests only then. Read from other threads: an int and a float, each
+        read whole."""
+        return self.in_flight > 0 or time.monotonic() - self.last_seen < QUIET_S
 
     def middleware(self, app: ASGIApp) -> ASGIApp:
         async def gated(scope: Scope, receive: Receive, send: Send) -> None:
@@ -58,10 +69,12 @@ class Gate:
                 await _refuse(send)
                 return
             self.in_flight += 1
+            self.last_seen = time.monotonic()
             try:
                 await app(scope, receive, send)
             finally:
                 self.in_flight -= 1
+                self.last_seen = time.monotonic()
 
         return gated
 

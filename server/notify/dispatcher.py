@@ -87,10 +87,12 @@ CHUNK = 50
 worded beforehand (a few multi-row statements), so its hold of the write lock stays about that of
 one event written the slow way (bench ``o``: the sync cycle's p95 while the dispatcher drains)."""
 PACE = 1.0
-"""The background dispatcher rests as long as each chunk took. The lock is not what a drain costs a
-push: wording is Python, and it shares the server process's interpreter lock with the requests.
-Unpaced, a drain made a 10-trade sync cycle's p95 4.5× its idle value (1,657 events/s); resting
-1× kept it at 1.2× (681 events/s), bench ``o3``/``o4``."""
+"""The background dispatcher rests as long as each chunk took, while the server is serving requests.
+The lock is not what a drain costs a push: wording is Python, and it shares the server process's
+interpreter lock with the requests. Unpaced, a drain made a 10-trade sync cycle's p95 4.5× its idle
+value (1,657 events/s); resting 1× kept it at 1.2× (681 events/s), bench ``o3``/``o4``. With nobody
+to make wait (no request for a second, ``server.shedding.Gate.busy``) it does not rest: a backlog
+left by an evening's trades drains at full speed once the evening is over."""
 
 _log = logging.getLogger("yongdon.notify")
 _jobs = get_logger("yongdon.jobs")
@@ -606,6 +608,7 @@ def dispatch_once(
     max_attempts: int = MAX_ATTEMPTS,
     batch: int = BATCH,
     pace: float = 0.0,
+    busy: Callable[[], bool] | None = None,
 ) -> DispatchReport:
     """One pass over up to ``batch`` undelivered events, oldest first.
 
@@ -613,7 +616,8 @@ def dispatch_once(
     left to send (a second commit per event competed with the family's pushes for the write lock;
     several events per transaction held the lock long enough to show in a push's latency).
     Inbox-only events go faster, in chunks (see the module's docstring); after each chunk the pass
-    rests ``pace`` times as long as the chunk took.
+    rests ``pace`` times as long as the chunk took, if ``busy()`` says requests are being served
+    (always, without ``busy``).
     """
     channels = default_channels() if channels is None else channels
     report = DispatchReport()
@@ -625,7 +629,7 @@ def dispatch_once(
             .limit(batch)
         ).all()
     report.seen = len(due)
-    for outbox_id, family_id, request_id in _fast_first(db, due, channels, now, report, pace):
+    for outbox_id, family_id, request_id in _fast_first(db, due, channels, now, report, pace, busy):
         started = time.perf_counter()
         outbound: list[_Outbound] = []
         try:
@@ -657,6 +661,7 @@ def _fast_first(
     now: datetime,
     report: DispatchReport,
     pace: float,
+    busy: Callable[[], bool] | None,
 ) -> list[tuple[int, str, str | None]]:
     """Deliver the inbox-only events of ``due`` in chunks of a family's events; returns the rest, in
     order, for the one-by-one path (remote channels, retries, events whose facts fail)."""
@@ -676,7 +681,7 @@ def _fast_first(
                     "notification chunk failed; delivering one by one", extra={"family_id": family_id}
                 )
                 slow.update(ids[start : start + CHUNK])
-            if pace:
+            if pace and (busy is None or busy()):
                 time.sleep(pace * (time.perf_counter() - began))
     return [(i, f, r) for i, f, r in due if i in slow]
 
@@ -732,9 +737,11 @@ class Dispatcher(Periodic):
         interval: float = 1.0,
         channels: Sequence[Channel] | None = None,
         pace: float = PACE,
+        busy: Callable[[], bool] | None = None,
     ) -> None:
         self.db = db
         self.pace = pace
+        self.busy = busy  # whether requests are being served: it rests only then (always, when None)
         self.clock = clock
         self.interval = interval
         self.channels = channels
@@ -745,7 +752,7 @@ class Dispatcher(Periodic):
         now = self.clock()
         # a backlog (a busy evening's trades) drains pass after pass, not one batch a second
         while not self._stop.is_set():
-            report = dispatch_once(self.db, now, channels=self.channels, pace=self.pace)
+            report = dispatch_once(self.db, now, channels=self.channels, pace=self.pace, busy=self.busy)
             if report.seen < BATCH or not report.finished:  # drained, or only retries waiting
                 break
             now = self.clock()

@@ -27,6 +27,7 @@ from server.notify import dispatcher as dispatcher_module
 from server.notify.dispatcher import BASE_DELAY, dispatch_once, outbox_status, requeue_dead
 from server.notify.inbox import InboxChannel, Message
 from server.settings import Settings
+from server.shedding import QUIET_S
 from tests.conftest import MovableClock
 from tests.helpers import PASSWORD, Family, Member, bearer, link_code
 from tests.support.market import ScriptedMarket
@@ -613,3 +614,29 @@ def test_a_broken_event_backs_off_without_holding_back_the_next(home: Home) -> N
     assert (report.failed, report.delivered, report.finished) == (1, 1, 1)
     assert [n["data"]["trade_id"] for n in home.inbox(home.kid("지우"))["notifications"]] == ["t-2"]
     assert outbox_status(home.app.state.db)["pending"] == 1
+
+
+def test_the_dispatcher_rests_between_chunks_only_while_requests_are_served(
+    home: Home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Delivering shares the interpreter with the requests, so the background dispatcher rests after
+    each chunk while the family is using the app; once nobody has asked for anything for a second,
+    a backlog (an evening's trades) goes out without resting."""
+    rests: list[float] = []
+    clock = type("Clock", (), {"perf_counter": time.perf_counter, "sleep": rests.append})
+    monkeypatch.setattr(dispatcher_module, "time", clock)  # the dispatcher's rests, recorded
+    gate = home.app.state.gate
+    _setup_trading(home)
+    jiwoo = home.kid("지우")
+    assert _trade(home, jiwoo, "buy", 70_000, 20)["trade"]["status"] == "filled"
+    assert gate.busy()  # she has just traded
+    assert home.dispatch(pace=1.0, busy=gate.busy).finished >= 1
+    assert len(rests) >= 1 and all(seconds >= 0 for seconds in rests)
+
+    assert _trade(home, jiwoo, "sell", 80_000, 10)["trade"]["status"] == "filled"
+    time.sleep(QUIET_S)  # a second with no request
+    assert not gate.busy()
+    rests.clear()
+    assert home.dispatch(pace=1.0, busy=gate.busy).finished >= 1
+    assert rests == []
+    assert home.events(jiwoo).count("TradeExecuted") == 2  # the buy and the sale, both delivered
