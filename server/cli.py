@@ -65,10 +65,16 @@ def _serve(settings: Settings, workers: int = 1) -> None:
 
 def _served_app(settings: Settings) -> Any:
     from .app import create_app
+    from .logs import LogHandoff
     from .market.refresher import attach_refresher
 
     app = create_app(settings)
     attach_refresher(app)  # prices move: the replay clock (offline default) or live refreshes
+    # the handlers set here (the terminal, the demo's file) write from a thread of their own, not
+    # the event loop's: first in, so the startup's lines go that way too, and the last out
+    handoff = LogHandoff()
+    app.on_startup.insert(0, handoff.start)
+    app.on_shutdown.insert(0, handoff.stop)
     return app
 
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from sqlalchemy import JSON, Column, MetaData, Table, Text, func, select, update
+from sqlalchemy import JSON, Column, MetaData, Table, Text, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from ..background import Periodic
@@ -166,7 +166,24 @@ class _Recipient:
     locale: str
 
 
-def _recipients(session: Session, row: Outbox, users: Sequence[User] | None = None) -> list[_Recipient]:
+class _Event(Protocol):
+    """An outbox row as the wording reads it: the ORM's (one-by-one path) or a Core row (chunks)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def family_id(self) -> str: ...
+    @property
+    def child_id(self) -> str | None: ...
+    @property
+    def event(self) -> str: ...
+    @property
+    def payload(self) -> dict[str, Any]: ...
+    @property
+    def request_id(self) -> str | None: ...
+
+
+def _recipients(session: Session, row: _Event, users: Sequence[Any] | None = None) -> list[_Recipient]:
     audience = recipients_for(row.event)
     actor = row.payload.get("actor_id")
     if users is None:
@@ -180,8 +197,19 @@ def _recipients(session: Session, row: Outbox, users: Sequence[User] | None = No
     return found
 
 
-def _facts(session: Session, row: Outbox) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(the wording's facts, the data a notification carries) for one event.
+def _facts(session: Session, row: _Event) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the wording's facts, the data a notification carries) for one event, its child, trade and
+    request read through the session (see :func:`_facts_of`)."""
+    payload = row.payload
+    child = session.get(User, row.child_id) if row.child_id else None
+    trade = session.get(TradeRow, payload["trade_id"]) if "trade_id" in payload else None
+    request = session.get(RequestRow, payload["request_id"]) if "request_id" in payload else None
+    return _facts_of(row, child, trade, request)
+
+
+def _facts_of(row: _Event, child: Any, trade: Any, request: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the wording's facts, the data a notification carries) for one event, given its child (a
+    ``display_name``), trade (``symbol``, ``data``) and request (``data``), each ``None`` if missing.
 
     The data links to the trade or request and carries the facts for the app to word the
     notification in the reader's language when shown (``server.notify.facts``).
@@ -190,20 +218,15 @@ def _facts(session: Session, row: Outbox) -> tuple[dict[str, Any], dict[str, Any
     facts: dict[str, Any] = {k: v for k, v in payload.items() if k not in ("actor_id", "txn_id")}
     link: dict[str, Any] = {k: payload[k] for k in ("trade_id", "request_id", "symbol") if k in payload}
     if row.child_id:
-        child = session.get(User, row.child_id)
         facts["child"] = child.display_name if child else ""
     trade_data: dict[str, Any] | None = None
-    if "trade_id" in payload:
-        trade = session.get(TradeRow, payload["trade_id"])
-        if trade is not None:
-            facts.setdefault("symbol", trade.symbol)
-            link["symbol"] = trade.symbol
-            trade_data = dict(trade.data)
-            facts["side"] = trade_data.get("side")
-    if "request_id" in payload:
-        request = session.get(RequestRow, payload["request_id"])
-        if request is not None:
-            facts.setdefault("amount_real", request.data.get("amount_real"))
+    if trade is not None:
+        facts.setdefault("symbol", trade.symbol)
+        link["symbol"] = trade.symbol
+        trade_data = dict(trade.data)
+        facts["side"] = trade_data.get("side")
+    if request is not None:
+        facts.setdefault("amount_real", request.data.get("amount_real"))
     app_facts = client_facts(row.event, facts, trade_data)
     if "amount_real" in facts:
         facts["amount"] = facts["amount_real"]
@@ -392,6 +415,51 @@ _NOTIFICATION_INSERT = _presealed(Notification.__table__).insert()  # type: igno
 _LOG_INSERT = _presealed(ChangeLog.__table__).insert()  # type: ignore[arg-type]
 _DELIVERY_INSERT = Delivery.__table__.insert()
 _OUTBOX = Outbox.__table__
+_DELIVERY = Delivery.__table__
+_USER = User.__table__
+_TRADE = TradeRow.__table__
+_REQUEST = RequestRow.__table__
+_PREF = NotificationPref.__table__
+# a chunk's reads, as Core statements built once: the ORM's loading (identity map, instances) and
+# the statements built per chunk were half of wording one; the sealed columns still open as read
+# (their types' result processing: names, a trade's journal)
+_CHUNK_EVENTS = (
+    select(
+        _OUTBOX.c.id,
+        _OUTBOX.c.family_id,
+        _OUTBOX.c.child_id,
+        _OUTBOX.c.event,
+        _OUTBOX.c.payload,
+        _OUTBOX.c.request_id,
+    )
+    .where(
+        _OUTBOX.c.id.in_(bindparam("ids", expanding=True)),
+        _OUTBOX.c.family_id == bindparam("family_id"),
+        _OUTBOX.c.delivered_at.is_(None),
+    )
+    .order_by(_OUTBOX.c.id)
+)
+_OPEN = select(_OUTBOX.c.id).where(
+    _OUTBOX.c.id.in_(bindparam("ids", expanding=True)), _OUTBOX.c.delivered_at.is_(None)
+)
+_BEGUN = select(_DELIVERY.c.outbox_id).where(_DELIVERY.c.outbox_id.in_(bindparam("ids", expanding=True)))
+_FAMILY_USERS = (
+    select(_USER.c.id, _USER.c.role, _USER.c.locale, _USER.c.display_name)
+    .where(_USER.c.family_id == bindparam("family_id"))
+    .order_by(_USER.c.id)
+)
+_FAMILY_PREFS = select(_PREF).where(_PREF.c.family_id == bindparam("family_id"))
+_TRADES = select(_TRADE.c.trade_id, _TRADE.c.symbol, _TRADE.c.data).where(
+    _TRADE.c.trade_id.in_(bindparam("ids", expanding=True))
+)
+_REQUESTS = select(_REQUEST.c.request_id, _REQUEST.c.data).where(
+    _REQUEST.c.request_id.in_(bindparam("ids", expanding=True))
+)
+_MARK_CHUNK = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+    .values(delivered_at=bindparam("delivered_at"))
+)
 
 
 class _SealOnce:
@@ -417,11 +485,36 @@ class _SealOnce:
         return sealed
 
 
+@dataclass
+class _Family:
+    """What a chunk's wording reads once for all its events: the family's users (with their names),
+    their notification choices, and the chunk's trades and requests, as Core rows."""
+
+    users: Sequence[Any]
+    prefs: dict[tuple[str, str], Any]
+    trades: dict[str, Any]
+    requests: dict[str, Any]
+
+    def facts(self, session: Session, row: _Event) -> tuple[dict[str, Any], dict[str, Any]]:
+        """:func:`_facts` from what was read; one not read (none there) is looked up as it does."""
+        payload = row.payload
+        child = trade = request = None
+        if row.child_id:
+            child = next((u for u in self.users if u.id == row.child_id), None)
+            child = child if child is not None else session.get(User, row.child_id)
+        if "trade_id" in payload:
+            trade = self.trades.get(payload["trade_id"])
+            trade = trade if trade is not None else session.get(TradeRow, payload["trade_id"])
+        if "request_id" in payload:
+            request = self.requests.get(payload["request_id"])
+            request = request if request is not None else session.get(RequestRow, payload["request_id"])
+        return _facts_of(row, child, trade, request)
+
+
 def _word(
     session: Session,
-    row: Outbox,
-    users: Sequence[User],
-    prefs: dict[tuple[str, str], NotificationPref],
+    row: _Event,
+    family: _Family,
     channels: Sequence[Channel],
     reach: dict[tuple[str, str], bool],
     cipher: FieldCipher | None,
@@ -429,6 +522,7 @@ def _word(
 ) -> _Worded | None:
     """The rows that deliver ``row`` to every inbox that wants it, or ``None`` when another channel
     wants it too (the one-by-one path leases and sends those)."""
+    users, prefs = family.users, family.prefs
     worded = _Worded(row.id, row.request_id, [], [], [], [])
     facts: tuple[dict[str, Any], dict[str, Any]] | None = None
     for person in _recipients(session, row, users):
@@ -444,7 +538,7 @@ def _word(
                     continue
             if type(channel) is not InboxChannel:  # a remote channel, or an inbox with its own deliver
                 return None
-            facts = facts or _facts(session, row)
+            facts = facts or family.facts(session, row)
             title, body = compose(row.event, person.role, person.locale, facts[0])
             note: dict[str, Any] = {
                 "id": new_id(),
@@ -500,23 +594,17 @@ def _word_chunk(
     worded: list[_Worded] = []
     slow: list[int] = []
     with db.read() as session:
-        rows = session.scalars(
-            select(Outbox)
-            .where(Outbox.id.in_(ids), Outbox.family_id == family_id, Outbox.delivered_at.is_(None))
-            .order_by(Outbox.id)
-        ).all()
-        begun = set(session.scalars(select(Delivery.outbox_id).where(Delivery.outbox_id.in_(ids))))
-        users = session.scalars(select(User).where(User.family_id == family_id).order_by(User.id)).all()
-        choices = session.scalars(select(NotificationPref).where(NotificationPref.family_id == family_id))
-        prefs = {(p.user_id, p.event): p for p in choices}
-        # loaded into the session's identity map (held here: it keeps only referenced objects), where
-        # _facts's session.get finds them without a query per event
+        read = session.connection().execute
+        rows = read(_CHUNK_EVENTS, {"ids": ids, "family_id": family_id}).all()
+        begun = set(read(_BEGUN, {"ids": ids}).scalars())
         trade_ids = [r.payload["trade_id"] for r in rows if isinstance(r.payload.get("trade_id"), str)]
         request_ids = [r.payload["request_id"] for r in rows if isinstance(r.payload.get("request_id"), str)]
-        held = [
-            *session.scalars(select(TradeRow).where(TradeRow.trade_id.in_(trade_ids))),
-            *session.scalars(select(RequestRow).where(RequestRow.request_id.in_(request_ids))),
-        ]
+        family = _Family(
+            users=read(_FAMILY_USERS, {"family_id": family_id}).all(),
+            prefs={(p.user_id, p.event): p for p in read(_FAMILY_PREFS, {"family_id": family_id})},
+            trades={t.trade_id: t for t in read(_TRADES, {"ids": trade_ids})} if trade_ids else {},
+            requests={r.request_id: r for r in read(_REQUESTS, {"ids": request_ids})} if request_ids else {},
+        )
         reach: dict[tuple[str, str], bool] = {}
         found = cipher_of(session.get_bind().dialect)
         cipher = cast("FieldCipher", _SealOnce(found)) if found is not None else None
@@ -525,14 +613,13 @@ def _word_chunk(
                 slow.append(row.id)
                 continue
             try:
-                event = _word(session, row, users, prefs, channels, reach, cipher, now)
+                event = _word(session, row, family, channels, reach, cipher, now)
             except Exception:  # noqa: BLE001 - the one-by-one path backs it off and dead-letters it
                 event = None
             if event is None:
                 slow.append(row.id)
             else:
                 worded.append(event)
-        del held
     return worded, slow
 
 
@@ -544,10 +631,8 @@ def _write_worded(session: Session, worded: list[_Worded], now: datetime) -> lis
     """
     db = session.connection()
     ids = [w.outbox_id for w in worded]
-    open_ids = set(
-        db.scalars(select(_OUTBOX.c.id).where(_OUTBOX.c.id.in_(ids), _OUTBOX.c.delivered_at.is_(None)))
-    )
-    begun = set(db.scalars(select(Delivery.outbox_id).where(Delivery.outbox_id.in_(ids))))
+    open_ids = set(db.execute(_OPEN, {"ids": ids}).scalars())
+    begun = set(db.execute(_BEGUN, {"ids": ids}).scalars())
     fresh = [w for w in worded if w.outbox_id in open_ids and w.outbox_id not in begun]
     notifications = [n for w in fresh for n in w.notifications]
     if notifications:
@@ -557,9 +642,7 @@ def _write_worded(session: Session, worded: list[_Worded], now: datetime) -> lis
         db.execute(_LOG_INSERT, logs, execution_options={PLAIN_ROWS: plain})
         db.execute(_DELIVERY_INSERT, [d for w in fresh for d in w.deliveries])
     if fresh:
-        db.execute(
-            update(_OUTBOX).where(_OUTBOX.c.id.in_([w.outbox_id for w in fresh])).values(delivered_at=now)
-        )
+        db.execute(_MARK_CHUNK, {"ids": [w.outbox_id for w in fresh], "delivered_at": now})
     return fresh
 
 

@@ -104,3 +104,14 @@ def test_structlog_drops_secret_fields() -> None:
 
     event = {"event": "x", "password": "p", "pin": "1", "refresh_token": "r", "code": "c", "user_id": "u"}
     assert drop_secrets(None, "info", event) == {"event": "x", "user_id": "u"}
+
+
+def test_scrubbing_blanks_each_shape_wherever_it_is() -> None:
+    from server.logs import REDACTED, scrub
+
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1MSJ9.c2lnbmF0dXJl"
+    for secret in ["$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA", jwt, "jiu.kim+test@example.co.kr"]:
+        assert scrub(f"route /x, note {secret} end") == f"route /x, note {REDACTED} end"
+        assert scrub(secret) == REDACTED
+    line = '{"method": "POST", "route": "/api/sync/pull", "status": 200, "user_id": "u1"}'
+    assert scrub(line) == line
