@@ -204,12 +204,14 @@ def test_a_failed_group_commit_fails_every_push_in_it_and_changes_nothing(
         real_commit(dbapi_connection)
 
     monkeypatch.setattr(dialect, "do_commit", refused)
+    events = seen_by_live(monkeypatch)
     head = logged(world, family)
     answers = pushed_at_once(world, list(devices.values()))
     assert [a.status_code for a in answers.values()] == [503] * len(KIDS)
     assert all(a.headers["Retry-After"] for a in answers.values())
     assert logged(world, family) == head
     assert all(cash(world, child_id) == 1_000_000 for child_id in devices)
+    assert not any(e.family_id == family for e in events)  # no device is poked for nothing
     monkeypatch.setattr(dialect, "do_commit", real_commit)
     for device in devices.values():
         device.sync()
