@@ -2,9 +2,11 @@
 
 Every write goes through :meth:`Database.write`: one transaction, serialised per family. On SQLite
 a process-wide lock plus ``BEGIN IMMEDIATE`` makes one writer at a time, so commit order equals
-``server_seq`` order. On PostgreSQL the transaction takes the family row ``FOR UPDATE`` first, so a
-family's change-log numbers are assigned and committed in the same order (a bare sequence would let a
-slower transaction commit a lower number after a reader had moved past it).
+``server_seq`` order; concurrent pushes share one transaction and one commit there, each in a
+savepoint of its own (:meth:`Database.write_together`, ``server.db.group``). On PostgreSQL the
+transaction takes the family row ``FOR UPDATE`` first, so a family's change-log numbers are assigned
+and committed in the same order (a bare sequence would let a slower transaction commit a lower number
+after a reader had moved past it).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
@@ -25,7 +27,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .copy import copy_inserts
-from .group import GroupWrite
+from .group import GroupCommit, GroupWrite
 from .sealed import bind_cipher
 
 if TYPE_CHECKING:
@@ -33,12 +35,24 @@ if TYPE_CHECKING:
 
 __all__ = ["Database", "TemporaryFailure", "WriteObserver", "make_private"]
 
+T = TypeVar("T")
+_GOT = "yongdon_write_got"  # when the write lock (and PostgreSQL's family row) was had
+
 # (seconds waited for the write lock, seconds it was held): server.observability's metrics
 WriteObserver = Callable[[float, float], None]
 
 
 class TemporaryFailure(Exception):
     """The database is busy or unreachable right now; nothing was changed. Retry later (503)."""
+
+
+def temporary(error: Exception) -> Exception:
+    """``error``, or a :class:`TemporaryFailure` in its place when the database was busy or lost."""
+    if isinstance(error, OperationalError) and _is_temporary(error):
+        failure = TemporaryFailure(type(error.orig).__name__)
+        failure.__cause__ = error
+        return failure
+    return error
 
 
 def _is_temporary(error: OperationalError) -> bool:
@@ -118,6 +132,7 @@ class Database:
         weakref.finalize(self, self.engine.dispose)
         self.write_observers: list[WriteObserver] = []
         self.grouped = GroupWrite(self)  # the reads' small records, committed together (server.db.group)
+        self.together = GroupCommit(self)  # concurrent pushes, one commit (write_together)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -153,30 +168,64 @@ class Database:
         ``family_id`` names the family whose change log the transaction extends (PostgreSQL locks it).
         Busy or lost connections surface as :class:`TemporaryFailure`.
         """
-        lock = self._write_lock if self.is_sqlite else _NullLock()
-        asked = time.perf_counter()
-        with lock:
-            connection = self.engine.connect().execution_options(yongdon_write=True)
+        with self._locked(family_id) as connection:
             session = self._sessions(bind=connection)
-            got = asked
             try:
                 if family_id is not None and not self.is_sqlite:
                     session.execute(
                         text("SELECT id FROM families WHERE id = :id FOR UPDATE"), {"id": family_id}
                     )
-                got = time.perf_counter()
+                connection.info[_GOT] = time.perf_counter()
                 yield session
                 session.commit()
-            except OperationalError as error:
-                session.rollback()
-                if _is_temporary(error):
-                    raise TemporaryFailure(type(error.orig).__name__) from error
-                raise
             except BaseException:
                 session.rollback()
                 raise
             finally:
                 session.close()
+
+    def write_together(self, family_id: str, work: Callable[[Session], T]) -> T:
+        """``work(session)`` in a write transaction of ``family_id``'s, as :meth:`write`; returns its
+        result once committed. On SQLite the calls that arrive while one writes share the next
+        transaction, each in a savepoint of its own (:class:`~server.db.group.GroupCommit`): one
+        commit for all of them. A work that raises changes nothing and fails its own caller only."""
+        if not self.is_sqlite:  # the family row lock serialises a family's writers already
+            with self.write(family_id) as session:
+                return work(session)
+        return self.together.run(work)
+
+    @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """A write transaction's connection (SQLite: ``BEGIN IMMEDIATE`` under the write lock),
+        committed on success; the group commit's (see :meth:`joined_session`)."""
+        with self._locked(None) as connection:
+            connection.begin()
+            connection.info[_GOT] = time.perf_counter()
+            yield connection
+            connection.commit()
+
+    def joined_session(self, connection: Connection) -> Session:
+        """A session of its own over ``connection``'s open transaction, inside a SAVEPOINT: its
+        commit releases the savepoint, its rollback (or close) undoes its work alone."""
+        return self._sessions(bind=connection, join_transaction_mode="create_savepoint")
+
+    @contextmanager
+    def _locked(self, family_id: str | None) -> Iterator[Connection]:
+        """The write lock (SQLite) and a write connection, rolled back on any exception, closed, and
+        told to the write observers; busy or lost connections surface as :class:`TemporaryFailure`."""
+        lock = self._write_lock if self.is_sqlite else _NullLock()
+        asked = time.perf_counter()
+        with lock:
+            connection = self.engine.connect().execution_options(yongdon_write=True)
+            try:
+                yield connection
+            except BaseException as error:
+                connection.rollback()
+                if isinstance(error, OperationalError) and _is_temporary(error):
+                    raise TemporaryFailure(type(error.orig).__name__) from error
+                raise
+            finally:
+                got = connection.info.pop(_GOT, asked)
                 connection.close()
                 for observe in self.write_observers:
                     observe(got - asked, time.perf_counter() - got)

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from litestar import Request
 from litestar.datastructures import State
@@ -77,28 +77,59 @@ class Gateway:
         the end (also when it stopped early: what was decided is kept)."""
         family_id = family_of(principal)
         with self.db.write(family_id) as session:
-            call = Call(
-                session=session,
-                principal=principal,
-                family_id=family_id,
-                now=self.clock(),
-                market_clock=self.market_clock,
-                client_id=client_id,
-                served_client_id=served_client_id,
-                budget=TradingBudget() if self.budget else None,
-                claims=Claims(session, family_id),
-                behind=WriteBehind() if batched else None,
-                market=self.market,
-            )
+            call = self._call(session, principal, family_id, client_id, served_client_id, batched)
             call.claims.load(mutations)
             yield call
             if call.behind is not None:
                 call.behind.flush(session)
-        # committed: a child's change may have met a parent's mission (imported here: the missions
-        # module reads books and writes through this package's writer)
-        from ..missions.completion import after_pass
+        _after_pass(self.db, call)
 
-        after_pass(self.db, family_id, call.children(), call.now)
+    def together(
+        self,
+        principal: Principal,
+        work: Callable[[Call], T],
+        *,
+        client_id: str,
+        served_client_id: str | None,
+        batched: bool = False,
+    ) -> T:
+        """``work`` in a pass as :meth:`open`'s, which may share its transaction and commit with the
+        family's other passes that arrive meanwhile (``Database.write_together``: a push's)."""
+        family_id = family_of(principal)
+
+        def run(session: Session) -> tuple[Call, T]:
+            call = self._call(session, principal, family_id, client_id, served_client_id, batched)
+            result = work(call)
+            if call.behind is not None:
+                call.behind.flush(session)
+            return call, result
+
+        call, result = self.db.write_together(family_id, run)
+        _after_pass(self.db, call)
+        return result
+
+    def _call(
+        self,
+        session: Session,
+        principal: Principal,
+        family_id: str,
+        client_id: str,
+        served_client_id: str | None,
+        batched: bool,
+    ) -> Call:
+        return Call(
+            session=session,
+            principal=principal,
+            family_id=family_id,
+            now=self.clock(),
+            market_clock=self.market_clock,
+            client_id=client_id,
+            served_client_id=served_client_id,
+            budget=TradingBudget() if self.budget else None,
+            claims=Claims(session, family_id),
+            behind=WriteBehind() if batched else None,
+            market=self.market,
+        )
 
     def run(
         self,
@@ -134,6 +165,16 @@ class Gateway:
         assert poisoned
         raise DomainError(ProtocolCode.UNAVAILABLE, "try again shortly", retry_after=2)
 
+
+def _after_pass(db: Database, call: Call) -> None:
+    # committed: a child's change may have met a parent's mission (imported here: the missions
+    # module reads books and writes through this package's writer)
+    from ..missions.completion import after_pass
+
+    after_pass(db, call.family_id, call.children(), call.now)
+
+
+T = TypeVar("T")
 
 Then = Callable[[Session, MutationResult], None]
 """What a route records of a change's outcome in the change's own transaction (``Gateway.run``)."""

@@ -2,9 +2,9 @@
 
 Every write that a device must pull (a sync push, a REST mutation, a delivered notification) appends
 to ``changelog`` through the engine, so the engine is the one place that sees them all. Rows are
-collected per connection as they are inserted, dropped with a rolled-back transaction or savepoint,
-and published only when the connection goes back to the pool after a commit: a device poked earlier
-could pull before the rows are visible and miss them.
+collected per connection as they are inserted, dropped with a rolled-back transaction or savepoint
+(or a commit the database refused), and published only when the connection goes back to the pool
+after a commit: a device poked earlier could pull before the rows are visible and miss them.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ __all__ = ["publish_commits"]
 _LOG = ChangeLog.__table__
 _PENDING = "yongdon_live_pending"  # rows of the open transaction
 _MARKS = "yongdon_live_savepoints"  # len(pending) at each open savepoint
+_COMMITTING = "yongdon_live_committing"  # rows of a commit under way: kept only once it succeeded
 _COMMITTED = "yongdon_live_committed"  # rows committed, published at check-in
 
 
@@ -50,14 +51,26 @@ def publish_commits(engine: Engine, publish: Callable[[FamilyEvent], None]) -> N
         if marks:
             del conn.info.get(_PENDING, [])[marks.pop() :]
 
-    def commit(conn: Any) -> None:
+    def commit(conn: Any) -> None:  # told before the database commits: it may still refuse
         rows = conn.info.pop(_PENDING, None)
         conn.info.pop(_MARKS, None)
         if rows:
-            conn.info.setdefault(_COMMITTED, []).extend(rows)
+            conn.info[_COMMITTING] = rows
+
+    def failed(context: Any) -> None:  # a commit the database refused fails here, and nothing else
+        if context.connection is not None:  # can happen between the commit and the next begin
+            context.connection.info.pop(_COMMITTING, None)
+
+    def committed(info: Any) -> None:
+        rows = info.pop(_COMMITTING, None)
+        if rows:
+            info.setdefault(_COMMITTED, []).extend(rows)
+
+    def begin(conn: Any) -> None:
+        committed(conn.info)
 
     def rollback(conn: Any) -> None:
-        for key in (_PENDING, _MARKS, _COMMITTED):
+        for key in (_PENDING, _MARKS, _COMMITTING, _COMMITTED):
             conn.info.pop(key, None)
 
     def checkin(_dbapi: Any, record: Any) -> None:
@@ -65,6 +78,7 @@ def publish_commits(engine: Engine, publish: Callable[[FamilyEvent], None]) -> N
             return
         record.info.pop(_PENDING, None)  # a transaction abandoned without commit or rollback event
         record.info.pop(_MARKS, None)
+        committed(record.info)
         rows = record.info.pop(_COMMITTED, None)
         if rows:
             for item in events(rows):
@@ -75,6 +89,8 @@ def publish_commits(engine: Engine, publish: Callable[[FamilyEvent], None]) -> N
     event.listen(engine, "release_savepoint", release)
     event.listen(engine, "rollback_savepoint", rollback_savepoint)
     event.listen(engine, "commit", commit)
+    event.listen(engine, "handle_error", failed)
+    event.listen(engine, "begin", begin)
     event.listen(engine, "rollback", rollback)
     event.listen(engine, "checkin", checkin)
 

@@ -8,6 +8,8 @@ would (``server.gateway``): the same checks, the same decision, the same record.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -23,6 +25,7 @@ from ..db.models import Device, MutationAlias, MutationRow, User
 from ..errors import DomainError
 from ..gateway import Gateway, Poisoned, StepUpRequired, family_of, known_mutation, submit
 from ..gateway.budget import acted_times
+from ..gateway.call import Call
 from ..gateway.outcomes import mutation_at, stored_result
 from ..principal import Principal
 
@@ -121,62 +124,71 @@ def push(gateway: Gateway, principal: Principal, body: PushRequest) -> PushRespo
 
 
 def _push(gateway: Gateway, principal: Principal, body: PushRequest, *, batched: bool) -> PushResponse:
-    results: list[MutationResult] = []
-    stop: DomainError | None = None
     client = body.client_id
-    with gateway.open(principal, client_id=client, served_client_id=client, batched=batched) as call:
-        device = call.session.connection().execute(_PUSHING_DEVICE, {"client": client}).first()
-        check_device(device, principal, client)
-        assert device is not None
-        call.read_user(device.user_id, device.user_family_id, device.role)
-        last_seq: int = device.last_seq
-        fresh = [m for m in body.mutations if m.seq > last_seq]
-        call.claims.load(fresh)
-        floor = device.last_acted or device.created_at
-        times = acted_times([m.created_at for m in fresh], floor=floor, received=call.now)
-        call.acted = {m.id: at for m, at in zip(fresh, times, strict=True)}
-        for m in body.mutations:
-            if m.seq <= last_seq:
-                retried = _retry_result(call.session, client, m)
-                if retried is None:
-                    stop = DomainError(
-                        ProtocolCode.CLIENT_STATE_DIVERGED,
-                        f"seq {m.seq} was used by another mutation",
-                        extra={"last_seq": last_seq},
-                    )
-                    break
-                results.append(retried)
-                continue
-            if m.seq > last_seq + 1:
-                stop = DomainError(
-                    ProtocolCode.GAP,
-                    "a mutation is missing",
-                    extra={"expected_seq": last_seq + 1, "last_seq": last_seq},
-                )
-                break
-            try:
-                result = known_mutation(call, m) or submit(call, m)
-            except StepUpRequired:
-                stop = DomainError(
-                    ProtocolCode.STEP_UP_REQUIRED,
-                    "confirm with your password first",
-                    extra={"last_seq": last_seq, "seq": m.seq},
-                )
-                break
-            except Poisoned:
-                stop = DomainError(
-                    ProtocolCode.UNAVAILABLE,
-                    "could not process a mutation; retry",
-                    extra={"last_seq": last_seq},
-                    retry_after=2,
-                )
-                break
-            results.append(result)
-            last_seq = m.seq
-        seen = {"client": client, "seq": last_seq, "seen": call.now}
-        call.session.connection().execute(_DEVICE_PUSHED, seen)
-        received = call.now
+    # the family's concurrent pushes share one commit (Database.write_together), each in order
+    results, stop, last_seq, received = gateway.together(
+        principal, partial(_apply, body), client_id=client, served_client_id=client, batched=batched
+    )
     if stop is not None:
         stop.extra["results"] = msgspec.to_builtins(results)
         raise stop
     return PushResponse(results=results, last_seq=last_seq, server_time=received.isoformat())
+
+
+def _apply(body: PushRequest, call: Call) -> tuple[list[MutationResult], DomainError | None, int, datetime]:
+    """The push's mutations in ``call``'s transaction: their results, where it stopped (what was
+    decided before is kept), the device's last seq and the server time it was received."""
+    results: list[MutationResult] = []
+    stop: DomainError | None = None
+    client = body.client_id
+    device = call.session.connection().execute(_PUSHING_DEVICE, {"client": client}).first()
+    check_device(device, call.principal, client)
+    assert device is not None
+    call.read_user(device.user_id, device.user_family_id, device.role)
+    last_seq: int = device.last_seq
+    fresh = [m for m in body.mutations if m.seq > last_seq]
+    call.claims.load(fresh)
+    floor = device.last_acted or device.created_at
+    times = acted_times([m.created_at for m in fresh], floor=floor, received=call.now)
+    call.acted = {m.id: at for m, at in zip(fresh, times, strict=True)}
+    for m in body.mutations:
+        if m.seq <= last_seq:
+            retried = _retry_result(call.session, client, m)
+            if retried is None:
+                stop = DomainError(
+                    ProtocolCode.CLIENT_STATE_DIVERGED,
+                    f"seq {m.seq} was used by another mutation",
+                    extra={"last_seq": last_seq},
+                )
+                break
+            results.append(retried)
+            continue
+        if m.seq > last_seq + 1:
+            stop = DomainError(
+                ProtocolCode.GAP,
+                "a mutation is missing",
+                extra={"expected_seq": last_seq + 1, "last_seq": last_seq},
+            )
+            break
+        try:
+            result = known_mutation(call, m) or submit(call, m)
+        except StepUpRequired:
+            stop = DomainError(
+                ProtocolCode.STEP_UP_REQUIRED,
+                "confirm with your password first",
+                extra={"last_seq": last_seq, "seq": m.seq},
+            )
+            break
+        except Poisoned:
+            stop = DomainError(
+                ProtocolCode.UNAVAILABLE,
+                "could not process a mutation; retry",
+                extra={"last_seq": last_seq},
+                retry_after=2,
+            )
+            break
+        results.append(result)
+        last_seq = m.seq
+    seen = {"client": client, "seq": last_seq, "seen": call.now}
+    call.session.connection().execute(_DEVICE_PUSHED, seen)
+    return results, stop, last_seq, call.now

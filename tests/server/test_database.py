@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from server.db import Database
+from server.db.group import GroupCommit
 
 
 @pytest.mark.postgres
@@ -75,4 +76,49 @@ def test_a_failing_read_record_does_not_fail_the_others_written_with_it(tmp_path
     assert list(errors) == ["bad"]
     with db.read() as session:
         assert sorted(session.execute(text("SELECT device FROM served")).scalars()) == ["a", "b"]
+    db.dispose()
+
+
+def test_a_group_commit_has_a_bound_and_each_caller_gets_its_own_result(tmp_path) -> None:
+    """Group commit of ordered work (``Database.write_together``): works queued behind a write are
+    written in groups of at most ``most``, in order of arrival; each caller gets its own result, and
+    one that raises changes nothing and fails alone."""
+    db = Database(f"sqlite:///{tmp_path / 'together.db'}")
+    db.together = GroupCommit(db, most=2)
+    with db.write() as session:
+        session.execute(text("CREATE TABLE log (seq INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT)"))
+    busy, release = threading.Event(), threading.Event()
+    holder = threading.Thread(target=db.together.run, args=(lambda _s: (busy.set(), release.wait(10)),))
+    holder.start()
+    assert busy.wait(10)
+    answers: dict[str, object] = {}
+
+    def append(name: str) -> None:
+        def work(session) -> int:
+            seq = session.execute(text("INSERT INTO log (name) VALUES (:n) RETURNING seq"), {"n": name})
+            if name == "bad":
+                raise ValueError("refused after writing")
+            return int(seq.scalar_one())
+
+        try:
+            answers[name] = db.write_together("family", work)
+        except ValueError as error:
+            answers[name] = error
+
+    names = ["a", "b", "bad", "c", "d"]
+    callers = [threading.Thread(target=append, args=(n,)) for n in names]
+    for queued, caller in enumerate(callers, 1):  # one at a time, so that they queue in this order
+        caller.start()
+        deadline = time.monotonic() + 10
+        while db.together.queued < queued and time.monotonic() < deadline:
+            time.sleep(0.001)
+    assert db.together.queued == len(names)
+    release.set()
+    for caller in [holder, *callers]:
+        caller.join(10)
+    assert isinstance(answers.pop("bad"), ValueError)
+    with db.read() as session:
+        logged = {name: seq for name, seq in session.execute(text("SELECT name, seq FROM log"))}
+    assert answers == logged and sorted(logged, key=logged.__getitem__) == ["a", "b", "c", "d"]
+    assert (db.together.groups, db.together.works) == (4, 6)  # the holder, then 2 + 2 + 1
     db.dispose()
