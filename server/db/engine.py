@@ -27,7 +27,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .copy import copy_inserts
-from .group import GroupCommit, GroupWrite
+from .group import GroupCommit
 from .sealed import bind_cipher
 
 if TYPE_CHECKING:
@@ -131,7 +131,7 @@ class Database:
         # stop) closes its pool's connections when it is collected, not in psycopg's __del__
         weakref.finalize(self, self.engine.dispose)
         self.write_observers: list[WriteObserver] = []
-        self.grouped = GroupWrite(self)  # the reads' small records, committed together (server.db.group)
+        self.grouped = GroupCommit(self, most=None)  # the reads' small records (server.db.group)
         self.together = GroupCommit(self)  # concurrent pushes, one commit (write_together)
 
     @contextmanager

@@ -1,15 +1,16 @@
-"""Group commit for the small writes that reads make (which quotes a device was served, when it was
-last seen).
+"""Group commit: the writes that arrive while another is being written share the next transaction.
 
-Under a busy evening most requests are reads, and each read that serves something new must commit
-its record before it answers (the fill rule reads it, whichever process takes the device's next
-push). One write transaction per read made every reader queue on SQLite's single write lock and pay
-its own ``BEGIN IMMEDIATE`` and commit. Here the readers that arrive while a write is under way are
-written together by the next one: one transaction for all of them, and each caller still returns
-only after its own work has committed.
+Two users (``Database.grouped`` and ``Database.write_together``):
 
-Only for work that is idempotent and commutes with the other callers' work (upserts that move a
-record forward): the order within a group is not the order of arrival.
+- The small writes that reads make (which quotes a device was served, when it was last seen). Under
+  a busy evening most requests are reads, and each read that serves something new must commit its
+  record before it answers (the fill rule reads it, whichever process takes the device's next push).
+  One write transaction per read made every reader queue on SQLite's single write lock and pay its
+  own ``BEGIN IMMEDIATE`` and commit.
+- Concurrent pushes on SQLite, whose commit (``synchronous=FULL``) was a fixed cost each paid alone.
+
+Each caller still returns only after its own work has committed, and a work that fails is rolled
+back to its own savepoint without failing the others.
 """
 
 from __future__ import annotations
@@ -29,69 +30,13 @@ from . import engine
 if TYPE_CHECKING:
     from .engine import Database
 
-__all__ = ["GROUP_MOST", "GroupCommit", "GroupWrite"]
+__all__ = ["GROUP_MOST", "GroupCommit"]
 
 T = TypeVar("T")
 
 GROUP_MOST = 16
-"""At most this many works in one group commit: the last of them waits for all the others' work."""
-
-
-@dataclass
-class _Work:
-    run: Callable[[Session], None]
-    done: bool = False
-    error: BaseException | None = None
-
-
-class GroupWrite:
-    """``run(work)`` returns once ``work(session)`` has committed, in a transaction it may share."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
-        self._ready = threading.Condition()
-        self._queue: list[_Work] = []
-        self._writing = False
-
-    def run(self, work: Callable[[Session], None]) -> None:
-        mine = _Work(work)
-        with self._ready:
-            self._queue.append(mine)
-            while self._writing and not mine.done:
-                self._ready.wait()
-            if not mine.done:  # no write under way: this caller writes everything queued so far
-                self._writing = True
-                batch, self._queue = self._queue, []
-        if not mine.done:
-            try:
-                self._write(batch)
-            finally:
-                with self._ready:
-                    self._writing = False
-                    for item in batch:
-                        item.done = True
-                    self._ready.notify_all()
-        if mine.error is not None:
-            raise mine.error
-
-    def _write(self, batch: list[_Work]) -> None:
-        try:
-            with self._db.write() as session:
-                for item in batch:
-                    item.run(session)
-            return
-        except BaseException as error:
-            if len(batch) == 1 or not isinstance(error, Exception):
-                for item in batch:
-                    item.error = error
-                return
-        # one caller's failure must not fail the others': each again, alone
-        for item in batch:
-            try:
-                with self._db.write() as session:
-                    item.run(session)
-            except Exception as error:
-                item.error = error
+"""At most this many pushes in one group commit: the last of them waits for all the others' work.
+The reads' records take microseconds each and have no bound."""
 
 
 @dataclass
@@ -104,18 +49,18 @@ class _Joined:
 
 
 class GroupCommit:
-    """``run(work)`` returns ``work(session)``'s result once it has committed, in order, in a
-    transaction it may share with the calls that arrived while another was writing.
+    """``run(work)`` returns ``work(session)``'s result once it has committed, in a transaction it
+    may share with the calls that arrived while another was writing.
 
-    For ordered work (a push extends its family's change log): the group's works run one after the
-    other in their order of arrival, each in a session of its own (its own identity map) over one
-    connection, inside a SAVEPOINT. A work that raises is rolled back to its savepoint and its caller
-    gets its error; the others are unaffected. One commit for the group, and every caller returns
-    only after it. A failed commit fails every caller of the group (nothing of it was committed): a
-    temporary one with :class:`TemporaryFailure` each, any other by running each work again alone.
+    The group's works run one after the other in their order of arrival (a push extends its family's
+    change log), each in a session of its own (its own identity map) over one connection, inside a
+    SAVEPOINT. A work that raises is rolled back to its savepoint and its caller gets its error; the
+    others are unaffected. One commit for the group, and every caller returns only after it. A failed
+    commit fails every caller of the group (nothing of it was committed): a temporary one with
+    :class:`TemporaryFailure` each, any other by running each work again alone.
     """
 
-    def __init__(self, db: Database, *, most: int = GROUP_MOST) -> None:
+    def __init__(self, db: Database, *, most: int | None = GROUP_MOST) -> None:
         self._db, self._most = db, most
         self._ready = threading.Condition()
         self._queue: list[_Joined] = []
@@ -140,7 +85,8 @@ class GroupCommit:
                     break
                 # no group under way: this caller writes the oldest queued (perhaps not its own yet)
                 self._writing = True
-                batch, self._queue = self._queue[: self._most], self._queue[self._most :]
+                most = len(self._queue) if self._most is None else self._most
+                batch, self._queue = self._queue[:most], self._queue[most:]
             try:
                 self._write(batch)
             finally:
