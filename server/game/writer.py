@@ -57,8 +57,14 @@ _ENTRY_INSERT = LedgerEntry.__table__.insert()
 _OUTBOX_INSERT = Outbox.__table__.insert()
 _RULES_INSERT = RulesVersion.__table__.insert()
 _MUTATION_INSERT = MutationRow.__table__.insert()
-# a push's rows, held to its end: PostgreSQL receives each table's as one COPY (server.db.copy)
-_BULK = {COPY_ROWS: True}
+# a push's rows, held to its end: PostgreSQL receives each table's as one COPY (server.db.copy) when
+# they are many. A COPY waits for one round trip more than pipelined INSERTs, which a single push's
+# two or three rows a table do not pay back (bench c3: 7 % of a single push was COPY's)
+_COPY_FROM = 16
+
+
+def _bulk(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return {COPY_ROWS: True} if len(rows) >= _COPY_FROM else {}
 # the CHECK constraint refuses a balance that may not go negative: a rule bug cannot overdraw
 _BALANCE_ADD = (
     _BALANCES.update()
@@ -302,7 +308,7 @@ def _insert_log(db: Connection, rows: list[dict[str, Any]], *, bulk: bool = Fals
         # in between (as with the default).
         seqs = sorted(int(s) for s in db.execute(_NEXT_LOG_SEQS, {"n": len(rows)}).scalars())
         keyed = [{**row, "server_seq": seq} for row, seq in zip(rows, seqs, strict=True)]
-        db.execute(_LOG.insert(), keyed, execution_options=_BULK if bulk else {})
+        db.execute(_LOG.insert(), keyed, execution_options=_bulk(keyed) if bulk else {})
         return seqs
     # SQLAlchemy keeps RETURNING in parameter order on SQLite only one row per statement (6,500
     # statements for a push of 1,000 trades). The write transaction holds SQLite's only write lock,
@@ -462,18 +468,18 @@ class WriteBehind:
     def flush(self, session: Session) -> None:
         db = session.connection()
         if self._entries:
-            db.execute(_ENTRY_INSERT, self._entries, execution_options=_BULK)
+            db.execute(_ENTRY_INSERT, self._entries, execution_options=_bulk(self._entries))
         if self._balances:
             _upsert(session, Balance, list(self._balances.values()))
         for model, rows in self._records.items():
             _upsert(session, model, list(rows.values()))
         if self._rules:
-            db.execute(_RULES_INSERT, self._rules, execution_options=_BULK)
+            db.execute(_RULES_INSERT, self._rules, execution_options=_bulk(self._rules))
         seqs = _insert_log(db, self._log, bulk=True) if self._log else []
         if self._events:
-            db.execute(_OUTBOX_INSERT, self._events, execution_options=_BULK)
+            db.execute(_OUTBOX_INSERT, self._events, execution_options=_bulk(self._events))
         if self._mutations:
             for row, placeholder, result in self._mutations:
                 row["server_seq"] = result.server_seq = None if placeholder is None else seqs[placeholder]
             outcomes = [row for row, _, _ in self._mutations]
-            db.execute(_MUTATION_INSERT, outcomes, execution_options=_BULK)
+            db.execute(_MUTATION_INSERT, outcomes, execution_options=_bulk(outcomes))
