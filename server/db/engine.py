@@ -221,9 +221,10 @@ class Database:
                 yield connection
             except BaseException as error:
                 connection.rollback()
-                if isinstance(error, OperationalError) and _is_temporary(error):
-                    raise TemporaryFailure(type(error.orig).__name__) from error
-                raise
+                failure = temporary(error) if isinstance(error, Exception) else error
+                if failure is error:
+                    raise
+                raise failure from error
             finally:
                 got = connection.info.pop(_GOT, asked)
                 connection.close()

@@ -65,6 +65,8 @@ _COPY_FROM = 16
 
 def _bulk(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {COPY_ROWS: True} if len(rows) >= _COPY_FROM else {}
+
+
 # the CHECK constraint refuses a balance that may not go negative: a rule bug cannot overdraw
 _BALANCE_ADD = (
     _BALANCES.update()

@@ -70,10 +70,11 @@ def one_quote_writer(session: Session) -> None:
 def record_quote(
     session: Session, symbol: str, price: int, as_of: datetime, *, source: str, currency: str | None = None
 ) -> Quote:
-    """Store a new observation; its ``seq`` is above every earlier quote, so "newest" is well defined."""
+    """Store a new observation; its ``seq`` is above every earlier quote, so "newest" is well defined.
+
+    The caller holds :func:`one_quote_writer` (both recorders take it once, before they compare)."""
     if price <= 0:
         raise ValueError("a quote has a positive price")
-    one_quote_writer(session)
     seq = (session.scalar(select(func.max(QuoteRow.seq))) or 0) + 1
     row = QuoteRow(
         quote_id=new_id(),
