@@ -31,7 +31,10 @@ def open_app(browser: Any, served: Served, path: str = "/", ready: str = LABEL) 
 
 
 def crop(page: Any) -> bytes:
-    box = page.locator(LABEL).bounding_box()
+    label = page.locator(LABEL)
+    # Flutter rebuilds its semantics nodes: between two frames the label may have none for a moment
+    label.wait_for(state="visible")
+    box = label.bounding_box()
     assert box and box["width"] > 10, box
     return page.screenshot(clip=box)
 
