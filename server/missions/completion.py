@@ -18,8 +18,10 @@ it again (:func:`replayed_reward`). It never touches real money.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -45,6 +47,7 @@ __all__ = [
     "after_pass",
     "evaluate",
     "evaluate_open",
+    "forget_quiet",
     "replayed_reward",
 ]
 
@@ -98,15 +101,62 @@ def _open_rows(
     return list(session.scalars(query.with_for_update() if lock else query).all())
 
 
-# whether any of these children has an open mission: one statement built once, run without a
-# transaction of its own. After every push it is all most families pay (they have none open).
+# whether the family, and these children of it, have an open mission: one statement built once, run
+# without a transaction of its own
 _ANY_OPEN = select(
+    exists().where(MissionRow.family_id == bindparam("family"), *OPEN),
     exists().where(
         MissionRow.family_id == bindparam("family"),
         MissionRow.child_id.in_(bindparam("children", expanding=True)),
         *OPEN,
-    )
+    ),
 )
+
+QUIET_FOR = timedelta(seconds=5)
+"""How long a family found with no open mission skips the check after its passes (most families
+have none open, and the check was a tenth of a single push's cost). A mission set through this
+process ends it at once (:func:`forget_quiet`); one set through another process serving the same
+database is seen within this much of the server's clock, and the job sees every open one."""
+
+
+class _Quiet:
+    """The families of one database that this process found with no open mission, and when.
+
+    A mark is taken only if no family was forgotten since the check began: a check that read the
+    database before a new mission committed must not hide that mission for ``QUIET_FOR``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._since: dict[str, datetime] = {}
+        self.forgotten = 0  # how many forgets so far: a check notes it before it reads
+
+    def holds(self, family_id: str, now: datetime) -> bool:
+        since = self._since.get(family_id)
+        return since is not None and since <= now < since + QUIET_FOR  # a clock moved back: not held
+
+    def mark(self, family_id: str, now: datetime, forgotten_before: int) -> None:
+        with self._lock:
+            if self.forgotten == forgotten_before:
+                self._since[family_id] = now
+
+    def forget(self, family_id: str) -> None:
+        with self._lock:
+            self.forgotten += 1
+            self._since.pop(family_id, None)
+
+
+_QUIET: weakref.WeakKeyDictionary[Database, _Quiet] = weakref.WeakKeyDictionary()
+_QUIET_LOCK = threading.Lock()
+
+
+def _quiet(db: Database) -> _Quiet:
+    with _QUIET_LOCK:
+        return _QUIET.setdefault(db, _Quiet())
+
+
+def forget_quiet(db: Database, family_id: str) -> None:
+    """A mission was set for this family (committed): its next pass checks again."""
+    _quiet(db).forget(family_id)
 
 
 def _met(session: Session, family_id: str, children: list[str], now: datetime) -> bool:
@@ -125,9 +175,18 @@ def evaluate(db: Database, family_id: str, child_ids: Iterable[str], now: dateti
         return []
     # most passes meet no mission (none open, or none met yet): decided in a read transaction, so
     # the write lock is taken only to complete one, and the check is repeated under it
+    quiet = _quiet(db)
+    if quiet.holds(family_id, now):
+        return []
+    forgotten = quiet.forgotten
     with db.one_read() as connection:
-        if not connection.execute(_ANY_OPEN, {"family": family_id, "children": children}).scalar():
-            return []
+        family_open, open_here = connection.execute(
+            _ANY_OPEN, {"family": family_id, "children": children}
+        ).one()
+    if not family_open:
+        quiet.mark(family_id, now, forgotten)
+    if not open_here:
+        return []
     with db.read() as session:
         if not _met(session, family_id, children, now):
             return []

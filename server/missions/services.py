@@ -25,7 +25,7 @@ from ..errors import DomainError
 from ..game.scope import visible_child
 from ..ids import new_id
 from ..principal import Principal
-from .completion import evaluate
+from .completion import evaluate, forget_quiet
 from .facts import Facts, mission_of
 from .schemas import MissionBody, MissionOut
 
@@ -106,6 +106,7 @@ def create(runner: Runner, child_id: str, body: MissionBody, key: str | None) ->
                     created_at=now,
                 )
             )
+    forget_quiet(runner.db, family_id)  # committed: every pass of the family checks again
     evaluate(runner.db, family_id, [child_id], now)  # a mission already met completes at once
     return _one(runner.db, child_id, mission_id, now)
 

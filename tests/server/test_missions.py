@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from litestar.testing import TestClient
 
+from server.app import create_app
 from server.db.models import LedgerEntry, Outbox, ServerAction
-from server.missions.completion import MissionJob, evaluate
+from server.missions.completion import QUIET_FOR, MissionJob, evaluate
 from tests.helpers import step_up
 from tests.support.invariants import check_mutation_log_replays
 
@@ -184,6 +186,46 @@ def test_a_mission_met_when_set_completes_at_once(world: World) -> None:
     assert _missions(world, "A2")[mission["mission_id"]]["status"] == "completed"
     again = _set(world, "A2", "sectors", 2)
     assert again["status"] == "completed"  # two sectors held as it is set
+
+
+def test_a_mission_set_through_another_server_process_completes_within_moments(world: World) -> None:
+    """A family with no open mission skips the check after its passes for a few seconds: a mission
+    set through another process serving the same database is still completed by this one's next
+    pass once that time is up, not only by the five-minute job."""
+    clock = world.app.state.clock
+    for mission in _missions(world, "B1").values():  # the family starts with none open
+        if mission["status"] == "open":
+            url = f"{_url(world, 'B1')}/{mission['mission_id']}"
+            _ok(world.client.delete(url, headers=_parent(world, "B")), 200)
+    world.trades_at(world.quote.price)
+    world.trade("B1", "buy")  # checked here: none open
+    other = create_app(world.app.state.settings, clock=clock)
+    other.state.market_clock = world.app.state.market_clock
+    with TestClient(other) as elsewhere:
+        body = {"kind": "journals", "target": 1, "reward": 4_000}
+        parent = _parent(world, "B")
+        mission = _ok(elsewhere.post(_url(world, "B1"), json=body, headers=parent), 201)
+        clock.advance(seconds=1)
+        world.trade("B1", "buy", why=WHY)  # met: a sentence after the mission was set
+        clock.advance(seconds=QUIET_FOR.total_seconds())
+        world.trades_at(world.quote.price)
+        world.trade("B1", "buy")  # this process's next pass after the quiet time completes it
+        assert _missions(world, "B1")[mission["mission_id"]]["status"] == "completed"
+        assert len(_rewards(world, mission["mission_id"])) == 1
+    other.state.db.dispose()
+
+
+def test_a_mission_set_here_completes_on_the_very_next_pass(world: World) -> None:
+    for mission in _missions(world, "B2").values():
+        if mission["status"] == "open":
+            url = f"{_url(world, 'B2')}/{mission['mission_id']}"
+            _ok(world.client.delete(url, headers=_parent(world, "B")), 200)
+    world.trades_at(world.quote.price)
+    world.trade("B2", "buy")  # checked here: none open in the family
+    mission = _set(world, "B2", "journals", 1, reward=2_500)
+    world.app.state.clock.advance(seconds=1)
+    world.trade("B2", "buy", why=WHY)  # within the quiet time, but the mission was set through us
+    assert _missions(world, "B2")[mission["mission_id"]]["status"] == "completed"
 
 
 def test_missions_are_the_familys_own(world: World) -> None:
