@@ -54,6 +54,7 @@ class ChildDevice(FastHttpUser):
         self.client_id = device["client_id"]
         self.auth = {"Authorization": f"Bearer {device['token']}"}
         self.cursor = self.acked = 0
+        self.mark: str | None = None
         self.seq = 0  # the device's last acknowledged mutation: learnt from the first pull
         self.quote: dict[str, Any] | None = None
         if not _HEALTH:
@@ -66,18 +67,21 @@ class ChildDevice(FastHttpUser):
             self.health()
             return
         body = {
-            "protocol": 1,
+            "protocol": 3,  # the app's: its cursor proved by the mark it was answered with
             "client_id": self.client_id,
             "cursor": self.cursor,
             "checksum_mismatch": False,
             "last_seq_acked": self.acked,
         }
+        if self.mark is not None:
+            body["cursor_mark"] = self.mark
         with self.client.post(
             f"{self.base}/api/sync/pull", json=body, headers=self.auth, name="pull", catch_response=True
         ) as response:
             answer = _judge(response)
             if answer is not None:
                 self.cursor, self.acked = answer["cursor"], answer["last_seq"]
+                self.mark = answer.get("cursor_mark")
                 self.seq = max(self.seq, answer["last_seq"])
 
     @task(45)
@@ -110,7 +114,7 @@ class ChildDevice(FastHttpUser):
             "price": self.quote["price"],
         }
         mutation = {"seq": seq, "id": mutation_id, "name": "trade.place/v1", "args": args}
-        body = {"protocol": 1, "client_id": self.client_id, "mutations": [mutation]}
+        body = {"protocol": 3, "client_id": self.client_id, "mutations": [mutation]}
         with self.client.post(
             f"{self.base}/api/sync/push", json=body, headers=self.auth, name="push", catch_response=True
         ) as response:

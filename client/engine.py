@@ -25,6 +25,7 @@ from typing import Any
 import msgspec
 
 from sync.protocol import (
+    CURSOR_MARK,
     MAX_PUSH_BYTES,
     MAX_PUSH_MUTATIONS,
     PROTOCOL_VERSION,
@@ -316,7 +317,7 @@ class SyncEngine:
 
     async def _pull(self, *, checksum_mismatch: bool = False) -> None:
         meta = self.store.meta()
-        cursor, mismatch = int(meta["cursor"]), checksum_mismatch
+        cursor, mark, mismatch = int(meta["cursor"]), meta["cursor_mark"], checksum_mismatch
         # a reset snapshot comes in pages (protocol 2): each page's key asks for the next one, and
         # the log pull that follows it (has_more, no key) brings what changed meanwhile. Nothing is
         # committed before the last page, so a half-received snapshot is never the confirmed state.
@@ -330,6 +331,8 @@ class SyncEngine:
                 checksum_mismatch=mismatch,
                 last_seq_acked=int(meta["last_seq_acked"]),
                 snapshot=key,
+                # an older server refuses the field itself: only its protocol is what it should hear
+                cursor_mark=mark if self.protocol >= CURSOR_MARK else None,
             )
             try:
                 page = await self.api.pull(body)
@@ -342,7 +345,7 @@ class SyncEngine:
                 raise
             self._note_server_time(page.server_time)
             pages.append(page)
-            cursor, mismatch, key = page.cursor, False, page.snapshot
+            cursor, mark, mismatch, key = page.cursor, page.cursor_mark, False, page.snapshot
             if not page.has_more:
                 break
         replica = self.store.preview(pages)

@@ -17,6 +17,7 @@ import msgspec
 
 __all__ = [
     "ARGS",
+    "CURSOR_MARK",
     "PAGED_SNAPSHOT",
     "PROTOCOL_VERSION",
     "AllowanceCancel",
@@ -31,6 +32,7 @@ __all__ = [
     "Journal",
     "MAX_PUSH_BYTES",
     "MAX_PUSH_MUTATIONS",
+    "Mark",
     "Mutation",
     "MutationResult",
     "Noop",
@@ -54,11 +56,17 @@ __all__ = [
     "whole_numbers",
 ]
 
-PROTOCOL_VERSION = 2
-SUPPORTED_PROTOCOLS = frozenset({1, 2})
+PROTOCOL_VERSION = 3
+SUPPORTED_PROTOCOLS = frozenset({1, 2, 3})
 PAGED_SNAPSHOT = 2
 """The first protocol whose reset snapshot comes in pages (``PullRequest.snapshot``); a device of
 protocol 1 still gets the whole snapshot in one response, and never sees the ``snapshot`` field."""
+CURSOR_MARK = 3
+"""The first protocol whose pull answers a mark with its cursor (``PullResponse.cursor_mark``), which
+the device sends back with that cursor: it names the change-log row at the cursor, so a server whose
+database came back from a backup (and wrote that row again with other contents) is found out by
+comparing, not by recording every cursor it serves. An older device never sees the field."""
+Mark = Annotated[str, msgspec.Meta(max_length=40, pattern=r"^[0-9a-z]+$")]
 MAX_PUSH_MUTATIONS = 500
 MAX_PUSH_BYTES = 1 << 20
 
@@ -277,7 +285,10 @@ class SnapshotKey(_Wire):
     after: Annotated[list[Annotated[str, msgspec.Meta(max_length=200)]], msgspec.Meta(max_length=4)]
 
 
-class PullRequest(_Wire):
+class PullRequest(_Wire, omit_defaults=True):
+    """``omit_defaults``: a field left at its default is not sent, so a server of an older release
+    never meets a field it would refuse (the protocol it refuses is then what the device hears)."""
+
     protocol: int
     client_id: Id
     cursor: Count = 0
@@ -286,6 +297,9 @@ class PullRequest(_Wire):
     last_seq_acked: Count = 0  # outcomes after this seq come back in results
     # protocol 2: the key of the snapshot page received last, with ``cursor`` the page's cursor
     snapshot: SnapshotKey | None = None
+    # protocol 3: the mark the server answered with ``cursor`` (none yet: the server checks the
+    # cursor against the ones it recorded serving, as for an older device)
+    cursor_mark: Mark | None = None
 
     __openapi_fields__: ClassVar[dict[str, dict[str, Any]]] = PushRequest.__openapi_fields__
 
@@ -309,3 +323,5 @@ class PullResponse(_Wire, omit_defaults=True):
     # protocol 2, a reset snapshot with pages to come: send it back to get the next page. Omitted
     # otherwise (``omit_defaults``), so a device of protocol 1 never meets a field it would refuse.
     snapshot: SnapshotKey | None = None
+    # protocol 3: the mark of ``cursor``'s change-log row, to send back with it (none at cursor 0)
+    cursor_mark: Mark | None = None

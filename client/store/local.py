@@ -326,8 +326,8 @@ class LocalStore:
             self._acknowledge(last.last_seq)
             self._prune_acked(now)
             self.db.execute(
-                "UPDATE sync_meta SET cursor = ?, last_seq_acked = ? WHERE id = 1",
-                [last.cursor, last.last_seq],
+                "UPDATE sync_meta SET cursor = ?, cursor_mark = ?, last_seq_acked = ? WHERE id = 1",
+                [last.cursor, last.cursor_mark, last.last_seq],
             )
             self._replica = replica
             self._advance_books(pages)

@@ -88,3 +88,9 @@ def _acked_at(db: Database) -> None:
     # when a mutation was acknowledged: the acknowledged history is pruned by age and count
     # (rows from before this column are dated at the next pull)
     db.execute("ALTER TABLE acked_mutation ADD COLUMN acked_at TEXT")
+
+
+@MIGRATIONS(name="0006_cursor_mark")
+def _cursor_mark(db: Database) -> None:
+    # the mark the server answered with the cursor (protocol 3), sent back with it; none before
+    db.execute("ALTER TABLE sync_meta ADD COLUMN cursor_mark TEXT")

@@ -405,6 +405,7 @@ def _presealed(table: Table) -> Table:
         Column(
             c.name,
             Text() if isinstance(c.type, Sealed) else JSON() if isinstance(c.type, SealedJSON) else c.type,
+            default=c.default,  # a change-log row's stamp
         )
         for c in table.columns
     ]

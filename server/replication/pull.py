@@ -33,7 +33,15 @@ import msgspec
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from sync.protocol import PAGED_SNAPSHOT, Change, MutationResult, PullRequest, PullResponse, SnapshotKey
+from sync.protocol import (
+    CURSOR_MARK,
+    PAGED_SNAPSHOT,
+    Change,
+    MutationResult,
+    PullRequest,
+    PullResponse,
+    SnapshotKey,
+)
 from sync.rebase import balances_checksum
 from sync.records import Role
 
@@ -108,13 +116,26 @@ _DEVICE_AND_HEAD = select(
     .where(ChangeLog.family_id == bindparam("family"))
     .scalar_subquery()
     .label("head"),
+    # the cursors' marks: the head row's stamp and the stamp of the row at the device's cursor
+    select(ChangeLog.stamp)
+    .where(ChangeLog.family_id == bindparam("family"))
+    .order_by(ChangeLog.server_seq.desc())
+    .limit(1)
+    .scalar_subquery()
+    .label("head_stamp"),
+    select(ChangeLog.stamp)
+    .where(ChangeLog.family_id == bindparam("family"), ChangeLog.server_seq == bindparam("cursor"))
+    .scalar_subquery()
+    .label("cursor_stamp"),
 ).where(Device.client_id == bindparam("client"))
 
 
-def _own_device_and_head(session: Session, principal: Principal, client_id: str, family: str) -> Any:
-    """The caller's own device (refused as :func:`own_device` refuses) and the family's log head."""
-    device = session.execute(_DEVICE_AND_HEAD, {"client": client_id, "family": family}).first()
-    check_device(device, principal, client_id)
+def _own_device_and_head(session: Session, principal: Principal, body: PullRequest, family: str) -> Any:
+    """The caller's own device (refused as :func:`own_device` refuses), the family's log head, and
+    the stamps of the head row and of the row at the device's cursor (``None``: no such row)."""
+    params = {"client": body.client_id, "family": family, "cursor": body.cursor}
+    device = session.execute(_DEVICE_AND_HEAD, params).first()
+    check_device(device, principal, body.client_id)
     return device
 
 
@@ -130,14 +151,21 @@ def pull(db: Database, principal: Principal, body: PullRequest, now: Callable[[]
     family = family_of(principal)
     # everything the device receives is read in one snapshot, without holding the write lock
     with db.read() as session:
-        device = _own_device_and_head(session, principal, body.client_id, family)
+        device = _own_device_and_head(session, principal, body, family)
         children = _visible_children(session, principal)
         head = device.head
-        # ``served_cursor`` is the highest cursor this server has answered this device with. A device
-        # cursor above it was never served here: the server's database came back from a backup, and
-        # the log rows after the backup's head were (or will be) written again with other contents, so
-        # only a reset is right. ``cursor > head`` alone misses it once the family has written past it.
-        unknown_cursor = body.cursor > head or body.cursor > device.served_cursor
+        # A cursor this database never served means it came back from a backup: the log rows after
+        # the backup's head were (or will be) written again with other contents, so only a reset is
+        # right. ``cursor > head`` alone misses it once the family has written past it. A device of
+        # protocol 3 proves its cursor with the mark it was answered with (a row written again has
+        # another); without one, ``served_cursor``, the highest cursor this server answered the device
+        # with, tells (and must then be recorded with every cursor served, a write).
+        marked = body.protocol >= CURSOR_MARK
+        proved = marked and body.cursor_mark is not None
+        if proved:
+            unknown_cursor = body.cursor > head or body.cursor_mark != mark_of(device.cursor_stamp)
+        else:
+            unknown_cursor = body.cursor > head or body.cursor > device.served_cursor
         paged = body.protocol >= PAGED_SNAPSHOT
         own = [principal.user_id] if principal.role is Role.PARENT else []
         scope = Scope(family, children, [*children, *own], walk_keys=db.is_sqlite)
@@ -150,19 +178,26 @@ def pull(db: Database, principal: Principal, body: PullRequest, now: Callable[[]
             try:  # the next page of a snapshot begun at ``body.cursor`` (the module's docstring)
                 changes, key = snapshot_page(session, scope, body.snapshot, PAGE)
                 cursor, has_more = body.cursor, key is not None or head > body.cursor
+                stamp = device.cursor_stamp
             except UnknownKey:
                 reset = True  # not a key of ours: start over
         if reset and paged:
             changes, key = snapshot_page(session, scope, None, PAGE)
-            cursor, has_more = head, key is not None
+            cursor, has_more, stamp = head, key is not None, device.head_stamp
         elif reset:
             changes, cursor, has_more = snapshot_of(session, family, children, own), head, False
+            stamp = device.head_stamp
         elif not going_on:
             audiences = _audiences(principal, children)
             audience = or_(ChangeLog.audience.is_(None), ChangeLog.audience.in_(audiences))
             rows = session.execute(
                 select(
-                    ChangeLog.server_seq, ChangeLog.op, ChangeLog.entity, ChangeLog.entity_id, ChangeLog.data
+                    ChangeLog.server_seq,
+                    ChangeLog.op,
+                    ChangeLog.entity,
+                    ChangeLog.entity_id,
+                    ChangeLog.data,
+                    ChangeLog.stamp,
                 )
                 .where(ChangeLog.family_id == family, ChangeLog.server_seq > body.cursor, audience)
                 .order_by(ChangeLog.server_seq)
@@ -170,8 +205,11 @@ def pull(db: Database, principal: Principal, body: PullRequest, now: Callable[[]
             ).all()
             has_more = len(rows) > PAGE
             rows = rows[:PAGE]
-            changes = [Change(op=op, entity=entity, id=id_, data=data) for _, op, entity, id_, data in rows]
-            cursor = rows[-1].server_seq if has_more else head
+            changes = [Change(op=r.op, entity=r.entity, id=r.entity_id, data=r.data) for r in rows]
+            if has_more:
+                cursor, stamp = rows[-1].server_seq, rows[-1].stamp
+            else:
+                cursor, stamp = head, device.head_stamp
         quotes = unserved_quotes(session, device.client_id)
         changes += [Change(op="put", entity="quote", id=q.quote_id, data=_quote_data(q)) for q in quotes]
         last_seq, served_cursor, seen = device.last_seq, device.served_cursor, device.last_seen_at
@@ -182,9 +220,13 @@ def pull(db: Database, principal: Principal, body: PullRequest, now: Callable[[]
             results = _results(session, device.client_id, min(body.last_seq_acked, last_seq), last_seq)
             checksums = _checksums(session, children)
     # then a short write, only when there is something to record: the quotes count as served before
-    # the device can cite them. A pull with nothing new (most, within a quote's life) writes nothing.
+    # the device can cite them, and the cursor when it goes without a mark (the device cannot prove
+    # it). A pull with nothing new (most, within a quote's life) writes nothing. ``served_cursor``
+    # still goes forward with the minute's ``last_seen_at``: a device that steps down to protocol 2 (a
+    # server of an older release beside this one) is then reset only if it pulled within that minute.
+    mark = mark_of(stamp) if marked else None
     at = now()
-    if quotes or cursor > served_cursor or seen is None or at - seen >= SEEN_EVERY:
+    if quotes or (cursor > served_cursor and mark is None) or seen is None or at - seen >= SEEN_EVERY:
         highest = func.max if db.is_sqlite else func.greatest
 
         def record(session: Session) -> None:  # moves records forward only: it may share a commit
@@ -207,7 +249,14 @@ def pull(db: Database, principal: Principal, body: PullRequest, now: Callable[[]
         checksums=checksums,
         server_time=at.isoformat(),
         snapshot=key,
+        cursor_mark=mark,
     )
+
+
+def mark_of(stamp: int | None) -> str | None:
+    """A cursor's mark: its change-log row's random stamp (``None`` for a row an older release wrote,
+    which has none). A row written again at the same ``server_seq`` after a restore has another."""
+    return None if stamp is None else format(stamp, "x")
 
 
 def _quote_data(quote: Any) -> dict[str, Any]:

@@ -83,11 +83,15 @@ def world(database_url: str, tmp_path: Path) -> World:
     made.close()
 
 
-def test_devices_ahead_of_a_restored_server_reset_and_lose_nothing(world: World, tmp_path: Path) -> None:
+@pytest.mark.parametrize("protocol", [2, 3])  # found by the served cursors recorded / by the marks
+def test_devices_ahead_of_a_restored_server_reset_and_lose_nothing(
+    world: World, tmp_path: Path, protocol: int
+) -> None:
     family = world.family()
     child = world.member(family, Role.CHILD, "Jiu")
     world.member(family, Role.PARENT, "Mom")
     kid, tablet = world.device(child, "kid"), world.device(child, "tablet")
+    kid.protocol = tablet.protocol = protocol
     quote = world.quote(SAMSUNG, 70_000)  # in the backup: a trade sent again can still cite it
     first = buy(kid, quote, "before-backup")
     for device in (kid, tablet):

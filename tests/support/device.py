@@ -20,6 +20,7 @@ import msgspec
 
 from sync.book import MemoryBook
 from sync.protocol import (
+    CURSOR_MARK,
     MAX_PUSH_MUTATIONS,
     PROTOCOL_VERSION,
     SUPPORTED_PROTOCOLS,
@@ -45,6 +46,7 @@ class _Durable:
 
     replica: Replica = field(default_factory=Replica)
     cursor: int = 0
+    cursor_mark: str | None = None  # protocol 3: answered with the cursor, sent back with it
     last_seq_acked: int = 0
     next_seq: int = 1
     pending: list[Pending] = field(default_factory=list)
@@ -127,7 +129,7 @@ class Device:
     def pull(self, *, checksum_mismatch: bool = False) -> None:
         """Pull until ``has_more`` is false, then apply everything in one local commit (C2, C3)."""
         replica = copy.deepcopy(self.state.replica)
-        cursor, pages = self.state.cursor, 0
+        cursor, mark, pages = self.state.cursor, self.state.cursor_mark, 0
         mismatch, key, was_reset = checksum_mismatch, None, False
         while True:
             body = {
@@ -139,6 +141,8 @@ class Device:
             }
             if key is not None:  # the next page of a paged reset snapshot
                 body["snapshot"] = msgspec.to_builtins(key)
+            if mark is not None and self.protocol >= CURSOR_MARK:
+                body["cursor_mark"] = mark
             response = self._post("/api/sync/pull", body)
             if self._stepped_down(response):  # the whole pull again: an older server knows no key
                 return self.pull(checksum_mismatch=checksum_mismatch)
@@ -147,7 +151,8 @@ class Device:
             page = msgspec.convert(response.json(), PullResponse)
             replica.apply(page.changes, reset=page.reset)
             was_reset = was_reset or page.reset  # a paged snapshot: only its first page resets
-            cursor, mismatch, pages, key = page.cursor, False, pages + 1, page.snapshot
+            cursor, mark, key = page.cursor, page.cursor_mark, page.snapshot
+            mismatch, pages = False, pages + 1
             if not page.has_more:
                 break
         if page.checksums and replica.checksums() != {k: v for k, v in page.checksums.items()}:
@@ -156,7 +161,7 @@ class Device:
             return self.pull(checksum_mismatch=True)
         # commit: confirmed state, cursor and last_seq_acked change together; confirmed pending leave
         state = self.state
-        state.replica, state.cursor = replica, cursor
+        state.replica, state.cursor, state.cursor_mark = replica, cursor, mark
         if was_reset:
             state.resets += 1
             state.cursor_history.clear()  # I12: a reset is the one time a cursor may go back

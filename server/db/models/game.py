@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import datetime
 from typing import Any
 
@@ -115,6 +116,13 @@ class ChangeLog(Base):
     op: Mapped[str] = mapped_column(String(3))
     data: Mapped[dict[str, Any] | None] = mapped_column(SealedJSON("changelog.data"))
     created_at: Mapped[datetime]
+    # random, given as the row is written: the pull's cursor mark (protocol 3). A database restored
+    # from a backup writes the lost rows' ``server_seq`` again with other stamps, so a device's mark
+    # tells whether its cursor is still the row it was served. ``None`` on rows of older releases.
+    stamp: Mapped[int | None] = mapped_column(BigInteger, default=lambda: _stamps.getrandbits(62))
+
+
+_stamps = random.Random()  # noqa: S311 - no secret: seeded from the OS, it only has to differ
 
 
 Index("ix_changelog_family_seq", ChangeLog.family_id, ChangeLog.server_seq)
