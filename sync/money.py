@@ -6,6 +6,7 @@ rounded **up**, what the child receives is rounded **down**, so the house never 
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import NewType
 
 __all__ = [
@@ -20,7 +21,11 @@ __all__ = [
     "bps_of_up",
     "div_ceil",
     "div_floor",
+    "SHOWN_SHARE_DECIMALS",
     "format_micro_shares",
+    "format_shown_shares",
+    "parse_micro_shares",
+    "shown_micro_shares",
 ]
 
 GameWon = NewType("GameWon", int)
@@ -34,6 +39,12 @@ MICRO = 1_000_000
 
 BPS = 10_000
 """Basis points in one whole."""
+
+SHOWN_SHARE_DECIMALS = 4
+"""Decimals of a share count shown to a person. Quantities are exact to the micro-share, but six
+decimals read as noise to a child, and an estimate and its fill then differ in digits nobody can
+act on; only what is shown is rounded."""
+_SHOWN_UNIT: int = MICRO // 10**SHOWN_SHARE_DECIMALS  # micro-shares in the last shown decimal
 
 
 def div_floor(num: int, den: int) -> int:
@@ -67,3 +78,39 @@ def format_micro_shares(quantity: int) -> str:
     if frac == 0:
         return f"{sign}{whole}"
     return f"{sign}{whole}.{frac:06d}".rstrip("0")
+
+
+def parse_micro_shares(text: str) -> int | None:
+    """A share count as text ("3", "1.5", "1,234.567891", what either formatter wrote) → exact
+    micro-shares; None for anything else, or for more than six decimals (nothing is rounded here)."""
+    try:
+        shares = Decimal(text.strip().replace(",", ""))
+    except InvalidOperation:
+        return None
+    if not shares.is_finite():
+        return None
+    micro = shares * MICRO
+    return int(micro) if micro == micro.to_integral_value() else None
+
+
+def shown_micro_shares(quantity: int) -> int:
+    """The micro-shares a share count is shown as: ``quantity`` rounded half up to
+    :data:`SHOWN_SHARE_DECIMALS` decimals (``48601899`` → ``48601900``), except that a nonzero
+    quantity too small for them is kept exact, so something held never reads as 0 shares.
+
+    Display only: what is stored, sent and typed stays exact (:func:`format_micro_shares`)."""
+    shown = (abs(quantity) + _SHOWN_UNIT // 2) // _SHOWN_UNIT * _SHOWN_UNIT
+    if shown == 0:
+        return quantity
+    return -shown if quantity < 0 else shown
+
+
+def format_shown_shares(quantity: int) -> str:
+    """A share count as a person reads it: :func:`shown_micro_shares`, thousands grouped
+    (``1234567891`` → ``"1,234.5679"``)."""
+    shown = shown_micro_shares(quantity)
+    whole, frac = divmod(abs(shown), MICRO)
+    sign = "-" if shown < 0 else ""
+    if frac == 0:
+        return f"{sign}{whole:,}"
+    return f"{sign}{whole:,}.{frac:06d}".rstrip("0")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, tzinfo
 
 from sync.market import currency_of
-from sync.money import MICRO, format_micro_shares
+from sync.money import MICRO, format_shown_shares, shown_micro_shares
 from sync.pricing import gross_value
 
 from .catalog import Translator
@@ -74,8 +74,11 @@ class Formatter:
         return f"1 US$ = {won:,}.{micro * 100 // MICRO:02d} G₩"
 
     def shares(self, micro_shares: int) -> str:
-        count = format_micro_shares(micro_shares)
-        return self.tr("fmt.shares_one" if micro_shares == MICRO else "fmt.shares", count=count)
+        """Every share count a person reads, one rule (``sync.money.shown_micro_shares``): "48.6019주";
+        the review's estimate, the fill, the portfolio and a parent's card then agree digit for digit."""
+        count = format_shown_shares(micro_shares)
+        one = shown_micro_shares(micro_shares) == MICRO
+        return self.tr("fmt.shares_one" if one else "fmt.shares", count=count)
 
     def pct(self, value: float, *, signed: bool = True) -> str:
         sign = "+" if signed and value > 0 else ""

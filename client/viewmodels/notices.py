@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from sync.money import parse_micro_shares
 from sync.search import SymbolIndex
 
 from .base import Tools
@@ -66,6 +67,7 @@ def _values(facts: dict[str, Any], tools: Tools, index: SymbolIndex | None) -> d
     if reserved:
         held = fmt.shares(reserved) if side == "sell" else fmt.game(reserved)
     owned = str(facts.get("shares") or "")  # dividends and splits: the server's share count, as text
+    owned_micro = parse_micro_shares(owned)  # worded again by the one rule (older texts have 6 decimals)
     kind = str(facts.get("kind") or "")
     awaiting = str(facts.get("awaiting") or "")
     profit = _int(facts.get("profit"))
@@ -76,7 +78,9 @@ def _values(facts: dict[str, Any], tools: Tools, index: SymbolIndex | None) -> d
         "total": fmt.game(total) if total else "",
         "reserved": held,
         "amount": fmt.game(amount) if amount else "",
-        "owned": tr("fmt.shares", count=owned) if owned else "",
+        "owned": (fmt.shares(owned_micro) if owned_micro is not None else tr("fmt.shares", count=owned))
+        if owned
+        else "",
         "old": str(facts.get("old") or ""),
         "new": str(facts.get("new") or ""),
         "real": fmt.won(real) if (real := _int(facts.get("amount_real"))) is not None else "",

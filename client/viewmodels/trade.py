@@ -10,7 +10,7 @@ from typing import Any
 from sync.errors import Code
 from sync.journal import journal_of
 from sync.market import currency_of, market_of
-from sync.money import MICRO
+from sync.money import MICRO, parse_micro_shares, shown_micro_shares
 from sync.records import Trade
 from sync.rules import FillPolicy
 from sync.search import SymbolIndex
@@ -32,14 +32,8 @@ OrderBuilder = Callable[..., tuple[str, dict[str, Any]]]
 
 def parse_quantity(text: str) -> int | None:
     """Shares as typed ("3", "1.5") → micro-shares; None for anything else."""
-    try:
-        shares = Decimal(text.strip().replace(",", ""))
-    except InvalidOperation:
-        return None
-    micro = shares * MICRO
-    if not shares.is_finite() or shares <= 0 or micro != micro.to_integral_value():
-        return None
-    return int(micro)
+    micro = parse_micro_shares(text)
+    return micro if micro is not None and micro > 0 else None
 
 
 def parse_amount(text: str) -> int | None:
@@ -67,6 +61,9 @@ def _default_builder() -> OrderBuilder:
 
 class TradeVM(ChildScreen):
     """stage: edit → confirm → sent."""
+
+    lines: list[str]  # the order restated: predicted, then (once the server filled it) the fill
+    line_glosses: dict[int, Gloss]
 
     def __init__(
         self, profile: Profile, tools: Tools, symbol: str, *, side: str = "buy",
@@ -139,6 +136,9 @@ class TradeVM(ChildScreen):
         self.held = self.book.position(self.symbol).quantity
         self.cash = fmt.game(self.book.balance("cash"))
         if self.stage in ("confirm", "sent"):  # keep the order the child is confirming (and its ids)
+            if (filled := self._answered_fill()) is not None:  # the server's fill replaces the guess
+                self.line_glosses = {}
+                self.lines = self._fill_lines(filled, about=False)
             return
         self.quote_ = self.quote(self.symbol)
         fx = self.book.fx_quote()
@@ -153,8 +153,8 @@ class TradeVM(ChildScreen):
         self.args: dict[str, Any] | None = None
         self.name: str | None = None
         self.prediction: Prediction | None = None
-        self.lines: list[str] = []
-        self.line_glosses: dict[int, Gloss] = {}
+        self.lines = []
+        self.line_glosses = {}
         self.message: str | None = None
         self.can_review = False
         self.limits_allowed = self.book.rules().limit_orders
@@ -184,6 +184,10 @@ class TradeVM(ChildScreen):
                 self.message = tr("trade.limit_whole_shares")
                 return
             kwargs["limit_price"] = limit
+        elif self.side == "sell" and self.by == "quantity" and value == shown_micro_shares(self.held):
+            # the holding as it is shown (48.6019 for 48.601899 held): the display rounds, the order
+            # must not, so typing what the screen says sells exactly what is held
+            value = kwargs["quantity"] = self.held
         self.name, self.args = build(self.symbol, self.side, quote=self.quote_, **kwargs)
         self.prediction = predict_order(
             self.book, self.name, self.args, family_id=self.me.family_id, now=self.server_now()
@@ -192,7 +196,7 @@ class TradeVM(ChildScreen):
         self.can_review = self.prediction.status != "rejected"
 
     def _explain(self, p: Prediction) -> tuple[list[str], str | None]:
-        tr, fmt = self.tools.tr, self.tools.fmt
+        tr = self.tools.tr
         self.line_glosses = {}  # line index → the word on it explained with this order's numbers
         if p.status == "rejected":
             return [], explain(tr, p.code)
@@ -204,10 +208,15 @@ class TradeVM(ChildScreen):
         if p.status == "awaiting":
             assert p.reserve is not None
             return self._explain_awaiting(t, p.reserve), None
+        # by amount, how many shares depends on the price when the order arrives: an estimate
+        return self._fill_lines(t, about=t.amount is not None), None
+
+    def _fill_lines(self, t: Trade, *, about: bool) -> list[str]:
+        """A fill restated (predicted, or the server's): shares × price, FX, fee, tax, total."""
+        tr, fmt = self.tools.tr, self.tools.fmt
         assert t.fill_price is not None
-        lines = [
-            tr("trade.fill_line", shares=fmt.shares(t.quantity), price=fmt.price(self.symbol, t.fill_price))
-        ]
+        shares, price = fmt.shares(t.quantity), fmt.price(self.symbol, t.fill_price)
+        lines = [tr("trade.estimate_about" if about else "trade.fill_line", shares=shares, price=price)]
         if currency_of(self.symbol) == "USD" and t.fx_rate:
             self.line_glosses[len(lines)] = about_fx(self.tools, t.fx_rate, t.fill_price)
             lines.append(tr("trade.fx_line", rate=fmt.fx(t.fx_rate)))
@@ -218,7 +227,7 @@ class TradeVM(ChildScreen):
             lines.append(tr("trade.tax_line", tax=fmt.game(t.tax)))
         key = "trade.total_buy" if t.side == "buy" else "trade.total_sell"
         lines.append(tr(key, total=fmt.game(t.total)))
-        return lines, None
+        return lines
 
     def _explain_queued(self, t: Trade, r: Reserve) -> list[str]:
         """A queued order restated: when, how many at which price, fees, tax, FX, the estimated total,
@@ -234,7 +243,7 @@ class TradeVM(ChildScreen):
         ]
         shares, price = fmt.shares(r.quantity), fmt.price(sym, r.price)
         estimate = "trade.estimate_limit" if limited else "trade.estimate_now"
-        if t.side == "buy" and t.amount is not None:
+        if t.amount is not None:  # by amount, the open's price decides how many shares (buy or sell)
             estimate = "trade.estimate_about"
         lines.append(tr(estimate, shares=shares, price=price))
         fx = self.book.fx_quote()
@@ -289,6 +298,14 @@ class TradeVM(ChildScreen):
             worst = fmt.price(self.symbol, r.worst_price)
             numbers[-1] = tr(f"trade.awaiting.cancel_{t.side}", worst=worst)
         return lines + numbers
+
+    def _answered_fill(self) -> Trade | None:
+        """The sent order as the server filled it, once it has answered (else None)."""
+        trade_id = (self.sent_args or {}).get("trade_id")
+        if self.stage != "sent" or not trade_id or trade_id in self.pending_trade_ids():
+            return None
+        trade = self.book.trade(trade_id)
+        return trade if trade is not None and trade.status == "filled" and trade.fill_price else None
 
     def _usd_price(self) -> int | None:
         return self.quote_.price if self.quote_ is not None else None

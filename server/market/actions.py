@@ -62,7 +62,7 @@ from sync.book import Book, Effects
 from sync.korean import attach
 from sync.ledger import position_account, reserved_shares_account
 from sync.market import currency_of, market_of
-from sync.money import MICRO
+from sync.money import MICRO, format_shown_shares
 from sync.records import HOLDING, Position, Trade
 from sync.trading import apply_split, pay_dividend, settle_delisting
 
@@ -570,8 +570,8 @@ def _subject_ko(name: str) -> str:
 
 
 def _shares_text(micro: int) -> str:
-    whole, fraction = divmod(micro, MICRO)
-    return f"{whole:,}" if not fraction else f"{whole:,}.{fraction:06d}".rstrip("0")
+    """The child's shares as the stored text (push, e-mail) says them: the app's one display rule."""
+    return format_shown_shares(micro)
 
 
 def _per_share(symbol: str, amount: int) -> tuple[str, str]:

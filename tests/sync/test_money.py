@@ -7,7 +7,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sync.allowance import real_amount
-from sync.money import bps_of_down, bps_of_up, div_ceil, div_floor, format_micro_shares
+from sync.money import (
+    bps_of_down,
+    bps_of_up,
+    div_ceil,
+    div_floor,
+    format_micro_shares,
+    format_shown_shares,
+    parse_micro_shares,
+    shown_micro_shares,
+)
 from sync.rules import HouseRules
 
 
@@ -89,3 +98,43 @@ def test_micro_share_text_reads_back_to_the_same_quantity(micro: int) -> None:
     whole, _, frac = text.lstrip("-").partition(".")
     value = int(whole) * 1_000_000 + int((frac + "000000")[:6])
     assert (-value if negative else value) == micro
+
+
+@pytest.mark.parametrize(
+    ("micro", "text"),
+    [
+        (48_601_899, "48.6019"),  # the journey's fill: six decimals read as four
+        (48_399_726, "48.3997"),
+        (1_408_450, "1.4085"),  # half up
+        (1_408_449, "1.4084"),
+        (2_999_960, "3"),  # rounds to a whole share: no trailing ".0000"
+        (1_500_000, "1.5"),
+        (1_234_567_891, "1,234.5679"),  # grouped like money
+        (0, "0"),
+        (49, "0.000049"),  # too small for four decimals: exact, never "0" of something held
+        (50, "0.0001"),
+        (-48_601_899, "-48.6019"),
+    ],
+)
+def test_a_share_count_is_shown_with_at_most_four_decimals(micro: int, text: str) -> None:
+    assert format_shown_shares(micro) == text
+
+
+@given(st.integers(-(10**15), 10**15))
+def test_the_shown_count_is_within_half_a_ten_thousandth_and_never_hides_a_holding(micro: int) -> None:
+    shown = shown_micro_shares(micro)
+    assert abs(shown - micro) <= 50
+    assert (shown == 0) == (micro == 0) and (shown < 0) == (micro < 0)
+    assert shown % 100 == 0 or shown == micro  # four decimals, or exact when smaller than them
+    assert parse_micro_shares(format_shown_shares(micro)) == shown  # what is shown can be typed back
+
+
+@given(st.integers(-(10**15), 10**15))
+def test_the_exact_text_parses_back_to_the_same_quantity(micro: int) -> None:
+    assert parse_micro_shares(format_micro_shares(micro)) == micro
+
+
+def test_parsing_shares_never_rounds() -> None:
+    assert parse_micro_shares("1,234.5") == 1_234_500_000
+    assert parse_micro_shares("1.0000001") is None  # a seventh decimal is refused, not dropped
+    assert parse_micro_shares("abc") is None and parse_micro_shares("inf") is None

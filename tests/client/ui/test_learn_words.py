@@ -181,3 +181,19 @@ def test_a_delisting_in_the_inbox_explains_the_word_with_the_last_price_and_the_
     assert "Your 10 shares were settled at its last price, G₩61,500" in english.example
     # our price history ending is not a delisting: the company did not go away
     assert notification_item({**n, "event": "PriceHistoryEnded"}, ko, NOW).gloss is None
+
+
+def test_the_inbox_says_share_counts_by_the_same_rule_as_every_screen(ko: Tools, en: Tools) -> None:
+    """A fill's notice and a dividend's (whose count the server sends as text: six decimals in older
+    notifications) read like the portfolio: "48.6019주", never "48.601899주"."""
+    from client.viewmodels.inbox import notification_item
+    from client.viewmodels.notices import FACTS_VERSION
+
+    fill = {"version": FACTS_VERSION, "symbol": SAMSUNG, "side": "buy", "quantity": 48_601_899}
+    fill |= {"price": 71_000, "total": 3_450_735}
+    dividend = {"version": FACTS_VERSION, "symbol": SAMSUNG, "amount": 17_546, "shares": "48.601899"}
+    for event, facts in (("TradeExecuted", fill), ("DividendPaid", dividend)):
+        n = {"notification_id": "n1", "event": event, "title": "t", "body": "b", "data": {"facts": facts}}
+        assert "48.6019주" in notification_item(n, ko, NOW).body
+        assert "48.6019 shares" in notification_item(n, en, NOW).body
+        assert "48.601899" not in notification_item(n, ko, NOW).body

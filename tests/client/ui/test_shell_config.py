@@ -91,6 +91,7 @@ def test_money_formats_follow_the_locale() -> None:
     assert fmt.price("AAPL", 5_000) == "US$0.01"
     assert fmt.price("005930.KS", 71_200) == "71,200 G₩"  # a KRX price is game money
     assert fmt.shares(1_500_000) == "1.5주"
+    assert fmt.shares(48_601_899) == "48.6019주"  # at most four decimals (sync.money.shown_micro_shares)
     assert fmt.ago(timedelta(minutes=2)) == "2분 전"
     tr.set_locale("en")
     assert fmt.won(71_200) == "₩71,200"
@@ -98,6 +99,9 @@ def test_money_formats_follow_the_locale() -> None:
     assert fmt.won(-300) == "-₩300"
     assert fmt.shares(1_000_000) == "1 share"
     assert fmt.shares(3_000_000) == "3 shares"
+    assert fmt.shares(48_601_899) == "48.6019 shares"
+    assert fmt.shares(1_000_040) == "1 share"  # shown as one share: said as one share
+    assert fmt.shares(40) == "0.00004 shares"  # a crumb still held is never "0 shares"
     assert fmt.pct(-2.5) == "-2.50%"
     assert fmt.ago(timedelta(minutes=2)) == "2 min ago"
 

@@ -468,3 +468,52 @@ def test_the_ticket_opens_on_the_side_asked_for_and_names_the_stock_in_the_curre
     vm.set_text("1")
     assert vm.prediction.trade.side == "sell"
     assert TradeVM(p, ko, SAMSUNG, side="anything", index=index).title == "삼성전자 사기"
+
+
+def test_an_order_by_amount_says_its_share_count_is_an_estimate(en, ko) -> None:
+    """The journey's order: 900,000 G₩ of Microsoft under practice rules. How many shares is decided
+    by the price when the order arrives, so the review says "about" (the fill may differ)."""
+    for tools, line in (
+        (en, "About 43.7995 shares × US$14.89 (today's price)"),
+        (ko, "약 43.7995주 × US$14.89 (지금 가격)"),
+    ):
+        p = profile(cash=1_000_000, rules=HouseRules(fill_policy=FillPolicy.PRACTICE))
+        p.add_quote(quote("MSFT", 14_890_000))
+        p.add_quote(quote("USDKRW=X", 1_380_000_000))
+        vm = TradeVM(p, tools, "MSFT", build=build_order)
+        vm.set_by("amount")
+        vm.set_text("900000")
+        assert vm.prediction is not None and vm.prediction.status == "filled"
+        assert vm.prediction.trade.quantity == 43_799_456  # exact in the order; four decimals shown
+        assert vm.lines[0] == line
+        vm.set_by("quantity")
+        vm.set_text("2")  # by quantity the count is exact: no "about"
+        assert vm.lines[0].startswith(("2 shares × ", "2주 × "))
+
+
+def test_a_queued_sell_by_amount_says_its_share_count_is_an_estimate(en) -> None:
+    p = profile(positions={SAMSUNG: (5 * MICRO, 350_000)}, rules=HouseRules(fill_policy=FillPolicy.NEXT_OPEN))
+    vm = TradeVM(p, en, SAMSUNG, side="sell", build=build_order)
+    vm.set_by("amount")
+    vm.set_text("100000")
+    assert vm.prediction.status == "queued"
+    assert vm.lines[1].startswith("About 1.4045 shares × G₩71,200")  # the open's price decides
+
+
+def test_typing_the_holding_as_shown_sells_exactly_what_is_held(en, index) -> None:
+    """48.601899 shares are shown as 48.6019; typing that sells the 48.601899 held (the display rounds,
+    the order must not: 48.6019 would be more than she has); any other number is taken as typed."""
+    p = profile(positions={SAMSUNG: (48_601_899, 3_400_000)})
+    stock = StockVM(p, en, index, SAMSUNG)
+    assert stock.held_text == "48.6019 shares"
+    vm = TradeVM(p, en, SAMSUNG, side="sell", build=build_order)
+    vm.set_text("48.6019")
+    assert vm.can_review and vm.args is not None and vm.args["quantity"] == 48_601_899
+    assert vm.lines[0] == "48.6019 shares × G₩71,200"
+    vm.set_text("48.601899")  # the exact count works too
+    assert vm.args["quantity"] == 48_601_899
+    vm.set_text("48.6018")  # a part of it: exactly as typed
+    assert vm.args["quantity"] == 48_601_800
+    buy = TradeVM(p, en, SAMSUNG, build=build_order)
+    buy.set_text("48.6019")  # only a sale is read as "what I hold"
+    assert buy.args is not None and buy.args["quantity"] == 48_601_900
