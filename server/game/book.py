@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import msgspec
-from sqlalchemy import BigInteger, Connection, bindparam, func, literal_column, select, union_all
+from sqlalchemy import BigInteger, Connection, and_, bindparam, func, literal_column, null, select, union_all
 from sqlalchemy.orm import Session
 
 from sync.book import Effects
@@ -28,8 +30,8 @@ from ..db.models import (
     User,
 )
 from ..market.clock import MarketClock
-from ..market.listing import ended_in
-from ..market.quotes import FX_SYMBOL, newest_quote, quote_by_id
+from ..market.listing import delisting_date, ended_given
+from ..market.quotes import FX_SYMBOL, QuoteRow, quote_by_id, to_quote
 
 __all__ = ["SqlBook", "current_rules"]
 
@@ -43,39 +45,88 @@ _RULES = (
     .order_by(RulesVersion.version.desc())
     .limit(1)
 )
-# The child's own state (balances, positions, its stats) in one statement, one row per fact: an order
-# reads all three, and each statement saved is a round trip and its Python on the lock holder.
+_COUNTED_BETWEEN = (  # the trades that count against a day's limit
+    TradeRow.child_id == _CHILD,
+    TradeRow.status != "rejected",
+    TradeRow.created_at >= bindparam("start"),
+    TradeRow.created_at < bindparam("end"),
+)
+_TRADES_BETWEEN = select(func.count()).select_from(TradeRow).where(*_COUNTED_BETWEEN)
+# The child's own state (its house rules, balances, positions, stats and orders placed today) in one
+# statement, one row per fact: an order reads all of them, and each statement saved is a round trip
+# under the family's write lock (and its Python on the lock holder).
 _ZERO = literal_column("0", BigInteger)
+_VERSIONS = RulesVersion.__table__.alias("versions")
+_NEWEST_RULES = select(func.max(_VERSIONS.c.version)).where(_VERSIONS.c.child_id == _CHILD).scalar_subquery()
 _OWN_STATE = union_all(
-    select(literal_column("'b'"), Balance.account, Balance.balance, _ZERO, _ZERO).where(
+    # first: the union's last column is read as the rules' JSON
+    select(literal_column("'r'"), literal_column("''"), _ZERO, _ZERO, _ZERO, RulesVersion.data).where(
+        RulesVersion.child_id == _CHILD,
+        RulesVersion.version == _NEWEST_RULES,  # no LIMIT: SQLite allows none in a union's part
+    ),
+    select(literal_column("'b'"), Balance.account, Balance.balance, _ZERO, _ZERO, null()).where(
         Balance.child_id == _CHILD
     ),
-    select(literal_column("'p'"), PositionRow.symbol, PositionRow.quantity, PositionRow.cost, _ZERO).where(
-        PositionRow.child_id == _CHILD
-    ),
+    select(
+        literal_column("'p'"), PositionRow.symbol, PositionRow.quantity, PositionRow.cost, _ZERO, null()
+    ).where(PositionRow.child_id == _CHILD),
     select(
         literal_column("'s'"),
         literal_column("''"),
         ChildState.invested,
         ChildState.realised,
         ChildState.converted,
+        null(),
     ).where(ChildState.child_id == _CHILD),
+    select(literal_column("'d'"), literal_column("''"), func.count(), _ZERO, _ZERO, null())
+    .select_from(TradeRow)
+    .where(*_COUNTED_BETWEEN),
 )
 _TRADE = select(TradeRow.data).where(TradeRow.trade_id == bindparam("trade"), TradeRow.child_id == _CHILD)
 _REQUESTS = select(RequestRow.data).where(RequestRow.child_id == _CHILD)
-_SERVED = select(DeviceQuote.quote_id).where(
-    DeviceQuote.client_id == bindparam("client"), DeviceQuote.symbol == bindparam("symbol")
-)
-_TRADES_BETWEEN = (
-    select(func.count())
-    .select_from(TradeRow)
-    .where(
-        TradeRow.child_id == _CHILD,
-        TradeRow.status != "rejected",
-        TradeRow.created_at >= bindparam("start"),
-        TradeRow.created_at < bindparam("end"),
+# What an order reads of its symbol (its delisting, its newest quote, the newest served to the device)
+# in one statement: three round trips fewer under the family's write lock. Quotes never change once
+# recorded; these are read in the transaction as the separate statements were, only together.
+_SYMBOL = bindparam("symbol")
+_QUOTES = QuoteRow.__table__
+_NEWEST, _SERVED_QUOTE = _QUOTES.alias("newest"), _QUOTES.alias("served")
+_NEWEST_SEQ = select(func.max(_QUOTES.c.seq)).where(_QUOTES.c.symbol == _SYMBOL).scalar_subquery()
+_SYMBOL_FACTS = select(
+    delisting_date(_SYMBOL).scalar_subquery().label("ex_date"),
+    *(c.label(f"n_{c.name}") for c in _NEWEST.c),
+    *(c.label(f"v_{c.name}") for c in _SERVED_QUOTE.c),
+).select_from(
+    select(literal_column("1").label("one"))
+    .subquery("one")
+    .outerjoin(
+        _NEWEST,
+        and_(
+            _NEWEST.c.symbol == _SYMBOL,
+            _NEWEST.c.seq == _NEWEST_SEQ,
+        ),
+    )
+    .outerjoin(
+        _SERVED_QUOTE,
+        _SERVED_QUOTE.c.quote_id
+        == select(DeviceQuote.quote_id)
+        .where(DeviceQuote.client_id == bindparam("client"), DeviceQuote.symbol == _SYMBOL)
+        .scalar_subquery(),
     )
 )
+
+
+@dataclass(frozen=True)
+class _SymbolFacts:
+    ex_date: date | None
+    newest: Quote | None
+    served: Quote | None
+
+
+def _quote_of(row: Any, prefix: str) -> Quote | None:
+    values = {c.name: getattr(row, prefix + c.name) for c in _QUOTES.c}
+    return to_quote(SimpleNamespace(**values)) if values["quote_id"] is not None else None
+
+
 _FILLED = (
     select(func.count()).select_from(TradeRow).where(TradeRow.child_id == _CHILD, TradeRow.status == "filled")
 )
@@ -133,6 +184,7 @@ class SqlBook:
         self._rules: HouseRules | None = None
         self._parents: int | None = None
         self._quotes: dict[str, Quote | None] = {}
+        self._facts: dict[str, _SymbolFacts] = {}  # read together; _latest, _served: what was asked
         self._latest: dict[str, Quote | None] = {}
         self._served: dict[str, Quote | None] = {}
         self._open: dict[Market, bool] = {}
@@ -144,23 +196,48 @@ class SqlBook:
         return self.session.connection()
 
     def _own_state(self) -> None:
-        """Balances, positions and stats, each unless already known (a decision may have set one)."""
+        """House rules, balances, positions, stats and today's orders, each unless already known (a
+        decision may have set one)."""
         balances: dict[str, int] = {}
         positions: dict[str, Position] = {}
         stats = Stats(child_id=self.child_id)
-        for kind, key, a, b, c in self._read().execute(_OWN_STATE, {"child": self.child_id}):
+        rules, today = HouseRules(), kst_day(self.now)
+        placed = 0
+        for kind, key, a, b, c, data in self._read().execute(_OWN_STATE, self._day(today)):
             if kind == "b":
                 balances[key] = a
             elif kind == "p":
                 positions[key] = Position(symbol=key, quantity=a, cost=b)
-            else:
+            elif kind == "s":
                 stats = Stats(child_id=self.child_id, invested=a, realised=b, converted=c)
+            elif kind == "r":
+                rules = msgspec.convert(data, HouseRules) if data else rules
+            else:
+                placed = a
         if self._balances is None:
             self._balances = balances
         if self._positions is None:
             self._positions = positions
         if self._stats is None:
             self._stats = stats
+        if self._rules is None:
+            self._rules = rules
+        self._days.setdefault(today, placed)
+
+    def _day(self, day: str) -> dict[str, Any]:
+        start = datetime.fromisoformat(day).replace(tzinfo=KST)
+        return {"child": self.child_id, "start": start, "end": start + timedelta(days=1)}
+
+    def _symbol(self, symbol: str) -> _SymbolFacts:
+        """The symbol's delisting, newest quote and newest quote served to the device, read once."""
+        if symbol not in self._facts:
+            row = self._read().execute(_SYMBOL_FACTS, {"symbol": symbol, "client": self.client_id}).one()
+            facts = _SymbolFacts(row.ex_date, _quote_of(row, "n_"), _quote_of(row, "v_"))
+            for quote in (facts.newest, facts.served):
+                if quote is not None:  # an order cites one of these most often
+                    self._quotes.setdefault(quote.quote_id, quote)
+            self._facts[symbol] = facts
+        return self._facts[symbol]
 
     def balance(self, account: str) -> int:
         if self._balances is None:
@@ -213,7 +290,8 @@ class SqlBook:
 
     def rules(self) -> HouseRules:
         if self._rules is None:
-            self._rules = current_rules(self.session, self.child_id)
+            self._own_state()
+        assert self._rules is not None
         return self._rules
 
     def quote(self, quote_id: str) -> Quote | None:
@@ -223,15 +301,14 @@ class SqlBook:
 
     def latest_quote(self, symbol: str) -> Quote | None:
         if symbol not in self._latest:
-            self._latest[symbol] = newest_quote(self.session, symbol)
+            self._latest[symbol] = self._symbol(symbol).newest
         return self._latest[symbol]
 
     def newest_served_quote(self, symbol: str) -> Quote | None:
         if self.client_id is None:
             return None
         if symbol not in self._served:
-            quote_id = self._read().execute(_SERVED, {"client": self.client_id, "symbol": symbol}).scalar()
-            self._served[symbol] = self.quote(quote_id) if quote_id else None
+            self._served[symbol] = self._symbol(symbol).served
         return self._served[symbol]
 
     def fx_quote(self) -> Quote | None:
@@ -245,15 +322,15 @@ class SqlBook:
     def trading_ended(self, symbol: str) -> bool:
         if symbol not in self._ended:
             provider = self.market() if self.market is not None else None
-            self._ended[symbol] = ended_in(self.session, provider, symbol, self.now) is not None
+            ended = ended_given(self._symbol(symbol).ex_date, provider, symbol, self.now)
+            self._ended[symbol] = ended is not None
         return self._ended[symbol]
 
     def trades_on_day(self, day: str) -> int:
+        if day not in self._days and day == kst_day(self.now):
+            self._own_state()  # not read yet: today's count comes with the rules that limit it
         if day not in self._days:
-            start = datetime.fromisoformat(day).replace(tzinfo=KST)
-            bounds = {"child": self.child_id, "start": start, "end": start + timedelta(days=1)}
-            count = self._read().execute(_TRADES_BETWEEN, bounds).scalar()
-            self._days[day] = count or 0
+            self._days[day] = self._read().execute(_TRADES_BETWEEN, self._day(day)).scalar() or 0
         return self._days[day]
 
     def filled_trades(self) -> int:

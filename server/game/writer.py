@@ -6,6 +6,7 @@ and the device's ``last_seq`` become visible together or not at all.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,6 +35,7 @@ from ..db.models import (
     ServerAction,
     TradeRow,
 )
+from ..db.pipeline import pipelined
 
 __all__ = [
     "OwnerMismatch",
@@ -53,10 +55,13 @@ _LOG_INSERT = _LOG.insert().returning(_LOG.c.server_seq, sort_by_parameter_order
 _NEXT_LOG_SEQS = text(
     "SELECT nextval(pg_get_serial_sequence('changelog', 'server_seq')) FROM generate_series(1, :n)"
 )
-_ENTRY_INSERT = LedgerEntry.__table__.insert()
-_OUTBOX_INSERT = Outbox.__table__.insert()
-_RULES_INSERT = RulesVersion.__table__.insert()
-_MUTATION_INSERT = MutationRow.__table__.insert()
+# inline: no RETURNING of a generated key, even for one row: nothing reads it, and in a pipeline
+# (WriteBehind.flush) no result may be read before its end
+_ENTRY_INSERT = LedgerEntry.__table__.insert().inline()
+_OUTBOX_INSERT = Outbox.__table__.insert().inline()
+_RULES_INSERT = RulesVersion.__table__.insert().inline()
+_MUTATION_INSERT = MutationRow.__table__.insert().inline()
+_KEYED_LOG_INSERT = _LOG.insert().inline()
 # a push's rows, held to its end: PostgreSQL receives each table's as one COPY (server.db.copy) when
 # they are many. A COPY waits for one round trip more than pipelined INSERTs, which a single push's
 # two or three rows a table do not pay back (bench c3: 7 % of a single push was COPY's)
@@ -79,21 +84,34 @@ _BALANCE_ADD = (
 _UPSERTS: dict[tuple[str, str], Any] = {}
 
 
+def _owned(model: type) -> bool:
+    """Rows keyed by an id a device chose (a trade, a request), not by their child."""
+    return "child_id" not in model.__table__.primary_key.columns  # type: ignore[attr-defined]
+
+
 class OwnerMismatch(Exception):
     """A write would have moved an existing trade or request to another child (or family)."""
 
 
-def _upsert(session: Session, model: type, values: dict[str, Any] | list[dict[str, Any]]) -> None:
+def _upsert(
+    session: Session,
+    model: type,
+    values: dict[str, Any] | list[dict[str, Any]],
+    later: list[Callable[[], None]] | None = None,
+) -> None:
     """Insert the row(s), or overwrite the non-key columns where the primary key exists.
 
     A row keyed by an id a device chose (a trade, a request) is only ever overwritten by its own
     child: the gateway refuses another child's id before deciding, and should one get this far the
     row keeps its owner and the write fails (:class:`OwnerMismatch`) instead. The statement is built
     once per table and backend (both speak ``ON CONFLICT … DO UPDATE``).
+
+    ``later``: in a pipeline (``server.db.pipeline``), where the count of rows written is known only
+    at its end, the check goes there (one row only: psycopg counts an ``executemany``'s last).
     """
     table: Table = model.__table__  # type: ignore[attr-defined]
     backend = session.get_bind().dialect.name
-    owned = "child_id" not in table.primary_key.columns
+    owned = _owned(model)
     # PostgreSQL counts the rows written from the driver's row count (psycopg pipelines the
     # executemany); RETURNING would make SQLAlchemy build one statement of a thousand rows, which
     # psycopg parses anew each time (a third of a batched push)
@@ -120,10 +138,21 @@ def _upsert(session: Session, model: type, values: dict[str, Any] | list[dict[st
             statement = insert.on_conflict_do_update(index_elements=keys, set_=changes)
         _UPSERTS[(backend, table.name)] = statement
     result = session.connection().execute(statement, values)
-    if owned:
-        written = len(result.all()) if returning else result.rowcount
-        if written != (len(values) if isinstance(values, list) else 1):
-            raise OwnerMismatch(table.name)
+    if not owned:
+        return
+    if later is not None:
+        assert not returning and (isinstance(values, dict) or len(values) == 1)
+        cursor = result.context.cursor  # its count arrives when the pipeline's results do
+
+        def written_once() -> None:
+            if cursor.rowcount != 1:
+                raise OwnerMismatch(table.name)
+
+        later.append(written_once)
+        return
+    written = len(result.all()) if returning else result.rowcount
+    if written != (len(values) if isinstance(values, list) else 1):
+        raise OwnerMismatch(table.name)
 
 
 @dataclass(frozen=True)
@@ -308,9 +337,8 @@ def _insert_log(db: Connection, rows: list[dict[str, Any]], *, bulk: bool = Fals
         # RETURNING in order made SQLAlchemy build statements of a thousand rows that psycopg parsed
         # anew each time. The family's lock is held, so no other writer of this family takes keys
         # in between (as with the default).
-        seqs = sorted(int(s) for s in db.execute(_NEXT_LOG_SEQS, {"n": len(rows)}).scalars())
-        keyed = [{**row, "server_seq": seq} for row, seq in zip(rows, seqs, strict=True)]
-        db.execute(_LOG.insert(), keyed, execution_options=_bulk(keyed) if bulk else {})
+        seqs = _log_keys(db, len(rows))
+        _insert_keyed_log(db, rows, seqs, bulk=bulk)
         return seqs
     # SQLAlchemy keeps RETURNING in parameter order on SQLite only one row per statement (6,500
     # statements for a push of 1,000 trades). The write transaction holds SQLite's only write lock,
@@ -318,6 +346,16 @@ def _insert_log(db: Connection, rows: list[dict[str, Any]], *, bulk: bool = Fals
     db.execute(_LOG.insert(), rows)
     last = int(db.scalar(select(func.max(_LOG.c.server_seq))) or 0)
     return list(range(last - len(rows) + 1, last + 1))
+
+
+def _log_keys(db: Connection, count: int) -> list[int]:
+    """PostgreSQL: ``count`` new change-log keys, ascending (the family's lock is held)."""
+    return sorted(int(s) for s in db.execute(_NEXT_LOG_SEQS, {"n": count}).scalars())
+
+
+def _insert_keyed_log(db: Connection, rows: list[dict[str, Any]], seqs: list[int], *, bulk: bool) -> None:
+    keyed = [{**row, "server_seq": seq} for row, seq in zip(rows, seqs, strict=True)]
+    db.execute(_KEYED_LOG_INSERT, keyed, execution_options=_bulk(keyed) if bulk else {})
 
 
 def _log_rows(p: Posting, changes: list[Change], now: datetime) -> list[dict[str, Any]]:
@@ -425,6 +463,7 @@ class WriteBehind:
         self._log: list[dict[str, Any]] = []
         self._events: list[dict[str, Any]] = []
         self._mutations: list[tuple[dict[str, Any], int | None, Any]] = []
+        self._statements: list[tuple[Any, dict[str, Any]]] = []
 
     def add(self, session: Session, p: Posting, effects: Effects, now: datetime, balance: Any) -> int | None:
         """Hold ``effects``; ``balance(account)`` is the book's balance before them.
@@ -467,17 +506,56 @@ class WriteBehind:
         """Hold the mutation's outcome row; ``result.server_seq`` is set when the log is written."""
         self._mutations.append((row, placeholder, result))
 
+    def hold_statement(self, statement: Any, parameters: dict[str, Any]) -> None:
+        """Hold a write of the caller's own (a device's cursor), executed with the others at the end;
+        nothing reads its result."""
+        self._statements.append((statement, parameters))
+
     def flush(self, session: Session) -> None:
         db = session.connection()
+        if db.dialect.name != "postgresql" or not self._few():
+            self._write(session, db, lambda: _insert_log(db, self._log, bulk=True) if self._log else [])
+            return
+        # a single push's few rows: the change log's keys first (its rows and the outcomes need
+        # them), then every write in one pipeline (server.db.pipeline): one round trip under the
+        # family's lock instead of nine
+        seqs = _log_keys(db, len(self._log)) if self._log else []
+
+        def log() -> list[int]:
+            if self._log:
+                _insert_keyed_log(db, self._log, seqs, bulk=False)
+            return seqs
+
+        with pipelined(db) as later:
+            self._write(session, db, log, later)
+
+    def _few(self) -> bool:
+        """No table gets so many rows that it would go as ``COPY`` (not allowed in a pipeline), and
+        each owned table (trades, requests) one row (its owner check counts the rows written)."""
+        held = (self._entries, self._rules, self._log, self._events, self._mutations)
+        return all(len(rows) < _COPY_FROM for rows in held) and all(
+            len(rows) == 1 for model, rows in self._records.items() if _owned(model)
+        )
+
+    def _write(
+        self,
+        session: Session,
+        db: Connection,
+        log: Callable[[], list[int]],
+        later: list[Callable[[], None]] | None = None,
+    ) -> None:
+        """Every held write, in this order; ``log`` writes the change log and returns its keys."""
+        for statement, parameters in self._statements:
+            db.execute(statement, parameters)
         if self._entries:
             db.execute(_ENTRY_INSERT, self._entries, execution_options=_bulk(self._entries))
         if self._balances:
-            _upsert(session, Balance, list(self._balances.values()))
+            _upsert(session, Balance, list(self._balances.values()), later)
         for model, rows in self._records.items():
-            _upsert(session, model, list(rows.values()))
+            _upsert(session, model, list(rows.values()), later)
         if self._rules:
             db.execute(_RULES_INSERT, self._rules, execution_options=_bulk(self._rules))
-        seqs = _insert_log(db, self._log, bulk=True) if self._log else []
+        seqs = log()
         if self._events:
             db.execute(_OUTBOX_INSERT, self._events, execution_options=_bulk(self._events))
         if self._mutations:

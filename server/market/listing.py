@@ -20,7 +20,7 @@ from sync.rules import Market
 
 from ..db.models import CorporateAction
 
-__all__ = ["ended_in", "ex_moment", "replay_member"]
+__all__ = ["delisting_date", "ended_given", "ended_in", "ex_moment", "replay_member"]
 
 _ZONES = {Market.KRX: ZoneInfo("Asia/Seoul"), Market.US: ZoneInfo("America/New_York")}
 
@@ -42,11 +42,19 @@ def replay_member(provider: Any) -> Any:
 def ended_in(session: Session, provider: Any, symbol: str, now: datetime) -> tuple[str, date] | None:
     """``("delisting", last session)`` once a recorded delisting has begun, ``("data_end", last bar)``
     in history replay past the symbol's bundled history; ``None`` while it trades."""
-    ex_date = session.scalar(
-        select(func.min(CorporateAction.ex_date)).where(
-            CorporateAction.symbol == symbol, CorporateAction.kind == "delisting"
-        )
+    return ended_given(session.scalar(delisting_date(symbol)), provider, symbol, now)
+
+
+def delisting_date(symbol: Any) -> Any:
+    """The statement of ``symbol``'s earliest recorded delisting's ex-date (a scalar, or none);
+    ``symbol`` is a value or a column (a book reads it with a symbol's other facts)."""
+    return select(func.min(CorporateAction.ex_date)).where(
+        CorporateAction.symbol == symbol, CorporateAction.kind == "delisting"
     )
+
+
+def ended_given(ex_date: date | None, provider: Any, symbol: str, now: datetime) -> tuple[str, date] | None:
+    """:func:`ended_in` with the delisting's ex-date already read."""
     if ex_date is not None and ex_moment(symbol, ex_date) <= now:
         return "delisting", ex_date - timedelta(days=1)
     replay = replay_member(provider)

@@ -190,5 +190,8 @@ def _apply(body: PushRequest, call: Call) -> tuple[list[MutationResult], DomainE
         results.append(result)
         last_seq = m.seq
     seen = {"client": client, "seq": last_seq, "seen": call.now}
-    call.session.connection().execute(_DEVICE_PUSHED, seen)
+    if call.behind is not None:  # with the push's other writes (one pipeline on PostgreSQL)
+        call.behind.hold_statement(_DEVICE_PUSHED, seen)
+    else:
+        call.session.connection().execute(_DEVICE_PUSHED, seen)
     return results, stop, last_seq, call.now

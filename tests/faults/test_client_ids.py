@@ -23,6 +23,32 @@ def _outcome(answer: object) -> list[tuple[str, str | None]]:
     return [(r["status"], r.get("code")) for r in results]
 
 
+def test_the_writer_keeps_an_orders_owner_when_the_id_check_misses_it(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should the gateway's id check ever let another family's order through (a bug), the write
+    itself refuses to move the order (one pushed order: its writes go pipelined on PostgreSQL, where
+    the refusal is known only at the pipeline's end): nothing is applied, the order stays ours."""
+    ours, theirs = home_of(world), home_of(world, ("Minsu",))
+    kid, intruder = ours.kid(), theirs.kid("Minsu")
+    trade_id = ours.queued_order(kid)
+    owned, reserved = ours.trade_row(trade_id), ours.balances(kid)
+    monkeypatch.setattr(Claims, "clash", lambda *_args: None)
+    quote = world.quote("035720.KS", 45_000)
+    intruder.pull()
+    order = {
+        "side": "buy",
+        "symbol": "035720.KS",
+        "amount": 1_000,
+        "quote_id": quote.quote_id,
+        "price": 45_000,
+    }
+    pushed = theirs.push(intruder, ("trade.place/v1", {**order, "trade_id": trade_id}))
+    assert pushed.status_code == 503, pushed.text  # the failure is counted (poison) and retried
+    assert ours.trade_row(trade_id) == owned and ours.balances(kid) == reserved
+    assert theirs.balances(intruder)["cash"] == 1_000_000
+
+
 def test_a_queued_order_of_another_family_cannot_be_taken_over(world: World) -> None:
     ours, theirs = home_of(world), home_of(world, ("Minsu",))
     kid, intruder = ours.kid(), theirs.kid("Minsu")

@@ -9,7 +9,7 @@ import time
 import pytest
 from sqlalchemy import text
 
-from server.db import Database
+from server.db import Database, engine
 from server.db.group import GroupCommit
 
 
@@ -42,6 +42,27 @@ def test_a_handle_dropped_without_dispose_closes_its_connections(pg_url: str) ->
     del db, connection
     gc.collect()
     assert raw is not None and raw.closed
+
+
+@pytest.mark.postgres
+def test_a_connection_postgresql_dropped_while_idle_is_replaced_not_used(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL restarted, or ended an idle session: the pooled connection is dead though the
+    pool does not know it. The next request must get a working connection, not a failed read."""
+    db = Database(pg_url)
+    admin = Database(pg_url)
+    pid_of = "SELECT pg_backend_pid()"
+    with db.read() as session:
+        first = session.connection().exec_driver_sql(pid_of).scalar()
+    with admin.one_read() as connection:  # waits (up to 5 s) until the backend is gone
+        assert connection.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": first}).scalar()
+    monkeypatch.setattr(engine, "PING_AFTER_IDLE_S", 0.0)  # it has sat idle long enough
+    with db.read() as session:
+        again = session.connection().exec_driver_sql(pid_of).scalar()
+    assert again != first
+    db.dispose()
+    admin.dispose()
 
 
 def test_a_failing_read_record_does_not_fail_the_others_written_with_it(tmp_path) -> None:
