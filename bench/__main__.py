@@ -11,7 +11,7 @@ import os
 import statistics
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -340,33 +340,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a smoke run: small sizes, short times")
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL figures")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where the JSON goes")
-    parser.add_argument("--only", choices=["rebase"], help="only these figures (no server is started)")
+    parser.add_argument(
+        "--only",
+        choices=sorted(_PARTS),
+        help="only these figures: rebase (r, no server), sqlite (a1–a3, e), mixed (m1–m4)",
+    )
     options = parser.parse_args(argv)
     plan = QUICK if options.quick else FULL
     figures: list[Figure] = []
-    if options.only == "rebase":
+    if options.only is not None:  # one part alone: to compare a change's figures back to back
         with tempfile.TemporaryDirectory(prefix="yongdon-bench-") as tmp:
-            figures += _rebase_figures(plan, Path(tmp))
+            figures += _PARTS[options.only](plan, Path(tmp))
         return _report(figures, describe(None), options)
     with tempfile.TemporaryDirectory(prefix="yongdon-bench-") as tmp:
         root = Path(tmp)
         figures += _rebase_figures(plan, root)  # first: the server runs below would load the machine
-        sqlite_dir = root / "sqlite"
-        sqlite_dir.mkdir()
-        sqlite_targets = {"batched": "≥ 3,000 mut/s", "single": "≥ 800 mut/s, p99 < 100 ms"}
-        figures += _server_figures(
-            f"sqlite:///{sqlite_dir / 'yongdon.db'}",
-            sqlite_dir,
-            plan,
-            "a",
-            sqlite_targets,
-            "SQLite",
-            with_cycles=True,
-        )
+        figures += _sqlite_figures(plan, root)
         events = 1_000 if options.quick else 15_000  # issue 16: 15,000 trades took 130 s to notify
         figures += outbox.figures(outbox.measure(root, events, plan.cycle_small_repeats))
-        steps, raw = mixed_load.measure(root, MIXED_RATES, plan.mixed_seconds)
-        figures += mixed_load.figures_of(steps, raw)
+        figures += _mixed_figures(plan, root)
         figures += snapshot.figures(root, *((3_000, 1) if options.quick else (60_000, 3)))
         pg_labels = [
             ("c1", "batched push of trades, HTTP, PostgreSQL", "≥ 1,500 mut/s"),
@@ -418,6 +410,28 @@ def main(argv: list[str] | None = None) -> int:
     )
     figures += _search_figures(plan.search_rounds)
     return _report(figures, machine, options)
+
+
+def _sqlite_figures(plan: Plan, root: Path) -> list[Figure]:
+    """(a, e) Pushes to a server on SQLite, and the sync cycle."""
+    sqlite_dir = root / "sqlite"
+    sqlite_dir.mkdir()
+    targets = {"batched": "≥ 3,000 mut/s", "single": "≥ 800 mut/s, p99 < 100 ms"}
+    url = f"sqlite:///{sqlite_dir / 'yongdon.db'}"
+    return _server_figures(url, sqlite_dir, plan, "a", targets, "SQLite", with_cycles=True)
+
+
+def _mixed_figures(plan: Plan, root: Path) -> list[Figure]:
+    """(m1–m4) The mixed load on SQLite, step by step, and its raw baseline."""
+    steps, raw = mixed_load.measure(root, MIXED_RATES, plan.mixed_seconds)
+    return mixed_load.figures_of(steps, raw)
+
+
+_PARTS: dict[str, Callable[[Plan, Path], list[Figure]]] = {
+    "rebase": _rebase_figures,
+    "sqlite": _sqlite_figures,
+    "mixed": _mixed_figures,
+}
 
 
 def _raw_postgres_figures(pg_url: str, plan: Plan, figures: list[Figure]) -> list[Figure]:

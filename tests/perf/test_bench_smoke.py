@@ -75,3 +75,19 @@ def test_quick_bench_prints_every_figure(tmp_path: Path) -> None:
     rows = {line.split()[0]: line for line in run.stdout.splitlines() if line.strip()}
     assert [key for key in KEYS if key not in rows] == []
     assert len(list(tmp_path.glob("bench-*-quick.json"))) == 1
+
+
+@pytest.mark.slow
+def test_one_part_of_the_bench_runs_alone(tmp_path: Path) -> None:
+    """``--only sqlite``: the SQLite server's figures (to compare a change back to back) and no others."""
+    run = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--only", "sqlite", "--results", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    rows = {line.split()[0] for line in run.stdout.splitlines() if line.strip()}
+    assert {"a1", "a2", "a3", "e10", "e1000", "f"} <= rows
+    assert not rows & {"c1", "m3", "o1", "r1"}
