@@ -22,7 +22,6 @@ __all__ = [
     "div_ceil",
     "div_floor",
     "SHOWN_SHARE_DECIMALS",
-    "format_micro_shares",
     "format_shown_shares",
     "parse_micro_shares",
     "shown_micro_shares",
@@ -71,17 +70,8 @@ def bps_of_down(amount: int, bps: int) -> int:
     return div_floor(amount * bps, BPS)
 
 
-def format_micro_shares(quantity: int) -> str:
-    """Render micro-shares as a plain decimal share count (``1500000`` → ``"1.5"``)."""
-    whole, frac = divmod(abs(quantity), MICRO)
-    sign = "-" if quantity < 0 else ""
-    if frac == 0:
-        return f"{sign}{whole}"
-    return f"{sign}{whole}.{frac:06d}".rstrip("0")
-
-
 def parse_micro_shares(text: str) -> int | None:
-    """A share count as text ("3", "1.5", "1,234.567891", what either formatter wrote) → exact
+    """A share count as text ("3", "1.5", "1,234.567891", what the formatter wrote) → exact
     micro-shares; None for anything else, or for more than six decimals (nothing is rounded here)."""
     try:
         shares = Decimal(text.strip().replace(",", ""))
@@ -98,7 +88,7 @@ def shown_micro_shares(quantity: int) -> int:
     :data:`SHOWN_SHARE_DECIMALS` decimals (``48601899`` → ``48601900``), except that a nonzero
     quantity too small for them is kept exact, so something held never reads as 0 shares.
 
-    Display only: what is stored, sent and typed stays exact (:func:`format_micro_shares`)."""
+    Display only: what is stored, sent and typed stays exact."""
     shown = (abs(quantity) + _SHOWN_UNIT // 2) // _SHOWN_UNIT * _SHOWN_UNIT
     if shown == 0:
         return quantity
