@@ -343,7 +343,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         choices=sorted(_PARTS),
-        help="only these figures: rebase (r, no server), sqlite (a1–a3, e), mixed (m1–m4)",
+        help="only these figures: rebase (r, no server), sqlite (a1–a3, e), mixed (m1–m4), "
+        "postgres (c1–c3, d3, d4)",
     )
     options = parser.parse_args(argv)
     plan = QUICK if options.quick else FULL
@@ -360,27 +361,9 @@ def main(argv: list[str] | None = None) -> int:
         figures += outbox.figures(outbox.measure(root, events, plan.cycle_small_repeats))
         figures += _mixed_figures(plan, root)
         figures += snapshot.figures(root, *((3_000, 1) if options.quick else (60_000, 3)))
-        pg_labels = [
-            ("c1", "batched push of trades, HTTP, PostgreSQL", "≥ 1,500 mut/s"),
-            ("c2", "batched push of grants, HTTP, PostgreSQL", "≥ 1,500 mut/s"),
-            ("c3", f"1 mutation per push, {CLIENTS} clients of one family, HTTP, PostgreSQL", "≥ 600 mut/s"),
-            ("d3", RAW_PG_BATCHED, "(baseline for c1)"),
-            ("d4", RAW_PG_SINGLE, "(baseline for c3)"),
-        ]
         with _postgres_database() as pg_url:
             machine = describe(pg_url)
-            if options.no_postgres:
-                figures += _not_measured(pg_labels, "skipped (--no-postgres)")
-            elif pg_url is None:
-                figures += _not_measured(pg_labels, f"skipped: PostgreSQL unreachable at {PG_ADMIN_URL}")
-            else:
-                pg_dir = root / "pg"
-                pg_dir.mkdir()
-                pg_targets = {"batched": "≥ 1,500 mut/s", "single": "≥ 600 mut/s"}
-                figures += _server_figures(
-                    pg_url, pg_dir, plan, "c", pg_targets, "PostgreSQL", with_cycles=False
-                )
-                figures += _raw_postgres_figures(pg_url, plan, figures)
+            figures += _postgres_push_figures(pg_url, plan, root, skip=options.no_postgres)
             cached_pg = None if options.no_postgres else pg_url
             figures += cache.figures(root, REDIS_URL, plan.cache_trades, plan.cache_reads, cached_pg)
         figures += _mixed_postgres_figures(root, plan, options.no_postgres)
@@ -427,10 +410,37 @@ def _mixed_figures(plan: Plan, root: Path) -> list[Figure]:
     return mixed_load.figures_of(steps, raw)
 
 
+def _postgres_push_figures(pg_url: str | None, plan: Plan, root: Path, *, skip: bool = False) -> list[Figure]:
+    """(c1–c3, d3, d4) Pushes to a server on PostgreSQL, and raw psycopg beside them."""
+    labels = [
+        ("c1", "batched push of trades, HTTP, PostgreSQL", "≥ 1,500 mut/s"),
+        ("c2", "batched push of grants, HTTP, PostgreSQL", "≥ 1,500 mut/s"),
+        ("c3", f"1 mutation per push, {CLIENTS} clients of one family, HTTP, PostgreSQL", "≥ 600 mut/s"),
+        ("d3", RAW_PG_BATCHED, "(baseline for c1)"),
+        ("d4", RAW_PG_SINGLE, "(baseline for c3)"),
+    ]
+    if skip:
+        return _not_measured(labels, "skipped (--no-postgres)")
+    if pg_url is None:
+        return _not_measured(labels, f"skipped: PostgreSQL unreachable at {PG_ADMIN_URL}")
+    pg_dir = root / "pg"
+    pg_dir.mkdir()
+    targets = {"batched": "≥ 1,500 mut/s", "single": "≥ 600 mut/s"}
+    figures = _server_figures(pg_url, pg_dir, plan, "c", targets, "PostgreSQL", with_cycles=False)
+    return figures + _raw_postgres_figures(pg_url, plan, figures)
+
+
+def _postgres_figures(plan: Plan, root: Path) -> list[Figure]:
+    """``--only postgres``: c1–c3 and their raw baselines on a fresh database."""
+    with _postgres_database() as pg_url:
+        return _postgres_push_figures(pg_url, plan, root)
+
+
 _PARTS: dict[str, Callable[[Plan, Path], list[Figure]]] = {
     "rebase": _rebase_figures,
     "sqlite": _sqlite_figures,
     "mixed": _mixed_figures,
+    "postgres": _postgres_figures,
 }
 
 

@@ -4,7 +4,9 @@ Each user is one enrolled child device of the family: 90 % reads (pulls, and the
 screen makes), 10 % single-trade pushes citing the last price it was shown, at a constant rate each.
 A 503 from load shedding is recorded as the failure ``shed`` so the report counts it apart.
 
-``YONGDON_BENCH_DEVICES`` is a JSON file: ``[{"client_id", "token"}, ...]``, one per user;
+``YONGDON_BENCH_DEVICES`` is a JSON file: ``[{"client_id", "token", "cursor", "mark", "seq"}, ...]``,
+one per user, each device as its first sync left it; ``YONGDON_BENCH_STATE`` a folder where each
+device's cursor, mark and seq are kept when a run stops and taken up by the next;
 ``YONGDON_BENCH_USER_RATE`` the requests per second of each user; ``YONGDON_BENCH_HEALTH=1`` makes
 every user only GET ``/health`` (the raw baseline: the load generator and the HTTP stack alone);
 ``YONGDON_BENCH_SERVERS`` several server URLs to share the users among.
@@ -29,6 +31,7 @@ _HEALTH = os.environ.get("YONGDON_BENCH_HEALTH") == "1"
 # several server processes (``YONGDON_BENCH_SERVERS``, comma-separated URLs): user k talks to server
 # k mod n throughout, as a round-robin proxy in front of them would spread the devices
 _SERVERS = [u for u in os.environ.get("YONGDON_BENCH_SERVERS", "").split(",") if u]
+_STATE = Path(os.environ.get("YONGDON_BENCH_STATE", "") or "state")
 _numbers = itertools.count()
 
 
@@ -53,13 +56,24 @@ class ChildDevice(FastHttpUser):
         self.base = _SERVERS[number % len(_SERVERS)] if _SERVERS else ""  # "": the --host
         self.client_id = device["client_id"]
         self.auth = {"Authorization": f"Bearer {device['token']}"}
-        self.cursor = self.acked = 0
-        self.mark: str | None = None
-        self.seq = 0  # the device's last acknowledged mutation: learnt from the first pull
+        saved = self._saved()
+        if saved is not None:  # the same device in an earlier step
+            device = {**device, **saved}
+        self.cursor, self.mark = device.get("cursor", 0), device.get("mark")
+        self.seq = self.acked = device.get("seq", 0)  # the device's last acknowledged mutation
         self.quote: dict[str, Any] | None = None
-        if not _HEALTH:
+        if not _HEALTH:  # the app opened: it syncs and shows the price
             self.pull()
             self.price()
+
+    def on_stop(self) -> None:
+        _STATE.mkdir(parents=True, exist_ok=True)
+        state = {"cursor": self.cursor, "mark": self.mark, "seq": self.seq}
+        (_STATE / f"{self.client_id}.json").write_text(json.dumps(state))
+
+    def _saved(self) -> dict[str, Any] | None:
+        path = _STATE / f"{self.client_id}.json"
+        return json.loads(path.read_text()) if path.exists() else None
 
     @task(45)
     def pull(self) -> None:

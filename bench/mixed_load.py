@@ -3,7 +3,8 @@
 A real ``yongdon server`` on a fresh data dir, its family made through the public API (a parent,
 children, a device enrolled per user), and locust's ``FastHttpUser`` run headless in its own process
 as the load generator (research: an asyncio loop that times itself tops out near 150–190 req/s and
-measures its own queue). Each locust user is one child device at a constant rate; the offered rate is
+measures its own queue). Each locust user is one child device at a constant rate, synced once when
+paired (as the app does) and carrying its cursor from step to step; the offered rate is
 users × rate, the achieved one what the server answered (a closed loop: a slow server is offered
 less). 503s from load shedding are counted apart from errors. The raw baseline is the same generator
 at the top rate against ``/health`` (no database): the ceiling of the generator and the HTTP stack
@@ -72,7 +73,7 @@ class Step:
         )
 
 
-def _family(url: str, devices: int) -> list[dict[str, str]]:
+def _family(url: str, devices: int) -> list[dict[str, Any]]:
     """A parent and ``CHILDREN`` children through the API, ``devices`` enrolled among them, each
     child allowed the rules' most trades a day (a run places hundreds)."""
     with httpx.Client(base_url=url, timeout=60) as http:
@@ -89,7 +90,26 @@ def _family(url: str, devices: int) -> list[dict[str, str]]:
         while len(members) < devices:
             child = members[len(members) % CHILDREN]
             members.append(enroll_device(http, family.parent, child.user_id))  # type: ignore[arg-type]
-    return [{"client_id": m.client_id, "token": m.access} for m in members[:devices]]
+        return [_first_sync(http, m.client_id, m.access) for m in members[:devices]]
+
+
+def _first_sync(http: httpx.Client, client_id: str, token: str) -> dict[str, Any]:
+    """A paired device as the app leaves it: its first pull (the reset snapshot, every page) done
+    right after joining, its cursor, mark and acknowledged seq kept. The load then starts from there,
+    as an evening's devices do: the snapshot's cost is its own figure (g1)."""
+    state: dict[str, Any] = {"client_id": client_id, "token": token, "cursor": 0, "mark": None, "seq": 0}
+    snapshot = None
+    while True:
+        body: dict[str, Any] = {"protocol": 3, "client_id": client_id, "cursor": state["cursor"]}
+        if snapshot is not None:
+            body["snapshot"] = snapshot
+        answer = http.post("/api/sync/pull", json=body, headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 200, answer.text
+        page = answer.json()
+        state |= {"cursor": page["cursor"], "mark": page.get("cursor_mark"), "seq": page["last_seq"]}
+        snapshot = page.get("snapshot")
+        if not page["has_more"]:
+            return state
 
 
 def _run(
@@ -112,6 +132,9 @@ def _run(
         "YONGDON_BENCH_USER_RATE": str(offered / users),
         "YONGDON_BENCH_HEALTH": "1" if health else "0",
         "YONGDON_BENCH_SERVERS": ",".join(servers),
+        # each device's cursor, mark and seq, carried from one step to the next (the same devices
+        # go on syncing as the load rises; a device does not forget its cursor between steps)
+        "YONGDON_BENCH_STATE": str(devices.parent / "state"),
     }
     argv = [
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", url,
