@@ -11,7 +11,7 @@ a database error, which quotes row values).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
 
@@ -23,6 +23,7 @@ from sqlalchemy.exc import DataError
 
 from sync.errors import Code, ProtocolCode
 
+from .auth.middleware import refused_standing
 from .db import TemporaryFailure
 from .errors import DomainError, ProblemError
 from .logs import safe_traceback
@@ -129,6 +130,9 @@ def problem_response(
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+Handler = Callable[[Request[Any, Any, Any], Any], Response[dict[str, Any]]]
+
+
 def _problem(_: Request[Any, Any, Any], error: ProblemError) -> Response[dict[str, Any]]:
     return problem_response(error.status, error.code, error.detail, extra=error.extra, headers=error.headers)
 
@@ -139,7 +143,7 @@ def _domain(request: Request[Any, Any, Any], error: DomainError) -> Response[dic
     return problem_response(status, error.code, error.detail, extra=error.extra, headers=headers)
 
 
-def _validation(_: Request[Any, Any, Any], error: ValidationException) -> Response[dict[str, Any]]:
+def _validation(request: Request[Any, Any, Any], error: ValidationException) -> Response[dict[str, Any]]:
     issues = [
         {"key": item.get("key"), "message": item.get("message")}
         for item in (error.extra if isinstance(error.extra, list) else [])
@@ -151,10 +155,10 @@ def _validation(_: Request[Any, Any, Any], error: ValidationException) -> Respon
     return problem_response(422, Code.INVALID_ARGS, detail, extra={"errors": issues})
 
 
-def _http(_: Request[Any, Any, Any], error: HTTPException) -> Response[dict[str, Any]]:
+def _http(request: Request[Any, Any, Any], error: HTTPException) -> Response[dict[str, Any]]:
     status = error.status_code
     if status >= 500:
-        return _internal(_, error)
+        return _internal(request, error)
     code = _CODE_OF_STATUS.get(status, Code.INVALID_ARGS)
     headers = {k: v for k, v in (error.headers or {}).items() if k.lower() in {"allow", "retry-after"}}
     # 400 covers malformed JSON and bad parameters: the same contract as a validation error
@@ -190,11 +194,26 @@ def _route(request: Request[Any, Any, Any]) -> str:
     return str(request.scope.get("path_template") or "?")
 
 
+def _standing_first(handler: Handler) -> Handler:
+    """``handler``, unless the request was refused before its handler confirmed the caller still
+    stands (``server.auth.middleware.STANDING_IN_HANDLER``: a body that did not parse, a rate limit)
+    and the caller does not: then the 401. A revoked device must hear "sign in again" before anything
+    about its request, as from every other route. The read runs in the event loop, and only for such
+    refusals (a handler that confirmed standing leaves nothing to read)."""
+
+    def answer(request: Request[Any, Any, Any], error: Any) -> Response[dict[str, Any]]:
+        if (refused := refused_standing(request)) is not None:
+            return _problem(request, refused)
+        return handler(request, error)
+
+    return answer
+
+
 EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
-    ProblemError: _problem,
-    DomainError: _domain,
-    ValidationException: _validation,
-    HTTPException: _http,
+    ProblemError: _standing_first(_problem),
+    DomainError: _standing_first(_domain),
+    ValidationException: _standing_first(_validation),
+    HTTPException: _standing_first(_http),
     TemporaryFailure: _temporary,
     DataError: _refused_by_database,
     Exception: _internal,

@@ -31,6 +31,7 @@ __all__ = [
     "BearerAuthMiddleware",
     "confirm_standing",
     "load_principal",
+    "refused_standing",
 ]
 
 # Anchored: Litestar searches these patterns anywhere in the path.
@@ -88,6 +89,18 @@ def confirm_standing(request: ASGIConnection[Any, Any, Any, Any]) -> Principal:
         take_back_request(request.scope)  # a device no longer standing spends no one's budget
         raise _unauthenticated(_INVALID, _INVALID_CHALLENGE)
     return principal
+
+
+def refused_standing(request: ASGIConnection[Any, Any, Any, Any]) -> ProblemError | None:
+    """The 401 for a request refused before its handler confirmed the caller (:data:`STANDING_IN_HANDLER`)
+    whose caller no longer stands; ``None`` if it stands, or was confirmed already."""
+    if _PENDING not in request.scope:
+        return None
+    try:
+        confirm_standing(request)
+    except ProblemError as refused:
+        return refused
+    return None
 
 
 def _claimed(claims: AccessClaims) -> Principal | None:

@@ -175,6 +175,9 @@ def test_revoked_device_is_refused_at_once(client: TestClient[Any]) -> None:
         client.post("/api/sync/pull", json=pulled, headers=kid.headers),
         client.post("/api/sync/push", json=pushed, headers=kid.headers),
         client.get("/api/market/stocks/005930.KS/price", headers=kid.headers),
+        # a body that does not parse: still "your token is dead" first, not "bad input"
+        client.post("/api/sync/push", json={**sync, "mutations": "nope"}, headers=kid.headers),
+        client.post("/api/sync/pull", content=b"{not json", headers=kid.headers),
     ):
         assert refused.status_code == 401, refused.text
         assert refused.headers["www-authenticate"] == 'Bearer error="invalid_token"'
