@@ -145,7 +145,11 @@ class Screen:
 
     # -- evidence ------------------------------------------------------------------------
     def shot(self, what: str) -> Path:
-        """A picture of the screen as it is now (after the page transition's animation)."""
+        """A picture of the screen as it is now (after the page transition's animation), the pointer
+        moved off whatever it last tapped: a scripted tap leaves the mouse resting there, and Flutter
+        showed that tab's hover tooltip over the picture (a finger lifts; a mouse stays)."""
+        if (viewport := self.page.viewport_size) is not None:
+            self.page.mouse.move(viewport["width"] // 2, 1)  # the top edge: no tooltip lives there
         self.page.wait_for_timeout(500)
         number = len(list(self.shots.glob("[0-9]*.png"))) + 1  # one sequence across devices
         path = self.shots / f"{number:02d}-{self.name}-{what}.png"
