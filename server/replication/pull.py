@@ -124,8 +124,8 @@ def _visible_children(connection: Connection, principal: Principal) -> list[str]
 
 def _log(connection: Connection, principal: Principal, family: str, cursor: int) -> list[Any]:
     """The log rows after ``cursor`` the caller may see (:data:`PAGE` and one more, to tell
-    ``has_more``). A child's list never holds a parent audience, so a parent-only row can never reach
-    a child."""
+    ``has_more``). A child's statement matches its own audience alone, so a parent-only row can never
+    reach a child."""
     if principal.role is Role.CHILD:
         params = {"family": family, "cursor": cursor, "child": principal.user_id}
         return connection.execute(_CHILD_LOG, params).all()
