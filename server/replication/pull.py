@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import Connection, bindparam, func, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from sync.protocol import (
@@ -49,7 +49,7 @@ from ..db import Database
 from ..db.models import Balance, ChangeLog, Device, MutationAlias, MutationRow, User
 from ..gateway import family_of
 from ..gateway.outcomes import OUTCOME_COLUMNS, stored_result
-from ..market.quotes import mark_served, unserved_quotes
+from ..market.quotes import mark_served, unserved_newest
 from ..notify.inbox import parent_audience
 from ..principal import Principal
 from .push import check_device, check_versions
@@ -65,43 +65,82 @@ PAGE = 1000
 SEEN_EVERY = timedelta(minutes=1)
 
 
-def _visible_children(session: Session, principal: Principal) -> list[str]:
-    if principal.role is Role.CHILD:
-        return [principal.user_id]
-    return list(
-        session.scalars(
-            select(User.id)
-            .where(User.family_id == principal.family_id, User.role == "child")
-            .order_by(User.id)
-        )
+# The pull's reads are plain rows on a Core connection (``Database.read_rows``), in statements built
+# once: the ORM session's statement handling, cache keys and row loading were half a pull's time.
+_CHILDREN = select(User.id).where(User.family_id == bindparam("family"), User.role == "child")
+_VISIBLE_CHILDREN = _CHILDREN.order_by(User.id)
+# The log after the cursor as the caller may see it: the family-wide rows and its audiences' (a
+# child's own; a parent's children's and its own). The parent's children are a subquery, in the same
+# snapshot: one statement whatever their number.
+_LOG = (
+    select(
+        ChangeLog.server_seq,
+        ChangeLog.op,
+        ChangeLog.entity,
+        ChangeLog.entity_id,
+        ChangeLog.data,
+        ChangeLog.stamp,
+    )
+    .where(ChangeLog.family_id == bindparam("family"), ChangeLog.server_seq > bindparam("cursor"))
+    .order_by(ChangeLog.server_seq)
+    .limit(PAGE + 1)
+)
+_CHILD_LOG = _LOG.where(or_(ChangeLog.audience.is_(None), ChangeLog.audience == bindparam("child")))
+_FAMILY_LOG = _LOG.where(
+    or_(
+        ChangeLog.audience.is_(None),
+        ChangeLog.audience.in_(_CHILDREN),
+        ChangeLog.audience == bindparam("parent"),
+    )
+)
+# A child's balances; a parent's: every child's, with one row of NULLs for a child without any (it
+# still has a checksum), in the children's order
+_CHILD_BALANCES = select(Balance.child_id, Balance.account, Balance.balance).where(
+    Balance.child_id == bindparam("child")
+)
+_FAMILY_BALANCES = (
+    select(User.id, Balance.account, Balance.balance)
+    .outerjoin(Balance, Balance.child_id == User.id)
+    .where(User.family_id == bindparam("family"), User.role == "child")
+    .order_by(User.id)
+)
+
+
+def _outcomes_of(model: Any) -> Any:
+    # the outcome columns only: a pull after a big push reads a thousand of these
+    return select(*[getattr(model, name) for name in OUTCOME_COLUMNS]).where(
+        model.client_id == bindparam("client"), model.seq > bindparam("after"), model.seq <= bindparam("upto")
     )
 
 
-def _audiences(principal: Principal, children: list[str]) -> list[str]:
-    """The change-log audiences the caller may pull besides the family-wide rows: its children's
-    (a child: its own), and for a parent the rows only that parent may see (its notifications).
-    A child's list never holds a parent audience, so a parent-only row can never reach a child."""
-    if principal.role is Role.PARENT:
-        return [*children, parent_audience(principal.user_id)]
-    return list(children)
+_OUTCOMES = union_all(_outcomes_of(MutationRow), _outcomes_of(MutationAlias))
 
 
-def _results(session: Session, client_id: str, after: int, upto: int) -> list[MutationResult]:
-    # the outcome columns only: a pull after a big push reads a thousand of these, and loading the
-    # whole rows (arguments, recorded inputs) as ORM objects was most of the pull's time
-    found = []
+def _visible_children(connection: Connection, principal: Principal) -> list[str]:
+    if principal.role is Role.CHILD:
+        return [principal.user_id]
+    return list(connection.execute(_VISIBLE_CHILDREN, {"family": principal.family_id}).scalars())
+
+
+def _log(connection: Connection, principal: Principal, family: str, cursor: int) -> list[Any]:
+    """The log rows after ``cursor`` the caller may see (:data:`PAGE` and one more, to tell
+    ``has_more``). A child's statement matches its own audience alone, so a parent-only row can never
+    reach a child."""
+    if principal.role is Role.CHILD:
+        params = {"family": family, "cursor": cursor, "child": principal.user_id}
+        return connection.execute(_CHILD_LOG, params).all()
+    # the rows only this parent may see (its notifications); no such audience for another role
+    parent = parent_audience(principal.user_id) if principal.role is Role.PARENT else None
+    return connection.execute(_FAMILY_LOG, {"family": family, "cursor": cursor, "parent": parent}).all()
+
+
+def _results(connection: Connection, client_id: str, after: int, upto: int) -> list[MutationResult]:
     if after >= upto:  # the device has every outcome already (most pulls)
         return []
-    for model in (MutationRow, MutationAlias):
-        columns = [getattr(model, name) for name in OUTCOME_COLUMNS]
-        where = (model.client_id == client_id, model.seq > after, model.seq <= upto)
-        found += session.execute(select(*columns).where(*where)).all()
+    found = connection.execute(_OUTCOMES, {"client": client_id, "after": after, "upto": upto})
     return sorted((stored_result(r) for r in found), key=lambda r: r.seq)
 
 
-_BALANCES = select(Balance.child_id, Balance.account, Balance.balance).where(
-    Balance.child_id.in_(bindparam("children", expanding=True))
-)
 # The caller's device and the family's change-log head in one statement (each statement saved is a
 # GIL round trip on SQLite and a network one on PostgreSQL); its checks are ``own_device``'s.
 _DEVICE_AND_HEAD = select(
@@ -130,19 +169,27 @@ _DEVICE_AND_HEAD = select(
 ).where(Device.client_id == bindparam("client"))
 
 
-def _own_device_and_head(session: Session, principal: Principal, body: PullRequest, family: str) -> Any:
+def _own_device_and_head(connection: Connection, principal: Principal, body: PullRequest, family: str) -> Any:
     """The caller's own device (refused as :func:`own_device` refuses), the family's log head, and
     the stamps of the head row and of the row at the device's cursor (``None``: no such row)."""
     params = {"client": body.client_id, "family": family, "cursor": body.cursor}
-    device = session.execute(_DEVICE_AND_HEAD, params).first()
+    device = connection.execute(_DEVICE_AND_HEAD, params).first()
     check_device(device, principal, body.client_id)
     return device
 
 
-def _checksums(session: Session, children: list[str]) -> dict[str, str]:
-    balances: dict[str, dict[str, int]] = {child: {} for child in children}
-    for child_id, account, balance in session.execute(_BALANCES, {"children": children}):
-        balances[child_id][account] = balance
+def _checksums(connection: Connection, principal: Principal, family: str) -> dict[str, str]:
+    """Each visible child's balance checksum, in :func:`_visible_children`'s order."""
+    balances: dict[str, dict[str, int]] = {}
+    if principal.role is Role.CHILD:
+        balances[principal.user_id] = {}
+        rows = connection.execute(_CHILD_BALANCES, {"child": principal.user_id})
+    else:
+        rows = connection.execute(_FAMILY_BALANCES, {"family": family})
+    for child_id, account, balance in rows:
+        values = balances.setdefault(child_id, {})
+        if account is not None:  # not the outer join's row of a child without balances
+            values[account] = balance
     return {child: balances_checksum(values) for child, values in balances.items()}
 
 
@@ -150,9 +197,8 @@ def pull(db: Database, principal: Principal, body: PullRequest, now: Callable[[]
     check_versions(body.protocol)
     family = family_of(principal)
     # everything the device receives is read in one snapshot, without holding the write lock
-    with db.read() as session:
-        device = _own_device_and_head(session, principal, body, family)
-        children = _visible_children(session, principal)
+    with db.read_rows() as connection:
+        device = _own_device_and_head(connection, principal, body, family)
         head = device.head
         # A cursor this database never served means it came back from a backup: the log rows after
         # the backup's head were (or will be) written again with other contents, so only a reset is
@@ -167,42 +213,34 @@ def pull(db: Database, principal: Principal, body: PullRequest, now: Callable[[]
         else:
             unknown_cursor = body.cursor > head or body.cursor > device.served_cursor
         paged = body.protocol >= PAGED_SNAPSHOT
-        own = [principal.user_id] if principal.role is Role.PARENT else []
-        scope = Scope(family, children, [*children, *own], walk_keys=db.is_sqlite)
         changes: list[Change]
         key: SnapshotKey | None = None
         # a snapshot goes on from its key even at cursor 0 (a family whose log was empty when it began)
         going_on = paged and body.snapshot is not None and not (unknown_cursor or body.checksum_mismatch)
         reset = not going_on and (body.cursor == 0 or unknown_cursor or body.checksum_mismatch)
-        if going_on:
-            try:  # the next page of a snapshot begun at ``body.cursor`` (the module's docstring)
-                changes, key = snapshot_page(session, scope, body.snapshot, PAGE)
-                cursor, has_more = body.cursor, key is not None or head > body.cursor
-                stamp = device.cursor_stamp
-            except UnknownKey:
-                reset = True  # not a key of ours: start over
-        if reset and paged:
-            changes, key = snapshot_page(session, scope, None, PAGE)
-            cursor, has_more, stamp = head, key is not None, device.head_stamp
-        elif reset:
-            changes, cursor, has_more = snapshot_of(session, family, children, own), head, False
-            stamp = device.head_stamp
-        elif not going_on:
-            audiences = _audiences(principal, children)
-            audience = or_(ChangeLog.audience.is_(None), ChangeLog.audience.in_(audiences))
-            rows = session.execute(
-                select(
-                    ChangeLog.server_seq,
-                    ChangeLog.op,
-                    ChangeLog.entity,
-                    ChangeLog.entity_id,
-                    ChangeLog.data,
-                    ChangeLog.stamp,
-                )
-                .where(ChangeLog.family_id == family, ChangeLog.server_seq > body.cursor, audience)
-                .order_by(ChangeLog.server_seq)
-                .limit(PAGE + 1)
-            ).all()
+        if going_on or reset:
+            # the snapshot's sections are read as ORM objects: a session in the same transaction
+            with Session(bind=connection) as session:
+                children = _visible_children(connection, principal)
+                own = [principal.user_id] if principal.role is Role.PARENT else []
+                scope = Scope(family, children, [*children, *own], walk_keys=db.is_sqlite)
+                if going_on:
+                    try:  # the next page of a snapshot begun at ``body.cursor`` (the module's docstring)
+                        changes, key = snapshot_page(session, scope, body.snapshot, PAGE)
+                        cursor, has_more = body.cursor, key is not None or head > body.cursor
+                        stamp = device.cursor_stamp
+                    except UnknownKey:
+                        reset = True  # not a key of ours: start over
+                if reset and paged:
+                    changes, key = snapshot_page(session, scope, None, PAGE)
+                    cursor, has_more, stamp = head, key is not None, device.head_stamp
+                elif reset:
+                    changes, cursor, has_more = snapshot_of(session, family, children, own), head, False
+                    stamp = device.head_stamp
+        else:
+            # at the head (most pulls, a while after the family's last change) the log has nothing
+            # after the cursor in this snapshot: no statement to find so
+            rows = _log(connection, principal, family, body.cursor) if body.cursor < head else []
             has_more = len(rows) > PAGE
             rows = rows[:PAGE]
             changes = [Change(op=r.op, entity=r.entity, id=r.entity_id, data=r.data) for r in rows]
@@ -210,15 +248,15 @@ def pull(db: Database, principal: Principal, body: PullRequest, now: Callable[[]
                 cursor, stamp = rows[-1].server_seq, rows[-1].stamp
             else:
                 cursor, stamp = head, device.head_stamp
-        quotes = unserved_quotes(session, device.client_id)
+        quotes = unserved_newest(connection, device.client_id)
         changes += [Change(op="put", entity="quote", id=q.quote_id, data=_quote_data(q)) for q in quotes]
         last_seq, served_cursor, seen = device.last_seq, device.served_cursor, device.last_seen_at
         # outcomes and checksums come with the last page only: the device commits a pull's pages
         # together and takes them from that page (the earlier pages would repeat them)
         results, checksums = [], {}
         if not has_more:
-            results = _results(session, device.client_id, min(body.last_seq_acked, last_seq), last_seq)
-            checksums = _checksums(session, children)
+            results = _results(connection, device.client_id, min(body.last_seq_acked, last_seq), last_seq)
+            checksums = _checksums(connection, principal, family)
     # then a short write, only when there is something to record: the quotes count as served before
     # the device can cite them, and the cursor when it goes without a mark (the device cannot prove
     # it). A pull with nothing new (most, within a quote's life) writes nothing. ``served_cursor``
