@@ -190,10 +190,14 @@ class SqlBook:
         self._open: dict[Market, bool] = {}
         self._ended: dict[str, bool] = {}
         self._grants: set[str] = set()
+        self._connection: Connection | None = None
 
     # -- reads -----------------------------------------------------------------------------------
     def _read(self) -> Connection:
-        return self.session.connection()
+        # the session's connection, asked for once: each ask walks the ORM's transaction state
+        if self._connection is None:
+            self._connection = self.session.connection()
+        return self._connection
 
     def _own_state(self) -> None:
         """House rules, balances, positions, stats and today's orders, each unless already known (a

@@ -62,6 +62,15 @@ _OUTBOX_INSERT = Outbox.__table__.insert().inline()
 _RULES_INSERT = RulesVersion.__table__.insert().inline()
 _MUTATION_INSERT = MutationRow.__table__.insert().inline()
 _KEYED_LOG_INSERT = _LOG.insert().inline()
+# built once, as the reads and writes above: a statement built per call costs its construction and
+# its cache key each time, under the family's write lock
+_LOG_ROWS_INSERT = _LOG.insert()
+_LOG_LAST = select(func.max(_LOG.c.server_seq))
+_FAMILY_HEAD = select(func.max(_LOG.c.server_seq)).where(_LOG.c.family_id == bindparam("family"))
+_RULES_VERSIONS = RulesVersion.__table__
+_NEWEST_RULES_VERSION = select(func.max(_RULES_VERSIONS.c.version)).where(
+    _RULES_VERSIONS.c.child_id == bindparam("child")
+)
 # a push's rows, held to its end: PostgreSQL receives each table's as one COPY (server.db.copy) when
 # they are many. A COPY waits for one round trip more than pipelined INSERTs, which a single push's
 # two or three rows a table do not pay back (bench c3: 7 % of a single push was COPY's)
@@ -94,7 +103,7 @@ class OwnerMismatch(Exception):
 
 
 def _upsert(
-    session: Session,
+    db: Connection,
     model: type,
     values: dict[str, Any] | list[dict[str, Any]],
     later: list[Callable[[], None]] | None = None,
@@ -110,7 +119,7 @@ def _upsert(
     at its end, the check goes there (one row only: psycopg counts an ``executemany``'s last).
     """
     table: Table = model.__table__  # type: ignore[attr-defined]
-    backend = session.get_bind().dialect.name
+    backend = db.dialect.name
     owned = _owned(model)
     # PostgreSQL counts the rows written from the driver's row count (psycopg pipelines the
     # executemany); RETURNING would make SQLAlchemy build one statement of a thousand rows, which
@@ -137,7 +146,7 @@ def _upsert(
         else:
             statement = insert.on_conflict_do_update(index_elements=keys, set_=changes)
         _UPSERTS[(backend, table.name)] = statement
-    result = session.connection().execute(statement, values)
+    result = db.execute(statement, values)
     if not owned:
         return
     if later is not None:
@@ -193,7 +202,7 @@ def log_change(
 
 def change_log_head(session: Session, family_id: str) -> int:
     """The family's newest change-log ``server_seq`` (0 for none)."""
-    return session.scalar(select(func.max(ChangeLog.server_seq)).where(ChangeLog.family_id == family_id)) or 0
+    return session.connection().execute(_FAMILY_HEAD, {"family": family_id}).scalar() or 0
 
 
 def _builtins(record: object) -> dict[str, Any]:
@@ -306,8 +315,7 @@ def _rules_row(
 
 
 def _latest_rules_version(session: Session, child_id: str) -> int:
-    latest = select(func.max(RulesVersion.version)).where(RulesVersion.child_id == child_id)
-    return session.scalar(latest) or 0
+    return session.connection().execute(_NEWEST_RULES_VERSION, {"child": child_id}).scalar() or 0
 
 
 def _post_record(
@@ -319,7 +327,7 @@ def _post_record(
         session.connection().execute(_RULES_INSERT, values)
         return change
     model, values, change = _record_row(p, record)
-    _upsert(session, model, values)
+    _upsert(session.connection(), model, values)
     return change
 
 
@@ -343,8 +351,8 @@ def _insert_log(db: Connection, rows: list[dict[str, Any]], *, bulk: bool = Fals
     # SQLAlchemy keeps RETURNING in parameter order on SQLite only one row per statement (6,500
     # statements for a push of 1,000 trades). The write transaction holds SQLite's only write lock,
     # so nothing else inserts into the log meanwhile: the rows take consecutive keys, ending at the max.
-    db.execute(_LOG.insert(), rows)
-    last = int(db.scalar(select(func.max(_LOG.c.server_seq))) or 0)
+    db.execute(_LOG_ROWS_INSERT, rows)
+    last = int(db.execute(_LOG_LAST).scalar() or 0)
     return list(range(last - len(rows) + 1, last + 1))
 
 
@@ -514,7 +522,7 @@ class WriteBehind:
     def flush(self, session: Session) -> None:
         db = session.connection()
         if db.dialect.name != "postgresql" or not self._few():
-            self._write(session, db, lambda: _insert_log(db, self._log, bulk=True) if self._log else [])
+            self._write(db, lambda: _insert_log(db, self._log, bulk=True) if self._log else [])
             return
         # a single push's few rows: the change log's keys first (its rows and the outcomes need
         # them), then every write in one pipeline (server.db.pipeline): one round trip under the
@@ -527,7 +535,7 @@ class WriteBehind:
             return seqs
 
         with pipelined(db) as later:
-            self._write(session, db, log, later)
+            self._write(db, log, later)
 
     def _few(self) -> bool:
         """No table gets so many rows that it would go as ``COPY`` (not allowed in a pipeline), and
@@ -539,7 +547,6 @@ class WriteBehind:
 
     def _write(
         self,
-        session: Session,
         db: Connection,
         log: Callable[[], list[int]],
         later: list[Callable[[], None]] | None = None,
@@ -550,9 +557,9 @@ class WriteBehind:
         if self._entries:
             db.execute(_ENTRY_INSERT, self._entries, execution_options=_bulk(self._entries))
         if self._balances:
-            _upsert(session, Balance, list(self._balances.values()), later)
+            _upsert(db, Balance, list(self._balances.values()), later)
         for model, rows in self._records.items():
-            _upsert(session, model, list(rows.values()), later)
+            _upsert(db, model, list(rows.values()), later)
         if self._rules:
             db.execute(_RULES_INSERT, self._rules, execution_options=_bulk(self._rules))
         seqs = log()

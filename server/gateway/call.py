@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from ..db.models import User
@@ -52,13 +52,22 @@ class Call:
     _books: dict[str, SqlBook] = field(default_factory=dict)
     last_applied: str | None = None  # the last mutation that changed something, in this transaction
     _head: int | None = None
+    _connection: Connection | None = None
+
+    @property
+    def connection(self) -> Connection:
+        """The transaction's connection, for Core statements: the session's, asked for once (each
+        ``Session.connection()`` walks the ORM's transaction state, several times per push)."""
+        if self._connection is None:
+            self._connection = self.session.connection()
+        return self._connection
 
     def child_in_family(self, child_id: str | None) -> bool:
         """``child_id`` names a child of the caller's family (looked up once per transaction)."""
         if child_id is None:
             return False
         if child_id not in self._children:
-            user = self.session.connection().execute(_MEMBER, {"user": child_id}).first()
+            user = self.connection.execute(_MEMBER, {"user": child_id}).first()
             self.read_user(child_id, user.family_id if user else None, user.role if user else None)
         return self._children[child_id]
 

@@ -12,11 +12,22 @@ caller and the key (:func:`rest_mutation_id`), so one caller's key never meets a
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, any_, bindparam, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    String,
+    any_,
+    bindparam,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -34,23 +45,23 @@ _KEYS = uuid.UUID("6f0c8a4e-3d2b-4f61-9a57-0e1d2c3b4a59")  # the namespace of RE
 _CHUNK = 500
 
 
-def _among(column: InstrumentedAttribute[str], arrays: bool) -> ColumnElement[bool]:
+def _among(column: InstrumentedAttribute[str], arrays: bool, ids: str) -> ColumnElement[bool]:
     """``column`` is one of the ids bound as ``ids``. PostgreSQL gets them as one array: an ``IN``
     of 500 parameters is rendered, and parsed by the server, anew for each push (a twentieth of one)."""
     if arrays:
-        return column == any_(bindparam("ids", type_=ARRAY(String)))
-    return column.in_(bindparam("ids", expanding=True))
+        return column == any_(bindparam(ids, type_=ARRAY(String)))
+    return column.in_(bindparam(ids, expanding=True))
 
 
-def _statements(arrays: bool) -> dict[str, Any]:
-    """The lookups of every push, built once per kind of backend."""
+def _statements(arrays: bool, ids: str = "ids") -> dict[str, Any]:
+    """The lookups of every push, built once per kind of backend; ``ids`` names their ids' parameter."""
     return {
         "mutation": select(
             MutationRow.mutation_id, MutationRow.family_id, MutationRow.user_id, MutationRow.args_hash
-        ).where(_among(MutationRow.mutation_id, arrays)),
-        "trade": select(TradeRow.trade_id, TradeRow.child_id).where(_among(TradeRow.trade_id, arrays)),
+        ).where(_among(MutationRow.mutation_id, arrays, ids)),
+        "trade": select(TradeRow.trade_id, TradeRow.child_id).where(_among(TradeRow.trade_id, arrays, ids)),
         "request": select(RequestRow.request_id, RequestRow.child_id).where(
-            _among(RequestRow.request_id, arrays)
+            _among(RequestRow.request_id, arrays, ids)
         ),
         # a grant: a reference in the family's ledger (one index lookup per child)
         "grant": select(LedgerEntry.ref_id, LedgerEntry.child_id).where(
@@ -59,13 +70,32 @@ def _statements(arrays: bool) -> dict[str, Any]:
                 .where(User.family_id == bindparam("family"), User.role == "child")
                 .scalar_subquery()
             ),
-            _among(LedgerEntry.ref_id, arrays),
+            _among(LedgerEntry.ref_id, arrays, ids),
             LedgerEntry.kind == "family.grant",
         ),
     }
 
 
 _BY_BACKEND = {arrays: _statements(arrays) for arrays in (False, True)}
+_MUTATION = "mutation"  # the label of the mutation ids' rows in :func:`_together`
+
+
+@functools.cache
+def _together(arrays: bool, kinds: tuple[str, ...]) -> Any:
+    """The mutation ids' lookup and each kind's in one statement (one per push instead of one per
+    kind and one more), a row ``(label, id, …)`` each: the mutation's family, user and arguments'
+    hash, or an id's child. Each kind's ids are bound as ``ids_<kind>``."""
+    mutation = _statements(arrays)[_MUTATION]
+    parts = [select(literal_column(f"'{_MUTATION}'"), *mutation.selected_columns).where(mutation.whereclause)]
+    for kind in kinds:
+        queries = _statements(arrays, f"ids_{kind}")
+        query = queries.get(kind, queries["grant"])
+        parts.append(
+            select(literal_column(f"'{kind}'"), *query.selected_columns, null(), null()).where(
+                query.whereclause
+            )
+        )
+    return union_all(*parts) if kinds else parts[0]
 
 
 def rest_mutation_id(user_id: str, key: str) -> str:
@@ -83,9 +113,17 @@ class Claims:
 
     def __init__(self, session: Session, family_id: str) -> None:
         self.session, self.family_id = session, family_id
-        self._queries = _BY_BACKEND[session.get_bind().dialect.name == "postgresql"]
+        self._arrays = session.get_bind().dialect.name == "postgresql"
+        self._queries = _BY_BACKEND[self._arrays]
         self._owners: dict[tuple[str, str], str | None] = {}
         self._mutations: dict[str, Known] = {}
+        self._connection: Connection | None = None
+
+    def _db(self) -> Connection:
+        # the session's connection, asked for once: each ask walks the ORM's transaction state
+        if self._connection is None:
+            self._connection = self.session.connection()
+        return self._connection
 
     def load(self, mutations: Iterable[Mutation]) -> None:
         """Look up every id ``mutations`` would create, and their mutation ids, in a few queries."""
@@ -96,25 +134,29 @@ class Claims:
             for _, kind, value in claimed_ids(m.name, m.args):
                 if (kind, value) not in self._owners:
                     wanted.setdefault(kind, set()).add(value)
-        for kind, values in wanted.items():
-            found = self._lookup(kind, sorted(values))
-            for value in values:
-                self._owners[(kind, value)] = found.get(value)
         fresh = sorted(mutation_ids - set(self._mutations))
-        for start in range(0, len(fresh), _CHUNK):
-            chunk = fresh[start : start + _CHUNK]
-            rows = self.session.connection().execute(self._queries["mutation"], {"ids": chunk})
-            for mutation_id, family_id, user_id, hashed in rows:
-                self._mutations[mutation_id] = (family_id, user_id, hashed, None)
+        lists = {kind: sorted(values) for kind, values in sorted(wanted.items())}
+        found: dict[str, dict[str, str]] = {kind: {} for kind in lists}
+        statement = _together(self._arrays, tuple(lists))
+        longest = max([len(fresh), *map(len, lists.values())])
+        for start in range(0, longest, _CHUNK):
+            params = {f"ids_{kind}": values[start : start + _CHUNK] for kind, values in lists.items()}
+            params.update(ids=fresh[start : start + _CHUNK], family=self.family_id)
+            for label, value, a, b, c in self._db().execute(statement, params):
+                if label == _MUTATION:
+                    self._mutations[value] = (a, b, c, None)
+                elif value:
+                    found[label][value] = a
+        for kind, values in lists.items():
+            for value in values:
+                self._owners[(kind, value)] = found[kind].get(value)
 
     def _lookup(self, kind: str, values: list[str]) -> dict[str, str]:
         found: dict[str, str] = {}
         for start in range(0, len(values), _CHUNK):
             chunk = values[start : start + _CHUNK]
             query = self._queries.get(kind, self._queries["grant"])
-            rows: Iterable[Any] = self.session.connection().execute(
-                query, {"ids": chunk, "family": self.family_id}
-            )
+            rows: Iterable[Any] = self._db().execute(query, {"ids": chunk, "family": self.family_id})
             found.update({value: child for value, child in rows if value})
         return found
 

@@ -141,7 +141,7 @@ def _apply(body: PushRequest, call: Call) -> tuple[list[MutationResult], DomainE
     results: list[MutationResult] = []
     stop: DomainError | None = None
     client = body.client_id
-    device = call.session.connection().execute(_PUSHING_DEVICE, {"client": client}).first()
+    device = call.connection.execute(_PUSHING_DEVICE, {"client": client}).first()
     check_device(device, call.principal, client)
     assert device is not None
     call.read_user(device.user_id, device.user_family_id, device.role)
@@ -193,5 +193,5 @@ def _apply(body: PushRequest, call: Call) -> tuple[list[MutationResult], DomainE
     if call.behind is not None:  # with the push's other writes (one pipeline on PostgreSQL)
         call.behind.hold_statement(_DEVICE_PUSHED, seen)
     else:
-        call.session.connection().execute(_DEVICE_PUSHED, seen)
+        call.connection.execute(_DEVICE_PUSHED, seen)
     return results, stop, last_seq, call.now
