@@ -143,7 +143,7 @@ def _domain(request: Request[Any, Any, Any], error: DomainError) -> Response[dic
     return problem_response(status, error.code, error.detail, extra=error.extra, headers=headers)
 
 
-def _validation(request: Request[Any, Any, Any], error: ValidationException) -> Response[dict[str, Any]]:
+def _validation(_: Request[Any, Any, Any], error: ValidationException) -> Response[dict[str, Any]]:
     issues = [
         {"key": item.get("key"), "message": item.get("message")}
         for item in (error.extra if isinstance(error.extra, list) else [])
@@ -195,16 +195,18 @@ def _route(request: Request[Any, Any, Any]) -> str:
 
 
 def _standing_first(handler: Handler) -> Handler:
-    """``handler``, unless the request was refused before its handler confirmed the caller still
-    stands (``server.auth.middleware.STANDING_IN_HANDLER``: a body that did not parse, a rate limit)
-    and the caller does not: then the 401. A revoked device must hear "sign in again" before anything
-    about its request, as from every other route. The read runs in the event loop, and only for such
-    refusals (a handler that confirmed standing leaves nothing to read)."""
+    """``handler``, unless it refuses the request as bad input (400, 422) before the route's handler
+    confirmed the caller still stands (``server.auth.middleware.STANDING_IN_HANDLER``: a body that
+    did not parse) and the caller does not: then the 401. A revoked device must hear "sign in again"
+    before anything about its request, as from every other route. The read runs in the event loop,
+    and only for such refusals: not for a rate limit's 429 (refusing a flood stays cheap), nor after
+    a handler that confirmed standing (nothing left to read)."""
 
     def answer(request: Request[Any, Any, Any], error: Any) -> Response[dict[str, Any]]:
-        if (refused := refused_standing(request)) is not None:
+        response = handler(request, error)
+        if response.status_code in (400, 422) and (refused := refused_standing(request)) is not None:
             return _problem(request, refused)
-        return handler(request, error)
+        return response
 
     return answer
 
